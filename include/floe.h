@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * floe — zero-copy inter-process communication for Linux.
+ *
+ * A process creates a node; a node opens or creates services by name; a
+ * service hands out ports (publishers, subscribers). Payloads are written in
+ * place into shared memory and delivered by passing offsets through
+ * lock-free queues: no copy, no lock and no system call per message.
+ *
+ * Two backends carry the shared memory and the liveness of ports:
+ *  - "kmod": the /dev/floe kernel module; a port's death is noticed through a
+ *    read-only liveness table the kernel updates when a process dies;
+ *  - "shm": plain POSIX shared memory (/dev/shm) with file-lock liveness;
+ *    stale resources of dead nodes are cleaned by the next process to notice.
+ * The module is used when /dev/floe is present and usable; FLOE_BACKEND=kmod
+ * or FLOE_BACKEND=shm (or struct floe_node_opts.backend) overrides.
+ *
+ * Errors: functions return 0 (or a non-negative count) on success and a
+ * negative enum floe_error on failure; floe_strerror() describes it.
+ *
+ * Threads: a node may be shared by threads that create and destroy ports
+ * concurrently. A publisher or subscriber, and the samples it hands out, are
+ * used by one thread at a time (move them between threads freely). Handles
+ * are not valid across fork(); the child creates its own node.
+ */
+#ifndef FLOE_H
+#define FLOE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FLOE_VERSION_MAJOR 0
+#define FLOE_VERSION_MINOR 1
+
+/** Longest node or service name, without the terminating NUL. */
+#define FLOE_NAME_LEN 255
+/** Longest payload type name, without the terminating NUL. */
+#define FLOE_TYPE_NAME_LEN 127
+/** Attributes per service, and their key and value lengths (without NUL). */
+#define FLOE_MAX_ATTRIBUTES 16
+#define FLOE_ATTR_KEY_LEN 31
+#define FLOE_ATTR_VALUE_LEN 127
+
+enum floe_error {
+	FLOE_OK = 0,
+	FLOE_E_INVALID = -1,          /**< bad argument */
+	FLOE_E_NOMEM = -2,            /**< out of process memory */
+	FLOE_E_NAME = -3,             /**< name empty, too long or bad characters */
+	FLOE_E_EXISTS = -4,           /**< service already exists (create) */
+	FLOE_E_NOT_FOUND = -5,        /**< service does not exist (open) */
+	FLOE_E_TYPE_MISMATCH = -6,    /**< payload type name/size/alignment differ */
+	FLOE_E_QOS_MISMATCH = -7,     /**< requested QoS exceeds the service's */
+	FLOE_E_ATTR_MISMATCH = -8,    /**< a required attribute is missing/differs */
+	FLOE_E_PORT_LIMIT = -9,       /**< service has its maximum of this port kind */
+	FLOE_E_NODE_LIMIT = -10,      /**< service has its maximum of nodes */
+	FLOE_E_LOAN_LIMIT = -11,      /**< publisher has its maximum samples loaned */
+	FLOE_E_BORROW_LIMIT = -12,    /**< subscriber holds its maximum samples */
+	FLOE_E_POOL_EMPTY = -13,      /**< no free chunk (all in flight) */
+	FLOE_E_TOO_LARGE = -14,       /**< slice exceeds the allowed maximum */
+	FLOE_E_PERMISSION = -15,      /**< access to shared memory denied */
+	FLOE_E_CORRUPT = -16,         /**< shared state failed validation */
+	FLOE_E_BACKEND = -17,         /**< backend unavailable or failed */
+	FLOE_E_NO_SPACE = -18,        /**< shared memory exhausted or capped */
+	FLOE_E_BUSY = -19,            /**< service still being created/removed */
+	FLOE_E_DEAD = -20,            /**< the peer or node is dead */
+	FLOE_E_VERSION = -21,         /**< shared layout of another floe version */
+	FLOE_E_SYSTEM = -22,          /**< unexpected system call failure (errno) */
+	FLOE_E_TIMEOUT = -23,         /**< deadline passed */
+	FLOE_E_WOULD_BLOCK = -24,     /**< delivery impossible right now */
+};
+
+/** Text for a floe error code (also accepts 0). Never NULL. */
+const char *floe_strerror(int err);
+
+/* ------------------------------------------------------------------ */
+/* Nodes                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct floe_node floe_node;
+
+enum floe_backend_kind {
+	FLOE_BACKEND_AUTO = 0,
+	FLOE_BACKEND_KMOD = 1,
+	FLOE_BACKEND_SHM = 2,
+};
+
+struct floe_node_opts {
+	/** backend; AUTO honours $FLOE_BACKEND, then probes /dev/floe */
+	enum floe_backend_kind backend;
+	/**
+	 * Domain: systems in different domains never see each other.
+	 * NULL: $FLOE_DOMAIN, else "floe". [A-Za-z0-9_-], 1..16 characters.
+	 */
+	const char *domain;
+};
+
+/** Defaults for struct floe_node_opts. */
+void floe_node_opts_init(struct floe_node_opts *opts);
+
+/**
+ * Create a node named @name (1..FLOE_NAME_LEN printable characters; not
+ * unique). @opts may be NULL. The node is registered so that others can see
+ * it and can reclaim its resources once it dies.
+ */
+int floe_node_create(const char *name, const struct floe_node_opts *opts,
+		     floe_node **out);
+
+/** Destroy a node; all its services and ports must be destroyed first. */
+void floe_node_destroy(floe_node *node);
+
+/** The node's id, unique within the domain. */
+uint64_t floe_node_id(const floe_node *node);
+
+/** The backend actually in use. */
+enum floe_backend_kind floe_node_backend(const floe_node *node);
+
+/** "kmod" or "shm". */
+const char *floe_backend_name(enum floe_backend_kind kind);
+
+enum floe_node_state {
+	FLOE_NODE_ALIVE = 1,
+	FLOE_NODE_DEAD = 2,
+	/** exists but cannot be inspected (other user, or half-written) */
+	FLOE_NODE_INACCESSIBLE = 3,
+};
+
+struct floe_node_info {
+	uint64_t id;
+	int32_t pid;
+	enum floe_node_state state;
+	char name[FLOE_NAME_LEN + 1];
+};
+
+/**
+ * Call @cb for every node of @node's domain (including @node). Return
+ * non-zero from @cb to stop early. Returns the number of nodes visited or an
+ * error.
+ */
+int floe_node_list(floe_node *node,
+		   int (*cb)(const struct floe_node_info *info, void *ctx),
+		   void *ctx);
+
+/**
+ * Remove the resources a dead node left behind (its registration, its ports
+ * in every service, its publishers' memory). Fails with FLOE_E_BUSY if the
+ * node is alive. Happens automatically with the kmod backend and lazily
+ * with shm; this makes it immediate. Returns the number of nodes cleaned.
+ */
+int floe_node_cleanup_dead(floe_node *node);
+
+/* ------------------------------------------------------------------ */
+/* Services                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct floe_service floe_service;
+
+/** The payload type: recorded by the creator, checked by every opener. */
+struct floe_type {
+	const char *name; /**< e.g. "TransmissionData"; 1..FLOE_TYPE_NAME_LEN */
+	uint64_t size;    /**< bytes of one element */
+	uint64_t align;   /**< power of two, <= 4096 */
+};
+
+/** Quality of service of a publish-subscribe service. */
+struct floe_pubsub_qos {
+	uint32_t max_publishers;
+	uint32_t max_subscribers;
+	uint32_t max_nodes;
+	/** samples a subscriber's queue holds per publisher */
+	uint32_t subscriber_max_buffer_size;
+	/** samples a subscriber may hold (received, not yet released) */
+	uint32_t subscriber_max_borrowed_samples;
+	/** last samples re-delivered to a subscriber that joins late */
+	uint32_t history_size;
+	/** samples a publisher may have loaned (not yet sent) */
+	uint32_t publisher_max_loaned_samples;
+	/** bytes of the optional user header in front of each payload */
+	uint32_t user_header_size;
+	/** full queue: true drops the oldest sample, false applies the
+	 * publisher's unable-to-deliver strategy */
+	bool enable_safe_overflow;
+};
+
+/** Defaults: 2 publishers, 8 subscribers, 20 nodes, buffer 4, borrowed 2,
+ * history 0, loans 2, no user header, safe overflow on. */
+void floe_pubsub_qos_init(struct floe_pubsub_qos *qos);
+
+struct floe_attribute {
+	const char *key;
+	const char *value;
+};
+
+/** What a service is created with, or what an opener requires. */
+struct floe_service_opts {
+	struct floe_type type;
+	/**
+	 * create: the service's QoS (NULL: defaults). open: demands (NULL:
+	 * none): every non-zero count is a minimum the service must offer,
+	 * a non-zero user_header_size must match exactly; enable_safe_overflow
+	 * is not compared. A service that falls short: FLOE_E_QOS_MISMATCH.
+	 */
+	const struct floe_pubsub_qos *qos;
+	/** create: attributes stored; open: attributes that must be present
+	 * with equal values */
+	const struct floe_attribute *attributes;
+	size_t num_attributes;
+	/** permission bits for the service's shared memory; 0 means 0600 */
+	uint32_t mode;
+};
+
+/** Open an existing publish-subscribe service. */
+int floe_service_open(floe_node *node, const char *name,
+		      const struct floe_service_opts *opts, floe_service **out);
+/** Create a publish-subscribe service; FLOE_E_EXISTS if it exists. */
+int floe_service_create(floe_node *node, const char *name,
+			const struct floe_service_opts *opts,
+			floe_service **out);
+/** Open the service, creating it if it does not exist. */
+int floe_service_open_or_create(floe_node *node, const char *name,
+				const struct floe_service_opts *opts,
+				floe_service **out);
+/**
+ * Leave the service; its ports must be destroyed first. The service's
+ * shared state is removed once no live node uses it.
+ */
+void floe_service_close(floe_service *service);
+
+const char *floe_service_name(const floe_service *service);
+/** The service's QoS as created. */
+void floe_service_qos(const floe_service *service, struct floe_pubsub_qos *qos);
+/** Value of attribute @key, or NULL. */
+const char *floe_service_attribute(const floe_service *service,
+				   const char *key);
+
+/* ------------------------------------------------------------------ */
+/* Publisher                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct floe_publisher floe_publisher;
+typedef struct floe_sample_mut floe_sample_mut;
+
+enum floe_unable_to_deliver {
+	/** drop the sample for the subscriber whose queue is full */
+	FLOE_DELIVER_DISCARD = 0,
+	/** retry until the subscriber makes room or dies */
+	FLOE_DELIVER_BLOCK = 1,
+};
+
+enum floe_allocation {
+	/** slices may never exceed initial_max_slice_len */
+	FLOE_ALLOC_STATIC = 0,
+	/** larger slices replace the data segment by one twice as large
+	 * (repeatedly) as needed */
+	FLOE_ALLOC_POWER_OF_TWO = 1,
+};
+
+struct floe_publisher_opts {
+	enum floe_unable_to_deliver unable_to_deliver;
+	/** elements of the payload type a slice may hold initially; 0 → 1 */
+	uint64_t initial_max_slice_len;
+	enum floe_allocation allocation;
+	/** upper bound for growth, in elements; 0 → no bound beyond memory */
+	uint64_t max_slice_len;
+};
+
+void floe_publisher_opts_init(struct floe_publisher_opts *opts);
+
+/** Create a publisher; @opts may be NULL. */
+int floe_publisher_create(floe_service *service,
+			  const struct floe_publisher_opts *opts,
+			  floe_publisher **out);
+/** Destroy; outstanding loans are discarded. Samples already delivered
+ * stay valid for their subscribers until released. */
+void floe_publisher_destroy(floe_publisher *pub);
+/** The publisher's port id (appears in every sample header). */
+uint64_t floe_publisher_id(const floe_publisher *pub);
+
+/**
+ * Loan an uninitialised sample of @len elements of the payload type
+ * (@len == 1 for a plain typed payload). FLOE_E_LOAN_LIMIT,
+ * FLOE_E_POOL_EMPTY or FLOE_E_TOO_LARGE when it cannot.
+ */
+int floe_publisher_loan(floe_publisher *pub, uint64_t len,
+			floe_sample_mut **out);
+/** Where to write the payload (aligned to the type's alignment). */
+void *floe_sample_mut_payload(floe_sample_mut *sample);
+/** Where to write the user header, or NULL if the service has none. */
+void *floe_sample_mut_user_header(floe_sample_mut *sample);
+/** Number of elements the sample was loaned with. */
+uint64_t floe_sample_mut_len(const floe_sample_mut *sample);
+/**
+ * Deliver the sample to every connected subscriber; the loan ends whatever
+ * the result. Returns the number of subscribers it reached.
+ */
+int floe_sample_mut_send(floe_sample_mut *sample);
+/** End a loan without sending. */
+void floe_sample_mut_discard(floe_sample_mut *sample);
+/** Loan, copy @bytes bytes of @data, send. @bytes must be a multiple of the
+ * type size. Returns as floe_sample_mut_send(). */
+int floe_publisher_send_copy(floe_publisher *pub, const void *data,
+			     size_t bytes);
+/**
+ * Connect new subscribers (delivering history) and reclaim samples that
+ * subscribers returned or died holding. Done by loan and send as well; call
+ * it when the publisher is idle for long.
+ */
+int floe_publisher_update_connections(floe_publisher *pub);
+
+/* ------------------------------------------------------------------ */
+/* Subscriber                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct floe_subscriber floe_subscriber;
+typedef struct floe_sample floe_sample;
+
+struct floe_subscriber_opts {
+	/** queue depth per publisher; 0 → the service's maximum */
+	uint32_t buffer_size;
+};
+
+int floe_subscriber_create(floe_service *service,
+			   const struct floe_subscriber_opts *opts,
+			   floe_subscriber **out);
+/** Destroy; samples still held are returned to their publishers. */
+void floe_subscriber_destroy(floe_subscriber *sub);
+uint64_t floe_subscriber_id(const floe_subscriber *sub);
+
+/**
+ * Take the next sample, if any: returns 1 and sets *@out, 0 if nothing is
+ * waiting, or an error (FLOE_E_BORROW_LIMIT). Samples from one publisher
+ * arrive in send order; publishers are served round-robin.
+ */
+int floe_subscriber_receive(floe_subscriber *sub, const floe_sample **out);
+/** True if a sample is waiting. */
+bool floe_subscriber_has_samples(floe_subscriber *sub);
+/** Return the sample to its publisher; it must not be used afterwards. */
+void floe_sample_release(const floe_sample *sample);
+
+/** Read-only view of a received sample. */
+const void *floe_sample_payload(const floe_sample *sample);
+/** Payload bytes (a multiple of the type size). */
+uint64_t floe_sample_payload_size(const floe_sample *sample);
+/** Number of elements. */
+uint64_t floe_sample_len(const floe_sample *sample);
+const void *floe_sample_user_header(const floe_sample *sample);
+/** Id of the publisher that sent it. */
+uint64_t floe_sample_publisher_id(const floe_sample *sample);
+/** Per-publisher sequence number, from 0. */
+uint64_t floe_sample_sequence(const floe_sample *sample);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLOE_H */

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+#include "backend/backend.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int floe_errno_to_error(int err)
+{
+	switch (err) {
+	case ENOENT:
+		return FLOE_E_NOT_FOUND;
+	case EEXIST:
+		return FLOE_E_EXISTS;
+	case EACCES:
+	case EPERM:
+		return FLOE_E_PERMISSION;
+	case ENOMEM:
+		return FLOE_E_NOMEM;
+	case ENOSPC:
+	case EDQUOT:
+	case ENFILE:
+	case EMFILE:
+	case EFBIG:
+		return FLOE_E_NO_SPACE;
+	case EINVAL:
+	case ENAMETOOLONG:
+		return FLOE_E_INVALID;
+	default:
+		return FLOE_E_SYSTEM;
+	}
+}
+
+int floe_seg_map(int fd, uint64_t size, bool rw, struct floe_seg *out)
+{
+	void *addr;
+
+	if (size == 0 || size > SIZE_MAX)
+		return FLOE_E_CORRUPT;
+	addr = mmap(NULL, size, rw ? PROT_READ | PROT_WRITE : PROT_READ,
+		    MAP_SHARED, fd, 0);
+	if (addr == MAP_FAILED)
+		return floe_errno_to_error(errno);
+	out->addr = addr;
+	out->size = size;
+	out->fd = fd;
+	out->writable = rw;
+	return 0;
+}
+
+void floe_seg_close(struct floe_seg *seg)
+{
+	if (seg->addr)
+		munmap(seg->addr, seg->size);
+	if (seg->fd >= 0)
+		close(seg->fd);
+	seg->addr = NULL;
+	seg->fd = -1;
+}
+
+int floe_backend_open(enum floe_backend_kind kind, const char *domain,
+		      struct floe_backend **out)
+{
+	const char *env = getenv("FLOE_BACKEND");
+	int ret;
+
+	if (kind == FLOE_BACKEND_AUTO && env && *env) {
+		if (!strcmp(env, "kmod"))
+			kind = FLOE_BACKEND_KMOD;
+		else if (!strcmp(env, "shm"))
+			kind = FLOE_BACKEND_SHM;
+		else if (strcmp(env, "auto"))
+			return FLOE_E_INVALID;
+	}
+	switch (kind) {
+	case FLOE_BACKEND_KMOD:
+		return floe_backend_kmod_open(domain, out);
+	case FLOE_BACKEND_SHM:
+		return floe_backend_shm_open(domain, out);
+	case FLOE_BACKEND_AUTO:
+		ret = floe_backend_kmod_open(domain, out);
+		return ret ? floe_backend_shm_open(domain, out) : 0;
+	}
+	return FLOE_E_INVALID;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Platform backends: where shared memory comes from and how the death of a
+ * port is noticed. Everything above this interface is identical on both.
+ *
+ *  kmod  segments and ports from /dev/floe; a port is alive while its slot
+ *        in the kernel's read-only liveness table holds its id — one load.
+ *  shm   segments are files in /dev/shm; a port lives as long as its node,
+ *        and a node holds an exclusive flock() on its own registration
+ *        file, which the kernel drops when the process dies.
+ *
+ * Segment names are "<domain>.<kind>.<hex>" (see names.h), identical on both.
+ */
+#ifndef FLOE_BACKEND_H
+#define FLOE_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "floe.h"
+
+/** A mapped segment. */
+struct floe_seg {
+	void *addr;
+	uint64_t size;
+	int fd;
+	bool writable;
+};
+
+/**
+ * What identifies a port in shared memory, enough for any process to tell
+ * whether it is alive. Written once when a slot is taken, then read-only.
+ */
+struct floe_port_ref {
+	uint64_t id;      /* unique in the domain, never 0 */
+	uint64_t node_id; /* owning node (the node's own id for a node) */
+	uint32_t slot;    /* kmod: liveness table slot */
+	uint32_t role;    /* enum floe_role of the uapi header */
+};
+
+enum floe_liveness {
+	FLOE_PORT_ALIVE = 1,
+	FLOE_PORT_DEAD = 2,
+	FLOE_PORT_UNKNOWN = 3, /* cannot tell (e.g. no access) */
+};
+
+/* create flags */
+#define FLOE_SEG_OWNED_BY_PORT 0 /* name goes with @owner's death */
+#define FLOE_SEG_SHARED 1        /* name stays until unlinked */
+
+struct floe_backend;
+
+struct floe_backend_ops {
+	enum floe_backend_kind kind;
+	int (*seg_create)(struct floe_backend *be, const char *name,
+			  uint64_t size, uint32_t mode, unsigned int flags,
+			  const struct floe_port_ref *owner,
+			  struct floe_seg *out);
+	int (*seg_open)(struct floe_backend *be, const char *name, bool rw,
+			struct floe_seg *out);
+	int (*seg_unlink)(struct floe_backend *be, const char *name);
+	/**
+	 * Call @cb with the name of every segment whose name starts with
+	 * @prefix; stop when @cb returns non-zero. Returns count or error.
+	 */
+	int (*seg_list)(struct floe_backend *be, const char *prefix,
+			int (*cb)(const char *name, void *ctx), void *ctx);
+	/** Register a port; @node_id 0 registers a node. Fills @ref. */
+	int (*port_register)(struct floe_backend *be, uint32_t role,
+			     const char *service, uint64_t node_id,
+			     struct floe_port_ref *ref);
+	void (*port_unregister)(struct floe_backend *be,
+				const struct floe_port_ref *ref);
+	enum floe_liveness (*port_liveness)(struct floe_backend *be,
+					    const struct floe_port_ref *ref);
+	/**
+	 * A number that changes whenever a port may have died (kmod: the
+	 * table's death counter); 0 when the backend cannot tell cheaply, so
+	 * callers check liveness on their slow paths instead.
+	 */
+	uint64_t (*death_epoch)(struct floe_backend *be);
+	void (*destroy)(struct floe_backend *be);
+};
+
+struct floe_backend {
+	const struct floe_backend_ops *ops;
+	char domain[17];
+};
+
+/**
+ * Pick and open a backend: @kind AUTO consults $FLOE_BACKEND, then uses
+ * kmod when /dev/floe opens and speaks our ABI, else shm.
+ */
+int floe_backend_open(enum floe_backend_kind kind, const char *domain,
+		      struct floe_backend **out);
+
+int floe_backend_kmod_open(const char *domain, struct floe_backend **out);
+int floe_backend_shm_open(const char *domain, struct floe_backend **out);
+
+/** Unmap and close. */
+void floe_seg_close(struct floe_seg *seg);
+/** mmap @fd of @size bytes; fills @out. */
+int floe_seg_map(int fd, uint64_t size, bool rw, struct floe_seg *out);
+
+/** errno → floe error for segment operations. */
+int floe_errno_to_error(int err);
+
+#endif

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kmod backend: /dev/floe. Each node opens the device once; its ports
+ * are registered on that file, so the kernel marks them dead and unlinks
+ * their segments when the process goes, however it goes. Liveness is read
+ * from the kernel's table mapped read-only: one load, no system call.
+ */
+#include "backend/backend.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/floe.h>
+
+#include "names.h"
+
+#define SYSFS_SEGMENTS "/sys/kernel/floe/segments"
+
+struct kmod_backend {
+	struct floe_backend be;
+	int dev;
+	const struct floe_live_header *live;
+	const struct floe_live_slot *slots;
+	uint64_t live_size;
+	uint32_t max_ports;
+};
+
+static struct kmod_backend *to_kmod(struct floe_backend *be)
+{
+	return (struct kmod_backend *)be;
+}
+
+static int copy_seg_name(char dst[FLOE_NAME_MAX], const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n >= FLOE_NAME_MAX)
+		return FLOE_E_NAME;
+	memset(dst, 0, FLOE_NAME_MAX);
+	memcpy(dst, name, n);
+	return 0;
+}
+
+static int kmod_seg_unlink(struct floe_backend *be, const char *name)
+{
+	struct floe_seg_unlink arg = { 0 };
+	int ret = copy_seg_name(arg.name, name);
+
+	if (ret)
+		return ret;
+	return ioctl(to_kmod(be)->dev, FLOE_IOC_SEG_UNLINK, &arg)
+		       ? floe_errno_to_error(errno)
+		       : 0;
+}
+
+static int kmod_seg_create(struct floe_backend *be, const char *name,
+			   uint64_t size, uint32_t mode, unsigned int flags,
+			   const struct floe_port_ref *owner,
+			   struct floe_seg *out)
+{
+	struct floe_seg_create arg = {
+		.size = size,
+		.mode = mode,
+		.flags = FLOE_SEG_CLOEXEC,
+	};
+	int ret = copy_seg_name(arg.name, name);
+
+	if (ret)
+		return ret;
+	if (flags == FLOE_SEG_SHARED)
+		arg.flags |= FLOE_SEG_PERSIST;
+	else if (owner)
+		arg.owner_port = owner->id;
+	if (ioctl(to_kmod(be)->dev, FLOE_IOC_SEG_CREATE, &arg))
+		return floe_errno_to_error(errno);
+	ret = floe_seg_map(arg.fd, size, true, out);
+	if (ret) {
+		close(arg.fd);
+		kmod_seg_unlink(be, name);
+	}
+	return ret;
+}
+
+static int kmod_seg_open(struct floe_backend *be, const char *name, bool rw,
+			 struct floe_seg *out)
+{
+	struct floe_seg_open arg = {
+		.access = rw ? FLOE_ACCESS_RW : FLOE_ACCESS_RO,
+		.flags = FLOE_SEG_CLOEXEC,
+	};
+	int ret = copy_seg_name(arg.name, name);
+
+	if (ret)
+		return ret;
+	if (ioctl(to_kmod(be)->dev, FLOE_IOC_SEG_OPEN, &arg))
+		return floe_errno_to_error(errno);
+	ret = floe_seg_map(arg.fd, arg.size, rw, out);
+	if (ret)
+		close(arg.fd);
+	return ret;
+}
+
+static int kmod_seg_list(struct floe_backend *be, const char *prefix,
+			 int (*cb)(const char *name, void *ctx), void *ctx)
+{
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+	int count = 0;
+	DIR *dir;
+
+	(void)be;
+	dir = opendir(SYSFS_SEGMENTS);
+	if (!dir)
+		return floe_errno_to_error(errno);
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, prefix, plen) ||
+		    !floe_seg_name_valid(de->d_name))
+			continue;
+		count++;
+		if (cb(de->d_name, ctx))
+			break;
+	}
+	closedir(dir);
+	return count;
+}
+
+static int kmod_port_register(struct floe_backend *be, uint32_t role,
+			      const char *service, uint64_t node_id,
+			      struct floe_port_ref *ref)
+{
+	struct floe_port_register arg = {
+		.node_id = node_id,
+		.role = role,
+	};
+	size_t n = strlen(service);
+
+	if (n >= FLOE_SERVICE_MAX)
+		n = FLOE_SERVICE_MAX - 1;
+	memcpy(arg.service, service, n);
+	if (ioctl(to_kmod(be)->dev, FLOE_IOC_PORT_REGISTER, &arg))
+		return errno == ENOSPC ? FLOE_E_NO_SPACE
+				       : floe_errno_to_error(errno);
+	ref->id = arg.id;
+	ref->node_id = node_id ? node_id : arg.id;
+	ref->slot = arg.slot;
+	ref->role = role;
+	return 0;
+}
+
+static void kmod_port_unregister(struct floe_backend *be,
+				 const struct floe_port_ref *ref)
+{
+	struct floe_port_unregister arg = { .id = ref->id };
+
+	ioctl(to_kmod(be)->dev, FLOE_IOC_PORT_UNREGISTER, &arg);
+}
+
+static enum floe_liveness kmod_port_liveness(struct floe_backend *be,
+					     const struct floe_port_ref *ref)
+{
+	struct kmod_backend *kb = to_kmod(be);
+
+	/* ref came from shared memory: the slot index is checked. */
+	if (ref->slot >= kb->max_ports)
+		return FLOE_PORT_DEAD;
+	return __atomic_load_n(&kb->slots[ref->slot].id, __ATOMIC_ACQUIRE) ==
+			       ref->id
+		       ? FLOE_PORT_ALIVE
+		       : FLOE_PORT_DEAD;
+}
+
+static uint64_t kmod_death_epoch(struct floe_backend *be)
+{
+	/* Never 0, so callers can tell it from "no epoch". */
+	return __atomic_load_n(&to_kmod(be)->live->deaths, __ATOMIC_ACQUIRE) +
+	       1;
+}
+
+static void kmod_destroy(struct floe_backend *be)
+{
+	struct kmod_backend *kb = to_kmod(be);
+
+	munmap((void *)kb->live, kb->live_size);
+	close(kb->dev);
+	free(kb);
+}
+
+static const struct floe_backend_ops kmod_ops = {
+	.kind = FLOE_BACKEND_KMOD,
+	.seg_create = kmod_seg_create,
+	.seg_open = kmod_seg_open,
+	.seg_unlink = kmod_seg_unlink,
+	.seg_list = kmod_seg_list,
+	.port_register = kmod_port_register,
+	.port_unregister = kmod_port_unregister,
+	.port_liveness = kmod_port_liveness,
+	.death_epoch = kmod_death_epoch,
+	.destroy = kmod_destroy,
+};
+
+int floe_backend_kmod_open(const char *domain, struct floe_backend **out)
+{
+	struct floe_version ver = { 0 };
+	struct kmod_backend *kb;
+	void *live;
+	int dev;
+
+	dev = open(FLOE_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return FLOE_E_BACKEND;
+	if (ioctl(dev, FLOE_IOC_VERSION, &ver) || ver.abi != FLOE_ABI_VERSION ||
+	    ver.live_size < sizeof(struct floe_live_header) +
+				    (uint64_t)ver.max_ports *
+					    sizeof(struct floe_live_slot)) {
+		close(dev);
+		return FLOE_E_VERSION;
+	}
+	live = mmap(NULL, ver.live_size, PROT_READ, MAP_SHARED, dev, 0);
+	if (live == MAP_FAILED) {
+		close(dev);
+		return FLOE_E_BACKEND;
+	}
+	kb = calloc(1, sizeof(*kb));
+	if (!kb) {
+		munmap(live, ver.live_size);
+		close(dev);
+		return FLOE_E_NOMEM;
+	}
+	kb->be.ops = &kmod_ops;
+	snprintf(kb->be.domain, sizeof(kb->be.domain), "%s", domain);
+	kb->dev = dev;
+	kb->live = live;
+	kb->slots = (const struct floe_live_slot *)(kb->live + 1);
+	kb->live_size = ver.live_size;
+	kb->max_ports = ver.max_ports;
+	if (kb->live->magic != FLOE_LIVE_MAGIC) {
+		kmod_destroy(&kb->be);
+		return FLOE_E_VERSION;
+	}
+	*out = &kb->be;
+	return 0;
+}

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The shm backend: segments are files in /dev/shm, created under a
+ * temporary name and link()ed into place so that nobody ever opens one
+ * half-made. The creator of a port-owned segment holds an exclusive flock()
+ * on it for its lifetime: the kernel drops the lock when the process dies,
+ * which is how others learn that a node is dead. Nothing is freed by the
+ * kernel here: the library removes a dead node's files when it notices.
+ */
+#include "backend/backend.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "names.h"
+
+#define SHM_DIR "/dev/shm"
+
+static int shm_path(char *buf, size_t len, const char *name)
+{
+	int n = snprintf(buf, len, SHM_DIR "/%s", name);
+
+	return n < 0 || (size_t)n >= len ? FLOE_E_NAME : 0;
+}
+
+static int shm_seg_create(struct floe_backend *be, const char *name,
+			  uint64_t size, uint32_t mode, unsigned int flags,
+			  const struct floe_port_ref *owner, struct floe_seg *out)
+{
+	char path[128], tmp[160];
+	uint64_t nonce;
+	int fd, ret;
+
+	(void)be;
+	(void)owner;
+	ret = shm_path(path, sizeof(path), name);
+	if (ret)
+		return ret;
+	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+		return FLOE_E_SYSTEM;
+	snprintf(tmp, sizeof(tmp), "%s.%016" PRIx64 ".tmp", path, nonce);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return floe_errno_to_error(errno);
+	/* Exact mode, whatever the umask. */
+	if (fchmod(fd, mode) || ftruncate(fd, (off_t)size) ||
+	    (flags == FLOE_SEG_OWNED_BY_PORT && flock(fd, LOCK_EX | LOCK_NB))) {
+		ret = errno == EFBIG || errno == ENOSPC ? FLOE_E_NO_SPACE
+							 : floe_errno_to_error(errno);
+		goto fail;
+	}
+	if (link(tmp, path)) {
+		ret = floe_errno_to_error(errno);
+		goto fail;
+	}
+	unlink(tmp);
+	ret = floe_seg_map(fd, size, true, out);
+	if (ret) {
+		unlink(path);
+		close(fd);
+	}
+	return ret;
+fail:
+	unlink(tmp);
+	close(fd);
+	return ret;
+}
+
+static int shm_seg_open(struct floe_backend *be, const char *name, bool rw,
+			struct floe_seg *out)
+{
+	char path[128];
+	struct stat st;
+	int fd, ret;
+
+	(void)be;
+	ret = shm_path(path, sizeof(path), name);
+	if (ret)
+		return ret;
+	fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return floe_errno_to_error(errno);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return FLOE_E_CORRUPT;
+	}
+	ret = floe_seg_map(fd, (uint64_t)st.st_size, rw, out);
+	if (ret)
+		close(fd);
+	return ret;
+}
+
+static int shm_seg_unlink(struct floe_backend *be, const char *name)
+{
+	char path[128];
+	int ret;
+
+	(void)be;
+	ret = shm_path(path, sizeof(path), name);
+	if (ret)
+		return ret;
+	return unlink(path) ? floe_errno_to_error(errno) : 0;
+}
+
+static int shm_seg_list(struct floe_backend *be, const char *prefix,
+			int (*cb)(const char *name, void *ctx), void *ctx)
+{
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+	int count = 0;
+	DIR *dir;
+
+	(void)be;
+	dir = opendir(SHM_DIR);
+	if (!dir)
+		return floe_errno_to_error(errno);
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, prefix, plen) ||
+		    !floe_seg_name_valid(de->d_name))
+			continue;
+		count++;
+		if (cb(de->d_name, ctx))
+			break;
+	}
+	closedir(dir);
+	return count;
+}
+
+static int shm_port_register(struct floe_backend *be, uint32_t role,
+			     const char *service, uint64_t node_id,
+			     struct floe_port_ref *ref)
+{
+	uint64_t id;
+
+	(void)be;
+	(void)service;
+	do {
+		if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+			return FLOE_E_SYSTEM;
+	} while (!id);
+	ref->id = id;
+	ref->node_id = node_id ? node_id : id;
+	ref->slot = 0;
+	ref->role = role;
+	return 0;
+}
+
+static void shm_port_unregister(struct floe_backend *be,
+				const struct floe_port_ref *ref)
+{
+	(void)be;
+	(void)ref;
+}
+
+/* A port lives as long as its node; a node while its file is locked. */
+static enum floe_liveness shm_port_liveness(struct floe_backend *be,
+					    const struct floe_port_ref *ref)
+{
+	char name[FLOE_SEG_NAME_MAX], path[128];
+	enum floe_liveness state;
+	int fd;
+
+	floe_seg_name(name, be->domain, FLOE_KIND_NODE, ref->node_id, 0);
+	if (shm_path(path, sizeof(path), name))
+		return FLOE_PORT_UNKNOWN;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? FLOE_PORT_DEAD : FLOE_PORT_UNKNOWN;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		state = FLOE_PORT_DEAD;
+	else
+		state = errno == EWOULDBLOCK ? FLOE_PORT_ALIVE
+					     : FLOE_PORT_UNKNOWN;
+	close(fd);
+	return state;
+}
+
+static uint64_t shm_death_epoch(struct floe_backend *be)
+{
+	(void)be;
+	return 0;
+}
+
+static void shm_destroy(struct floe_backend *be)
+{
+	free(be);
+}
+
+static const struct floe_backend_ops shm_ops = {
+	.kind = FLOE_BACKEND_SHM,
+	.seg_create = shm_seg_create,
+	.seg_open = shm_seg_open,
+	.seg_unlink = shm_seg_unlink,
+	.seg_list = shm_seg_list,
+	.port_register = shm_port_register,
+	.port_unregister = shm_port_unregister,
+	.port_liveness = shm_port_liveness,
+	.death_epoch = shm_death_epoch,
+	.destroy = shm_destroy,
+};
+
+int floe_backend_shm_open(const char *domain, struct floe_backend **out)
+{
+	struct floe_backend *be;
+
+	if (access(SHM_DIR, W_OK))
+		return FLOE_E_BACKEND;
+	be = calloc(1, sizeof(*be));
+	if (!be)
+		return FLOE_E_NOMEM;
+	be->ops = &shm_ops;
+	snprintf(be->domain, sizeof(be->domain), "%s", domain);
+	*out = be;
+	return 0;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bounded lock-free queue of 64-bit entries in shared memory: one producer,
+ * one consumer, and — for safe overflow — the producer may also take the
+ * oldest entry itself. head is advanced by compare-and-swap (consumer and
+ * evicting producer race for it); tail only by the producer.
+ *
+ * The peer on the other side of a queue may be buggy or hostile: indices
+ * read from shared memory are checked (tail - head within capacity), every
+ * slot index is reduced modulo the capacity this process computed itself
+ * (never one read from shared memory), and the producer keeps its own copy
+ * of tail. A violated invariant makes the call return FLOE_RING_CORRUPT;
+ * callers then drop the connection.
+ */
+#ifndef FLOE_BASE_RING_H
+#define FLOE_BASE_RING_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define FLOE_CACHELINE 64
+
+struct floe_ring {
+	_Atomic uint64_t head;
+	uint8_t pad0[FLOE_CACHELINE - sizeof(uint64_t)];
+	_Atomic uint64_t tail;
+	uint8_t pad1[FLOE_CACHELINE - sizeof(uint64_t)];
+	_Atomic uint64_t entries[];
+};
+
+enum floe_ring_result {
+	FLOE_RING_OK = 0,
+	FLOE_RING_EMPTY = 1,
+	FLOE_RING_FULL = 2,
+	FLOE_RING_CORRUPT = 3,
+};
+
+/** Bytes a ring of @capacity entries occupies. */
+static inline uint64_t floe_ring_bytes(uint32_t capacity)
+{
+	uint64_t n = sizeof(struct floe_ring) + (uint64_t)capacity * 8;
+
+	return (n + FLOE_CACHELINE - 1) & ~(uint64_t)(FLOE_CACHELINE - 1);
+}
+
+/** Reset to empty; only while no peer uses the ring. */
+static inline void floe_ring_reset(struct floe_ring *r)
+{
+	atomic_store_explicit(&r->head, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->tail, 0, memory_order_release);
+}
+
+/**
+ * Producer: append @v unless @limit (<= @capacity) entries are queued.
+ * @tail_copy is the producer's private copy of tail.
+ */
+static inline enum floe_ring_result
+floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
+	       uint64_t *tail_copy, uint64_t v)
+{
+	uint64_t t = *tail_copy;
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+
+	if (t - h > limit)
+		return FLOE_RING_CORRUPT;
+	if (t - h == limit)
+		return FLOE_RING_FULL;
+	atomic_store_explicit(&r->entries[t % capacity], v,
+			      memory_order_relaxed);
+	*tail_copy = t + 1;
+	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+	return FLOE_RING_OK;
+}
+
+/**
+ * Consumer (or evicting producer): take the oldest entry. @limit bounds
+ * what a sane producer can have queued.
+ */
+static inline enum floe_ring_result
+floe_ring_pop(struct floe_ring *r, uint32_t capacity, uint32_t limit,
+	      uint64_t *v)
+{
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+
+	for (;;) {
+		uint64_t t = atomic_load_explicit(&r->tail,
+						  memory_order_acquire);
+
+		if (h == t)
+			return FLOE_RING_EMPTY;
+		if (t - h > limit) {
+			/* h may be stale (an eviction moved it on meanwhile);
+			 * only an unchanged head proves the indices bad. */
+			uint64_t fresh = atomic_load_explicit(
+				&r->head, memory_order_acquire);
+
+			if (fresh == h)
+				return FLOE_RING_CORRUPT;
+			h = fresh;
+			continue;
+		}
+		*v = atomic_load_explicit(&r->entries[h % capacity],
+					  memory_order_relaxed);
+		/* A failed CAS means the producer evicted this entry (or the
+		 * consumer took it): h is reloaded and the slot read again. */
+		if (atomic_compare_exchange_weak_explicit(
+			    &r->head, &h, h + 1, memory_order_acq_rel,
+			    memory_order_acquire))
+			return FLOE_RING_OK;
+	}
+}
+
+/** Entries queued, as far as a consumer can tell; 0 when inconsistent. */
+static inline uint64_t floe_ring_count(struct floe_ring *r, uint32_t limit)
+{
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+
+	return t - h > limit ? 0 : t - h;
+}
+
+#endif

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* The library's handles, shared between its source files. */
+#ifndef FLOE_INTERNAL_H
+#define FLOE_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "base/bitset.h"
+#include "base/pool.h"
+#include "floe.h"
+#include "layout.h"
+#include "names.h"
+
+#define FLOE_EXPORT __attribute__((visibility("default")))
+
+struct floe_node {
+	struct floe_backend *be;
+	struct floe_port_ref ref;
+	struct floe_seg record;
+	char name[FLOE_NAME_LEN + 1];
+	_Atomic int services;
+};
+
+struct floe_service {
+	floe_node *node;
+	struct floe_seg seg;
+	struct floe_svc_header *hdr;
+	struct floe_svc_layout lay;
+	struct floe_shm_qos qos; /* validated copy */
+	uint64_t type_size;
+	uint64_t type_align;
+	uint64_t payload_offset;
+	uint32_t node_slot;
+	_Atomic int ports;
+	char seg_name[FLOE_SEG_NAME_MAX];
+	char name[FLOE_NAME_LEN + 1];
+	uint32_t num_attrs;
+	struct floe_shm_attr attrs[FLOE_MAX_ATTRIBUTES];
+};
+
+/* service.c: slots and connections of a mapped service */
+struct floe_slot *floe_svc_slot(floe_service *svc, char kind, uint32_t i);
+struct floe_conn *floe_svc_conn(floe_service *svc, uint32_t pub,
+				uint32_t sub);
+struct floe_ring *floe_conn_sub_ring(floe_service *svc, struct floe_conn *c);
+struct floe_ring *floe_conn_comp_ring(floe_service *svc, struct floe_conn *c);
+/** Take a free slot of @kind ('n', 'p', 's') for @ref. Index or error. */
+int floe_svc_claim(floe_service *svc, char kind, const struct floe_port_ref *ref,
+		   uint32_t buffer_size);
+void floe_svc_release(floe_service *svc, char kind, uint32_t i);
+/** Owner of a slot if it is ready, else 0; fills @ref (a copy). */
+uint64_t floe_svc_slot_owner(floe_service *svc, char kind, uint32_t i,
+			     struct floe_port_ref *ref);
+/** Free slots whose ports are dead; returns how many were freed. */
+int floe_svc_reclaim_dead(floe_service *svc);
+uint64_t floe_svc_changes(floe_service *svc);
+/** Reclaim a service's dead slots by segment name; remove it if unused. */
+void floe_service_cleanup_by_name(floe_node *node, const char *seg_name);
+/** Unlink every data segment of the publisher @pub_id (it is dead). */
+void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id);
+
+uint64_t floe_now_ns(void);
+/** Spin-then-sleep backoff for slow paths; @round counts from 0. */
+void floe_backoff(uint32_t round);
+
+#endif

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The layout of floe's shared memory. Three kinds of segments:
+ *
+ *  node     "<domain>.n.<id>"   a node's registration record
+ *  service  "<domain>.s.<hash>" header (type, QoS, attributes), slots for
+ *           nodes, publishers and subscribers, and one connection per
+ *           (publisher slot, subscriber slot) pair holding two queues:
+ *           submission (publisher → subscriber: chunks to read) and
+ *           completion (subscriber → publisher: chunks given back)
+ *  data     "<domain>.d.<publisher id>.<generation>" a publisher's chunks;
+ *           only the publisher maps it writable
+ *
+ * Everything here is read by processes that must not trust each other:
+ * sizes are recomputed locally from validated QoS, never taken from
+ * offsets stored in shared memory.
+ */
+#ifndef FLOE_LAYOUT_H
+#define FLOE_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "base/ring.h"
+#include "floe.h"
+
+#define FLOE_LAYOUT_VERSION 1
+#define FLOE_NODE_MAGIC 0x31646f6e656f6c66ULL    /* "floenod1" */
+#define FLOE_SERVICE_MAGIC 0x31637673656f6c66ULL /* "floesvc1" */
+#define FLOE_DATA_MAGIC 0x31617461646f6c66ULL    /* "flodata1" */
+
+/* Sanity bounds for QoS read from shared memory (and accepted on create). */
+#define FLOE_LIMIT_PORTS 1024
+#define FLOE_LIMIT_NODES 4096
+#define FLOE_LIMIT_QUEUE (1U << 16)
+#define FLOE_LIMIT_USER_HEADER (1U << 20)
+#define FLOE_LIMIT_CHUNKS (1U << 24)
+/* Data segment generations a subscriber keeps mapped per publisher. */
+#define FLOE_MAX_LIVE_GENERATIONS 8
+
+struct floe_node_record {
+	uint64_t magic;
+	uint32_t version;
+	_Atomic uint32_t ready;
+	struct floe_port_ref ref;
+	int32_t pid;
+	uint32_t pad;
+	uint64_t created_ns;
+	char name[FLOE_NAME_LEN + 1];
+};
+
+enum floe_service_state {
+	FLOE_SVC_CREATING = 0,
+	FLOE_SVC_READY = 1,
+	FLOE_SVC_REMOVING = 2,
+};
+
+struct floe_shm_qos {
+	uint32_t max_publishers;
+	uint32_t max_subscribers;
+	uint32_t max_nodes;
+	uint32_t buffer;
+	uint32_t borrowed;
+	uint32_t history;
+	uint32_t loans;
+	uint32_t user_header_size;
+	uint32_t safe_overflow;
+	uint32_t pad;
+};
+
+struct floe_shm_attr {
+	char key[FLOE_ATTR_KEY_LEN + 1];
+	char value[FLOE_ATTR_VALUE_LEN + 1];
+};
+
+struct floe_svc_header {
+	uint64_t magic;
+	uint32_t version;
+	_Atomic uint32_t state;
+	uint64_t layout_size;
+	struct floe_port_ref creator;
+	/* bumped whenever a slot is taken or freed: ports re-scan on change */
+	_Atomic uint64_t changes;
+	char name[FLOE_NAME_LEN + 1];
+	char type_name[FLOE_TYPE_NAME_LEN + 1];
+	uint64_t type_size;
+	uint64_t type_align;
+	struct floe_shm_qos qos;
+	uint32_t num_attrs;
+	uint32_t mode;
+	struct floe_shm_attr attrs[FLOE_MAX_ATTRIBUTES];
+};
+
+/* A node, publisher or subscriber slot. */
+struct floe_slot {
+	_Atomic uint64_t owner; /* port id; 0: free */
+	_Atomic uint32_t ready; /* ref below is complete */
+	uint32_t buffer_size;   /* subscriber: its queue depth */
+	struct floe_port_ref ref;
+	/* publisher: generation of its current data segment */
+	_Atomic uint32_t generation;
+	uint32_t pad;
+};
+
+struct floe_conn {
+	_Atomic uint64_t pub_id;
+	_Atomic uint64_t sub_id;
+	/* changes on every (re)connection; tags every queue entry so that
+	 * leftovers of an earlier connection in this pair are recognised */
+	_Atomic uint32_t epoch;
+	uint8_t pad[FLOE_CACHELINE - 20];
+	/* followed by the submission ring, then the completion ring */
+};
+
+/* Queue entries: epoch (16 bits) | generation (16) | chunk index (32). */
+static inline uint64_t floe_entry(uint32_t epoch, uint32_t gen, uint32_t chunk)
+{
+	return (uint64_t)(epoch & 0xffff) << 48 | (uint64_t)(gen & 0xffff) << 32 |
+	       chunk;
+}
+#define FLOE_ENTRY_EPOCH(e) ((uint32_t)((e) >> 48))
+#define FLOE_ENTRY_GEN(e) ((uint32_t)((e) >> 32) & 0xffff)
+#define FLOE_ENTRY_CHUNK(e) ((uint32_t)(e))
+
+struct floe_data_header {
+	uint64_t magic;
+	struct floe_port_ref owner; /* the publisher */
+	uint64_t publisher_id;
+	uint32_t generation;
+	uint32_t chunk_count;
+	uint64_t chunk_stride;
+	uint64_t max_len; /* elements a chunk holds */
+};
+
+struct floe_chunk_header {
+	uint64_t publisher_id;
+	uint64_t sequence;
+	uint64_t len; /* elements */
+	uint64_t reserved;
+};
+
+/* Where things are in a service segment, derived from its QoS alone. */
+struct floe_svc_layout {
+	uint64_t nodes_off;
+	uint64_t pubs_off;
+	uint64_t subs_off;
+	uint64_t conns_off;
+	uint64_t conn_stride;
+	uint64_t sub_ring_off;  /* within a connection */
+	uint64_t comp_ring_off; /* within a connection */
+	uint64_t size;
+	uint32_t sub_cap;
+	uint32_t comp_cap;
+	uint32_t chunk_count;
+};
+
+/** Check QoS bounds and compute the layout. 0 or FLOE_E_CORRUPT/INVALID. */
+int floe_svc_layout(const struct floe_shm_qos *qos, struct floe_svc_layout *l);
+
+/** Chunk geometry of a data segment. */
+uint64_t floe_chunk_payload_offset(uint32_t user_header_size, uint64_t align);
+uint64_t floe_chunk_stride(uint64_t payload_offset, uint64_t max_len,
+			   uint64_t type_size, uint64_t align);
+uint64_t floe_data_chunks_offset(void);
+
+#endif

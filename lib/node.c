@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Nodes: a process's presence in a domain. A node registers itself with the
+ * backend (with the module: a port of role "node") and publishes a small
+ * record segment "<domain>.n.<id>" so that others can list it and tell
+ * whether it is alive.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/floe.h>
+
+#include "internal.h"
+
+#define NODE_RECORD_MODE 0644 /* anyone may list nodes */
+
+FLOE_EXPORT void floe_node_opts_init(struct floe_node_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+}
+
+FLOE_EXPORT const char *floe_backend_name(enum floe_backend_kind kind)
+{
+	switch (kind) {
+	case FLOE_BACKEND_KMOD:
+		return "kmod";
+	case FLOE_BACKEND_SHM:
+		return "shm";
+	default:
+		return "auto";
+	}
+}
+
+FLOE_EXPORT int floe_node_create(const char *name,
+				 const struct floe_node_opts *opts,
+				 floe_node **out)
+{
+	enum floe_backend_kind kind = opts ? opts->backend : FLOE_BACKEND_AUTO;
+	const char *domain = opts && opts->domain ? opts->domain
+						   : getenv("FLOE_DOMAIN");
+	char seg_name[FLOE_SEG_NAME_MAX];
+	struct floe_node_record *rec;
+	floe_node *node;
+	int ret;
+
+	if (!out || kind > FLOE_BACKEND_SHM)
+		return FLOE_E_INVALID;
+	if (!domain || !*domain)
+		domain = "floe";
+	if (!floe_user_name_valid(name, FLOE_NAME_LEN) ||
+	    !floe_domain_valid(domain))
+		return FLOE_E_NAME;
+	node = calloc(1, sizeof(*node));
+	if (!node)
+		return FLOE_E_NOMEM;
+	node->record.fd = -1;
+	snprintf(node->name, sizeof(node->name), "%s", name);
+	ret = floe_backend_open(kind, domain, &node->be);
+	if (ret)
+		goto fail_free;
+	ret = node->be->ops->port_register(node->be, FLOE_ROLE_NODE, name, 0,
+					   &node->ref);
+	if (ret)
+		goto fail_backend;
+	floe_seg_name(seg_name, domain, FLOE_KIND_NODE, node->ref.id, 0);
+	ret = node->be->ops->seg_create(node->be, seg_name, sizeof(*rec),
+					NODE_RECORD_MODE, FLOE_SEG_OWNED_BY_PORT,
+					&node->ref, &node->record);
+	if (ret)
+		goto fail_port;
+	rec = node->record.addr;
+	rec->magic = FLOE_NODE_MAGIC;
+	rec->version = FLOE_LAYOUT_VERSION;
+	rec->ref = node->ref;
+	rec->pid = getpid();
+	rec->created_ns = floe_now_ns();
+	memcpy(rec->name, node->name, sizeof(rec->name));
+	atomic_store_explicit(&rec->ready, 1, memory_order_release);
+	*out = node;
+	return 0;
+fail_port:
+	node->be->ops->port_unregister(node->be, &node->ref);
+fail_backend:
+	node->be->ops->destroy(node->be);
+fail_free:
+	free(node);
+	return ret;
+}
+
+FLOE_EXPORT void floe_node_destroy(floe_node *node)
+{
+	char seg_name[FLOE_SEG_NAME_MAX];
+
+	if (!node)
+		return;
+	floe_seg_name(seg_name, node->be->domain, FLOE_KIND_NODE, node->ref.id,
+		      0);
+	node->be->ops->seg_unlink(node->be, seg_name);
+	floe_seg_close(&node->record);
+	node->be->ops->port_unregister(node->be, &node->ref);
+	node->be->ops->destroy(node->be);
+	free(node);
+}
+
+FLOE_EXPORT uint64_t floe_node_id(const floe_node *node)
+{
+	return node->ref.id;
+}
+
+FLOE_EXPORT enum floe_backend_kind floe_node_backend(const floe_node *node)
+{
+	return node->be->ops->kind;
+}
+
+struct name_list {
+	char (*names)[FLOE_SEG_NAME_MAX];
+	size_t count, cap;
+	int err;
+};
+
+static int collect_name(const char *name, void *ctx)
+{
+	struct name_list *list = ctx;
+
+	if (list->count == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 16;
+		void *grown = realloc(list->names, cap * sizeof(*list->names));
+
+		if (!grown) {
+			list->err = FLOE_E_NOMEM;
+			return 1;
+		}
+		list->names = grown;
+		list->cap = cap;
+	}
+	snprintf(list->names[list->count++], FLOE_SEG_NAME_MAX, "%s", name);
+	return 0;
+}
+
+/* Names of all segments of @kind in the domain; the caller frees. */
+static int list_kind(floe_node *node, enum floe_seg_kind kind,
+		     struct name_list *list)
+{
+	char prefix[FLOE_SEG_NAME_MAX];
+	int ret;
+
+	memset(list, 0, sizeof(*list));
+	floe_seg_prefix(prefix, node->be->domain, kind);
+	ret = node->be->ops->seg_list(node->be, prefix, collect_name, list);
+	if (ret < 0 && ret != FLOE_E_NOT_FOUND)
+		return ret;
+	return list->err;
+}
+
+/* Read what a node record says; state INACCESSIBLE when it can't be read. */
+static void read_node(floe_node *node, const char *seg_name, uint64_t id,
+		      struct floe_node_info *info)
+{
+	struct floe_port_ref ref = { .id = id, .node_id = id };
+	struct floe_seg seg = { .fd = -1 };
+	const struct floe_node_record *rec;
+
+	memset(info, 0, sizeof(*info));
+	info->id = id;
+	info->state = FLOE_NODE_INACCESSIBLE;
+	if (node->be->ops->seg_open(node->be, seg_name, false, &seg))
+		return;
+	rec = seg.addr;
+	if (seg.size >= sizeof(*rec) && rec->magic == FLOE_NODE_MAGIC &&
+	    atomic_load_explicit(&((struct floe_node_record *)rec)->ready,
+				 memory_order_acquire) &&
+	    rec->ref.id == id) {
+		ref = rec->ref;
+		info->pid = rec->pid;
+		memcpy(info->name, rec->name, sizeof(info->name) - 1);
+		switch (node->be->ops->port_liveness(node->be, &ref)) {
+		case FLOE_PORT_ALIVE:
+			info->state = FLOE_NODE_ALIVE;
+			break;
+		case FLOE_PORT_DEAD:
+			info->state = FLOE_NODE_DEAD;
+			break;
+		default:
+			break;
+		}
+	}
+	floe_seg_close(&seg);
+}
+
+FLOE_EXPORT int floe_node_list(floe_node *node,
+			       int (*cb)(const struct floe_node_info *, void *),
+			       void *ctx)
+{
+	size_t plen = strlen(node->be->domain) + 3;
+	struct floe_node_info info;
+	struct name_list list;
+	int visited = 0;
+	uint64_t id;
+	int ret;
+
+	if (!cb)
+		return FLOE_E_INVALID;
+	ret = list_kind(node, FLOE_KIND_NODE, &list);
+	for (size_t i = 0; !ret && i < list.count; i++) {
+		if (!floe_seg_name_id(list.names[i], plen, &id) ||
+		    list.names[i][plen + 16])
+			continue;
+		read_node(node, list.names[i], id, &info);
+		visited++;
+		if (cb(&info, ctx))
+			break;
+	}
+	free(list.names);
+	return ret ? ret : visited;
+}
+
+void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id)
+{
+	char prefix[FLOE_SEG_NAME_MAX];
+	struct name_list list = { 0 };
+
+	floe_seg_name(prefix, be->domain, FLOE_KIND_DATA, pub_id, 0);
+	strcat(prefix, ".");
+	be->ops->seg_list(be, prefix, collect_name, &list);
+	for (size_t i = 0; i < list.count; i++)
+		be->ops->seg_unlink(be, list.names[i]);
+	free(list.names);
+}
+
+/* Data segments whose publisher is dead but still named (shm backend, or a
+ * publisher that died before it could claim its slot). */
+static void sweep_orphan_data(floe_node *node)
+{
+	struct name_list list;
+
+	if (list_kind(node, FLOE_KIND_DATA, &list))
+		goto out;
+	for (size_t i = 0; i < list.count; i++) {
+		struct floe_seg seg = { .fd = -1 };
+		const struct floe_data_header *dh;
+		struct floe_port_ref ref;
+
+		if (node->be->ops->seg_open(node->be, list.names[i], false,
+					    &seg))
+			continue;
+		dh = seg.addr;
+		ref = dh->owner;
+		if (seg.size >= sizeof(*dh) && dh->magic == FLOE_DATA_MAGIC &&
+		    node->be->ops->port_liveness(node->be, &ref) ==
+			    FLOE_PORT_DEAD)
+			node->be->ops->seg_unlink(node->be, list.names[i]);
+		floe_seg_close(&seg);
+	}
+out:
+	free(list.names);
+}
+
+FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
+{
+	size_t plen = strlen(node->be->domain) + 3;
+	struct floe_node_info info;
+	struct name_list list;
+	int cleaned = 0;
+	uint64_t id;
+	int ret;
+
+	ret = list_kind(node, FLOE_KIND_NODE, &list);
+	for (size_t i = 0; !ret && i < list.count; i++) {
+		if (!floe_seg_name_id(list.names[i], plen, &id) ||
+		    list.names[i][plen + 16])
+			continue;
+		read_node(node, list.names[i], id, &info);
+		if (info.state != FLOE_NODE_DEAD)
+			continue;
+		node->be->ops->seg_unlink(node->be, list.names[i]);
+		cleaned++;
+	}
+	free(list.names);
+	if (ret)
+		return ret;
+	ret = list_kind(node, FLOE_KIND_SERVICE, &list);
+	for (size_t i = 0; !ret && i < list.count; i++)
+		floe_service_cleanup_by_name(node, list.names[i]);
+	free(list.names);
+	sweep_orphan_data(node);
+	return ret ? ret : cleaned;
+}

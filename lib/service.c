@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Services: one shared segment per service name holding its static
+ * configuration (type, QoS, attributes) and its dynamic state (slots of the
+ * nodes and ports using it, and the queues connecting them).
+ *
+ * Lifetime: the creator fills the segment, then marks it READY. Every node
+ * using the service holds a node slot; the last to leave (or whoever finds
+ * all holders dead) moves it READY → REMOVING and unlinks it. An opener
+ * takes its node slot first and checks the state after; the remover
+ * changes the state first and checks the slots after. Both orders are
+ * sequentially consistent, so one of the two sees the other and the
+ * service is never removed under a new user.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bounds.h"
+#include "internal.h"
+
+#define SERVICE_READY_TIMEOUT_NS 2000000000ULL
+#define DEFAULT_MODE 0600
+
+FLOE_EXPORT void floe_pubsub_qos_init(struct floe_pubsub_qos *qos)
+{
+	*qos = (struct floe_pubsub_qos){
+		.max_publishers = 2,
+		.max_subscribers = 8,
+		.max_nodes = 20,
+		.subscriber_max_buffer_size = 4,
+		.subscriber_max_borrowed_samples = 2,
+		.history_size = 0,
+		.publisher_max_loaned_samples = 2,
+		.user_header_size = 0,
+		.enable_safe_overflow = true,
+	};
+}
+
+static void qos_to_shm(const struct floe_pubsub_qos *q, struct floe_shm_qos *s)
+{
+	*s = (struct floe_shm_qos){
+		.max_publishers = q->max_publishers,
+		.max_subscribers = q->max_subscribers,
+		.max_nodes = q->max_nodes,
+		.buffer = q->subscriber_max_buffer_size,
+		.borrowed = q->subscriber_max_borrowed_samples,
+		.history = q->history_size,
+		.loans = q->publisher_max_loaned_samples,
+		.user_header_size = q->user_header_size,
+		.safe_overflow = q->enable_safe_overflow,
+	};
+}
+
+FLOE_EXPORT void floe_service_qos(const floe_service *svc,
+				  struct floe_pubsub_qos *q)
+{
+	const struct floe_shm_qos *s = &svc->qos;
+
+	*q = (struct floe_pubsub_qos){
+		.max_publishers = s->max_publishers,
+		.max_subscribers = s->max_subscribers,
+		.max_nodes = s->max_nodes,
+		.subscriber_max_buffer_size = s->buffer,
+		.subscriber_max_borrowed_samples = s->borrowed,
+		.history_size = s->history,
+		.publisher_max_loaned_samples = s->loans,
+		.user_header_size = s->user_header_size,
+		.enable_safe_overflow = s->safe_overflow,
+	};
+}
+
+static uint32_t slot_count(floe_service *svc, char kind)
+{
+	switch (kind) {
+	case 'n':
+		return svc->qos.max_nodes;
+	case 'p':
+		return svc->qos.max_publishers;
+	default:
+		return svc->qos.max_subscribers;
+	}
+}
+
+struct floe_slot *floe_svc_slot(floe_service *svc, char kind, uint32_t i)
+{
+	uint64_t off = kind == 'n'   ? svc->lay.nodes_off
+		       : kind == 'p' ? svc->lay.pubs_off
+				     : svc->lay.subs_off;
+
+	return (struct floe_slot *)((char *)svc->seg.addr + off) + i;
+}
+
+struct floe_conn *floe_svc_conn(floe_service *svc, uint32_t pub, uint32_t sub)
+{
+	uint64_t idx = (uint64_t)pub * svc->qos.max_subscribers + sub;
+
+	return (struct floe_conn *)((char *)svc->seg.addr + svc->lay.conns_off +
+				    idx * svc->lay.conn_stride);
+}
+
+struct floe_ring *floe_conn_sub_ring(floe_service *svc, struct floe_conn *c)
+{
+	return (struct floe_ring *)((char *)c + svc->lay.sub_ring_off);
+}
+
+struct floe_ring *floe_conn_comp_ring(floe_service *svc, struct floe_conn *c)
+{
+	return (struct floe_ring *)((char *)c + svc->lay.comp_ring_off);
+}
+
+uint64_t floe_svc_changes(floe_service *svc)
+{
+	return atomic_load_explicit(&svc->hdr->changes, memory_order_acquire);
+}
+
+static void bump_changes(floe_service *svc)
+{
+	atomic_fetch_add_explicit(&svc->hdr->changes, 1, memory_order_acq_rel);
+}
+
+uint64_t floe_svc_slot_owner(floe_service *svc, char kind, uint32_t i,
+			     struct floe_port_ref *ref)
+{
+	struct floe_slot *slot = floe_svc_slot(svc, kind, i);
+	uint64_t owner = atomic_load_explicit(&slot->owner,
+					      memory_order_acquire);
+
+	if (!owner ||
+	    !atomic_load_explicit(&slot->ready, memory_order_acquire))
+		return 0;
+	*ref = slot->ref;
+	/* The ref must belong to the owner read before it (a slot freed and
+	 * taken again in between would mix two ports). */
+	if (ref->id != owner ||
+	    atomic_load_explicit(&slot->owner, memory_order_acquire) != owner)
+		return 0;
+	return owner;
+}
+
+static int try_claim(floe_service *svc, char kind,
+		     const struct floe_port_ref *ref, uint32_t buffer_size)
+{
+	uint32_t n = slot_count(svc, kind);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct floe_slot *slot = floe_svc_slot(svc, kind, i);
+		uint64_t expected = 0;
+
+		if (atomic_load_explicit(&slot->owner, memory_order_relaxed))
+			continue;
+		if (!atomic_compare_exchange_strong(&slot->owner, &expected,
+						    ref->id))
+			continue;
+		slot->ref = *ref;
+		slot->buffer_size = buffer_size;
+		atomic_store(&slot->ready, 1);
+		bump_changes(svc);
+		return (int)i;
+	}
+	return -1;
+}
+
+int floe_svc_claim(floe_service *svc, char kind, const struct floe_port_ref *ref,
+		   uint32_t buffer_size)
+{
+	int i = try_claim(svc, kind, ref, buffer_size);
+
+	/* Full: slots of dead ports may be what fills it. */
+	if (i < 0 && floe_svc_reclaim_dead(svc) > 0)
+		i = try_claim(svc, kind, ref, buffer_size);
+	if (i < 0)
+		return kind == 'n' ? FLOE_E_NODE_LIMIT : FLOE_E_PORT_LIMIT;
+	return i;
+}
+
+void floe_svc_release(floe_service *svc, char kind, uint32_t i)
+{
+	struct floe_slot *slot = floe_svc_slot(svc, kind, i);
+
+	atomic_store(&slot->ready, 0);
+	atomic_store(&slot->owner, 0);
+	bump_changes(svc);
+}
+
+int floe_svc_reclaim_dead(floe_service *svc)
+{
+	struct floe_backend *be = svc->node->be;
+	static const char kinds[] = { 'n', 'p', 's' };
+	int freed = 0;
+
+	for (size_t k = 0; k < sizeof(kinds); k++) {
+		for (uint32_t i = 0; i < slot_count(svc, kinds[k]); i++) {
+			struct floe_slot *slot = floe_svc_slot(svc, kinds[k], i);
+			struct floe_port_ref ref;
+			uint32_t one = 1;
+			uint64_t owner = floe_svc_slot_owner(svc, kinds[k], i,
+							     &ref);
+
+			if (!owner || be->ops->port_liveness(be, &ref) !=
+					      FLOE_PORT_DEAD)
+				continue;
+			/* Only one reclaimer wins the ready flag. */
+			if (!atomic_compare_exchange_strong(&slot->ready, &one,
+							    0))
+				continue;
+			if (kinds[k] == 'p')
+				floe_unlink_publisher_data(be, owner);
+			atomic_store(&slot->owner, 0);
+			bump_changes(svc);
+			freed++;
+		}
+	}
+	return freed;
+}
+
+/* True if some node slot is taken by a node that may be alive. */
+static bool has_live_nodes(floe_service *svc)
+{
+	struct floe_backend *be = svc->node->be;
+
+	for (uint32_t i = 0; i < svc->qos.max_nodes; i++) {
+		struct floe_slot *slot = floe_svc_slot(svc, 'n', i);
+		struct floe_port_ref ref;
+
+		if (!atomic_load(&slot->owner))
+			continue;
+		/* taken but not ready: someone is joining right now */
+		if (!floe_svc_slot_owner(svc, 'n', i, &ref) ||
+		    be->ops->port_liveness(be, &ref) != FLOE_PORT_DEAD)
+			return true;
+	}
+	return false;
+}
+
+/* Remove the service if no live node uses it; true if removed. */
+static bool try_remove(floe_service *svc)
+{
+	uint32_t ready = FLOE_SVC_READY;
+
+	if (!atomic_compare_exchange_strong(&svc->hdr->state, &ready,
+					    FLOE_SVC_REMOVING))
+		return false;
+	if (has_live_nodes(svc)) {
+		atomic_store(&svc->hdr->state, FLOE_SVC_READY);
+		return false;
+	}
+	for (uint32_t i = 0; i < svc->qos.max_publishers; i++) {
+		uint64_t owner = atomic_load(&floe_svc_slot(svc, 'p', i)->owner);
+
+		if (owner)
+			floe_unlink_publisher_data(svc->node->be, owner);
+	}
+	svc->node->be->ops->seg_unlink(svc->node->be, svc->seg_name);
+	return true;
+}
+
+/* Map a service segment and validate everything later code relies on. */
+static int attach(floe_node *node, const char *seg_name, floe_service **out)
+{
+	struct floe_backend *be = node->be;
+	struct floe_svc_header *hdr;
+	uint64_t deadline = floe_now_ns() + SERVICE_READY_TIMEOUT_NS;
+	floe_service *svc;
+	uint32_t state;
+	int ret;
+
+	svc = calloc(1, sizeof(*svc));
+	if (!svc)
+		return FLOE_E_NOMEM;
+	svc->seg.fd = -1;
+	svc->node = node;
+	snprintf(svc->seg_name, sizeof(svc->seg_name), "%s", seg_name);
+	ret = be->ops->seg_open(be, seg_name, true, &svc->seg);
+	if (ret)
+		goto fail;
+	hdr = svc->seg.addr;
+	svc->hdr = hdr;
+	ret = FLOE_E_CORRUPT;
+	if (svc->seg.size < sizeof(*hdr))
+		goto fail;
+	for (uint32_t round = 0;; round++) {
+		state = atomic_load_explicit(&hdr->state, memory_order_acquire);
+		if (state != FLOE_SVC_CREATING)
+			break;
+		if (floe_now_ns() > deadline) {
+			ret = FLOE_E_BUSY;
+			goto fail;
+		}
+		floe_backoff(round);
+	}
+	if (state != FLOE_SVC_READY) {
+		ret = FLOE_E_BUSY;
+		goto fail;
+	}
+	if (hdr->magic != FLOE_SERVICE_MAGIC ||
+	    hdr->version != FLOE_LAYOUT_VERSION) {
+		ret = FLOE_E_VERSION;
+		goto fail;
+	}
+	svc->qos = hdr->qos;
+	if (floe_svc_layout(&svc->qos, &svc->lay) ||
+	    svc->lay.size > svc->seg.size || !hdr->type_size ||
+	    hdr->type_align == 0 || hdr->type_align > 4096 ||
+	    (hdr->type_align & (hdr->type_align - 1)) ||
+	    hdr->num_attrs > FLOE_MAX_ATTRIBUTES ||
+	    memchr(hdr->name, 0, sizeof(hdr->name)) == NULL)
+		goto fail;
+	svc->type_size = hdr->type_size;
+	svc->type_align = hdr->type_align;
+	svc->payload_offset = floe_chunk_payload_offset(
+		svc->qos.user_header_size, svc->type_align);
+	memcpy(svc->name, hdr->name, sizeof(svc->name));
+	svc->num_attrs = hdr->num_attrs;
+	memcpy(svc->attrs, hdr->attrs, sizeof(svc->attrs));
+	for (uint32_t i = 0; i < svc->num_attrs; i++) {
+		svc->attrs[i].key[FLOE_ATTR_KEY_LEN] = '\0';
+		svc->attrs[i].value[FLOE_ATTR_VALUE_LEN] = '\0';
+	}
+	*out = svc;
+	return 0;
+fail:
+	floe_seg_close(&svc->seg);
+	free(svc);
+	return ret;
+}
+
+static void detach(floe_service *svc)
+{
+	floe_seg_close(&svc->seg);
+	free(svc);
+}
+
+void floe_service_cleanup_by_name(floe_node *node, const char *seg_name)
+{
+	floe_service *svc;
+
+	if (attach(node, seg_name, &svc))
+		return;
+	floe_svc_reclaim_dead(svc);
+	try_remove(svc);
+	detach(svc);
+}
+
+static int check_opts(const char *name, const struct floe_service_opts *opts)
+{
+	const struct floe_type *t;
+
+	if (!opts)
+		return FLOE_E_INVALID;
+	t = &opts->type;
+	if (!floe_user_name_valid(name, FLOE_NAME_LEN))
+		return FLOE_E_NAME;
+	if (!floe_user_name_valid(t->name, FLOE_TYPE_NAME_LEN))
+		return FLOE_E_NAME;
+	if (!t->size || !t->align || t->align > 4096 ||
+	    (t->align & (t->align - 1)) || opts->mode > 0777 ||
+	    opts->num_attributes > FLOE_MAX_ATTRIBUTES ||
+	    (opts->num_attributes && !opts->attributes))
+		return FLOE_E_INVALID;
+	for (size_t i = 0; i < opts->num_attributes; i++) {
+		const struct floe_attribute *a = &opts->attributes[i];
+
+		if (!floe_user_name_valid(a->key, FLOE_ATTR_KEY_LEN) ||
+		    !a->value || strlen(a->value) > FLOE_ATTR_VALUE_LEN)
+			return FLOE_E_INVALID;
+	}
+	return 0;
+}
+
+static void service_seg_name(floe_node *node, const char *name,
+			     char out[FLOE_SEG_NAME_MAX])
+{
+	floe_seg_name(out, node->be->domain, FLOE_KIND_SERVICE,
+		      floe_name_hash(name), 0);
+}
+
+/* Join as a node: what makes the service stay. */
+static int join(floe_service *svc)
+{
+	int slot = floe_svc_claim(svc, 'n', &svc->node->ref, 0);
+
+	if (slot < 0)
+		return slot;
+	if (atomic_load(&svc->hdr->state) != FLOE_SVC_READY) {
+		floe_svc_release(svc, 'n', (uint32_t)slot);
+		return FLOE_E_BUSY;
+	}
+	svc->node_slot = (uint32_t)slot;
+	atomic_fetch_add(&svc->node->services, 1);
+	return 0;
+}
+
+static int check_compat(floe_service *svc, const char *name,
+			const struct floe_service_opts *opts)
+{
+	const struct floe_pubsub_qos *want = opts->qos;
+	const struct floe_shm_qos *q = &svc->qos;
+
+	if (strcmp(svc->name, name))
+		return FLOE_E_NOT_FOUND; /* a hash collision, not our service */
+	if (strncmp(svc->hdr->type_name, opts->type.name,
+		    sizeof(svc->hdr->type_name)) ||
+	    svc->type_size != opts->type.size ||
+	    svc->type_align != opts->type.align)
+		return FLOE_E_TYPE_MISMATCH;
+	if (want && (want->max_publishers > q->max_publishers ||
+		     want->max_subscribers > q->max_subscribers ||
+		     want->max_nodes > q->max_nodes ||
+		     want->subscriber_max_buffer_size > q->buffer ||
+		     want->subscriber_max_borrowed_samples > q->borrowed ||
+		     want->history_size > q->history ||
+		     want->publisher_max_loaned_samples > q->loans ||
+		     (want->user_header_size &&
+		      want->user_header_size != q->user_header_size)))
+		return FLOE_E_QOS_MISMATCH;
+	for (size_t i = 0; i < opts->num_attributes; i++) {
+		const char *v = floe_service_attribute(svc,
+						       opts->attributes[i].key);
+
+		if (!v || strcmp(v, opts->attributes[i].value))
+			return FLOE_E_ATTR_MISMATCH;
+	}
+	return 0;
+}
+
+FLOE_EXPORT int floe_service_open(floe_node *node, const char *name,
+				  const struct floe_service_opts *opts,
+				  floe_service **out)
+{
+	char seg_name[FLOE_SEG_NAME_MAX];
+	floe_service *svc;
+	int ret = check_opts(name, opts);
+
+	if (ret)
+		return ret;
+	if (!node || !out)
+		return FLOE_E_INVALID;
+	service_seg_name(node, name, seg_name);
+	ret = attach(node, seg_name, &svc);
+	if (ret)
+		return ret;
+	ret = check_compat(svc, name, opts);
+	if (!ret)
+		ret = join(svc);
+	if (ret == FLOE_E_NODE_LIMIT && !has_live_nodes(svc))
+		ret = FLOE_E_BUSY; /* abandoned: open_or_create replaces it */
+	if (ret) {
+		detach(svc);
+		return ret;
+	}
+	*out = svc;
+	return 0;
+}
+
+static int create_once(floe_node *node, const char *name,
+		       const struct floe_service_opts *opts, floe_service **out)
+{
+	struct floe_backend *be = node->be;
+	char seg_name[FLOE_SEG_NAME_MAX];
+	struct floe_pubsub_qos defaults;
+	struct floe_svc_header *hdr;
+	struct floe_svc_layout lay;
+	struct floe_shm_qos q;
+	struct floe_seg seg = { .fd = -1 };
+	floe_service *svc;
+	int ret;
+
+	floe_pubsub_qos_init(&defaults);
+	qos_to_shm(opts->qos ? opts->qos : &defaults, &q);
+	if (floe_svc_layout(&q, &lay))
+		return FLOE_E_INVALID;
+	service_seg_name(node, name, seg_name);
+	ret = be->ops->seg_create(be, seg_name, lay.size,
+				  opts->mode ? opts->mode : DEFAULT_MODE,
+				  FLOE_SEG_SHARED, NULL, &seg);
+	if (ret)
+		return ret;
+	hdr = seg.addr;
+	hdr->creator = node->ref;
+	hdr->magic = FLOE_SERVICE_MAGIC;
+	hdr->version = FLOE_LAYOUT_VERSION;
+	hdr->layout_size = lay.size;
+	snprintf(hdr->name, sizeof(hdr->name), "%s", name);
+	snprintf(hdr->type_name, sizeof(hdr->type_name), "%s", opts->type.name);
+	hdr->type_size = opts->type.size;
+	hdr->type_align = opts->type.align;
+	hdr->qos = q;
+	hdr->mode = opts->mode ? opts->mode : DEFAULT_MODE;
+	hdr->num_attrs = (uint32_t)opts->num_attributes;
+	for (size_t i = 0; i < opts->num_attributes; i++) {
+		snprintf(hdr->attrs[i].key, sizeof(hdr->attrs[i].key), "%s",
+			 opts->attributes[i].key);
+		snprintf(hdr->attrs[i].value, sizeof(hdr->attrs[i].value), "%s",
+			 opts->attributes[i].value);
+	}
+	atomic_store_explicit(&hdr->state, FLOE_SVC_READY, memory_order_release);
+	floe_seg_close(&seg);
+	ret = attach(node, seg_name, &svc);
+	if (!ret) {
+		ret = join(svc);
+		if (ret)
+			detach(svc);
+		else
+			*out = svc;
+	}
+	return ret;
+}
+
+/* An existing segment under our name whose users are all dead (or that
+ * never got past creation) is removed; true if so. */
+static bool remove_if_abandoned(floe_node *node, const char *name)
+{
+	char seg_name[FLOE_SEG_NAME_MAX];
+	struct floe_seg seg = { .fd = -1 };
+	struct floe_backend *be = node->be;
+	floe_service *svc;
+	bool removed = false;
+	int ret;
+
+	service_seg_name(node, name, seg_name);
+	ret = attach(node, seg_name, &svc);
+	if (!ret) {
+		floe_svc_reclaim_dead(svc);
+		removed = try_remove(svc);
+		detach(svc);
+		return removed;
+	}
+	if (ret != FLOE_E_BUSY || be->ops->seg_open(be, seg_name, false, &seg))
+		return false;
+	/* Stuck in CREATING: its creator died half-way. */
+	if (seg.size >= sizeof(struct floe_svc_header)) {
+		const struct floe_svc_header *hdr = seg.addr;
+		struct floe_port_ref creator = hdr->creator;
+
+		if (atomic_load(&((struct floe_svc_header *)hdr)->state) ==
+			    FLOE_SVC_CREATING &&
+		    (!creator.id || be->ops->port_liveness(be, &creator) ==
+					    FLOE_PORT_DEAD))
+			removed = !be->ops->seg_unlink(be, seg_name);
+	}
+	floe_seg_close(&seg);
+	return removed;
+}
+
+FLOE_EXPORT int floe_service_create(floe_node *node, const char *name,
+				    const struct floe_service_opts *opts,
+				    floe_service **out)
+{
+	int ret = check_opts(name, opts);
+
+	if (ret)
+		return ret;
+	if (!node || !out)
+		return FLOE_E_INVALID;
+	ret = create_once(node, name, opts, out);
+	if (ret == FLOE_E_EXISTS && remove_if_abandoned(node, name))
+		ret = create_once(node, name, opts, out);
+	return ret;
+}
+
+FLOE_EXPORT int floe_service_open_or_create(floe_node *node, const char *name,
+					    const struct floe_service_opts *opts,
+					    floe_service **out)
+{
+	int ret = FLOE_E_BUSY;
+
+	/* open and create race with other processes doing the same: retry
+	 * while the service appears or disappears under us. */
+	for (uint32_t round = 0; round < 2000; round++) {
+		ret = floe_service_open(node, name, opts, out);
+		if (ret == FLOE_E_NOT_FOUND)
+			ret = floe_service_create(node, name, opts, out);
+		else if (ret == FLOE_E_BUSY && remove_if_abandoned(node, name))
+			continue;
+		if (ret != FLOE_E_EXISTS && ret != FLOE_E_BUSY &&
+		    ret != FLOE_E_NOT_FOUND)
+			return ret;
+		floe_backoff(round);
+	}
+	return ret;
+}
+
+FLOE_EXPORT void floe_service_close(floe_service *svc)
+{
+	if (!svc)
+		return;
+	floe_svc_release(svc, 'n', svc->node_slot);
+	atomic_fetch_sub(&svc->node->services, 1);
+	floe_svc_reclaim_dead(svc);
+	try_remove(svc);
+	detach(svc);
+}
+
+FLOE_EXPORT const char *floe_service_name(const floe_service *svc)
+{
+	return svc->name;
+}
+
+FLOE_EXPORT const char *floe_service_attribute(const floe_service *svc,
+					       const char *key)
+{
+	if (!key)
+		return NULL;
+	for (uint32_t i = 0; i < svc->num_attrs; i++)
+		if (!strcmp(svc->attrs[i].key, key))
+			return svc->attrs[i].value;
+	return NULL;
+}

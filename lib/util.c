@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+#include <sched.h>
+#include <time.h>
+
+#include "internal.h"
+
+uint64_t floe_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void floe_backoff(uint32_t round)
+{
+	if (round < 64) {
+		__builtin_ia32_pause();
+	} else if (round < 256) {
+		sched_yield();
+	} else {
+		struct timespec ts = { 0, round < 1024 ? 10000 : 200000 };
+
+		nanosleep(&ts, NULL);
+	}
+}

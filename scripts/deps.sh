@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install the Debian packages floe needs to build and test, when missing.
+# Usage: scripts/deps.sh [host|vm|kunit|all]   (default: all)
+set -eu
+tier=${1:-all}
+
+host_pkgs="build-essential pkg-config liburing-dev libinih-dev libjson-c-dev"
+vm_pkgs="qemu-system-x86 linux-headers-amd64 busybox-static cpio gzip"
+kunit_pkgs="linux-source-6.1 bc flex bison libelf-dev libssl-dev dwarves xz-utils"
+
+case "$tier" in
+host) want="$host_pkgs" ;;
+vm) want="$host_pkgs $vm_pkgs" ;;
+kunit) want="$host_pkgs $vm_pkgs $kunit_pkgs" ;;
+all) want="$host_pkgs $vm_pkgs $kunit_pkgs" ;;
+*) echo "deps.sh: unknown tier '$tier' (host|vm|kunit|all)" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps.sh: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null || true
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
