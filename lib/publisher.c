@@ -178,6 +178,8 @@ static void disconnect(floe_publisher *pub, uint32_t j)
 	struct floe_conn *sc = floe_svc_conn(pub->svc, pub->slot, j);
 
 	atomic_store(&sc->sub_id, 0);
+	/* so that the next update connects the subscriber afresh */
+	atomic_fetch_add(&pub->svc->hdr->changes, 1);
 	for (uint32_t chunk = floe_bitset_next(&c->inflight, 0);
 	     chunk < pub->chunk_count;
 	     chunk = floe_bitset_next(&c->inflight, chunk + 1)) {

@@ -61,8 +61,13 @@ floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
 	uint64_t t = *tail_copy;
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
 
-	if (t - h > limit)
-		return FLOE_RING_CORRUPT;
+	if (t - h > limit) {
+		/* Someone else moved tail: adopt it if it is consistent with
+		 * head (entries it added are validated by the consumer). */
+		t = atomic_load_explicit(&r->tail, memory_order_acquire);
+		if (t - h > limit)
+			return FLOE_RING_CORRUPT;
+	}
 	if (t - h == limit)
 		return FLOE_RING_FULL;
 	atomic_store_explicit(&r->entries[t % capacity], v,
