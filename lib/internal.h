@@ -62,6 +62,11 @@ void floe_service_cleanup_by_name(floe_node *node, const char *seg_name);
 /** Unlink every data segment of the publisher @pub_id (it is dead). */
 void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id);
 
+/** Chunks in the publisher's pool right now (for tests: leak checks). */
+uint32_t floe_publisher_free_chunks(const floe_publisher *pub);
+/** Size of the publisher's pool. */
+uint32_t floe_publisher_chunk_count(const floe_publisher *pub);
+
 uint64_t floe_now_ns(void);
 /** Spin-then-sleep backoff for slow paths; @round counts from 0. */
 void floe_backoff(uint32_t round);

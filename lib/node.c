@@ -287,5 +287,7 @@ FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 		floe_service_cleanup_by_name(node, list.names[i]);
 	free(list.names);
 	sweep_orphan_data(node);
+	if (node->be->ops->sweep)
+		node->be->ops->sweep(node->be);
 	return ret ? ret : cleaned;
 }

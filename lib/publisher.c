@@ -416,6 +416,16 @@ FLOE_EXPORT uint64_t floe_publisher_id(const floe_publisher *pub)
 	return pub->ref.id;
 }
 
+uint32_t floe_publisher_free_chunks(const floe_publisher *pub)
+{
+	return floe_pool_free_count(&pub->pool);
+}
+
+uint32_t floe_publisher_chunk_count(const floe_publisher *pub)
+{
+	return pub->chunk_count;
+}
+
 /* Make the current generation hold @len elements. */
 static int grow(floe_publisher *pub, uint64_t len)
 {

@@ -15,7 +15,11 @@ uint64_t floe_now_ns(void)
 void floe_backoff(uint32_t round)
 {
 	if (round < 64) {
+#if defined(__x86_64__) || defined(__i386__)
 		__builtin_ia32_pause();
+#else
+		atomic_signal_fence(memory_order_seq_cst);
+#endif
 	} else if (round < 256) {
 		sched_yield();
 	} else {

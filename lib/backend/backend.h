@@ -79,6 +79,8 @@ struct floe_backend_ops {
 	 * callers check liveness on their slow paths instead.
 	 */
 	uint64_t (*death_epoch)(struct floe_backend *be);
+	/** Remove debris of creators that died mid-way (optional). */
+	void (*sweep)(struct floe_backend *be);
 	void (*destroy)(struct floe_backend *be);
 };
 

@@ -19,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "names.h"
@@ -185,6 +186,41 @@ static enum floe_liveness shm_port_liveness(struct floe_backend *be,
 	return state;
 }
 
+/*
+ * A temporary file outlives its creator only if the creator died between
+ * creating and linking it: unlocked and older than a creation takes.
+ */
+static void shm_sweep(struct floe_backend *be)
+{
+	char prefix[FLOE_SEG_NAME_MAX], path[FLOE_SEG_NAME_MAX + 64];
+	size_t plen = (size_t)snprintf(prefix, sizeof(prefix), "%s.",
+				       be->domain);
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *dir = opendir(SHM_DIR);
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		size_t n = strlen(de->d_name);
+		struct stat st;
+		int fd;
+
+		if (strncmp(de->d_name, prefix, plen) || n < 4 ||
+		    strcmp(de->d_name + n - 4, ".tmp"))
+			continue;
+		snprintf(path, sizeof(path), SHM_DIR "/%s", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		if (!fstat(fd, &st) && now - st.st_mtime > 2 &&
+		    !flock(fd, LOCK_EX | LOCK_NB))
+			unlink(path);
+		close(fd);
+	}
+	closedir(dir);
+}
+
 static uint64_t shm_death_epoch(struct floe_backend *be)
 {
 	(void)be;
@@ -206,6 +242,7 @@ static const struct floe_backend_ops shm_ops = {
 	.port_unregister = shm_port_unregister,
 	.port_liveness = shm_port_liveness,
 	.death_epoch = shm_death_epoch,
+	.sweep = shm_sweep,
 	.destroy = shm_destroy,
 };
 
