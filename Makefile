@@ -10,6 +10,8 @@ SOVERSION := 0
 O := build
 
 CC ?= cc
+# V=1 shows full command lines
+Q := $(if $(V),,@)
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS += -Iinclude -Iinclude/uapi -Ilib -D_GNU_SOURCE
@@ -35,23 +37,23 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	check-kunit demo deps clean
 all: lib tests examples benches module
 
-deps:
-	scripts/deps.sh all
-
 lib: $(O)/libfloe.a $(O)/libfloe.so.$(VERSION) $(O)/floe.pc
 
 $(O)/%.o: %.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(LIB_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(LIB_CFLAGS) -c $< -o $@
 
 $(O)/libfloe.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 $(O)/libfloe.so.$(VERSION): $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libfloe.so.$(SOVERSION) -o $@ $^ $(LIBS)
-	ln -sf libfloe.so.$(VERSION) $(O)/libfloe.so.$(SOVERSION)
-	ln -sf libfloe.so.$(SOVERSION) $(O)/libfloe.so
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,libfloe.so.$(SOVERSION) -o $@ $^ $(LIBS)
+	$(Q)ln -sf libfloe.so.$(VERSION) $(O)/libfloe.so.$(SOVERSION)
+	$(Q)ln -sf libfloe.so.$(SOVERSION) $(O)/libfloe.so
 
 $(O)/floe.pc: floe.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
@@ -62,15 +64,18 @@ benches: $(BENCHES)
 
 $(O)/tests/host/%: tests/host/%.c tests/tap.h tests/host/helpers.h $(O)/libfloe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
 
-$(O)/examples/%: examples/%.c $(O)/libfloe.a
+$(O)/examples/%: examples/%.c $(wildcard examples/*.h) $(O)/libfloe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
 
 $(O)/bench/%: bench/%.c $(O)/libfloe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
 
 module:
 ifneq ($(KDIR),)
@@ -79,7 +84,8 @@ else
 	@echo "module: no kernel headers found (scripts/deps.sh vm), skipped"
 endif
 
-check: deps
+check:
+	scripts/deps.sh all
 	$(MAKE) check-host
 	$(MAKE) check-vm
 	$(MAKE) check-kunit
@@ -94,7 +100,9 @@ check-vm: tests
 check-kunit:
 	scripts/kunit-test.sh
 
-demo: examples
+demo:
+	scripts/deps.sh host
+	$(MAKE) examples
 	scripts/demo.sh
 
 clean:

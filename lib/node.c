@@ -160,35 +160,47 @@ static int list_kind(floe_node *node, enum floe_seg_kind kind,
 static void read_node(floe_node *node, const char *seg_name, uint64_t id,
 		      struct floe_node_info *info)
 {
-	struct floe_port_ref ref = { .id = id, .node_id = id };
+	/* Without a readable record only the id is known: enough for the shm
+	 * backend (liveness is per node), not for the module (per slot). */
+	struct floe_port_ref ref = {
+		.id = id, .node_id = id, .slot = FLOE_SLOT_UNKNOWN,
+	};
 	struct floe_seg seg = { .fd = -1 };
 	const struct floe_node_record *rec;
+	int open_ret;
 
 	memset(info, 0, sizeof(*info));
 	info->id = id;
-	info->state = FLOE_NODE_INACCESSIBLE;
-	if (node->be->ops->seg_open(node->be, seg_name, false, &seg))
-		return;
+	open_ret = node->be->ops->seg_open(node->be, seg_name, false, &seg);
 	rec = seg.addr;
-	if (seg.size >= sizeof(*rec) && rec->magic == FLOE_NODE_MAGIC &&
+	if (!open_ret && seg.size >= sizeof(*rec) &&
+	    rec->magic == FLOE_NODE_MAGIC &&
 	    atomic_load_explicit(&((struct floe_node_record *)rec)->ready,
 				 memory_order_acquire) &&
 	    rec->ref.id == id) {
 		ref = rec->ref;
 		info->pid = rec->pid;
 		memcpy(info->name, rec->name, sizeof(info->name) - 1);
-		switch (node->be->ops->port_liveness(node->be, &ref)) {
-		case FLOE_PORT_ALIVE:
-			info->state = FLOE_NODE_ALIVE;
-			break;
-		case FLOE_PORT_DEAD:
-			info->state = FLOE_NODE_DEAD;
-			break;
-		default:
-			break;
-		}
 	}
-	floe_seg_close(&seg);
+	if (!open_ret)
+		floe_seg_close(&seg);
+	if (open_ret == FLOE_E_NOT_FOUND) {
+		info->state = FLOE_NODE_DEAD; /* went while we looked */
+		return;
+	}
+	switch (node->be->ops->port_liveness(node->be, &ref)) {
+	case FLOE_PORT_ALIVE:
+		/* alive but unreadable to us: another user's, or half-made */
+		info->state = info->pid ? FLOE_NODE_ALIVE
+					: FLOE_NODE_INACCESSIBLE;
+		break;
+	case FLOE_PORT_DEAD:
+		info->state = FLOE_NODE_DEAD;
+		break;
+	default:
+		info->state = FLOE_NODE_INACCESSIBLE;
+		break;
+	}
 }
 
 FLOE_EXPORT int floe_node_list(floe_node *node,
@@ -287,7 +299,5 @@ FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 		floe_service_cleanup_by_name(node, list.names[i]);
 	free(list.names);
 	sweep_orphan_data(node);
-	if (node->be->ops->sweep)
-		node->be->ops->sweep(node->be);
 	return ret ? ret : cleaned;
 }

@@ -34,9 +34,11 @@ struct floe_seg {
 struct floe_port_ref {
 	uint64_t id;      /* unique in the domain, never 0 */
 	uint64_t node_id; /* owning node (the node's own id for a node) */
-	uint32_t slot;    /* kmod: liveness table slot */
+	uint32_t slot;    /* kmod: liveness table slot, or FLOE_SLOT_UNKNOWN */
 	uint32_t role;    /* enum floe_role of the uapi header */
 };
+
+#define FLOE_SLOT_UNKNOWN UINT32_MAX
 
 enum floe_liveness {
 	FLOE_PORT_ALIVE = 1,
@@ -79,8 +81,6 @@ struct floe_backend_ops {
 	 * callers check liveness on their slow paths instead.
 	 */
 	uint64_t (*death_epoch)(struct floe_backend *be);
-	/** Remove debris of creators that died mid-way (optional). */
-	void (*sweep)(struct floe_backend *be);
 	void (*destroy)(struct floe_backend *be);
 };
 

@@ -167,6 +167,8 @@ static enum floe_liveness kmod_port_liveness(struct floe_backend *be,
 {
 	struct kmod_backend *kb = to_kmod(be);
 
+	if (ref->slot == FLOE_SLOT_UNKNOWN)
+		return FLOE_PORT_UNKNOWN;
 	/* ref came from shared memory: the slot index is checked. */
 	if (ref->slot >= kb->max_ports)
 		return FLOE_PORT_DEAD;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The shm backend: segments are files in /dev/shm, created under a
- * temporary name and link()ed into place so that nobody ever opens one
+ * The shm backend: segments are files in /dev/shm, created unnamed
+ * (O_TMPFILE) and linked into place so that nobody ever opens one
  * half-made. The creator of a port-owned segment holds an exclusive flock()
  * on it for its lifetime: the kernel drops the lock when the process dies,
  * which is how others learn that a node is dead. Nothing is freed by the
@@ -19,7 +19,6 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "names.h"
@@ -37,8 +36,7 @@ static int shm_seg_create(struct floe_backend *be, const char *name,
 			  uint64_t size, uint32_t mode, unsigned int flags,
 			  const struct floe_port_ref *owner, struct floe_seg *out)
 {
-	char path[128], tmp[160];
-	uint64_t nonce;
+	char path[128], self[64];
 	int fd, ret;
 
 	(void)be;
@@ -46,34 +44,27 @@ static int shm_seg_create(struct floe_backend *be, const char *name,
 	ret = shm_path(path, sizeof(path), name);
 	if (ret)
 		return ret;
-	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
-		return FLOE_E_SYSTEM;
-	snprintf(tmp, sizeof(tmp), "%s.%016" PRIx64 ".tmp", path, nonce);
-	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
+	/* An unnamed file, made whole (and locked) before it gets its name:
+	 * nobody sees it half-made, and a creator that dies first leaves
+	 * nothing behind. */
+	fd = open(SHM_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return floe_errno_to_error(errno);
-	/* Exact mode, whatever the umask. */
+		return errno == EOPNOTSUPP || errno == EISDIR
+			       ? FLOE_E_BACKEND
+			       : floe_errno_to_error(errno);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	if (fchmod(fd, mode) || ftruncate(fd, (off_t)size) ||
-	    (flags == FLOE_SEG_OWNED_BY_PORT && flock(fd, LOCK_EX | LOCK_NB))) {
-		ret = errno == EFBIG || errno == ENOSPC ? FLOE_E_NO_SPACE
-							 : floe_errno_to_error(errno);
-		goto fail;
-	}
-	if (link(tmp, path)) {
+	    (flags == FLOE_SEG_OWNED_BY_PORT && flock(fd, LOCK_EX | LOCK_NB)) ||
+	    linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW)) {
 		ret = floe_errno_to_error(errno);
-		goto fail;
+		close(fd);
+		return ret;
 	}
-	unlink(tmp);
 	ret = floe_seg_map(fd, size, true, out);
 	if (ret) {
 		unlink(path);
 		close(fd);
 	}
-	return ret;
-fail:
-	unlink(tmp);
-	close(fd);
 	return ret;
 }
 
@@ -186,41 +177,6 @@ static enum floe_liveness shm_port_liveness(struct floe_backend *be,
 	return state;
 }
 
-/*
- * A temporary file outlives its creator only if the creator died between
- * creating and linking it: unlocked and older than a creation takes.
- */
-static void shm_sweep(struct floe_backend *be)
-{
-	char prefix[FLOE_SEG_NAME_MAX], path[FLOE_SEG_NAME_MAX + 64];
-	size_t plen = (size_t)snprintf(prefix, sizeof(prefix), "%s.",
-				       be->domain);
-	time_t now = time(NULL);
-	struct dirent *de;
-	DIR *dir = opendir(SHM_DIR);
-
-	if (!dir)
-		return;
-	while ((de = readdir(dir))) {
-		size_t n = strlen(de->d_name);
-		struct stat st;
-		int fd;
-
-		if (strncmp(de->d_name, prefix, plen) || n < 4 ||
-		    strcmp(de->d_name + n - 4, ".tmp"))
-			continue;
-		snprintf(path, sizeof(path), SHM_DIR "/%s", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0)
-			continue;
-		if (!fstat(fd, &st) && now - st.st_mtime > 2 &&
-		    !flock(fd, LOCK_EX | LOCK_NB))
-			unlink(path);
-		close(fd);
-	}
-	closedir(dir);
-}
-
 static uint64_t shm_death_epoch(struct floe_backend *be)
 {
 	(void)be;
@@ -242,7 +198,6 @@ static const struct floe_backend_ops shm_ops = {
 	.port_unregister = shm_port_unregister,
 	.port_liveness = shm_port_liveness,
 	.death_epoch = shm_death_epoch,
-	.sweep = shm_sweep,
 	.destroy = shm_destroy,
 };
 

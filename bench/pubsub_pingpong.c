@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Publish-subscribe ping-pong latency, floe against the physical limit.
+ *
+ *   pubsub_pingpong [--quick] [--json] [--sizes 8,4K,1M,...]
+ *                   [--iterations N] [--warmup N]
+ *
+ * Two processes, pinned to the first two CPUs allowed (normally 0 and 1),
+ * busy-poll each other:
+ *  1. raw: both spin on one cache line of a MAP_SHARED anonymous mapping,
+ *     each writing the next value when it sees its turn: what the hardware
+ *     can do at best;
+ *  2. floe: the first process loans a sample of the payload size on
+ *     service "ping", writes the sequence number into its first cache line
+ *     and sends it; the second receives it, releases it, and answers the
+ *     same way on "pong". Only the first cache line of the payload is
+ *     touched, so with zero-copy the latency must not grow with the size.
+ * A round trip is timed per iteration (after a warm-up); half of it is one
+ * message's latency: p50 / p99 / p99.9 / max, and floe's p50 over raw.
+ * --json prints the results as JSON on stdout (the table then goes to
+ * stderr). With one CPU nothing is pinned and the spinning yields.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "floe.h"
+
+#define MAX_SIZES 32
+#define CACHE_LINE 64
+
+static const uint64_t default_sizes[] = {
+	8, 32, 128, 512, 2048, 8192, 32768, 131072, 524288,
+	2 << 20, 8 << 20, 32 << 20, 64 << 20,
+};
+
+struct options {
+	uint64_t sizes[MAX_SIZES];
+	int nsizes;
+	long iterations, warmup;
+	int json;
+};
+
+struct result {
+	const char *system;
+	uint64_t payload_bytes;
+	uint64_t p50, p99, p999, max;
+	double msgs_per_s;
+};
+
+static int cpu_a = -1, cpu_b = -1;	/* -1: not pinned */
+static int single_cpu;
+static FILE *table;			/* where the readable table goes */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+	if (single_cpu)
+		sched_yield();
+	else
+		__builtin_ia32_pause();
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fprintf(stderr, "sched_setaffinity(%d): %s\n", cpu,
+			strerror(errno));
+}
+
+/* The first two CPUs we may run on; one CPU: no pinning. */
+static void choose_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		for (int c = 0; c < CPU_SETSIZE; c++) {
+			if (!CPU_ISSET(c, &set))
+				continue;
+			if (cpu_a < 0)
+				cpu_a = c;
+			else if (cpu_b < 0)
+				cpu_b = c;
+		}
+	}
+	if (cpu_b < 0) {
+		cpu_a = -1;
+		single_cpu = 1;
+	}
+}
+
+/* Fork a child that dies with us, pinned to cpu_b. */
+static pid_t fork_partner(void)
+{
+	pid_t parent = getpid();
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		pin(cpu_b);
+	}
+	return pid;
+}
+
+/* Called while spinning: stop if the partner died. */
+static void check_partner(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, WNOHANG) == pid) {
+		fprintf(stderr, "partner process died (status %d)\n", status);
+		exit(1);
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void summarise(struct result *r, uint64_t *half_rtt, long n,
+		      uint64_t elapsed_ns)
+{
+	qsort(half_rtt, (size_t)n, sizeof(*half_rtt), cmp_u64);
+	r->p50 = half_rtt[n / 2];
+	r->p99 = half_rtt[(n * 99) / 100];
+	r->p999 = half_rtt[(n * 999) / 1000];
+	r->max = half_rtt[n - 1];
+	/* Two messages per round trip. */
+	r->msgs_per_s = elapsed_ns ? 2.0 * (double)n * 1e9 / (double)elapsed_ns
+				   : 0;
+}
+
+/* ---- raw cache-line ping-pong ----------------------------------------- */
+
+static int run_raw(const struct options *o, uint64_t *samples,
+		   struct result *r)
+{
+	long total = o->warmup + o->iterations;
+	volatile uint64_t *line;
+	uint64_t start = 0;
+	pid_t pid;
+	void *map;
+
+	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	line = map;
+	*line = 0;
+	pid = fork_partner();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		/* Answer every odd value with the next even one. */
+		for (uint64_t i = 0; i < (uint64_t)total; i++) {
+			while (__atomic_load_n(line, __ATOMIC_ACQUIRE) != 2 * i + 1)
+				cpu_relax();
+			__atomic_store_n(line, 2 * i + 2, __ATOMIC_RELEASE);
+		}
+		_exit(0);
+	}
+	for (uint64_t i = 0; i < (uint64_t)total; i++) {
+		uint64_t t0, t1;
+		unsigned spins = 0;
+
+		if (i == (uint64_t)o->warmup)
+			start = now_ns();
+		t0 = now_ns();
+		__atomic_store_n(line, 2 * i + 1, __ATOMIC_RELEASE);
+		while (__atomic_load_n(line, __ATOMIC_ACQUIRE) != 2 * i + 2) {
+			cpu_relax();
+			if (++spins == 0)
+				check_partner(pid);
+		}
+		t1 = now_ns();
+		if (i >= (uint64_t)o->warmup)
+			samples[i - (uint64_t)o->warmup] = (t1 - t0) / 2;
+	}
+	summarise(r, samples, o->iterations, now_ns() - start);
+	r->system = "raw-cacheline";
+	r->payload_bytes = 8;
+	waitpid(pid, NULL, 0);
+	munmap(map, 4096);
+	return 0;
+}
+
+/* ---- floe ping-pong ----------------------------------------------------- */
+
+static const struct floe_type byte_type = { .name = "u8", .size = 1,
+					    .align = 1 };
+
+struct pipe_pair {
+	int to_child[2], to_parent[2];
+};
+
+static int put(int fd, uint64_t v)
+{
+	return write(fd, &v, sizeof(v)) == sizeof(v) ? 0 : -1;
+}
+
+static int get(int fd, uint64_t *v)
+{
+	return read(fd, v, sizeof(*v)) == sizeof(*v) ? 0 : -1;
+}
+
+static void service_names(uint64_t size, char *ping, char *pong, size_t len)
+{
+	snprintf(ping, len, "bench/ping/%" PRIu64, size);
+	snprintf(pong, len, "bench/pong/%" PRIu64, size);
+}
+
+static int make_service(floe_node *node, const char *name, int create,
+			floe_service **out)
+{
+	struct floe_service_opts so = { .type = byte_type };
+	struct floe_pubsub_qos q;
+	uint64_t deadline = now_ns() + 10000000000ull;
+	int err;
+
+	if (!create) {
+		do {
+			err = floe_service_open(node, name, &so, out);
+		} while ((err == FLOE_E_NOT_FOUND || err == FLOE_E_BUSY) &&
+			 now_ns() < deadline);
+		return err;
+	}
+	/* One message in flight per direction: the smallest pool. */
+	floe_pubsub_qos_init(&q);
+	q.max_publishers = 1;
+	q.max_subscribers = 1;
+	q.subscriber_max_buffer_size = 2;
+	q.subscriber_max_borrowed_samples = 1;
+	q.publisher_max_loaned_samples = 1;
+	so.qos = &q;
+	return floe_service_create(node, name, &so, out);
+}
+
+static int make_publisher(floe_service *svc, uint64_t size,
+			  floe_publisher **out)
+{
+	struct floe_publisher_opts po;
+
+	floe_publisher_opts_init(&po);
+	po.initial_max_slice_len = size;
+	po.allocation = FLOE_ALLOC_STATIC;
+	return floe_publisher_create(svc, &po, out);
+}
+
+/* Loan, write the sequence number into the first cache line, send. */
+static int send_seq(floe_publisher *pub, uint64_t size, uint64_t seq)
+{
+	floe_sample_mut *s;
+	int err;
+
+	while ((err = floe_publisher_loan(pub, size, &s)) == FLOE_E_POOL_EMPTY)
+		cpu_relax();	/* the partner has not released yet */
+	if (err)
+		return err;
+	memcpy(floe_sample_mut_payload(s), &seq, sizeof(seq));
+	return floe_sample_mut_send(s) == 1 ? 0 : -1;
+}
+
+/* Spin until a sample arrives; returns its sequence number (payload). */
+static int recv_seq(floe_subscriber *sub, uint64_t *seq, pid_t partner)
+{
+	const floe_sample *s;
+	unsigned spins = 0;
+	int r;
+
+	while ((r = floe_subscriber_receive(sub, &s)) == 0) {
+		cpu_relax();
+		if (partner > 0 && ++spins == 0)
+			check_partner(partner);
+	}
+	if (r < 0)
+		return r;
+	memcpy(seq, floe_sample_payload(s), sizeof(*seq));
+	floe_sample_release(s);
+	return 0;
+}
+
+/* The partner: for each size, answer every ping with a pong. */
+static int floe_partner(const struct options *o, struct pipe_pair *pp)
+{
+	long total = o->warmup + o->iterations;
+	floe_node *node;
+	uint64_t size;
+	int err = floe_node_create("bench pong", NULL, &node);
+
+	if (err) {
+		fprintf(stderr, "partner node: %s\n", floe_strerror(err));
+		return 1;
+	}
+	while (get(pp->to_child[0], &size) == 0 && size) {
+		char ping[64], pong[64];
+		floe_service *ping_svc = NULL, *pong_svc = NULL;
+		floe_subscriber *sub = NULL;
+		floe_publisher *pub = NULL;
+		uint64_t seq;
+
+		service_names(size, ping, pong, sizeof(ping));
+		err = make_service(node, ping, 0, &ping_svc);
+		if (!err)
+			err = make_service(node, pong, 0, &pong_svc);
+		if (!err)
+			err = floe_subscriber_create(ping_svc, NULL, &sub);
+		if (!err)
+			err = make_publisher(pong_svc, size, &pub);
+		put(pp->to_parent[1], (uint64_t)-err);
+		if (err) {
+			fprintf(stderr, "partner setup (%" PRIu64 " B): %s\n",
+				size, floe_strerror(err));
+			return 1;
+		}
+		for (long i = 0; i < total && !err; i++) {
+			err = recv_seq(sub, &seq, 0);
+			if (!err)
+				err = send_seq(pub, size, seq);
+		}
+		floe_publisher_destroy(pub);
+		floe_subscriber_destroy(sub);
+		floe_service_close(ping_svc);
+		floe_service_close(pong_svc);
+		put(pp->to_parent[1], (uint64_t)-err);
+	}
+	floe_node_destroy(node);
+	return err ? 1 : 0;
+}
+
+static int run_floe_size(const struct options *o, floe_node *node,
+			 struct pipe_pair *pp, pid_t partner, uint64_t size,
+			 uint64_t *samples, struct result *r, long *errors)
+{
+	long total = o->warmup + o->iterations;
+	char ping[64], pong[64];
+	floe_service *ping_svc = NULL, *pong_svc = NULL;
+	floe_subscriber *sub = NULL;
+	floe_publisher *pub = NULL;
+	uint64_t start = 0, v;
+	int err;
+
+	service_names(size, ping, pong, sizeof(ping));
+	err = make_service(node, ping, 1, &ping_svc);
+	if (!err)
+		err = make_service(node, pong, 1, &pong_svc);
+	if (!err)
+		err = floe_subscriber_create(pong_svc, NULL, &sub);
+	if (err) {
+		fprintf(stderr, "setup (%" PRIu64 " B): %s\n", size,
+			floe_strerror(err));
+		return -1;
+	}
+	/* The partner subscribes to ping before we publish on it. */
+	put(pp->to_child[1], size);
+	if (get(pp->to_parent[0], &v) || v) {
+		fprintf(stderr, "partner setup failed\n");
+		return -1;
+	}
+	err = make_publisher(ping_svc, size, &pub);
+	if (err) {
+		fprintf(stderr, "publisher (%" PRIu64 " B): %s\n", size,
+			floe_strerror(err));
+		return -1;
+	}
+
+	for (long i = 0; i < total; i++) {
+		uint64_t t0, t1, seq = 0;
+
+		if (i == o->warmup)
+			start = now_ns();
+		t0 = now_ns();
+		err = send_seq(pub, size, (uint64_t)i);
+		if (!err)
+			err = recv_seq(sub, &seq, partner);
+		t1 = now_ns();
+		if (err) {
+			/* The partner may wait for us forever: end it. */
+			fprintf(stderr, "ping-pong (%" PRIu64 " B): %s\n", size,
+				floe_strerror(err));
+			kill(partner, SIGKILL);
+			return -1;
+		}
+		if (seq != (uint64_t)i)
+			(*errors)++;
+		if (i >= o->warmup)
+			samples[i - o->warmup] = (t1 - t0) / 2;
+	}
+	if (get(pp->to_parent[0], &v) || v)
+		err = err ? err : -1;
+	floe_publisher_destroy(pub);
+	floe_subscriber_destroy(sub);
+	floe_service_close(ping_svc);
+	floe_service_close(pong_svc);
+	if (err)
+		return -1;
+	summarise(r, samples, o->iterations, now_ns() - start);
+	r->system = "floe";
+	r->payload_bytes = size;
+	return 0;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static const char *human(uint64_t bytes, char *buf, size_t len)
+{
+	if (bytes >= (1 << 20) && bytes % (1 << 20) == 0)
+		snprintf(buf, len, "%" PRIu64 " MiB", bytes >> 20);
+	else if (bytes >= 1024 && bytes % 1024 == 0)
+		snprintf(buf, len, "%" PRIu64 " KiB", bytes >> 10);
+	else
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+	return buf;
+}
+
+static void print_row(const struct result *r, const struct result *raw)
+{
+	char size[32];
+
+	fprintf(table, "%-14s %9s %8" PRIu64 " %8" PRIu64 " %8" PRIu64
+		" %10" PRIu64 " %12.0f", r->system,
+		human(r->payload_bytes, size, sizeof(size)), r->p50, r->p99,
+		r->p999, r->max, r->msgs_per_s);
+	if (raw && raw->p50)
+		fprintf(table, " %8.1fx", (double)r->p50 / (double)raw->p50);
+	fprintf(table, "\n");
+	fflush(table);
+}
+
+static void print_json(const struct result *res, int n)
+{
+	printf("[\n");
+	for (int i = 0; i < n; i++)
+		printf("  {\"system\": \"%s\", \"pattern\": \"pingpong\", "
+		       "\"payload_bytes\": %" PRIu64 ", \"subscribers\": 1, "
+		       "\"p50_ns\": %" PRIu64 ", \"p99_ns\": %" PRIu64
+		       ", \"p999_ns\": %" PRIu64 ", \"max_ns\": %" PRIu64
+		       ", \"msgs_per_s\": %.0f}%s\n", res[i].system,
+		       res[i].payload_bytes, res[i].p50, res[i].p99,
+		       res[i].p999, res[i].max, res[i].msgs_per_s,
+		       i + 1 < n ? "," : "");
+	printf("]\n");
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	uint64_t v = strtoull(s, &end, 0);
+
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; break;
+	case 'm': case 'M': v <<= 20; break;
+	case 'g': case 'G': v <<= 30; break;
+	default: break;
+	}
+	return v;
+}
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr, "usage: %s [--quick] [--json] [--sizes 8,4K,1M,...] "
+		"[--iterations N] [--warmup N]\n", argv0);
+	exit(2);
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+	o->nsizes = (int)(sizeof(default_sizes) / sizeof(default_sizes[0]));
+	memcpy(o->sizes, default_sizes, sizeof(default_sizes));
+	o->iterations = 100000;
+	o->warmup = 10000;
+	o->json = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			o->iterations = 2000;
+			o->warmup = 200;
+		} else if (!strcmp(argv[i], "--json")) {
+			o->json = 1;
+		} else if (!strcmp(argv[i], "--iterations") && i + 1 < argc) {
+			o->iterations = atol(argv[++i]);
+		} else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) {
+			o->warmup = atol(argv[++i]);
+		} else if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
+			char *list = argv[++i], *tok, *save = NULL;
+
+			o->nsizes = 0;
+			for (tok = strtok_r(list, ",", &save);
+			     tok && o->nsizes < MAX_SIZES;
+			     tok = strtok_r(NULL, ",", &save))
+				o->sizes[o->nsizes++] = parse_size(tok);
+		} else {
+			usage(argv[0]);
+		}
+	}
+	if (o->iterations < 1 || o->warmup < 0 || o->nsizes < 1)
+		usage(argv[0]);
+	for (int i = 0; i < o->nsizes; i++)
+		if (o->sizes[i] < 8) {
+			fprintf(stderr, "payload sizes must be >= 8 bytes\n");
+			exit(2);
+		}
+}
+
+int main(int argc, char **argv)
+{
+	struct result results[MAX_SIZES + 1], raw;
+	struct options o;
+	struct pipe_pair pp;
+	floe_node *node = NULL;
+	uint64_t *samples;
+	char domain[32];
+	long seq_errors = 0;
+	int nres = 0, failed = 0, err, status;
+	pid_t partner;
+
+	parse_args(argc, argv, &o);
+	signal(SIGPIPE, SIG_IGN);
+	table = o.json ? stderr : stdout;
+	if (!getenv("FLOE_DOMAIN")) {
+		snprintf(domain, sizeof(domain), "bench%d", (int)getpid());
+		setenv("FLOE_DOMAIN", domain, 1);
+	}
+	samples = calloc((size_t)o.iterations, sizeof(*samples));
+	if (!samples)
+		return 1;
+	choose_cpus();
+	pin(cpu_a);
+
+	err = floe_node_create("bench ping", NULL, &node);
+	if (err) {
+		fprintf(stderr, "node: %s\n", floe_strerror(err));
+		return 1;
+	}
+	if (single_cpu)
+		fprintf(table, "# one CPU only: not pinned, spinning yields; "
+			"numbers mean little\n");
+	else
+		fprintf(table, "# CPUs %d and %d", cpu_a, cpu_b);
+	fprintf(table, ", backend %s, %ld iterations (+%ld warm-up) per "
+		"row; half round trip in ns\n",
+		floe_backend_name(floe_node_backend(node)), o.iterations,
+		o.warmup);
+	fprintf(table, "%-14s %9s %8s %8s %8s %10s %12s %9s\n", "system",
+		"payload", "p50", "p99", "p99.9", "max", "msgs/s", "p50/raw");
+
+	/* 1. The physical limit. */
+	if (run_raw(&o, samples, &raw)) {
+		fprintf(stderr, "raw ping-pong failed\n");
+		return 1;
+	}
+	print_row(&raw, NULL);
+	results[nres++] = raw;
+
+	/* 2. floe, for every size, with one partner process. */
+	if (pipe(pp.to_child) || pipe(pp.to_parent))
+		return 1;
+	partner = fork_partner();
+	if (partner < 0)
+		return 1;
+	if (partner == 0)
+		_exit(floe_partner(&o, &pp));
+	for (int i = 0; i < o.nsizes; i++) {
+		struct result r;
+
+		if (run_floe_size(&o, node, &pp, partner, o.sizes[i], samples,
+				  &r, &seq_errors)) {
+			failed = 1;
+			break;
+		}
+		print_row(&r, &raw);
+		results[nres++] = r;
+	}
+	put(pp.to_child[1], 0);		/* partner: done */
+	waitpid(partner, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		failed = 1;
+	floe_node_destroy(node);
+	if (seq_errors) {
+		fprintf(stderr, "%ld pongs carried the wrong sequence number\n",
+			seq_errors);
+		failed = 1;
+	}
+	if (o.json)
+		print_json(results, nres);
+	free(samples);
+	return failed;
+}
