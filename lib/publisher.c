@@ -24,10 +24,18 @@
 #include "base/bounds.h"
 #include "internal.h"
 
+/*
+ * Returned chunks are collected every few sends (at most this many, and a
+ * quarter of the pool) or when the pool runs dry: reading a completion
+ * queue is a cache miss, since the subscriber wrote it last, so it is not
+ * paid on every loan.
+ */
+#define RECLAIM_EVERY 8
+
 struct pub_conn {
 	uint64_t sub_id; /* 0: not connected */
 	struct floe_port_ref sub_ref;
-	uint64_t sub_tail;
+	struct floe_ring_producer sub_prod;
 	uint32_t limit;
 	uint32_t epoch;
 	struct floe_bitset inflight;
@@ -70,6 +78,8 @@ struct floe_publisher {
 	struct floe_sample_mut *loans;
 	uint32_t loaned;
 	uint64_t sequence;
+	uint32_t sends_since_reclaim;
+	uint32_t reclaim_batch;
 	uint64_t seen_changes;
 	uint64_t seen_deaths;
 };
@@ -221,7 +231,7 @@ static enum floe_ring_result push(floe_publisher *pub, uint32_t j,
 	enum floe_ring_result r;
 
 	r = floe_ring_push(floe_conn_sub_ring(pub->svc, sc), pub->svc->lay.sub_cap,
-			   c->limit, &c->sub_tail, entry);
+			   c->limit, &c->sub_prod, entry);
 	if (r == FLOE_RING_OK && !floe_bitset_test(&c->inflight, chunk)) {
 		floe_bitset_set(&c->inflight, chunk);
 		pub->refcnt[chunk]++;
@@ -241,7 +251,7 @@ static void connect_sub(floe_publisher *pub, uint32_t j, uint64_t sub_id,
 	atomic_store(&sc->sub_id, 0);
 	floe_ring_reset(floe_conn_sub_ring(svc, sc));
 	floe_ring_reset(floe_conn_comp_ring(svc, sc));
-	c->sub_tail = 0;
+	floe_ring_producer_init(&c->sub_prod);
 	c->epoch = atomic_load(&sc->epoch) + 1;
 	atomic_store(&sc->epoch, c->epoch);
 	atomic_store(&sc->pub_id, pub->ref.id);
@@ -354,6 +364,11 @@ FLOE_EXPORT int floe_publisher_create(floe_service *svc,
 		return FLOE_E_INVALID;
 	}
 	pub->chunk_count = svc->lay.chunk_count;
+	pub->reclaim_batch = pub->chunk_count / 4;
+	if (pub->reclaim_batch > RECLAIM_EVERY)
+		pub->reclaim_batch = RECLAIM_EVERY;
+	if (!pub->reclaim_batch)
+		pub->reclaim_batch = 1;
 	pub->next_gen = 1;
 	pub->conns = calloc(svc->qos.max_subscribers, sizeof(*pub->conns));
 	pub->refcnt = calloc(pub->chunk_count, sizeof(*pub->refcnt));
@@ -469,13 +484,20 @@ FLOE_EXPORT int floe_publisher_loan(floe_publisher *pub, uint64_t len,
 	if (pub->loaned == svc->qos.loans)
 		return FLOE_E_LOAN_LIMIT;
 	update_if_changed(pub);
-	reclaim_all(pub);
+	if (pub->sends_since_reclaim >= pub->reclaim_batch) {
+		pub->sends_since_reclaim = 0;
+		reclaim_all(pub);
+	}
 	if (len > pub->gens[pub->cur].max_len) {
 		ret = grow(pub, len);
 		if (ret)
 			return ret;
 	}
 	chunk = floe_pool_pop(&pub->pool);
+	if (chunk == FLOE_POOL_NONE) {
+		reclaim_all(pub);
+		chunk = floe_pool_pop(&pub->pool);
+	}
 	if (chunk == FLOE_POOL_NONE) {
 		/* Maybe a subscriber died holding chunks. */
 		update(pub, true);
@@ -613,6 +635,7 @@ FLOE_EXPORT int floe_sample_mut_send(floe_sample_mut *s)
 	for (uint32_t j = 0; j < svc->qos.max_subscribers; j++)
 		if (pub->conns[j].sub_id && deliver(pub, j, s->chunk))
 			delivered++;
+	pub->sends_since_reclaim++;
 	if (svc->qos.history) {
 		if (pub->hist_len == svc->qos.history)
 			unref_chunk(pub, pub->history[pub->hist_next]);

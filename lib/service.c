@@ -234,17 +234,25 @@ static bool has_live_nodes(floe_service *svc)
 	return false;
 }
 
-/* Remove the service if no live node uses it; true if removed. */
+/*
+ * Remove the service if no live node uses it; true if removed. A remover
+ * that finds a live node backs out, then looks again: the node it saw may
+ * have left meanwhile and failed its own attempt while this one held
+ * REMOVING, and then nobody else would remove the service.
+ */
 static bool try_remove(floe_service *svc)
 {
-	uint32_t ready = FLOE_SVC_READY;
+	for (int attempt = 0;; attempt++) {
+		uint32_t ready = FLOE_SVC_READY;
 
-	if (!atomic_compare_exchange_strong(&svc->hdr->state, &ready,
-					    FLOE_SVC_REMOVING))
-		return false;
-	if (has_live_nodes(svc)) {
+		if (!atomic_compare_exchange_strong(&svc->hdr->state, &ready,
+						    FLOE_SVC_REMOVING))
+			return false;
+		if (!has_live_nodes(svc))
+			break;
 		atomic_store(&svc->hdr->state, FLOE_SVC_READY);
-		return false;
+		if (attempt == 100 || has_live_nodes(svc))
+			return false;
 	}
 	for (uint32_t i = 0; i < svc->qos.max_publishers; i++) {
 		uint64_t owner = atomic_load(&floe_svc_slot(svc, 'p', i)->owner);

@@ -34,7 +34,7 @@ struct source {
 	uint64_t pub_id;
 	uint32_t pub_slot;
 	uint32_t epoch;
-	uint64_t comp_tail;
+	struct floe_ring_producer comp_prod;
 	uint32_t held;
 	bool draining; /* publisher gone or queue broken: finish what's queued */
 	bool retired;  /* no longer polled; freed with its last sample */
@@ -211,7 +211,7 @@ static void give_back(floe_subscriber *sub, struct source *src,
 		return; /* the connection is over: nobody takes it back */
 	sc = floe_svc_conn(sub->svc, src->pub_slot, sub->slot);
 	floe_ring_push(floe_conn_comp_ring(sub->svc, sc), sub->svc->lay.comp_cap,
-		       sub->svc->lay.comp_cap, &src->comp_tail,
+		       sub->svc->lay.comp_cap, &src->comp_prod,
 		       floe_entry(src->epoch, 0, chunk));
 }
 

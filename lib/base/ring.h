@@ -20,12 +20,24 @@
 
 #define FLOE_CACHELINE 64
 
+/*
+ * head has a cache line of its own (the consumer's); tail shares its line
+ * with the first entries, so a consumer that sees tail move usually has
+ * the new entry in the same transfer.
+ */
 struct floe_ring {
 	_Atomic uint64_t head;
 	uint8_t pad0[FLOE_CACHELINE - sizeof(uint64_t)];
 	_Atomic uint64_t tail;
-	uint8_t pad1[FLOE_CACHELINE - sizeof(uint64_t)];
 	_Atomic uint64_t entries[];
+};
+
+/* What a producer keeps in its own memory. */
+struct floe_ring_producer {
+	uint64_t tail;
+	/* last head seen: head only grows, so a stale value errs on the side
+	 * of "full" and head is re-read only then, sparing a cache miss */
+	uint64_t head_cache;
 };
 
 enum floe_ring_result {
@@ -50,29 +62,43 @@ static inline void floe_ring_reset(struct floe_ring *r)
 	atomic_store_explicit(&r->tail, 0, memory_order_release);
 }
 
+/** Start producing into a ring that is empty at index 0. */
+static inline void floe_ring_producer_init(struct floe_ring_producer *p)
+{
+	p->tail = 0;
+	p->head_cache = 0;
+}
+
 /**
  * Producer: append @v unless @limit (<= @capacity) entries are queued.
- * @tail_copy is the producer's private copy of tail.
+ * @p is the producer's private state.
  */
 static inline enum floe_ring_result
 floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
-	       uint64_t *tail_copy, uint64_t v)
+	       struct floe_ring_producer *p, uint64_t v)
 {
-	uint64_t t = *tail_copy;
-	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+	uint64_t t = p->tail;
 
-	if (t - h > limit) {
-		/* Someone else moved tail: adopt it if it is consistent with
-		 * head (entries it added are validated by the consumer). */
-		t = atomic_load_explicit(&r->tail, memory_order_acquire);
-		if (t - h > limit)
-			return FLOE_RING_CORRUPT;
+	if (t - p->head_cache >= limit) {
+		uint64_t h = atomic_load_explicit(&r->head,
+						  memory_order_acquire);
+
+		if (t - h > limit) {
+			/* Someone else moved tail: adopt it if it is
+			 * consistent with head (the consumer validates what
+			 * such entries hold). */
+			t = atomic_load_explicit(&r->tail,
+						 memory_order_acquire);
+			if (t - h > limit)
+				return FLOE_RING_CORRUPT;
+		}
+		p->head_cache = h;
+		if (t - h == limit)
+			return FLOE_RING_FULL;
 	}
-	if (t - h == limit)
-		return FLOE_RING_FULL;
 	atomic_store_explicit(&r->entries[t % capacity], v,
 			      memory_order_relaxed);
-	*tail_copy = t + 1;
+	p->tail = t + 1;
 	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
 	return FLOE_RING_OK;
 }

@@ -61,7 +61,7 @@ int main(void)
 	floe_service *svc, *other;
 	struct floe_ring *ring;
 	floe_node *node;
-	uint64_t tail;
+	struct floe_ring_producer prod = { 0 };
 	int r, ok;
 
 	th_setup("hostile");
@@ -88,15 +88,15 @@ int main(void)
 		struct floe_ring *comp = floe_conn_comp_ring(svc, c);
 		uint32_t epoch = atomic_load(&c->epoch);
 
-		tail = atomic_load(&comp->tail);
+		prod.tail = prod.head_cache = atomic_load(&comp->tail);
 		/* wrong epoch for every index, out-of-range indices, and
 		 * right-epoch indices that are not in flight */
 		for (uint32_t i = 0; i < svc->lay.chunk_count; i++)
 			floe_ring_push(comp, svc->lay.comp_cap,
-				       svc->lay.comp_cap, &tail,
+				       svc->lay.comp_cap, &prod,
 				       floe_entry(epoch + 7, 0, i));
 		floe_ring_push(comp, svc->lay.comp_cap, svc->lay.comp_cap,
-			       &tail, floe_entry(epoch, 0, 0xffffffffu));
+			       &prod, floe_entry(epoch, 0, 0xffffffffu));
 		for (int k = 2; k < 6; k++)
 			send_seq(pub, (uint64_t)k);
 	}
