@@ -43,7 +43,7 @@ FLOE_EXPORT int floe_node_create(const char *name,
 	const char *domain = opts && opts->domain ? opts->domain
 						   : getenv("FLOE_DOMAIN");
 	char seg_name[FLOE_SEG_NAME_MAX];
-	struct floe_node_record *rec;
+	struct floe_node_record *rec, init;
 	floe_node *node;
 	int ret;
 
@@ -67,18 +67,21 @@ FLOE_EXPORT int floe_node_create(const char *name,
 	if (ret)
 		goto fail_backend;
 	floe_seg_name(seg_name, domain, FLOE_KIND_NODE, node->ref.id, 0);
-	ret = node->be->ops->seg_create(node->be, seg_name, sizeof(*rec),
+	init = (struct floe_node_record){
+		.magic = FLOE_NODE_MAGIC,
+		.version = FLOE_LAYOUT_VERSION,
+		.ref = node->ref,
+		.pid = getpid(),
+		.created_ns = floe_now_ns(),
+	};
+	memcpy(init.name, node->name, sizeof(init.name));
+	ret = node->be->ops->seg_create(node->be, seg_name, sizeof(init),
 					NODE_RECORD_MODE, FLOE_SEG_OWNED_BY_PORT,
-					&node->ref, &node->record);
+					&node->ref, &init, sizeof(init),
+					&node->record);
 	if (ret)
 		goto fail_port;
 	rec = node->record.addr;
-	rec->magic = FLOE_NODE_MAGIC;
-	rec->version = FLOE_LAYOUT_VERSION;
-	rec->ref = node->ref;
-	rec->pid = getpid();
-	rec->created_ns = floe_now_ns();
-	memcpy(rec->name, node->name, sizeof(rec->name));
 	atomic_store_explicit(&rec->ready, 1, memory_order_release);
 	*out = node;
 	return 0;

@@ -114,7 +114,7 @@ static int create_gen(floe_publisher *pub, uint64_t max_len, uint32_t *idx)
 {
 	floe_service *svc = pub->svc;
 	struct floe_backend *be = svc->node->be;
-	struct floe_data_header *dh;
+	struct floe_data_header dh;
 	char name[FLOE_SEG_NAME_MAX];
 	struct pub_gen *g = NULL;
 	uint64_t stride, size;
@@ -137,18 +137,20 @@ static int create_gen(floe_publisher *pub, uint64_t max_len, uint32_t *idx)
 		return FLOE_E_TOO_LARGE;
 	floe_seg_name(name, be->domain, FLOE_KIND_DATA, pub->ref.id,
 		      pub->next_gen);
+	dh = (struct floe_data_header){
+		.magic = FLOE_DATA_MAGIC,
+		.owner = pub->ref,
+		.publisher_id = pub->ref.id,
+		.generation = pub->next_gen,
+		.chunk_count = pub->chunk_count,
+		.chunk_stride = stride,
+		.max_len = max_len,
+	};
 	ret = be->ops->seg_create(be, name, size, (svc->hdr->mode & 0444) | 0200,
-				  FLOE_SEG_OWNED_BY_PORT, &pub->ref, &g->seg);
+				  FLOE_SEG_OWNED_BY_PORT, &pub->ref, &dh,
+				  sizeof(dh), &g->seg);
 	if (ret)
 		return ret;
-	dh = g->seg.addr;
-	dh->magic = FLOE_DATA_MAGIC;
-	dh->owner = pub->ref;
-	dh->publisher_id = pub->ref.id;
-	dh->generation = pub->next_gen;
-	dh->chunk_count = pub->chunk_count;
-	dh->chunk_stride = stride;
-	dh->max_len = max_len;
 	g->gen = pub->next_gen++;
 	g->max_len = max_len;
 	g->stride = stride;

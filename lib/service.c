@@ -480,12 +480,9 @@ static int create_once(floe_node *node, const char *name,
 	if (floe_svc_layout(&q, &lay))
 		return FLOE_E_INVALID;
 	service_seg_name(node, name, seg_name);
-	ret = be->ops->seg_create(be, seg_name, lay.size,
-				  opts->mode ? opts->mode : DEFAULT_MODE,
-				  FLOE_SEG_SHARED, NULL, &seg);
-	if (ret)
-		return ret;
-	hdr = seg.addr;
+	hdr = calloc(1, sizeof(*hdr));
+	if (!hdr)
+		return FLOE_E_NOMEM;
 	hdr->creator = node->ref;
 	hdr->magic = FLOE_SERVICE_MAGIC;
 	hdr->version = FLOE_LAYOUT_VERSION;
@@ -503,7 +500,15 @@ static int create_once(floe_node *node, const char *name,
 		snprintf(hdr->attrs[i].value, sizeof(hdr->attrs[i].value), "%s",
 			 opts->attributes[i].value);
 	}
-	atomic_store_explicit(&hdr->state, FLOE_SVC_READY, memory_order_release);
+	/* State CREATING until the header is in place (with the module the
+	 * name is visible at once): openers wait for READY. */
+	ret = be->ops->seg_create(be, seg_name, lay.size, hdr->mode,
+				  FLOE_SEG_SHARED, NULL, hdr, sizeof(*hdr), &seg);
+	free(hdr);
+	if (ret)
+		return ret;
+	atomic_store_explicit(&((struct floe_svc_header *)seg.addr)->state,
+			      FLOE_SVC_READY, memory_order_release);
 	floe_seg_close(&seg);
 	ret = attach(node, seg_name, &svc);
 	if (!ret) {

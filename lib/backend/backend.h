@@ -54,10 +54,16 @@ struct floe_backend;
 
 struct floe_backend_ops {
 	enum floe_backend_kind kind;
+	/**
+	 * Create and map a segment whose first @init_len bytes are @init.
+	 * With shm they are in place before the name appears, so no process
+	 * ever sees a named segment without its header, even if the creator
+	 * dies half-way.
+	 */
 	int (*seg_create)(struct floe_backend *be, const char *name,
 			  uint64_t size, uint32_t mode, unsigned int flags,
-			  const struct floe_port_ref *owner,
-			  struct floe_seg *out);
+			  const struct floe_port_ref *owner, const void *init,
+			  size_t init_len, struct floe_seg *out);
 	int (*seg_open)(struct floe_backend *be, const char *name, bool rw,
 			struct floe_seg *out);
 	int (*seg_unlink)(struct floe_backend *be, const char *name);

@@ -62,8 +62,8 @@ static int kmod_seg_unlink(struct floe_backend *be, const char *name)
 
 static int kmod_seg_create(struct floe_backend *be, const char *name,
 			   uint64_t size, uint32_t mode, unsigned int flags,
-			   const struct floe_port_ref *owner,
-			   struct floe_seg *out)
+			   const struct floe_port_ref *owner, const void *init,
+			   size_t init_len, struct floe_seg *out)
 {
 	struct floe_seg_create arg = {
 		.size = size,
@@ -84,8 +84,12 @@ static int kmod_seg_create(struct floe_backend *be, const char *name,
 	if (ret) {
 		close(arg.fd);
 		kmod_seg_unlink(be, name);
+		return ret;
 	}
-	return ret;
+	/* The name is visible already: readers check magic/ready flags,
+	 * and the module unlinks it if the owner dies. */
+	memcpy(out->addr, init, init_len);
+	return 0;
 }
 
 static int kmod_seg_open(struct floe_backend *be, const char *name, bool rw,

@@ -34,7 +34,8 @@ static int shm_path(char *buf, size_t len, const char *name)
 
 static int shm_seg_create(struct floe_backend *be, const char *name,
 			  uint64_t size, uint32_t mode, unsigned int flags,
-			  const struct floe_port_ref *owner, struct floe_seg *out)
+			  const struct floe_port_ref *owner, const void *init,
+			  size_t init_len, struct floe_seg *out)
 {
 	char path[128], self[64];
 	int fd, ret;
@@ -54,16 +55,20 @@ static int shm_seg_create(struct floe_backend *be, const char *name,
 			       : floe_errno_to_error(errno);
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	if (fchmod(fd, mode) || ftruncate(fd, (off_t)size) ||
-	    (flags == FLOE_SEG_OWNED_BY_PORT && flock(fd, LOCK_EX | LOCK_NB)) ||
-	    linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW)) {
+	    (flags == FLOE_SEG_OWNED_BY_PORT && flock(fd, LOCK_EX | LOCK_NB))) {
 		ret = floe_errno_to_error(errno);
 		close(fd);
 		return ret;
 	}
 	ret = floe_seg_map(fd, size, true, out);
 	if (ret) {
-		unlink(path);
 		close(fd);
+		return ret;
+	}
+	memcpy(out->addr, init, init_len);
+	if (linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW)) {
+		ret = floe_errno_to_error(errno);
+		floe_seg_close(out);
 	}
 	return ret;
 }
