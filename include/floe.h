@@ -146,10 +146,15 @@ int floe_node_list(floe_node *node,
 		   void *ctx);
 
 /**
- * Remove the resources a dead node left behind (its registration, its ports
- * in every service, its publishers' memory). Fails with FLOE_E_BUSY if the
- * node is alive. Happens automatically with the kmod backend and lazily
- * with shm; this makes it immediate. Returns the number of nodes cleaned.
+ * Remove what dead nodes of the domain left behind: their registrations,
+ * their ports' slots in every service, their publishers' memory, and
+ * services no live node uses. Live nodes are not touched.
+ *
+ * With the kmod backend the kernel unlinks a dead process's named memory at
+ * once and peers free its slots when they next look; with shm, slots are
+ * freed lazily (when a service runs out of them, or a publisher out of
+ * chunks) and a dead node's files stay until this is called (e.g. by
+ * `floe node cleanup`). Returns the number of dead nodes removed.
  */
 int floe_node_cleanup_dead(floe_node *node);
 

@@ -37,6 +37,7 @@ struct floe_service {
 	_Atomic int ports;
 	char seg_name[FLOE_SEG_NAME_MAX];
 	char name[FLOE_NAME_LEN + 1];
+	char type_name[FLOE_TYPE_NAME_LEN + 1];
 	uint32_t num_attrs;
 	struct floe_shm_attr attrs[FLOE_MAX_ATTRIBUTES];
 };

@@ -80,6 +80,9 @@ struct floe_svc_header {
 	_Atomic uint32_t state;
 	uint64_t layout_size;
 	struct floe_port_ref creator;
+	/* the node removing the service (state REMOVING), so that a remover
+	 * that died half-way can be recognised and its work undone */
+	struct floe_port_ref remover;
 	/* bumped whenever a slot is taken or freed: ports re-scan on change */
 	_Atomic uint64_t changes;
 	char name[FLOE_NAME_LEN + 1];

@@ -254,20 +254,27 @@ static void sweep_orphan_data(floe_node *node)
 
 	if (list_kind(node, FLOE_KIND_DATA, &list))
 		goto out;
+	size_t plen = strlen(node->be->domain) + 3;
+
 	for (size_t i = 0; i < list.count; i++) {
 		struct floe_seg seg = { .fd = -1 };
-		const struct floe_data_header *dh;
-		struct floe_port_ref ref;
+		struct floe_data_header dh;
+		uint64_t id;
 
-		if (node->be->ops->seg_open(node->be, list.names[i], false,
+		if (!floe_seg_name_id(list.names[i], plen, &id) ||
+		    node->be->ops->seg_open(node->be, list.names[i], false,
 					    &seg))
 			continue;
-		dh = seg.addr;
-		ref = dh->owner;
-		if (seg.size >= sizeof(*dh) && dh->magic == FLOE_DATA_MAGIC &&
-		    node->be->ops->port_liveness(node->be, &ref) ==
-			    FLOE_PORT_DEAD)
-			node->be->ops->seg_unlink(node->be, list.names[i]);
+		if (seg.size >= sizeof(dh)) {
+			memcpy(&dh, seg.addr, sizeof(dh));
+			/* only a complete header names the owner to ask */
+			if (dh.magic == FLOE_DATA_MAGIC &&
+			    dh.publisher_id == id && dh.owner.id == id &&
+			    node->be->ops->port_liveness(node->be, &dh.owner) ==
+				    FLOE_PORT_DEAD)
+				node->be->ops->seg_unlink(node->be,
+							  list.names[i]);
+		}
 		floe_seg_close(&seg);
 	}
 out:

@@ -39,6 +39,12 @@ struct pub_conn {
 	uint32_t limit;
 	uint32_t epoch;
 	struct floe_bitset inflight;
+	uint32_t inflight_count;
+	/* chunks of a connection dropped as corrupt while its subscriber
+	 * lives: it may still hold them, so they are freed only once that
+	 * subscriber is gone */
+	struct floe_bitset quarantine;
+	uint64_t quarantine_owner;
 };
 
 struct pub_gen {
@@ -181,24 +187,56 @@ static void take_back(floe_publisher *pub, uint32_t j, uint64_t entry)
 	    !floe_bitset_test(&c->inflight, chunk))
 		return; /* stale or bogus: never ours to free */
 	floe_bitset_clear(&c->inflight, chunk);
+	c->inflight_count--;
 	unref_chunk(pub, chunk);
 }
 
-static void disconnect(floe_publisher *pub, uint32_t j)
+static void unref_all(floe_publisher *pub, struct floe_bitset *set)
 {
-	struct pub_conn *c = &pub->conns[j];
+	for (uint32_t chunk = floe_bitset_next(set, 0); chunk < pub->chunk_count;
+	     chunk = floe_bitset_next(set, chunk + 1)) {
+		floe_bitset_clear(set, chunk);
+		unref_chunk(pub, chunk);
+	}
+}
+
+static void end_connection(floe_publisher *pub, uint32_t j)
+{
 	struct floe_conn *sc = floe_svc_conn(pub->svc, pub->slot, j);
 
 	atomic_store(&sc->sub_id, 0);
-	/* so that the next update connects the subscriber afresh */
-	atomic_fetch_add(&pub->svc->hdr->changes, 1);
-	for (uint32_t chunk = floe_bitset_next(&c->inflight, 0);
-	     chunk < pub->chunk_count;
-	     chunk = floe_bitset_next(&c->inflight, chunk + 1)) {
-		floe_bitset_clear(&c->inflight, chunk);
-		unref_chunk(pub, chunk);
+	pub->conns[j].inflight_count = 0;
+	pub->conns[j].sub_id = 0;
+}
+
+/* The subscriber left or died: everything in flight to it comes back. */
+static void disconnect(floe_publisher *pub, uint32_t j)
+{
+	struct pub_conn *c = &pub->conns[j];
+
+	unref_all(pub, &c->inflight);
+	end_connection(pub, j);
+}
+
+/*
+ * The connection's shared state is corrupt (someone wrote garbage into it)
+ * but the subscriber may be alive and holding samples: set its chunks
+ * aside and connect it afresh on the next update.
+ */
+static void quarantine(floe_publisher *pub, uint32_t j)
+{
+	struct pub_conn *c = &pub->conns[j];
+	uint32_t words = (pub->chunk_count + 63) / 64;
+
+	if (c->quarantine_owner && c->quarantine_owner != c->sub_id)
+		unref_all(pub, &c->quarantine);
+	for (uint32_t w = 0; w < words; w++) {
+		c->quarantine.words[w] |= c->inflight.words[w];
+		c->inflight.words[w] = 0;
 	}
-	c->sub_id = 0;
+	c->quarantine_owner = c->sub_id;
+	end_connection(pub, j);
+	atomic_fetch_add(&pub->svc->hdr->changes, 1);
 }
 
 static void reclaim(floe_publisher *pub, uint32_t j)
@@ -213,7 +251,7 @@ static void reclaim(floe_publisher *pub, uint32_t j)
 	       FLOE_RING_OK)
 		take_back(pub, j, entry);
 	if (r == FLOE_RING_CORRUPT)
-		disconnect(pub, j);
+		quarantine(pub, j);
 }
 
 static void reclaim_all(floe_publisher *pub)
@@ -236,6 +274,7 @@ static enum floe_ring_result push(floe_publisher *pub, uint32_t j,
 			   c->limit, &c->sub_prod, entry);
 	if (r == FLOE_RING_OK && !floe_bitset_test(&c->inflight, chunk)) {
 		floe_bitset_set(&c->inflight, chunk);
+		c->inflight_count++;
 		pub->refcnt[chunk]++;
 	}
 	return r;
@@ -293,6 +332,10 @@ static void update(floe_publisher *pub, bool check_liveness)
 		struct floe_port_ref ref;
 		uint64_t owner = floe_svc_slot_owner(svc, 's', j, &ref);
 
+		if (c->quarantine_owner && owner != c->quarantine_owner) {
+			unref_all(pub, &c->quarantine);
+			c->quarantine_owner = 0;
+		}
 		if (c->sub_id && (owner != c->sub_id ||
 				  (check_liveness &&
 				   be->ops->port_liveness(be, &c->sub_ref) ==
@@ -326,8 +369,10 @@ FLOE_EXPORT int floe_publisher_update_connections(floe_publisher *pub)
 static void publisher_free(floe_publisher *pub)
 {
 	for (uint32_t j = 0; pub->conns && j < pub->svc->qos.max_subscribers;
-	     j++)
+	     j++) {
 		floe_bitset_fini(&pub->conns[j].inflight);
+		floe_bitset_fini(&pub->conns[j].quarantine);
+	}
 	free(pub->conns);
 	free(pub->refcnt);
 	free(pub->chunk_gen);
@@ -382,7 +427,8 @@ FLOE_EXPORT int floe_publisher_create(floe_service *svc,
 	    !pub->loans || floe_pool_init(&pub->pool, pub->chunk_count))
 		goto fail_free;
 	for (uint32_t j = 0; j < svc->qos.max_subscribers; j++)
-		if (floe_bitset_init(&pub->conns[j].inflight, pub->chunk_count))
+		if (floe_bitset_init(&pub->conns[j].inflight, pub->chunk_count) ||
+		    floe_bitset_init(&pub->conns[j].quarantine, pub->chunk_count))
 			goto fail_free;
 	ret = be->ops->port_register(be, FLOE_ROLE_PUBLISHER, svc->name,
 				     svc->node->ref.id, &pub->ref);
@@ -466,6 +512,8 @@ static int grow(floe_publisher *pub, uint64_t len)
 	pub->cur = idx;
 	atomic_store(&floe_svc_slot(pub->svc, 'p', pub->slot)->generation,
 		     pub->gens[idx].gen);
+	/* subscribers map the new generation before its name can go */
+	atomic_fetch_add(&pub->svc->hdr->changes, 1);
 	if (pub->gens[old].users == 0)
 		retire_gen(pub, old);
 	return 0;
@@ -594,26 +642,38 @@ static bool deliver(floe_publisher *pub, uint32_t j, uint32_t chunk)
 {
 	floe_service *svc = pub->svc;
 	struct pub_conn *c = &pub->conns[j];
-	enum floe_ring_result r = push(pub, j, chunk);
+	enum floe_ring_result r;
+
+	/* An honest subscriber holds at most its queue, its borrowed samples
+	 * and one on its way back; one that keeps more (never returning
+	 * them) gets nothing more rather than drain the pool for everyone. */
+	if (c->inflight_count >= c->limit + svc->qos.borrowed + 1) {
+		reclaim(pub, j);
+		if (c->inflight_count >= c->limit + svc->qos.borrowed + 1)
+			return false;
+	}
+	r = push(pub, j, chunk);
 
 	while (r == FLOE_RING_FULL && svc->qos.safe_overflow) {
 		struct floe_conn *sc = floe_svc_conn(svc, pub->slot, j);
-		uint64_t oldest;
+		struct floe_ring *ring = floe_conn_sub_ring(svc, sc);
+		uint64_t oldest, head;
 
-		/* Safe overflow: the oldest queued sample makes room. */
-		r = floe_ring_pop(floe_conn_sub_ring(svc, sc), svc->lay.sub_cap,
-				  c->limit, &oldest);
-		if (r == FLOE_RING_OK)
-			take_back(pub, j, oldest);
+		/* Safe overflow: the oldest queued sample makes room, unless
+		 * the subscriber took it first (then there is room anyway). */
+		r = floe_ring_peek(ring, svc->lay.sub_cap, c->limit, &oldest,
+				   &head);
 		if (r == FLOE_RING_CORRUPT)
 			break;
+		if (r == FLOE_RING_OK && floe_ring_take(ring, head))
+			take_back(pub, j, oldest);
 		r = push(pub, j, chunk);
 	}
 	if (r == FLOE_RING_FULL &&
 	    pub->opts.unable_to_deliver == FLOE_DELIVER_BLOCK)
 		r = push_blocking(pub, j, chunk);
 	if (r == FLOE_RING_CORRUPT && c->sub_id)
-		disconnect(pub, j);
+		quarantine(pub, j);
 	return r == FLOE_RING_OK;
 }
 

@@ -133,6 +133,7 @@ uint64_t floe_svc_slot_owner(floe_service *svc, char kind, uint32_t i,
 	*ref = slot->ref;
 	/* The ref must belong to the owner read before it (a slot freed and
 	 * taken again in between would mix two ports). */
+	atomic_thread_fence(memory_order_acquire);
 	if (ref->id != owner ||
 	    atomic_load_explicit(&slot->owner, memory_order_acquire) != owner)
 		return 0;
@@ -175,12 +176,24 @@ int floe_svc_claim(floe_service *svc, char kind, const struct floe_port_ref *ref
 	return i;
 }
 
+/*
+ * Freeing a slot is a compare-and-swap on its owner, whoever does it: ids
+ * are unique, so a stale actor's swap fails instead of freeing a slot that
+ * a new port has taken meanwhile. A reclaimer first marks the slot
+ * (TOMBSTONE | dead id), clears ready, does its cleanup and frees it; a
+ * marked slot whose ready is clear may be freed by anyone (its reclaimer
+ * may have died too).
+ */
+#define TOMBSTONE (1ULL << 63)
+
 void floe_svc_release(floe_service *svc, char kind, uint32_t i)
 {
 	struct floe_slot *slot = floe_svc_slot(svc, kind, i);
+	uint64_t owner = atomic_load(&slot->owner);
 
 	atomic_store(&slot->ready, 0);
-	atomic_store(&slot->owner, 0);
+	/* fails only if a reclaimer took over: it frees the slot then */
+	atomic_compare_exchange_strong(&slot->owner, &owner, 0);
 	bump_changes(svc);
 }
 
@@ -193,21 +206,33 @@ int floe_svc_reclaim_dead(floe_service *svc)
 	for (size_t k = 0; k < sizeof(kinds); k++) {
 		for (uint32_t i = 0; i < slot_count(svc, kinds[k]); i++) {
 			struct floe_slot *slot = floe_svc_slot(svc, kinds[k], i);
+			uint64_t raw = atomic_load(&slot->owner);
 			struct floe_port_ref ref;
-			uint32_t one = 1;
-			uint64_t owner = floe_svc_slot_owner(svc, kinds[k], i,
-							     &ref);
+			uint64_t owner;
 
+			if (raw & TOMBSTONE) {
+				/* a reclaimer died half-way: finish for it */
+				if (!atomic_load(&slot->ready) &&
+				    atomic_compare_exchange_strong(&slot->owner,
+								   &raw, 0)) {
+					bump_changes(svc);
+					freed++;
+				}
+				continue;
+			}
+			owner = floe_svc_slot_owner(svc, kinds[k], i, &ref);
 			if (!owner || be->ops->port_liveness(be, &ref) !=
 					      FLOE_PORT_DEAD)
 				continue;
-			/* Only one reclaimer wins the ready flag. */
-			if (!atomic_compare_exchange_strong(&slot->ready, &one,
-							    0))
-				continue;
+			raw = owner;
+			if (!atomic_compare_exchange_strong(&slot->owner, &raw,
+							    owner | TOMBSTONE))
+				continue; /* freed or reclaimed meanwhile */
+			atomic_store(&slot->ready, 0);
 			if (kinds[k] == 'p')
 				floe_unlink_publisher_data(be, owner);
-			atomic_store(&slot->owner, 0);
+			raw = owner | TOMBSTONE;
+			atomic_compare_exchange_strong(&slot->owner, &raw, 0);
 			bump_changes(svc);
 			freed++;
 		}
@@ -248,19 +273,25 @@ static bool try_remove(floe_service *svc)
 		if (!atomic_compare_exchange_strong(&svc->hdr->state, &ready,
 						    FLOE_SVC_REMOVING))
 			return false;
+		svc->hdr->remover = svc->node->ref;
 		if (!has_live_nodes(svc))
 			break;
 		atomic_store(&svc->hdr->state, FLOE_SVC_READY);
 		if (attempt == 100 || has_live_nodes(svc))
 			return false;
 	}
+	/* e.g. another user's service: leave it usable, not half-removed */
+	if (svc->node->be->ops->seg_unlink(svc->node->be, svc->seg_name)) {
+		atomic_store(&svc->hdr->state, FLOE_SVC_READY);
+		return false;
+	}
 	for (uint32_t i = 0; i < svc->qos.max_publishers; i++) {
-		uint64_t owner = atomic_load(&floe_svc_slot(svc, 'p', i)->owner);
+		uint64_t owner = atomic_load(&floe_svc_slot(svc, 'p', i)->owner) &
+				 ~TOMBSTONE;
 
 		if (owner)
 			floe_unlink_publisher_data(svc->node->be, owner);
 	}
-	svc->node->be->ops->seg_unlink(svc->node->be, svc->seg_name);
 	return true;
 }
 
@@ -307,21 +338,25 @@ static int attach(floe_node *node, const char *seg_name, floe_service **out)
 		ret = FLOE_E_VERSION;
 		goto fail;
 	}
+	/* Copy first, then validate the copies: the header stays writable
+	 * by every user of the service. */
 	svc->qos = hdr->qos;
+	svc->type_size = __atomic_load_n(&hdr->type_size, __ATOMIC_RELAXED);
+	svc->type_align = __atomic_load_n(&hdr->type_align, __ATOMIC_RELAXED);
+	svc->num_attrs = __atomic_load_n(&hdr->num_attrs, __ATOMIC_RELAXED);
+	memcpy(svc->name, hdr->name, sizeof(svc->name));
+	memcpy(svc->type_name, hdr->type_name, sizeof(svc->type_name));
+	memcpy(svc->attrs, hdr->attrs, sizeof(svc->attrs));
 	if (floe_svc_layout(&svc->qos, &svc->lay) ||
-	    svc->lay.size > svc->seg.size || !hdr->type_size ||
-	    hdr->type_align == 0 || hdr->type_align > 4096 ||
-	    (hdr->type_align & (hdr->type_align - 1)) ||
-	    hdr->num_attrs > FLOE_MAX_ATTRIBUTES ||
-	    memchr(hdr->name, 0, sizeof(hdr->name)) == NULL)
+	    svc->lay.size > svc->seg.size || !svc->type_size ||
+	    svc->type_align == 0 || svc->type_align > 4096 ||
+	    (svc->type_align & (svc->type_align - 1)) ||
+	    svc->num_attrs > FLOE_MAX_ATTRIBUTES ||
+	    svc->name[sizeof(svc->name) - 1] ||
+	    svc->type_name[sizeof(svc->type_name) - 1])
 		goto fail;
-	svc->type_size = hdr->type_size;
-	svc->type_align = hdr->type_align;
 	svc->payload_offset = floe_chunk_payload_offset(
 		svc->qos.user_header_size, svc->type_align);
-	memcpy(svc->name, hdr->name, sizeof(svc->name));
-	svc->num_attrs = hdr->num_attrs;
-	memcpy(svc->attrs, hdr->attrs, sizeof(svc->attrs));
 	for (uint32_t i = 0; i < svc->num_attrs; i++) {
 		svc->attrs[i].key[FLOE_ATTR_KEY_LEN] = '\0';
 		svc->attrs[i].value[FLOE_ATTR_VALUE_LEN] = '\0';
@@ -408,8 +443,7 @@ static int check_compat(floe_service *svc, const char *name,
 
 	if (strcmp(svc->name, name))
 		return FLOE_E_NOT_FOUND; /* a hash collision, not our service */
-	if (strncmp(svc->hdr->type_name, opts->type.name,
-		    sizeof(svc->hdr->type_name)) ||
+	if (strcmp(svc->type_name, opts->type.name) ||
 	    svc->type_size != opts->type.size ||
 	    svc->type_align != opts->type.align)
 		return FLOE_E_TYPE_MISMATCH;
@@ -540,18 +574,25 @@ static bool remove_if_abandoned(floe_node *node, const char *name)
 		detach(svc);
 		return removed;
 	}
-	if (ret != FLOE_E_BUSY || be->ops->seg_open(be, seg_name, false, &seg))
+	if (ret != FLOE_E_BUSY || be->ops->seg_open(be, seg_name, true, &seg))
 		return false;
-	/* Stuck in CREATING: its creator died half-way. */
 	if (seg.size >= sizeof(struct floe_svc_header)) {
-		const struct floe_svc_header *hdr = seg.addr;
+		struct floe_svc_header *hdr = seg.addr;
 		struct floe_port_ref creator = hdr->creator;
+		struct floe_port_ref remover = hdr->remover;
+		uint32_t state = atomic_load(&hdr->state);
 
-		if (atomic_load(&((struct floe_svc_header *)hdr)->state) ==
-			    FLOE_SVC_CREATING &&
+		/* Stuck in CREATING: its creator died half-way. */
+		if (state == FLOE_SVC_CREATING &&
 		    (!creator.id || be->ops->port_liveness(be, &creator) ==
 					    FLOE_PORT_DEAD))
 			removed = !be->ops->seg_unlink(be, seg_name);
+		/* Stuck in REMOVING: its remover died half-way. Back to
+		 * READY; the caller's next attempt decides again. */
+		if (state == FLOE_SVC_REMOVING && remover.id &&
+		    be->ops->port_liveness(be, &remover) == FLOE_PORT_DEAD)
+			atomic_compare_exchange_strong(&hdr->state, &state,
+						       FLOE_SVC_READY);
 	}
 	floe_seg_close(&seg);
 	return removed;

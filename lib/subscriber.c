@@ -98,10 +98,10 @@ static int map_generation(floe_subscriber *sub, struct source *src,
 	floe_service *svc = sub->svc;
 	struct floe_backend *be = svc->node->be;
 	char name[FLOE_SEG_NAME_MAX];
-	const struct floe_data_header *dh;
+	struct floe_data_header dh;
 	struct source_map *m = NULL;
 	struct floe_seg seg = { .fd = -1 };
-	uint64_t stride, need;
+	uint64_t need;
 
 	for (uint32_t i = 0; i < FLOE_MAX_LIVE_GENERATIONS; i++)
 		if (src->maps[i].seg.addr && src->maps[i].gen == gen)
@@ -121,22 +121,27 @@ static int map_generation(floe_subscriber *sub, struct source *src,
 	floe_seg_name(name, be->domain, FLOE_KIND_DATA, src->pub_id, gen);
 	if (be->ops->seg_open(be, name, false, &seg))
 		return -1;
-	dh = seg.addr;
-	stride = dh->chunk_stride;
+	if (seg.size < floe_data_chunks_offset()) {
+		floe_seg_close(&seg);
+		return -1;
+	}
+	/* One copy of the header, validated and then used: the publisher
+	 * can rewrite the original at any time. */
+	memcpy(&dh, seg.addr, sizeof(dh));
 	need = floe_add_sat(floe_data_chunks_offset(),
-			    floe_mul_sat(stride, svc->lay.chunk_count));
-	if (seg.size < sizeof(*dh) || dh->magic != FLOE_DATA_MAGIC ||
-	    dh->publisher_id != src->pub_id || dh->generation != gen ||
-	    dh->chunk_count != svc->lay.chunk_count || need > seg.size ||
-	    stride % FLOE_CACHELINE ||
-	    stride < floe_chunk_stride(svc->payload_offset, dh->max_len,
-				       svc->type_size, svc->type_align)) {
+			    floe_mul_sat(dh.chunk_stride, svc->lay.chunk_count));
+	if (dh.magic != FLOE_DATA_MAGIC || dh.publisher_id != src->pub_id ||
+	    dh.generation != gen || dh.chunk_count != svc->lay.chunk_count ||
+	    need > seg.size || dh.chunk_stride % FLOE_CACHELINE ||
+	    dh.chunk_stride < floe_chunk_stride(svc->payload_offset, dh.max_len,
+						svc->type_size,
+						svc->type_align)) {
 		floe_seg_close(&seg);
 		return -1;
 	}
 	m->seg = seg;
-	m->stride = stride;
-	m->max_len = dh->max_len;
+	m->stride = dh.chunk_stride;
+	m->max_len = dh.max_len;
 	m->gen = gen;
 	m->held = 0;
 	return (int)(m - src->maps);
@@ -180,6 +185,9 @@ static void update(floe_subscriber *sub)
 		if (src && (src->pub_id != owner || !connected ||
 			    be->ops->port_liveness(be, &ref) == FLOE_PORT_DEAD))
 			src->draining = true;
+		else if (src)
+			map_generation(sub, src, atomic_load(
+				&floe_svc_slot(svc, 'p', i)->generation));
 		if (!src && connected)
 			connect_source(sub, i, owner, sc);
 	}
@@ -264,21 +272,24 @@ static int receive_from(floe_subscriber *sub, struct source *src,
 	floe_service *svc = sub->svc;
 	struct floe_conn *sc = floe_svc_conn(svc, src->pub_slot, sub->slot);
 	struct floe_ring *ring = floe_conn_sub_ring(svc, sc);
-	uint64_t entry;
+	uint64_t entry, head;
 
 	for (;;) {
-		enum floe_ring_result r = floe_ring_pop(
-			ring, svc->lay.sub_cap, svc->lay.sub_cap, &entry);
+		enum floe_ring_result r = floe_ring_peek(
+			ring, svc->lay.sub_cap, svc->lay.sub_cap, &entry, &head);
 
 		if (r == FLOE_RING_EMPTY && !src->draining)
 			return 0;
 		if (r != FLOE_RING_OK ||
 		    FLOE_ENTRY_EPOCH(entry) != (src->epoch & 0xffff)) {
-			/* Drained, or the queue now belongs to a newer
-			 * connection, or it is corrupt: this source is done. */
+			/* Drained, or corrupt, or the queue now belongs to a
+			 * newer connection (whose entry stays queued for it):
+			 * this source is done. */
 			retire_source(sub, src);
 			return 0;
 		}
+		if (!floe_ring_take(ring, head))
+			continue; /* evicted under us by safe overflow */
 		if (accept(sub, src, entry, s))
 			return 1;
 		give_back(sub, src, FLOE_ENTRY_CHUNK(entry));

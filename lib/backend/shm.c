@@ -144,6 +144,7 @@ static int shm_port_register(struct floe_backend *be, uint32_t role,
 	do {
 		if (getrandom(&id, sizeof(id), 0) != sizeof(id))
 			return FLOE_E_SYSTEM;
+		id >>= 1; /* the top bit marks reclaimed slots */
 	} while (!id);
 	ref->id = id;
 	ref->node_id = node_id ? node_id : id;

@@ -16,6 +16,7 @@
 #define FLOE_BASE_RING_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define FLOE_CACHELINE 64
@@ -79,7 +80,10 @@ floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
 {
 	uint64_t t = p->tail;
 
-	if (t - p->head_cache >= limit) {
+	/* The shared tail is this producer's own line, so reading it costs
+	 * nothing unless someone else wrote it; then resynchronise. */
+	if (t - p->head_cache >= limit ||
+	    atomic_load_explicit(&r->tail, memory_order_relaxed) != t) {
 		uint64_t h = atomic_load_explicit(&r->head,
 						  memory_order_acquire);
 
@@ -104,12 +108,13 @@ floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
 }
 
 /**
- * Consumer (or evicting producer): take the oldest entry. @limit bounds
- * what a sane producer can have queued.
+ * Look at the oldest entry without taking it; *@head is what
+ * floe_ring_take() needs to take it. @limit bounds what a sane producer can
+ * have queued.
  */
 static inline enum floe_ring_result
-floe_ring_pop(struct floe_ring *r, uint32_t capacity, uint32_t limit,
-	      uint64_t *v)
+floe_ring_peek(struct floe_ring *r, uint32_t capacity, uint32_t limit,
+	       uint64_t *v, uint64_t *head)
 {
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
 
@@ -132,13 +137,36 @@ floe_ring_pop(struct floe_ring *r, uint32_t capacity, uint32_t limit,
 		}
 		*v = atomic_load_explicit(&r->entries[h % capacity],
 					  memory_order_relaxed);
-		/* A failed CAS means the producer evicted this entry (or the
-		 * consumer took it): h is reloaded and the slot read again. */
-		if (atomic_compare_exchange_weak_explicit(
-			    &r->head, &h, h + 1, memory_order_acq_rel,
-			    memory_order_acquire))
-			return FLOE_RING_OK;
+		*head = h;
+		return FLOE_RING_OK;
 	}
+}
+
+/*
+ * Take the entry peeked at @head. False if someone else took it first (the
+ * consumer, or the producer evicting it): the entry read is not ours.
+ */
+static inline bool floe_ring_take(struct floe_ring *r, uint64_t head)
+{
+	return atomic_compare_exchange_strong_explicit(
+		&r->head, &head, head + 1, memory_order_acq_rel,
+		memory_order_acquire);
+}
+
+/** Consumer: take the oldest entry. */
+static inline enum floe_ring_result
+floe_ring_pop(struct floe_ring *r, uint32_t capacity, uint32_t limit,
+	      uint64_t *v)
+{
+	enum floe_ring_result res;
+	uint64_t h;
+
+	while ((res = floe_ring_peek(r, capacity, limit, v, &h)) ==
+	       FLOE_RING_OK) {
+		if (floe_ring_take(r, h))
+			break;
+	}
+	return res;
 }
 
 /** Entries queued, as far as a consumer can tell; 0 when inconsistent. */
