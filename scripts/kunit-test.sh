@@ -12,6 +12,7 @@
 #   KUNIT_TIMEOUT   per-test timeout in seconds (default 300: TCG + KASAN)
 #   VM_KMOD_TESTS   subset of tests/kmod to run
 #   KUNIT_STRESS_SECS  duration of t_stress on the debug kernel (default 10)
+#   KUNIT_EXTRA_TESTS  library tests (static binaries) to run in boot 2 too
 #   VM_VERBOSE=1    echo the whole console
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,7 +64,26 @@ for m in floe.ko floe_kunit.ko; do
 	[ -f "$kmod/$m" ] || { echo "kunit-test: $kmod/$m not built" >&2; exit 1; }
 done
 # shellcheck disable=SC2086 # a list of names
-mapfile -t tests < <("$here/kmod-tests-build.sh" "$out/tests" ${VM_KMOD_TESTS:-})
+mapfile -t kmod_tests < <("$here/kmod-tests-build.sh" "$out/tests" ${VM_KMOD_TESTS:-})
+# The library's tests (KUNIT_EXTRA_TESTS) drive the module too: under KASAN,
+# lockdep and kmemleak they run before t_modcycle, staged as host-<name>.
+extra=()
+rm -rf "$out/extra"
+mkdir -p "$out/extra"
+# shellcheck disable=SC2206 # a whitespace-separated list
+for t in ${KUNIT_EXTRA_TESTS:-}; do
+	[ -f "$t" ] || { echo "kunit-test: extra test $t not found" >&2; exit 1; }
+	cp "$t" "$out/extra/host-$(basename "$t")"
+	extra+=("$out/extra/host-$(basename "$t")")
+done
+tests=() last=()
+for t in "${kmod_tests[@]}"; do
+	case "$(basename "$t")" in
+	t_modcycle) last+=("$t") ;;
+	*) tests+=("$t") ;;
+	esac
+done
+tests+=("${extra[@]}" "${last[@]}")
 t_built=$(date +%s)
 
 # kmemleak helpers, run inside the VM by busybox sh.
@@ -87,10 +107,11 @@ printf '%s\n' "$ktap"
 [ "$rc1" = 0 ] && [ "$rc2" = 0 ] || rc=1
 t_kunit=$(date +%s)
 
-echo "kunit-test: boot 2: tests/kmod on floe.ko (${#tests[@]} tests)"
+echo "kunit-test: boot 2: tests/kmod and library tests on floe.ko (${#tests[@]} tests)"
 rc3=0
 "$here/vm-run.sh" -k "$bzimage" -m "$kmod/floe.ko" -r -t "$tmo" -e FLOE_BACKEND=kmod \
-	-e FLOE_STRESS_SECS="${KUNIT_STRESS_SECS:-10}" -b "$arm" -a "$check" \
+	-e FLOE_STRESS_SECS="${KUNIT_STRESS_SECS:-10}" -e FLOE_STORM_N=200 \
+	-e FLOE_DEATH_ROUNDS=50 -b "$arm" -a "$check" \
 	-l "$out/console-kmod.log" "${verbose[@]}" "${tests[@]}" || rc3=$?
 [ "$rc3" = 0 ] || rc=1
 t_end=$(date +%s)
