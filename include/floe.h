@@ -72,6 +72,8 @@ enum floe_error {
 	FLOE_E_SYSTEM = -22,          /**< unexpected system call failure (errno) */
 	FLOE_E_TIMEOUT = -23,         /**< deadline passed */
 	FLOE_E_WOULD_BLOCK = -24,     /**< delivery impossible right now */
+	FLOE_E_PATTERN = -25,         /**< service has another messaging pattern */
+	FLOE_E_INTERRUPTED = -26,     /**< stopped by SIGINT or SIGTERM */
 };
 
 /** Text for a floe error code (also accepts 0). Never NULL. */

@@ -27,6 +27,8 @@ static const char *const messages[] = {
 	[-FLOE_E_SYSTEM] = "unexpected system error",
 	[-FLOE_E_TIMEOUT] = "timed out",
 	[-FLOE_E_WOULD_BLOCK] = "cannot deliver now",
+	[-FLOE_E_PATTERN] = "service has another messaging pattern",
+	[-FLOE_E_INTERRUPTED] = "interrupted by SIGINT or SIGTERM",
 };
 
 FLOE_EXPORT const char *floe_strerror(int err)

@@ -42,6 +42,24 @@ struct floe_service {
 	struct floe_shm_attr attrs[FLOE_MAX_ATTRIBUTES];
 };
 
+/* service.c: what a service is opened or created with, any pattern */
+struct floe_svc_spec {
+	struct floe_type type;
+	struct floe_shm_qos qos;           /* create: the service's */
+	const struct floe_shm_qos *demand; /* open: minimums, or NULL */
+	const struct floe_attribute *attributes;
+	size_t num_attributes;
+	uint32_t mode;
+};
+
+int floe_svc_open(floe_node *node, const char *name,
+		  const struct floe_svc_spec *spec, floe_service **out);
+int floe_svc_create(floe_node *node, const char *name,
+		    const struct floe_svc_spec *spec, floe_service **out);
+int floe_svc_open_or_create(floe_node *node, const char *name,
+			    const struct floe_svc_spec *spec,
+			    floe_service **out);
+
 /* service.c: slots and connections of a mapped service */
 struct floe_slot *floe_svc_slot(floe_service *svc, char kind, uint32_t i);
 struct floe_conn *floe_svc_conn(floe_service *svc, uint32_t pub,

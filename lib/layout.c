@@ -1,32 +1,17 @@
 // SPDX-License-Identifier: MIT
 #include "layout.h"
 
+#include <string.h>
+
 #include "base/bounds.h"
 
-int floe_svc_layout(const struct floe_shm_qos *q, struct floe_svc_layout *l)
+/* Node and port slots: the same for every pattern. Returns their end. */
+static uint64_t slots_layout(const struct floe_shm_qos *q,
+			     struct floe_svc_layout *l)
 {
-	uint64_t off;
+	uint64_t off = floe_align_up(sizeof(struct floe_svc_header),
+				     FLOE_CACHELINE);
 
-	if (!q->max_publishers || q->max_publishers > FLOE_LIMIT_PORTS ||
-	    !q->max_subscribers || q->max_subscribers > FLOE_LIMIT_PORTS ||
-	    !q->max_nodes || q->max_nodes > FLOE_LIMIT_NODES || !q->buffer ||
-	    q->buffer > FLOE_LIMIT_QUEUE || !q->borrowed ||
-	    q->borrowed > FLOE_LIMIT_QUEUE || q->history > q->buffer ||
-	    !q->loans || q->loans > FLOE_LIMIT_QUEUE ||
-	    q->user_header_size > FLOE_LIMIT_USER_HEADER || q->safe_overflow > 1)
-		return FLOE_E_INVALID;
-	/* Every chunk a publisher can have outstanding at once: queued or
-	 * held by each subscriber (plus one in transit back), history, loans,
-	 * and one spare. */
-	off = (uint64_t)q->max_subscribers * (q->buffer + q->borrowed + 1) +
-	      q->history + q->loans + 1;
-	if (off > FLOE_LIMIT_CHUNKS)
-		return FLOE_E_INVALID;
-	l->chunk_count = (uint32_t)off;
-	l->sub_cap = q->buffer;
-	l->comp_cap = l->chunk_count;
-
-	off = floe_align_up(sizeof(struct floe_svc_header), FLOE_CACHELINE);
 	l->nodes_off = off;
 	off += floe_align_up((uint64_t)q->max_nodes * sizeof(struct floe_slot),
 			     FLOE_CACHELINE);
@@ -38,13 +23,67 @@ int floe_svc_layout(const struct floe_shm_qos *q, struct floe_svc_layout *l)
 	off += floe_align_up((uint64_t)q->max_subscribers *
 				     sizeof(struct floe_slot),
 			     FLOE_CACHELINE);
-	l->conns_off = off;
+	return off;
+}
+
+static int pubsub_layout(const struct floe_shm_qos *q,
+			 struct floe_svc_layout *l)
+{
+	uint64_t chunks;
+
+	if (!q->buffer || q->buffer > FLOE_LIMIT_QUEUE || !q->borrowed ||
+	    q->borrowed > FLOE_LIMIT_QUEUE || q->history > q->buffer ||
+	    !q->loans || q->loans > FLOE_LIMIT_QUEUE ||
+	    q->user_header_size > FLOE_LIMIT_USER_HEADER || q->safe_overflow > 1)
+		return FLOE_E_INVALID;
+	/* Every chunk a publisher can have outstanding at once: queued or
+	 * held by each subscriber (plus one in transit back), history, loans,
+	 * and one spare. */
+	chunks = (uint64_t)q->max_subscribers * (q->buffer + q->borrowed + 1) +
+		 q->history + q->loans + 1;
+	if (chunks > FLOE_LIMIT_CHUNKS)
+		return FLOE_E_INVALID;
+	l->chunk_count = (uint32_t)chunks;
+	l->sub_cap = q->buffer;
+	l->comp_cap = l->chunk_count;
+	l->conns_off = slots_layout(q, l);
 	l->sub_ring_off = sizeof(struct floe_conn);
 	l->comp_ring_off = l->sub_ring_off + floe_ring_bytes(l->sub_cap);
 	l->conn_stride = l->comp_ring_off + floe_ring_bytes(l->comp_cap);
-	l->size = off + (uint64_t)q->max_publishers * q->max_subscribers *
-				l->conn_stride;
+	l->size = l->conns_off + (uint64_t)q->max_publishers *
+					 q->max_subscribers * l->conn_stride;
 	return 0;
+}
+
+static int event_layout(const struct floe_shm_qos *q,
+			struct floe_svc_layout *l)
+{
+	if (q->event_id_max > FLOE_LIMIT_EVENT_ID)
+		return FLOE_E_INVALID;
+	l->conns_off = slots_layout(q, l);
+	l->conn_stride = floe_align_up(
+		sizeof(struct floe_event_cell) +
+			((uint64_t)q->event_id_max / 64 + 1) * sizeof(uint64_t),
+		FLOE_CACHELINE);
+	l->size = l->conns_off + (uint64_t)q->max_subscribers * l->conn_stride;
+	return 0;
+}
+
+int floe_svc_layout(const struct floe_shm_qos *q, struct floe_svc_layout *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (!q->max_publishers || q->max_publishers > FLOE_LIMIT_PORTS ||
+	    !q->max_subscribers || q->max_subscribers > FLOE_LIMIT_PORTS ||
+	    !q->max_nodes || q->max_nodes > FLOE_LIMIT_NODES)
+		return FLOE_E_INVALID;
+	switch (q->pattern) {
+	case FLOE_PATTERN_PUBSUB:
+		return pubsub_layout(q, l);
+	case FLOE_PATTERN_EVENT:
+		return event_layout(q, l);
+	default:
+		return FLOE_E_INVALID;
+	}
 }
 
 uint64_t floe_chunk_payload_offset(uint32_t user_header_size, uint64_t align)

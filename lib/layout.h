@@ -3,7 +3,8 @@
  * The layout of floe's shared memory. Three kinds of segments:
  *
  *  node     "<domain>.n.<id>"   a node's registration record
- *  service  "<domain>.s.<hash>" header (type, QoS, attributes), slots for
+ *  service  "<domain>.s.<hash>" (publish-subscribe; "<domain>.e.<hash>" for
+ *           events, laid out by lib/event.c) header (type, QoS, attributes), slots for
  *           nodes, publishers and subscribers, and one connection per
  *           (publisher slot, subscriber slot) pair holding two queues:
  *           submission (publisher → subscriber: chunks to read) and
@@ -36,6 +37,7 @@
 #define FLOE_LIMIT_QUEUE (1U << 16)
 #define FLOE_LIMIT_USER_HEADER (1U << 20)
 #define FLOE_LIMIT_CHUNKS (1U << 24)
+#define FLOE_LIMIT_EVENT_ID ((1U << 20) - 1)
 /* Data segment generations a subscriber keeps mapped per publisher. */
 #define FLOE_MAX_LIVE_GENERATIONS 8
 
@@ -48,6 +50,12 @@ struct floe_node_record {
 	uint32_t pad;
 	uint64_t created_ns;
 	char name[FLOE_NAME_LEN + 1];
+};
+
+/* Messaging patterns; each has its own service namespace and layout. */
+enum floe_pattern {
+	FLOE_PATTERN_PUBSUB = 1,
+	FLOE_PATTERN_EVENT = 2,
 };
 
 enum floe_service_state {
@@ -66,6 +74,8 @@ struct floe_shm_qos {
 	uint32_t loans;
 	uint32_t user_header_size;
 	uint32_t safe_overflow;
+	uint32_t pattern;      /* enum floe_pattern */
+	uint32_t event_id_max; /* events: largest event id */
 	uint32_t pad;
 };
 
@@ -116,6 +126,22 @@ struct floe_conn {
 	/* followed by the submission ring, then the completion ring */
 };
 
+/*
+ * Events: one cell per listener slot. A notifier sets the event's bit and
+ * bumps futex_seq; it makes the FUTEX_WAKE system call only if the
+ * listener declared itself asleep (waiters), and writes to the listener's
+ * socket only if it asked for a pollable descriptor (fd_armed).
+ */
+struct floe_event_cell {
+	_Atomic uint32_t futex_seq;
+	_Atomic uint32_t waiters;
+	_Atomic uint32_t fd_armed;
+	uint32_t pad;
+	_Atomic uint64_t listener_id; /* the cell's owner, for stale checks */
+	uint8_t pad2[FLOE_CACHELINE - 24];
+	/* followed by event_id_max / 64 + 1 words of pending-event bits */
+};
+
 /* Queue entries: epoch (16 bits) | generation (16) | chunk index (32). */
 static inline uint64_t floe_entry(uint32_t epoch, uint32_t gen, uint32_t chunk)
 {
@@ -148,6 +174,7 @@ struct floe_svc_layout {
 	uint64_t nodes_off;
 	uint64_t pubs_off;
 	uint64_t subs_off;
+	/* pub-sub: connections [pub][sub]; events: one cell per listener */
 	uint64_t conns_off;
 	uint64_t conn_stride;
 	uint64_t sub_ring_off;  /* within a connection */

@@ -18,6 +18,7 @@
 enum floe_seg_kind {
 	FLOE_KIND_NODE = 'n',
 	FLOE_KIND_SERVICE = 's',
+	FLOE_KIND_EVENT = 'e',
 	FLOE_KIND_DATA = 'd',
 };
 

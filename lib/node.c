@@ -304,10 +304,13 @@ FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 	free(list.names);
 	if (ret)
 		return ret;
-	ret = list_kind(node, FLOE_KIND_SERVICE, &list);
-	for (size_t i = 0; !ret && i < list.count; i++)
-		floe_service_cleanup_by_name(node, list.names[i]);
-	free(list.names);
+	for (int k = 0; !ret && k < 2; k++) {
+		ret = list_kind(node, k ? FLOE_KIND_EVENT : FLOE_KIND_SERVICE,
+				&list);
+		for (size_t i = 0; !ret && i < list.count; i++)
+			floe_service_cleanup_by_name(node, list.names[i]);
+		free(list.names);
+	}
 	sweep_orphan_data(node);
 	return ret ? ret : cleaned;
 }

@@ -394,6 +394,8 @@ FLOE_EXPORT int floe_publisher_create(floe_service *svc,
 	if (!svc || !out || (opts && (opts->unable_to_deliver > FLOE_DELIVER_BLOCK ||
 				      opts->allocation > FLOE_ALLOC_POWER_OF_TWO)))
 		return FLOE_E_INVALID;
+	if (svc->qos.pattern != FLOE_PATTERN_PUBSUB)
+		return FLOE_E_PATTERN;
 	be = svc->node->be;
 	pub = calloc(1, sizeof(*pub));
 	if (!pub)

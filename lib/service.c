@@ -50,6 +50,7 @@ static void qos_to_shm(const struct floe_pubsub_qos *q, struct floe_shm_qos *s)
 		.loans = q->publisher_max_loaned_samples,
 		.user_header_size = q->user_header_size,
 		.safe_overflow = q->enable_safe_overflow,
+		.pattern = FLOE_PATTERN_PUBSUB,
 	};
 }
 
@@ -386,24 +387,21 @@ void floe_service_cleanup_by_name(floe_node *node, const char *seg_name)
 	detach(svc);
 }
 
-static int check_opts(const char *name, const struct floe_service_opts *opts)
+static int check_spec(const char *name, const struct floe_svc_spec *spec)
 {
-	const struct floe_type *t;
+	const struct floe_type *t = &spec->type;
 
-	if (!opts)
-		return FLOE_E_INVALID;
-	t = &opts->type;
 	if (!floe_user_name_valid(name, FLOE_NAME_LEN))
 		return FLOE_E_NAME;
 	if (!floe_user_name_valid(t->name, FLOE_TYPE_NAME_LEN))
 		return FLOE_E_NAME;
 	if (!t->size || !t->align || t->align > 4096 ||
-	    (t->align & (t->align - 1)) || opts->mode > 0777 ||
-	    opts->num_attributes > FLOE_MAX_ATTRIBUTES ||
-	    (opts->num_attributes && !opts->attributes))
+	    (t->align & (t->align - 1)) || spec->mode > 0777 ||
+	    spec->num_attributes > FLOE_MAX_ATTRIBUTES ||
+	    (spec->num_attributes && !spec->attributes))
 		return FLOE_E_INVALID;
-	for (size_t i = 0; i < opts->num_attributes; i++) {
-		const struct floe_attribute *a = &opts->attributes[i];
+	for (size_t i = 0; i < spec->num_attributes; i++) {
+		const struct floe_attribute *a = &spec->attributes[i];
 
 		if (!floe_user_name_valid(a->key, FLOE_ATTR_KEY_LEN) ||
 		    !a->value || strlen(a->value) > FLOE_ATTR_VALUE_LEN)
@@ -412,10 +410,13 @@ static int check_opts(const char *name, const struct floe_service_opts *opts)
 	return 0;
 }
 
+/* Each messaging pattern has a namespace of its own. */
 static void service_seg_name(floe_node *node, const char *name,
-			     char out[FLOE_SEG_NAME_MAX])
+			     uint32_t pattern, char out[FLOE_SEG_NAME_MAX])
 {
-	floe_seg_name(out, node->be->domain, FLOE_KIND_SERVICE,
+	floe_seg_name(out, node->be->domain,
+		      pattern == FLOE_PATTERN_EVENT ? FLOE_KIND_EVENT
+						    : FLOE_KIND_SERVICE,
 		      floe_name_hash(name), 0);
 }
 
@@ -436,54 +437,54 @@ static int join(floe_service *svc)
 }
 
 static int check_compat(floe_service *svc, const char *name,
-			const struct floe_service_opts *opts)
+			const struct floe_svc_spec *spec)
 {
-	const struct floe_pubsub_qos *want = opts->qos;
+	const struct floe_shm_qos *want = spec->demand;
 	const struct floe_shm_qos *q = &svc->qos;
 
-	if (strcmp(svc->name, name))
+	if (strcmp(svc->name, name) || q->pattern != spec->qos.pattern)
 		return FLOE_E_NOT_FOUND; /* a hash collision, not our service */
-	if (strcmp(svc->type_name, opts->type.name) ||
-	    svc->type_size != opts->type.size ||
-	    svc->type_align != opts->type.align)
+	if (strcmp(svc->type_name, spec->type.name) ||
+	    svc->type_size != spec->type.size ||
+	    svc->type_align != spec->type.align)
 		return FLOE_E_TYPE_MISMATCH;
 	if (want && (want->max_publishers > q->max_publishers ||
 		     want->max_subscribers > q->max_subscribers ||
 		     want->max_nodes > q->max_nodes ||
-		     want->subscriber_max_buffer_size > q->buffer ||
-		     want->subscriber_max_borrowed_samples > q->borrowed ||
-		     want->history_size > q->history ||
-		     want->publisher_max_loaned_samples > q->loans ||
+		     want->buffer > q->buffer ||
+		     want->borrowed > q->borrowed ||
+		     want->history > q->history ||
+		     want->loans > q->loans ||
+		     want->event_id_max > q->event_id_max ||
 		     (want->user_header_size &&
 		      want->user_header_size != q->user_header_size)))
 		return FLOE_E_QOS_MISMATCH;
-	for (size_t i = 0; i < opts->num_attributes; i++) {
+	for (size_t i = 0; i < spec->num_attributes; i++) {
 		const char *v = floe_service_attribute(svc,
-						       opts->attributes[i].key);
+						       spec->attributes[i].key);
 
-		if (!v || strcmp(v, opts->attributes[i].value))
+		if (!v || strcmp(v, spec->attributes[i].value))
 			return FLOE_E_ATTR_MISMATCH;
 	}
 	return 0;
 }
 
-FLOE_EXPORT int floe_service_open(floe_node *node, const char *name,
-				  const struct floe_service_opts *opts,
-				  floe_service **out)
+int floe_svc_open(floe_node *node, const char *name,
+		  const struct floe_svc_spec *spec, floe_service **out)
 {
 	char seg_name[FLOE_SEG_NAME_MAX];
 	floe_service *svc;
-	int ret = check_opts(name, opts);
+	int ret = check_spec(name, spec);
 
 	if (ret)
 		return ret;
 	if (!node || !out)
 		return FLOE_E_INVALID;
-	service_seg_name(node, name, seg_name);
+	service_seg_name(node, name, spec->qos.pattern, seg_name);
 	ret = attach(node, seg_name, &svc);
 	if (ret)
 		return ret;
-	ret = check_compat(svc, name, opts);
+	ret = check_compat(svc, name, spec);
 	if (!ret)
 		ret = join(svc);
 	if (ret == FLOE_E_NODE_LIMIT && !has_live_nodes(svc))
@@ -497,23 +498,19 @@ FLOE_EXPORT int floe_service_open(floe_node *node, const char *name,
 }
 
 static int create_once(floe_node *node, const char *name,
-		       const struct floe_service_opts *opts, floe_service **out)
+		       const struct floe_svc_spec *spec, floe_service **out)
 {
 	struct floe_backend *be = node->be;
 	char seg_name[FLOE_SEG_NAME_MAX];
-	struct floe_pubsub_qos defaults;
 	struct floe_svc_header *hdr;
 	struct floe_svc_layout lay;
-	struct floe_shm_qos q;
 	struct floe_seg seg = { .fd = -1 };
 	floe_service *svc;
 	int ret;
 
-	floe_pubsub_qos_init(&defaults);
-	qos_to_shm(opts->qos ? opts->qos : &defaults, &q);
-	if (floe_svc_layout(&q, &lay))
+	if (floe_svc_layout(&spec->qos, &lay))
 		return FLOE_E_INVALID;
-	service_seg_name(node, name, seg_name);
+	service_seg_name(node, name, spec->qos.pattern, seg_name);
 	hdr = calloc(1, sizeof(*hdr));
 	if (!hdr)
 		return FLOE_E_NOMEM;
@@ -522,17 +519,17 @@ static int create_once(floe_node *node, const char *name,
 	hdr->version = FLOE_LAYOUT_VERSION;
 	hdr->layout_size = lay.size;
 	snprintf(hdr->name, sizeof(hdr->name), "%s", name);
-	snprintf(hdr->type_name, sizeof(hdr->type_name), "%s", opts->type.name);
-	hdr->type_size = opts->type.size;
-	hdr->type_align = opts->type.align;
-	hdr->qos = q;
-	hdr->mode = opts->mode ? opts->mode : DEFAULT_MODE;
-	hdr->num_attrs = (uint32_t)opts->num_attributes;
-	for (size_t i = 0; i < opts->num_attributes; i++) {
+	snprintf(hdr->type_name, sizeof(hdr->type_name), "%s", spec->type.name);
+	hdr->type_size = spec->type.size;
+	hdr->type_align = spec->type.align;
+	hdr->qos = spec->qos;
+	hdr->mode = spec->mode ? spec->mode : DEFAULT_MODE;
+	hdr->num_attrs = (uint32_t)spec->num_attributes;
+	for (size_t i = 0; i < spec->num_attributes; i++) {
 		snprintf(hdr->attrs[i].key, sizeof(hdr->attrs[i].key), "%s",
-			 opts->attributes[i].key);
+			 spec->attributes[i].key);
 		snprintf(hdr->attrs[i].value, sizeof(hdr->attrs[i].value), "%s",
-			 opts->attributes[i].value);
+			 spec->attributes[i].value);
 	}
 	/* State CREATING until the header is in place (with the module the
 	 * name is visible at once): openers wait for READY. */
@@ -557,16 +554,14 @@ static int create_once(floe_node *node, const char *name,
 
 /* An existing segment under our name whose users are all dead (or that
  * never got past creation) is removed; true if so. */
-static bool remove_if_abandoned(floe_node *node, const char *name)
+static bool remove_if_abandoned(floe_node *node, const char *seg_name)
 {
-	char seg_name[FLOE_SEG_NAME_MAX];
 	struct floe_seg seg = { .fd = -1 };
 	struct floe_backend *be = node->be;
 	floe_service *svc;
 	bool removed = false;
 	int ret;
 
-	service_seg_name(node, name, seg_name);
 	ret = attach(node, seg_name, &svc);
 	if (!ret) {
 		floe_svc_reclaim_dead(svc);
@@ -598,35 +593,41 @@ static bool remove_if_abandoned(floe_node *node, const char *name)
 	return removed;
 }
 
-FLOE_EXPORT int floe_service_create(floe_node *node, const char *name,
-				    const struct floe_service_opts *opts,
-				    floe_service **out)
+int floe_svc_create(floe_node *node, const char *name,
+		    const struct floe_svc_spec *spec, floe_service **out)
 {
-	int ret = check_opts(name, opts);
+	char seg_name[FLOE_SEG_NAME_MAX];
+	int ret = check_spec(name, spec);
 
 	if (ret)
 		return ret;
 	if (!node || !out)
 		return FLOE_E_INVALID;
-	ret = create_once(node, name, opts, out);
-	if (ret == FLOE_E_EXISTS && remove_if_abandoned(node, name))
-		ret = create_once(node, name, opts, out);
+	ret = create_once(node, name, spec, out);
+	service_seg_name(node, name, spec->qos.pattern, seg_name);
+	if (ret == FLOE_E_EXISTS && remove_if_abandoned(node, seg_name))
+		ret = create_once(node, name, spec, out);
 	return ret;
 }
 
-FLOE_EXPORT int floe_service_open_or_create(floe_node *node, const char *name,
-					    const struct floe_service_opts *opts,
-					    floe_service **out)
+int floe_svc_open_or_create(floe_node *node, const char *name,
+			    const struct floe_svc_spec *spec,
+			    floe_service **out)
 {
+	char seg_name[FLOE_SEG_NAME_MAX];
 	int ret = FLOE_E_BUSY;
 
+	if (!node)
+		return FLOE_E_INVALID;
+	service_seg_name(node, name, spec->qos.pattern, seg_name);
 	/* open and create race with other processes doing the same: retry
 	 * while the service appears or disappears under us. */
 	for (uint32_t round = 0; round < 2000; round++) {
-		ret = floe_service_open(node, name, opts, out);
+		ret = floe_svc_open(node, name, spec, out);
 		if (ret == FLOE_E_NOT_FOUND)
-			ret = floe_service_create(node, name, opts, out);
-		else if (ret == FLOE_E_BUSY && remove_if_abandoned(node, name))
+			ret = floe_svc_create(node, name, spec, out);
+		else if (ret == FLOE_E_BUSY &&
+			 remove_if_abandoned(node, seg_name))
 			continue;
 		if (ret != FLOE_E_EXISTS && ret != FLOE_E_BUSY &&
 		    ret != FLOE_E_NOT_FOUND)
@@ -634,6 +635,62 @@ FLOE_EXPORT int floe_service_open_or_create(floe_node *node, const char *name,
 		floe_backoff(round);
 	}
 	return ret;
+}
+
+/* Publish-subscribe services: the public face of the above. */
+static int pubsub_spec(const struct floe_service_opts *opts, bool creating,
+		       struct floe_svc_spec *spec, struct floe_shm_qos *demand)
+{
+	struct floe_pubsub_qos defaults;
+
+	if (!opts)
+		return FLOE_E_INVALID;
+	floe_pubsub_qos_init(&defaults);
+	*spec = (struct floe_svc_spec){
+		.type = opts->type,
+		.attributes = opts->attributes,
+		.num_attributes = opts->num_attributes,
+		.mode = opts->mode,
+	};
+	qos_to_shm(creating && opts->qos ? opts->qos : &defaults, &spec->qos);
+	if (opts->qos) {
+		qos_to_shm(opts->qos, demand);
+		spec->demand = demand;
+	}
+	return 0;
+}
+
+FLOE_EXPORT int floe_service_open(floe_node *node, const char *name,
+				  const struct floe_service_opts *opts,
+				  floe_service **out)
+{
+	struct floe_svc_spec spec;
+	struct floe_shm_qos demand;
+	int ret = pubsub_spec(opts, false, &spec, &demand);
+
+	return ret ? ret : floe_svc_open(node, name, &spec, out);
+}
+
+FLOE_EXPORT int floe_service_create(floe_node *node, const char *name,
+				    const struct floe_service_opts *opts,
+				    floe_service **out)
+{
+	struct floe_svc_spec spec;
+	struct floe_shm_qos demand;
+	int ret = pubsub_spec(opts, true, &spec, &demand);
+
+	return ret ? ret : floe_svc_create(node, name, &spec, out);
+}
+
+FLOE_EXPORT int floe_service_open_or_create(floe_node *node, const char *name,
+					    const struct floe_service_opts *opts,
+					    floe_service **out)
+{
+	struct floe_svc_spec spec;
+	struct floe_shm_qos demand;
+	int ret = pubsub_spec(opts, true, &spec, &demand);
+
+	return ret ? ret : floe_svc_open_or_create(node, name, &spec, out);
 }
 
 FLOE_EXPORT void floe_service_close(floe_service *svc)

@@ -382,6 +382,8 @@ FLOE_EXPORT int floe_subscriber_create(floe_service *svc,
 
 	if (!svc || !out || buffer > svc->qos.buffer)
 		return FLOE_E_INVALID;
+	if (svc->qos.pattern != FLOE_PATTERN_PUBSUB)
+		return FLOE_E_PATTERN;
 	be = svc->node->be;
 	sub = calloc(1, sizeof(*sub));
 	if (!sub)
