@@ -17,7 +17,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS += -Iinclude -Iinclude/uapi -Ilib -D_GNU_SOURCE
 LIB_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden
 PROG_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11
-LIBS := -lpthread
+LIBS := -luring -lpthread
 # Test and example programs are linked statically so the very same binaries
 # run on the host and inside the qemu initramfs.
 PROG_LDFLAGS := -static

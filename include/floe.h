@@ -360,6 +360,175 @@ uint64_t floe_sample_publisher_id(const floe_sample *sample);
 /** Per-publisher sequence number, from 0. */
 uint64_t floe_sample_sequence(const floe_sample *sample);
 
+
+/* ------------------------------------------------------------------ */
+/* Events                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An event service carries no payload: notifiers signal event ids
+ * (0..event_id_max) and listeners learn which ids fired since they last
+ * looked, each id once however often it fired. Waking a sleeping listener
+ * costs the notifier one futex system call; a listener that is not asleep
+ * costs it none. Event services live in their own namespace: a
+ * publish-subscribe service and an event service may share a name (the
+ * usual way to let subscribers sleep until data arrives).
+ */
+
+typedef struct floe_notifier floe_notifier;
+typedef struct floe_listener floe_listener;
+
+struct floe_event_qos {
+	uint32_t max_notifiers;
+	uint32_t max_listeners;
+	uint32_t max_nodes;
+	/** largest valid event id (at most 2^20 - 1) */
+	uint32_t event_id_max;
+};
+
+/** Defaults: 16 notifiers, 16 listeners, 36 nodes, event ids 0..4095. */
+void floe_event_qos_init(struct floe_event_qos *qos);
+
+struct floe_event_opts {
+	/** create: the service's QoS (NULL: defaults); open: minimums
+	 * (NULL: none), FLOE_E_QOS_MISMATCH if the service offers less */
+	const struct floe_event_qos *qos;
+	const struct floe_attribute *attributes;
+	size_t num_attributes;
+	uint32_t mode; /**< as in struct floe_service_opts */
+};
+
+/** Open, create, or open-or-create an event service; @opts may be NULL.
+ * The result is a floe_service of the event pattern: pass it to
+ * floe_notifier_create / floe_listener_create, close it with
+ * floe_service_close. Publishers and subscribers refuse it
+ * (FLOE_E_PATTERN), and notifiers and listeners refuse a pub-sub one. */
+int floe_event_open(floe_node *node, const char *name,
+		    const struct floe_event_opts *opts, floe_service **out);
+int floe_event_create(floe_node *node, const char *name,
+		      const struct floe_event_opts *opts, floe_service **out);
+int floe_event_open_or_create(floe_node *node, const char *name,
+			      const struct floe_event_opts *opts,
+			      floe_service **out);
+/** The event service's QoS as created. */
+void floe_event_qos(const floe_service *service, struct floe_event_qos *qos);
+
+int floe_notifier_create(floe_service *service, floe_notifier **out);
+void floe_notifier_destroy(floe_notifier *notifier);
+uint64_t floe_notifier_id(const floe_notifier *notifier);
+/**
+ * Signal @event_id to every listener of the service. Returns the number
+ * of listeners signalled, or FLOE_E_INVALID if @event_id > event_id_max.
+ */
+int floe_notifier_notify(floe_notifier *notifier, uint64_t event_id);
+
+int floe_listener_create(floe_service *service, floe_listener **out);
+void floe_listener_destroy(floe_listener *listener);
+uint64_t floe_listener_id(const floe_listener *listener);
+
+/** Called once per event id that fired, in increasing id order. */
+typedef void (*floe_event_cb)(uint64_t event_id, void *ctx);
+
+/** Report the ids that fired since the last wait, without blocking.
+ * Returns how many (0: none). @cb may be NULL to just consume them. */
+int floe_listener_try_wait(floe_listener *listener, floe_event_cb cb,
+			   void *ctx);
+/** As try_wait, but sleep up to @timeout_ns for the first event. Returns
+ * the number of ids reported, 0 when the timeout passed. */
+int floe_listener_timed_wait(floe_listener *listener, uint64_t timeout_ns,
+			     floe_event_cb cb, void *ctx);
+/** As try_wait, but sleep until at least one event fired. */
+int floe_listener_blocking_wait(floe_listener *listener, floe_event_cb cb,
+				void *ctx);
+/**
+ * A file descriptor that becomes readable when an event fires, for poll,
+ * epoll or io_uring; owned by the listener. Readiness only says "look":
+ * call floe_listener_try_wait, which also clears it.
+ */
+int floe_listener_fd(floe_listener *listener);
+
+/* ------------------------------------------------------------------ */
+/* WaitSet                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Wait on many things at once without burning a core: listeners, plain
+ * file descriptors, periodic intervals, and deadlines (a listener that
+ * stays silent longer than its deadline is reported). Built on io_uring
+ * (liburing); where io_uring is unavailable (e.g. kernel.io_uring_disabled)
+ * it falls back to epoll with the same behaviour. A waitset is used by one
+ * thread at a time.
+ */
+
+typedef struct floe_waitset floe_waitset;
+
+enum floe_waitset_impl {
+	FLOE_WAITSET_AUTO = 0,
+	FLOE_WAITSET_IO_URING = 1,
+	FLOE_WAITSET_EPOLL = 2,
+};
+
+struct floe_waitset_opts {
+	/** AUTO: io_uring if it works, else epoll; $FLOE_WAITSET=io_uring|epoll
+	 * overrides AUTO */
+	enum floe_waitset_impl impl;
+	/** stop run() cleanly on SIGINT and SIGTERM (blocked in the calling
+	 * thread while it runs, restored afterwards) */
+	bool handle_signals;
+};
+
+enum floe_trigger {
+	FLOE_TRIGGER_NOTIFIED = 1,        /**< a listener has events */
+	FLOE_TRIGGER_READABLE = 2,        /**< an attached fd is readable */
+	FLOE_TRIGGER_TICK = 3,            /**< an interval elapsed */
+	FLOE_TRIGGER_MISSED_DEADLINE = 4, /**< a listener stayed silent */
+};
+
+/**
+ * Called once per trigger. @attachment is the id attach returned. Return 0
+ * to go on, non-zero to make run() return that value.
+ */
+typedef int (*floe_waitset_cb)(floe_waitset *ws, int attachment,
+			       enum floe_trigger trigger, void *user);
+
+int floe_waitset_create(const struct floe_waitset_opts *opts,
+			floe_waitset **out);
+/** Detaches everything; attached listeners stay valid. */
+void floe_waitset_destroy(floe_waitset *ws);
+/** What the waitset runs on (never AUTO). */
+enum floe_waitset_impl floe_waitset_impl(const floe_waitset *ws);
+/** "io_uring" or "epoll". */
+const char *floe_waitset_impl_name(enum floe_waitset_impl impl);
+
+/**
+ * Attach a listener: NOTIFIED when it has events (the callback should
+ * consume them with floe_listener_try_wait). With @deadline_ns > 0,
+ * MISSED_DEADLINE is reported whenever @deadline_ns pass without an event.
+ * Returns an attachment id (>= 0) or an error.
+ */
+int floe_waitset_attach_listener(floe_waitset *ws, floe_listener *listener,
+				 uint64_t deadline_ns, void *user);
+/** Attach a file descriptor: READABLE while it is readable. */
+int floe_waitset_attach_fd(floe_waitset *ws, int fd, void *user);
+/** Attach an interval: TICK every @period_ns (> 0). */
+int floe_waitset_attach_interval(floe_waitset *ws, uint64_t period_ns,
+				 void *user);
+/** Remove an attachment. */
+int floe_waitset_detach(floe_waitset *ws, int attachment);
+
+/**
+ * Wait up to @timeout_ns (0: don't block) and report every trigger that is
+ * due. Returns the number of triggers reported, a callback's non-zero
+ * value, or FLOE_E_INTERRUPTED.
+ */
+int floe_waitset_run_once(floe_waitset *ws, uint64_t timeout_ns,
+			  floe_waitset_cb cb);
+/**
+ * Report triggers until a callback returns non-zero (returned) or, with
+ * handle_signals, SIGINT/SIGTERM arrives (FLOE_E_INTERRUPTED).
+ */
+int floe_waitset_run(floe_waitset *ws, floe_waitset_cb cb);
+
 #ifdef __cplusplus
 }
 #endif
