@@ -206,9 +206,14 @@ static void read_node(floe_node *node, const char *seg_name, uint64_t id,
 	}
 }
 
-FLOE_EXPORT int floe_node_list(floe_node *node,
-			       int (*cb)(const struct floe_node_info *, void *),
-			       void *ctx)
+/*
+ * Read every node record of the domain and call @fn with what it says;
+ * stop when @fn returns non-zero. Returns the number visited or an error.
+ */
+static int for_each_node(floe_node *node,
+			 int (*fn)(floe_node *node, const char *seg_name,
+				   const struct floe_node_info *info, void *ctx),
+			 void *ctx)
 {
 	size_t plen = strlen(node->be->domain) + 3;
 	struct floe_node_info info;
@@ -217,8 +222,6 @@ FLOE_EXPORT int floe_node_list(floe_node *node,
 	uint64_t id;
 	int ret;
 
-	if (!cb)
-		return FLOE_E_INVALID;
 	ret = list_kind(node, FLOE_KIND_NODE, &list);
 	for (size_t i = 0; !ret && i < list.count; i++) {
 		if (!floe_seg_name_id(list.names[i], plen, &id) ||
@@ -226,11 +229,37 @@ FLOE_EXPORT int floe_node_list(floe_node *node,
 			continue;
 		read_node(node, list.names[i], id, &info);
 		visited++;
-		if (cb(&info, ctx))
+		if (fn(node, list.names[i], &info, ctx))
 			break;
 	}
 	free(list.names);
 	return ret ? ret : visited;
+}
+
+struct list_ctx {
+	int (*cb)(const struct floe_node_info *info, void *ctx);
+	void *ctx;
+};
+
+static int list_one(floe_node *node, const char *seg_name,
+		    const struct floe_node_info *info, void *ctx)
+{
+	struct list_ctx *lc = ctx;
+
+	(void)node;
+	(void)seg_name;
+	return lc->cb(info, lc->ctx);
+}
+
+FLOE_EXPORT int floe_node_list(floe_node *node,
+			       int (*cb)(const struct floe_node_info *, void *),
+			       void *ctx)
+{
+	struct list_ctx lc = { cb, ctx };
+
+	if (!node || !cb)
+		return FLOE_E_INVALID;
+	return for_each_node(node, list_one, &lc);
 }
 
 void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id)
@@ -281,36 +310,36 @@ out:
 	free(list.names);
 }
 
+static int remove_if_dead(floe_node *node, const char *seg_name,
+			  const struct floe_node_info *info, void *ctx)
+{
+	int *cleaned = ctx;
+
+	if (info->state == FLOE_NODE_DEAD &&
+	    !node->be->ops->seg_unlink(node->be, seg_name))
+		(*cleaned)++;
+	return 0;
+}
+
 FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 {
-	size_t plen = strlen(node->be->domain) + 3;
-	struct floe_node_info info;
 	struct name_list list;
 	int cleaned = 0;
-	uint64_t id;
 	int ret;
 
-	ret = list_kind(node, FLOE_KIND_NODE, &list);
-	for (size_t i = 0; !ret && i < list.count; i++) {
-		if (!floe_seg_name_id(list.names[i], plen, &id) ||
-		    list.names[i][plen + 16])
-			continue;
-		read_node(node, list.names[i], id, &info);
-		if (info.state != FLOE_NODE_DEAD)
-			continue;
-		node->be->ops->seg_unlink(node->be, list.names[i]);
-		cleaned++;
-	}
-	free(list.names);
-	if (ret)
-		return ret;
-	for (int k = 0; !ret && k < 2; k++) {
-		ret = list_kind(node, k ? FLOE_KIND_EVENT : FLOE_KIND_SERVICE,
-				&list);
-		for (size_t i = 0; !ret && i < list.count; i++)
+	if (!node)
+		return FLOE_E_INVALID;
+	ret = for_each_node(node, remove_if_dead, &cleaned);
+	for (int k = 0; ret >= 0 && k < 2; k++) {
+		int r = list_kind(node, k ? FLOE_KIND_EVENT : FLOE_KIND_SERVICE,
+				  &list);
+
+		for (size_t i = 0; !r && i < list.count; i++)
 			floe_service_cleanup_by_name(node, list.names[i]);
 		free(list.names);
+		if (r)
+			ret = r;
 	}
 	sweep_orphan_data(node);
-	return ret ? ret : cleaned;
+	return ret < 0 ? ret : cleaned;
 }

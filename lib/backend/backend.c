@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "backend/backend.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "names.h"
 
 int floe_errno_to_error(int err)
 {
@@ -84,4 +87,26 @@ int floe_backend_open(enum floe_backend_kind kind, const char *domain,
 		return ret ? floe_backend_shm_open(domain, out) : 0;
 	}
 	return FLOE_E_INVALID;
+}
+
+int floe_list_segments(const char *dir_path, const char *prefix,
+		       int (*cb)(const char *name, void *ctx), void *ctx)
+{
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+	int count = 0;
+	DIR *dir = opendir(dir_path);
+
+	if (!dir)
+		return floe_errno_to_error(errno);
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, prefix, plen) ||
+		    !floe_seg_name_valid(de->d_name))
+			continue;
+		count++;
+		if (cb(de->d_name, ctx))
+			break;
+	}
+	closedir(dir);
+	return count;
 }

@@ -110,6 +110,11 @@ void floe_seg_close(struct floe_seg *seg);
 /** mmap @fd of @size bytes; fills @out. */
 int floe_seg_map(int fd, uint64_t size, bool rw, struct floe_seg *out);
 
+/** List the segment names in @dir_path (one entry per segment) that start
+ * with @prefix; as floe_backend_ops.seg_list. */
+int floe_list_segments(const char *dir_path, const char *prefix,
+		       int (*cb)(const char *name, void *ctx), void *ctx);
+
 /** errno → floe error for segment operations. */
 int floe_errno_to_error(int err);
 

@@ -112,27 +112,10 @@ static int kmod_seg_open(struct floe_backend *be, const char *name, bool rw,
 }
 
 static int kmod_seg_list(struct floe_backend *be, const char *prefix,
-			 int (*cb)(const char *name, void *ctx), void *ctx)
+			int (*cb)(const char *name, void *ctx), void *ctx)
 {
-	size_t plen = strlen(prefix);
-	struct dirent *de;
-	int count = 0;
-	DIR *dir;
-
 	(void)be;
-	dir = opendir(SYSFS_SEGMENTS);
-	if (!dir)
-		return floe_errno_to_error(errno);
-	while ((de = readdir(dir))) {
-		if (strncmp(de->d_name, prefix, plen) ||
-		    !floe_seg_name_valid(de->d_name))
-			continue;
-		count++;
-		if (cb(de->d_name, ctx))
-			break;
-	}
-	closedir(dir);
-	return count;
+	return floe_list_segments(SYSFS_SEGMENTS, prefix, cb, ctx);
 }
 
 static int kmod_port_register(struct floe_backend *be, uint32_t role,

@@ -112,25 +112,8 @@ static int shm_seg_unlink(struct floe_backend *be, const char *name)
 static int shm_seg_list(struct floe_backend *be, const char *prefix,
 			int (*cb)(const char *name, void *ctx), void *ctx)
 {
-	size_t plen = strlen(prefix);
-	struct dirent *de;
-	int count = 0;
-	DIR *dir;
-
 	(void)be;
-	dir = opendir(SHM_DIR);
-	if (!dir)
-		return floe_errno_to_error(errno);
-	while ((de = readdir(dir))) {
-		if (strncmp(de->d_name, prefix, plen) ||
-		    !floe_seg_name_valid(de->d_name))
-			continue;
-		count++;
-		if (cb(de->d_name, ctx))
-			break;
-	}
-	closedir(dir);
-	return count;
+	return floe_list_segments(SHM_DIR, prefix, cb, ctx);
 }
 
 static int shm_port_register(struct floe_backend *be, uint32_t role,

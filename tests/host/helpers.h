@@ -624,4 +624,22 @@ static inline int th_receive(floe_subscriber *sub, const floe_sample **out,
 	}
 }
 
+
+/*
+ * Loan until the publisher refuses (at most 64), then give them all back.
+ * Returns how many loans succeeded and sets *@err to the refusal.
+ */
+static inline int th_loan_all(floe_publisher *pub, int *err)
+{
+	floe_sample_mut *held[64];
+	int n = 0, r = 0;
+
+	while (n < 64 && (r = floe_publisher_loan(pub, 1, &held[n])) == 0)
+		n++;
+	*err = r;
+	for (int i = 0; i < n; i++)
+		floe_sample_mut_discard(held[i]);
+	return n;
+}
+
 #endif /* FLOE_TESTS_HOST_HELPERS_H */

@@ -20,7 +20,6 @@
 #define BORROWS 2
 #define WORDS 6
 #define SURVIVOR_TAG 0
-#define MAX_LOANS 4096
 #define TABLE 8192		/* publishers tracked by the survivor */
 
 struct storm_msg {
@@ -62,19 +61,6 @@ static floe_service *open_service(floe_node *node)
 	if (th_service_open_retry(node, SERVICE, &o, &svc, 10000))
 		return NULL;
 	return svc;
-}
-
-static int loan_all(floe_publisher *pub, int *err)
-{
-	static floe_sample_mut *held[MAX_LOANS];
-	int n = 0, r = 0;
-
-	while (n < MAX_LOANS && (r = floe_publisher_loan(pub, 1, &held[n])) == 0)
-		n++;
-	*err = r;
-	for (int i = 0; i < n; i++)
-		floe_sample_mut_discard(held[i]);
-	return n;
 }
 
 /* ---- victims: run until killed ------------------------------------ */
@@ -163,7 +149,7 @@ static int survivor_publisher(void *arg)
 	r = floe_publisher_create(svc, &po, &pub);
 	if (!th_check(r == 0, "publisher: %s", floe_strerror(r)))
 		return 1;
-	base = loan_all(pub, &base_err);
+	base = th_loan_all(pub, &base_err);
 	th_send_u64(&from_sp, (uint64_t)base);		/* ready */
 
 	while (!th_pending(&to_sp)) {
@@ -204,7 +190,7 @@ static int survivor_publisher(void *arg)
 
 		do {
 			floe_publisher_update_connections(pub);
-			got = loan_all(pub, &got_err);
+			got = th_loan_all(pub, &got_err);
 			if (got == base && got_err == base_err &&
 			    floe_publisher_free_chunks(pub) ==
 				    floe_publisher_chunk_count(pub))

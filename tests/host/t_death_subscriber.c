@@ -16,7 +16,6 @@
 #define SERVICE "t/dsub"
 #define BUFFER 4
 #define BORROWS 2
-#define MAX_LOANS 4096
 #define RECOVERY_MS 2000
 
 struct dsub_msg {
@@ -55,19 +54,6 @@ static int send_value(floe_publisher *pub)
 }
 
 /* Loan until refused; returns how many, *err the refusal. */
-static int loan_all(floe_publisher *pub, int *err)
-{
-	static floe_sample_mut *held[MAX_LOANS];
-	int n = 0, r = 0;
-
-	while (n < MAX_LOANS && (r = floe_publisher_loan(pub, 1, &held[n])) == 0)
-		n++;
-	*err = r;
-	for (int i = 0; i < n; i++)
-		floe_sample_mut_discard(held[i]);
-	return n;
-}
-
 /*
  * After a subscriber died: retry update_connections until the publisher
  * can loan its whole pool again (@want loans, refused with @want_err).
@@ -79,7 +65,7 @@ static int pool_recovers(floe_publisher *pub, int want, int want_err,
 
 	for (;;) {
 		floe_publisher_update_connections(pub);
-		*got = loan_all(pub, got_err);
+		*got = th_loan_all(pub, got_err);
 		if (*got == want && *got_err == want_err &&
 		    floe_publisher_free_chunks(pub) ==
 			    floe_publisher_chunk_count(pub))
@@ -209,7 +195,7 @@ int main(void)
 	tap_require(r == 0, "service and publisher (%s)", floe_strerror(r));
 
 	/* What the publisher can loan with nobody subscribed. */
-	base = loan_all(pub, &base_err);
+	base = th_loan_all(pub, &base_err);
 	tap_ok(base >= 1 && (base_err == FLOE_E_LOAN_LIMIT ||
 			     base_err == FLOE_E_POOL_EMPTY),
 	       "baseline: %d loans, then %s", base, floe_strerror(base_err));
