@@ -34,7 +34,8 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(wildcard /lib/modules/*-amd64/build))
 
 .PHONY: all lib module tests examples benches check check-host check-vm \
-	check-kunit demo deps clean
+	check-asan check-tsan \
+	check-kunit demo clean
 all: lib tests examples benches module
 
 lib: $(O)/libfloe.a $(O)/libfloe.so.$(VERSION) $(O)/floe.pc
@@ -87,6 +88,8 @@ endif
 check:
 	scripts/deps.sh all
 	$(MAKE) check-host
+	$(MAKE) check-asan
+	$(MAKE) check-tsan
 	$(MAKE) check-vm
 	$(MAKE) check-kunit
 	@echo "check: all tiers passed"
@@ -95,6 +98,15 @@ check-host: tests benches
 	tests/run-host.sh $(HOST_TESTS)
 	@# the benchmark still works (speed is not judged here: machines are noisy)
 	$(O)/bench/pubsub_pingpong --quick --sizes 8,1M >/dev/null
+
+# The host tests again under AddressSanitizer + UndefinedBehaviorSanitizer,
+# and under ThreadSanitizer (sanitizer runtimes need dynamic linking).
+SAN_FLAGS_asan := -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_FLAGS_tsan := -O1 -g -fsanitize=thread
+check-asan check-tsan: check-%:
+	$(MAKE) O=$(O)/$* CFLAGS="$(SAN_FLAGS_$*)" PROG_LDFLAGS= tests
+	FLOE_STORM_N=300 tests/run-host.sh $(HOST_TESTS:$(O)/%=$(O)/$*/%)
 
 check-vm: tests
 	VM_EXTRA_TESTS="$(HOST_TESTS)" scripts/vm-test.sh

@@ -201,7 +201,7 @@ static void finish(pid_t pid, floe_service *svc, floe_publisher *pub,
 
 struct killer {
 	pid_t victim;
-	volatile int send_returned;
+	_Atomic int send_returned; /* main writes, the killer polls */
 };
 
 static void *killer_thread(void *arg)
