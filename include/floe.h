@@ -529,6 +529,72 @@ int floe_waitset_run_once(floe_waitset *ws, uint64_t timeout_ns,
  */
 int floe_waitset_run(floe_waitset *ws, floe_waitset_cb cb);
 
+/* ------------------------------------------------------------------ */
+/* Discovery                                                          */
+/* ------------------------------------------------------------------ */
+
+enum floe_pattern_kind {
+	FLOE_PATTERN_KIND_PUBSUB = 1,
+	FLOE_PATTERN_KIND_EVENT = 2,
+};
+
+struct floe_service_info {
+	char name[FLOE_NAME_LEN + 1];
+	enum floe_pattern_kind pattern;
+	char type_name[FLOE_TYPE_NAME_LEN + 1];
+	uint64_t type_size;
+	uint64_t type_align;
+	struct floe_pubsub_qos qos;        /**< publish-subscribe services */
+	struct floe_event_qos event_qos;   /**< event services */
+	uint32_t mode;
+	uint32_t num_attributes;
+	struct {
+		char key[FLOE_ATTR_KEY_LEN + 1];
+		char value[FLOE_ATTR_VALUE_LEN + 1];
+	} attributes[FLOE_MAX_ATTRIBUTES];
+	/** slots taken right now (some may belong to dead ports not yet
+	 * reclaimed) */
+	uint32_t nodes;
+	uint32_t publishers; /**< or notifiers */
+	uint32_t subscribers; /**< or listeners */
+};
+
+/**
+ * Call @cb for every service of @node's domain that this process may read
+ * (any pattern). Return non-zero from @cb to stop. Returns the number of
+ * services visited or an error.
+ */
+int floe_service_list(floe_node *node,
+		      int (*cb)(const struct floe_service_info *info, void *ctx),
+		      void *ctx);
+
+enum floe_port_role {
+	FLOE_PORT_NODE = 1,
+	FLOE_PORT_PUBLISHER = 2,
+	FLOE_PORT_SUBSCRIBER = 3,
+	FLOE_PORT_NOTIFIER = 4,
+	FLOE_PORT_LISTENER = 5,
+};
+
+struct floe_port_info {
+	uint64_t id;
+	uint64_t node_id;
+	enum floe_port_role role;
+	/** FLOE_NODE_ALIVE, FLOE_NODE_DEAD, or FLOE_NODE_INACCESSIBLE */
+	enum floe_node_state state;
+	char service[FLOE_NAME_LEN + 1];
+	enum floe_pattern_kind pattern;
+};
+
+/**
+ * Call @cb for every port (node membership, publisher, subscriber,
+ * notifier, listener) of every readable service in the domain. Returns
+ * the number visited or an error.
+ */
+int floe_port_list(floe_node *node,
+		   int (*cb)(const struct floe_port_info *info, void *ctx),
+		   void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -60,6 +60,10 @@ int floe_svc_open_or_create(floe_node *node, const char *name,
 			    const struct floe_svc_spec *spec,
 			    floe_service **out);
 
+/** Map and validate a service segment without joining it. */
+int floe_svc_attach(floe_node *node, const char *seg_name, floe_service **out);
+void floe_svc_detach(floe_service *svc);
+
 /* service.c: slots and connections of a mapped service */
 struct floe_slot *floe_svc_slot(floe_service *svc, char kind, uint32_t i);
 struct floe_conn *floe_svc_conn(floe_service *svc, uint32_t pub,
@@ -78,6 +82,14 @@ int floe_svc_reclaim_dead(floe_service *svc);
 uint64_t floe_svc_changes(floe_service *svc);
 /** Reclaim a service's dead slots by segment name; remove it if unused. */
 void floe_service_cleanup_by_name(floe_node *node, const char *seg_name);
+/** Names of the domain's segments of @kind; free(list->names) after. */
+struct floe_name_list {
+	char (*names)[FLOE_SEG_NAME_MAX];
+	size_t count, cap;
+	int err;
+};
+int floe_list_kind(floe_node *node, enum floe_seg_kind kind,
+		   struct floe_name_list *list);
 /** Unlink every data segment of the publisher @pub_id (it is dead). */
 void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id);
 

@@ -119,15 +119,9 @@ FLOE_EXPORT enum floe_backend_kind floe_node_backend(const floe_node *node)
 	return node->be->ops->kind;
 }
 
-struct name_list {
-	char (*names)[FLOE_SEG_NAME_MAX];
-	size_t count, cap;
-	int err;
-};
-
 static int collect_name(const char *name, void *ctx)
 {
-	struct name_list *list = ctx;
+	struct floe_name_list *list = ctx;
 
 	if (list->count == list->cap) {
 		size_t cap = list->cap ? list->cap * 2 : 16;
@@ -145,8 +139,8 @@ static int collect_name(const char *name, void *ctx)
 }
 
 /* Names of all segments of @kind in the domain; the caller frees. */
-static int list_kind(floe_node *node, enum floe_seg_kind kind,
-		     struct name_list *list)
+int floe_list_kind(floe_node *node, enum floe_seg_kind kind,
+		   struct floe_name_list *list)
 {
 	char prefix[FLOE_SEG_NAME_MAX];
 	int ret;
@@ -217,12 +211,12 @@ static int for_each_node(floe_node *node,
 {
 	size_t plen = strlen(node->be->domain) + 3;
 	struct floe_node_info info;
-	struct name_list list;
+	struct floe_name_list list;
 	int visited = 0;
 	uint64_t id;
 	int ret;
 
-	ret = list_kind(node, FLOE_KIND_NODE, &list);
+	ret = floe_list_kind(node, FLOE_KIND_NODE, &list);
 	for (size_t i = 0; !ret && i < list.count; i++) {
 		if (!floe_seg_name_id(list.names[i], plen, &id) ||
 		    list.names[i][plen + 16])
@@ -265,7 +259,7 @@ FLOE_EXPORT int floe_node_list(floe_node *node,
 void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id)
 {
 	char prefix[FLOE_SEG_NAME_MAX];
-	struct name_list list = { 0 };
+	struct floe_name_list list = { 0 };
 
 	floe_seg_name(prefix, be->domain, FLOE_KIND_DATA, pub_id, 0);
 	strcat(prefix, ".");
@@ -279,9 +273,9 @@ void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id)
  * publisher that died before it could claim its slot). */
 static void sweep_orphan_data(floe_node *node)
 {
-	struct name_list list;
+	struct floe_name_list list;
 
-	if (list_kind(node, FLOE_KIND_DATA, &list))
+	if (floe_list_kind(node, FLOE_KIND_DATA, &list))
 		goto out;
 	size_t plen = strlen(node->be->domain) + 3;
 
@@ -323,7 +317,7 @@ static int remove_if_dead(floe_node *node, const char *seg_name,
 
 FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 {
-	struct name_list list;
+	struct floe_name_list list;
 	int cleaned = 0;
 	int ret;
 
@@ -331,7 +325,7 @@ FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 		return FLOE_E_INVALID;
 	ret = for_each_node(node, remove_if_dead, &cleaned);
 	for (int k = 0; ret >= 0 && k < 2; k++) {
-		int r = list_kind(node, k ? FLOE_KIND_EVENT : FLOE_KIND_SERVICE,
+		int r = floe_list_kind(node, k ? FLOE_KIND_EVENT : FLOE_KIND_SERVICE,
 				  &list);
 
 		for (size_t i = 0; !r && i < list.count; i++)

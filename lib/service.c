@@ -297,7 +297,7 @@ static bool try_remove(floe_service *svc)
 }
 
 /* Map a service segment and validate everything later code relies on. */
-static int attach(floe_node *node, const char *seg_name, floe_service **out)
+int floe_svc_attach(floe_node *node, const char *seg_name, floe_service **out)
 {
 	struct floe_backend *be = node->be;
 	struct floe_svc_header *hdr;
@@ -370,7 +370,7 @@ fail:
 	return ret;
 }
 
-static void detach(floe_service *svc)
+void floe_svc_detach(floe_service *svc)
 {
 	floe_seg_close(&svc->seg);
 	free(svc);
@@ -380,11 +380,11 @@ void floe_service_cleanup_by_name(floe_node *node, const char *seg_name)
 {
 	floe_service *svc;
 
-	if (attach(node, seg_name, &svc))
+	if (floe_svc_attach(node, seg_name, &svc))
 		return;
 	floe_svc_reclaim_dead(svc);
 	try_remove(svc);
-	detach(svc);
+	floe_svc_detach(svc);
 }
 
 static int check_spec(const char *name, const struct floe_svc_spec *spec)
@@ -481,7 +481,7 @@ int floe_svc_open(floe_node *node, const char *name,
 	if (!node || !out)
 		return FLOE_E_INVALID;
 	service_seg_name(node, name, spec->qos.pattern, seg_name);
-	ret = attach(node, seg_name, &svc);
+	ret = floe_svc_attach(node, seg_name, &svc);
 	if (ret)
 		return ret;
 	ret = check_compat(svc, name, spec);
@@ -490,7 +490,7 @@ int floe_svc_open(floe_node *node, const char *name,
 	if (ret == FLOE_E_NODE_LIMIT && !has_live_nodes(svc))
 		ret = FLOE_E_BUSY; /* abandoned: open_or_create replaces it */
 	if (ret) {
-		detach(svc);
+		floe_svc_detach(svc);
 		return ret;
 	}
 	*out = svc;
@@ -541,11 +541,11 @@ static int create_once(floe_node *node, const char *name,
 	atomic_store_explicit(&((struct floe_svc_header *)seg.addr)->state,
 			      FLOE_SVC_READY, memory_order_release);
 	floe_seg_close(&seg);
-	ret = attach(node, seg_name, &svc);
+	ret = floe_svc_attach(node, seg_name, &svc);
 	if (!ret) {
 		ret = join(svc);
 		if (ret)
-			detach(svc);
+			floe_svc_detach(svc);
 		else
 			*out = svc;
 	}
@@ -562,11 +562,11 @@ static bool remove_if_abandoned(floe_node *node, const char *seg_name)
 	bool removed = false;
 	int ret;
 
-	ret = attach(node, seg_name, &svc);
+	ret = floe_svc_attach(node, seg_name, &svc);
 	if (!ret) {
 		floe_svc_reclaim_dead(svc);
 		removed = try_remove(svc);
-		detach(svc);
+		floe_svc_detach(svc);
 		return removed;
 	}
 	if (ret != FLOE_E_BUSY || be->ops->seg_open(be, seg_name, true, &seg))
@@ -701,7 +701,7 @@ FLOE_EXPORT void floe_service_close(floe_service *svc)
 	atomic_fetch_sub(&svc->node->services, 1);
 	floe_svc_reclaim_dead(svc);
 	try_remove(svc);
-	detach(svc);
+	floe_svc_detach(svc);
 }
 
 FLOE_EXPORT const char *floe_service_name(const floe_service *svc)
