@@ -619,6 +619,8 @@ int floe_svc_open_or_create(floe_node *node, const char *name,
 
 	if (!node)
 		return FLOE_E_INVALID;
+	if (!floe_user_name_valid(name, FLOE_NAME_LEN))
+		return FLOE_E_NAME;
 	service_seg_name(node, name, spec->qos.pattern, seg_name);
 	/* open and create race with other processes doing the same: retry
 	 * while the service appears or disappears under us. */

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Event wake-up latency: floe's notify → blocking_wait against a bare futex.
+ *
+ *   event_wakeup [--quick] [--json] [--iterations N] [--warmup N]
+ *
+ * Two processes, pinned to the first two CPUs allowed (normally 0 and 1),
+ * wake each other in turn; each sleeps in the kernel until woken:
+ *  1. raw: two futex words on a MAP_SHARED anonymous mapping; a side
+ *     stores the other's next value and FUTEX_WAKEs it, then FUTEX_WAITs
+ *     on its own word: the least a sleeping wake-up across processes can
+ *     cost;
+ *  2. floe: two event services, "ping" and "pong"; a side notifies the
+ *     other's listener, then blocking_waits on its own.
+ * A round trip is timed per iteration (after a warm-up); half of it is one
+ * wake-up's latency: p50 / p99 / p99.9 / max, and floe's p50 over raw.
+ * --json prints the results as JSON on stdout (the table then goes to
+ * stderr). With one CPU nothing is pinned.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "floe.h"
+
+#define CACHE_LINE 64
+
+struct options {
+	long iterations, warmup;
+	int json;
+};
+
+struct result {
+	const char *system;
+	uint64_t p50, p99, p999, max;
+	double msgs_per_s;
+};
+
+static int cpu_a = -1, cpu_b = -1; /* -1: not pinned */
+static FILE *table;                /* where the readable table goes */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fprintf(stderr, "sched_setaffinity(%d): %s\n", cpu,
+			strerror(errno));
+}
+
+/* The first two CPUs we may run on; one CPU: no pinning. */
+static void choose_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		for (int c = 0; c < CPU_SETSIZE; c++) {
+			if (!CPU_ISSET(c, &set))
+				continue;
+			if (cpu_a < 0)
+				cpu_a = c;
+			else if (cpu_b < 0)
+				cpu_b = c;
+		}
+	}
+	if (cpu_b < 0)
+		cpu_a = -1;
+}
+
+/* Fork a child that dies with us, pinned to cpu_b. */
+static pid_t fork_partner(void)
+{
+	pid_t parent = getpid();
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		pin(cpu_b);
+	}
+	return pid;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void summarise(struct result *r, uint64_t *half_rtt, long n,
+		      uint64_t elapsed_ns)
+{
+	qsort(half_rtt, (size_t)n, sizeof(*half_rtt), cmp_u64);
+	r->p50 = half_rtt[n / 2];
+	r->p99 = half_rtt[(n * 99) / 100];
+	r->p999 = half_rtt[(n * 999) / 1000];
+	r->max = half_rtt[n - 1];
+	/* Two wake-ups per round trip. */
+	r->msgs_per_s = elapsed_ns ? 2.0 * (double)n * 1e9 / (double)elapsed_ns
+				   : 0;
+}
+
+/* ---- raw futex ping-pong ----------------------------------------------- */
+
+/* Shared, not FUTEX_PRIVATE: the two processes have different mms. */
+static void futex_wait(uint32_t *word, uint32_t val)
+{
+	syscall(SYS_futex, word, FUTEX_WAIT, val, NULL, NULL, 0);
+}
+
+static void futex_wake(uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Sleep until *@word == @want. */
+static void await(uint32_t *word, uint32_t want)
+{
+	uint32_t v;
+
+	while ((v = __atomic_load_n(word, __ATOMIC_ACQUIRE)) != want)
+		futex_wait(word, v);
+}
+
+static int run_raw(const struct options *o, uint64_t *samples,
+		   struct result *r)
+{
+	long total = o->warmup + o->iterations;
+	uint32_t *ping, *pong;
+	uint64_t start = 0;
+	void *map;
+	pid_t pid;
+
+	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	/* one cache line per direction, as floe's two services have */
+	ping = map;
+	pong = (uint32_t *)((char *)map + CACHE_LINE);
+	pid = fork_partner();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		for (uint32_t i = 1; i <= (uint32_t)total; i++) {
+			await(ping, i);
+			__atomic_store_n(pong, i, __ATOMIC_RELEASE);
+			futex_wake(pong);
+		}
+		_exit(0);
+	}
+	for (uint32_t i = 1; i <= (uint32_t)total; i++) {
+		uint64_t t0, t1;
+
+		if (i == (uint32_t)o->warmup + 1)
+			start = now_ns();
+		t0 = now_ns();
+		__atomic_store_n(ping, i, __ATOMIC_RELEASE);
+		futex_wake(ping);
+		await(pong, i);
+		t1 = now_ns();
+		if (i > (uint32_t)o->warmup)
+			samples[i - 1 - o->warmup] = (t1 - t0) / 2;
+	}
+	summarise(r, samples, o->iterations, now_ns() - start);
+	r->system = "raw-futex";
+	waitpid(pid, NULL, 0);
+	munmap(map, 4096);
+	return 0;
+}
+
+/* ---- floe events ping-pong ---------------------------------------------- */
+
+#define PING "bench/event/ping"
+#define PONG "bench/event/pong"
+
+struct ends {
+	floe_node *node;
+	floe_service *ping, *pong;
+	floe_notifier *notifier; /* on the other side's service */
+	floe_listener *listener; /* on ours */
+};
+
+static int open_ends(struct ends *e, const char *name, int first)
+{
+	struct floe_event_qos q;
+	struct floe_event_opts eo = { .qos = &q };
+	uint64_t deadline = now_ns() + 10000000000ull;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	err = floe_node_create(name, NULL, &e->node);
+	if (err)
+		return err;
+	/* One id is all it takes; one bit word per listener to look at. */
+	floe_event_qos_init(&q);
+	q.max_notifiers = 1;
+	q.max_listeners = 1;
+	q.max_nodes = 2;
+	q.event_id_max = 63;
+	if (first) {
+		err = floe_event_create(e->node, PING, &eo, &e->ping);
+		if (!err)
+			err = floe_event_create(e->node, PONG, &eo, &e->pong);
+		if (!err)
+			err = floe_listener_create(e->pong, &e->listener);
+		if (!err)
+			err = floe_notifier_create(e->ping, &e->notifier);
+		return err;
+	}
+	do {
+		err = floe_event_open(e->node, PING, NULL, &e->ping);
+	} while ((err == FLOE_E_NOT_FOUND || err == FLOE_E_BUSY) &&
+		 now_ns() < deadline);
+	if (!err)
+		err = floe_event_open(e->node, PONG, NULL, &e->pong);
+	if (!err)
+		err = floe_listener_create(e->ping, &e->listener);
+	if (!err)
+		err = floe_notifier_create(e->pong, &e->notifier);
+	return err;
+}
+
+static void close_ends(struct ends *e)
+{
+	floe_notifier_destroy(e->notifier);
+	floe_listener_destroy(e->listener);
+	floe_service_close(e->ping);
+	floe_service_close(e->pong);
+	if (e->node)
+		floe_node_destroy(e->node);
+}
+
+static int run_floe(const struct options *o, uint64_t *samples,
+		    struct result *r)
+{
+	long total = o->warmup + o->iterations;
+	struct ends e;
+	uint64_t start = 0;
+	int ready[2], status, err;
+	char c;
+	pid_t pid;
+
+	err = open_ends(&e, "bench ping", 1);
+	if (err) {
+		fprintf(stderr, "floe setup: %s\n", floe_strerror(err));
+		close_ends(&e);
+		return -1;
+	}
+	if (pipe(ready))
+		return -1;
+	pid = fork_partner();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct ends pe;
+
+		err = open_ends(&pe, "bench pong", 0);
+		c = err ? 'x' : 'r';
+		if (write(ready[1], &c, 1) != 1 || err)
+			_exit(1);
+		for (long i = 0; i < total && !err; i++) {
+			err = floe_listener_blocking_wait(pe.listener, NULL,
+							  NULL);
+			err = err < 0 ? err : 0;
+			if (!err && floe_notifier_notify(pe.notifier, 0) != 1)
+				err = -1;
+		}
+		close_ends(&pe);
+		_exit(err ? 1 : 0);
+	}
+	if (read(ready[0], &c, 1) != 1 || c != 'r') {
+		fprintf(stderr, "floe partner setup failed\n");
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close_ends(&e);
+		return -1;
+	}
+	for (long i = 0; i < total; i++) {
+		uint64_t t0, t1;
+		int got;
+
+		if (i == o->warmup)
+			start = now_ns();
+		t0 = now_ns();
+		if (floe_notifier_notify(e.notifier, 0) != 1)
+			err = -1;
+		got = err ? 0 : floe_listener_blocking_wait(e.listener, NULL,
+							    NULL);
+		t1 = now_ns();
+		if (err || got != 1) {
+			fprintf(stderr, "floe ping-pong failed at %ld\n", i);
+			kill(pid, SIGKILL);
+			err = -1;
+			break;
+		}
+		if (i >= o->warmup)
+			samples[i - o->warmup] = (t1 - t0) / 2;
+	}
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		err = -1;
+	close_ends(&e);
+	close(ready[0]);
+	close(ready[1]);
+	if (err)
+		return -1;
+	summarise(r, samples, o->iterations, now_ns() - start);
+	r->system = "floe-event";
+	return 0;
+}
+
+/* ---- output and main -------------------------------------------------------- */
+
+static void print_row(const struct result *r, const struct result *raw)
+{
+	fprintf(table, "%-12s %8" PRIu64 " %8" PRIu64 " %8" PRIu64
+		" %10" PRIu64 " %12.0f", r->system, r->p50, r->p99, r->p999,
+		r->max, r->msgs_per_s);
+	if (raw && raw->p50)
+		fprintf(table, " %8.2fx", (double)r->p50 / (double)raw->p50);
+	fprintf(table, "\n");
+	fflush(table);
+}
+
+static void print_json(const struct result *res, int n)
+{
+	printf("[\n");
+	for (int i = 0; i < n; i++)
+		printf("  {\"system\": \"%s\", \"pattern\": \"event-wakeup\", "
+		       "\"payload_bytes\": 0, \"subscribers\": 1, "
+		       "\"p50_ns\": %" PRIu64 ", \"p99_ns\": %" PRIu64
+		       ", \"p999_ns\": %" PRIu64 ", \"max_ns\": %" PRIu64
+		       ", \"msgs_per_s\": %.0f}%s\n", res[i].system,
+		       res[i].p50, res[i].p99, res[i].p999, res[i].max,
+		       res[i].msgs_per_s, i + 1 < n ? "," : "");
+	printf("]\n");
+}
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr, "usage: %s [--quick] [--json] [--iterations N] "
+		"[--warmup N]\n", argv0);
+	exit(2);
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+	o->iterations = 100000;
+	o->warmup = 10000;
+	o->json = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			o->iterations = 2000;
+			o->warmup = 200;
+		} else if (!strcmp(argv[i], "--json")) {
+			o->json = 1;
+		} else if (!strcmp(argv[i], "--iterations") && i + 1 < argc) {
+			o->iterations = atol(argv[++i]);
+		} else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) {
+			o->warmup = atol(argv[++i]);
+		} else {
+			usage(argv[0]);
+		}
+	}
+	if (o->iterations < 1 || o->warmup < 0 ||
+	    o->iterations + o->warmup >= UINT32_MAX)
+		usage(argv[0]);
+}
+
+int main(int argc, char **argv)
+{
+	struct result results[2];
+	struct options o;
+	uint64_t *samples;
+	char domain[32];
+	int nres = 0, failed = 0;
+
+	parse_args(argc, argv, &o);
+	signal(SIGPIPE, SIG_IGN);
+	table = o.json ? stderr : stdout;
+	if (!getenv("FLOE_DOMAIN")) {
+		snprintf(domain, sizeof(domain), "bench%d", (int)getpid());
+		setenv("FLOE_DOMAIN", domain, 1);
+	}
+	samples = calloc((size_t)o.iterations, sizeof(*samples));
+	if (!samples)
+		return 1;
+	choose_cpus();
+	pin(cpu_a);
+	if (cpu_a < 0)
+		fprintf(table, "# one CPU only: not pinned");
+	else
+		fprintf(table, "# CPUs %d and %d", cpu_a, cpu_b);
+	fprintf(table, ", backend %s, %ld iterations (+%ld warm-up); half "
+		"round trip (one sleeping wake-up) in ns\n",
+		getenv("FLOE_BACKEND") ? getenv("FLOE_BACKEND") : "auto",
+		o.iterations, o.warmup);
+	fprintf(table, "%-12s %8s %8s %8s %10s %12s %9s\n", "system", "p50",
+		"p99", "p99.9", "max", "wakeups/s", "p50/raw");
+
+	if (run_raw(&o, samples, &results[nres])) {
+		fprintf(stderr, "raw futex ping-pong failed\n");
+		return 1;
+	}
+	print_row(&results[nres], NULL);
+	nres++;
+	if (run_floe(&o, samples, &results[nres])) {
+		failed = 1;
+	} else {
+		print_row(&results[nres], &results[0]);
+		nres++;
+	}
+	if (o.json)
+		print_json(results, nres);
+	free(samples);
+	return failed;
+}
