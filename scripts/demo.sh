@@ -1,6 +1,7 @@
 #!/bin/bash
-# The publish-subscribe examples, end to end (run by `make demo`, which
-# builds them first; this script builds nothing).
+# The examples, end to end (run by `make demo`, which builds them first;
+# this script builds nothing): publish-subscribe, events, event-driven
+# publish-subscribe and the waitset.
 #
 # Usage: scripts/demo.sh [COUNT]
 #
@@ -46,11 +47,11 @@ run_pair() {
 	# The publisher sends no history: wait until the subscriber is
 	# subscribed, or gone.
 	for _ in $(seq 200); do
-		grep -q '^subscriber ready' "$log" && break
+		grep -Eq '^(subscriber|listener) ready' "$log" && break
 		kill -0 "$sub_pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	if ! grep -q '^subscriber ready' "$log"; then
+	if ! grep -Eq '^(subscriber|listener) ready' "$log"; then
 		echo "demo: $sub did not get ready:" >&2
 		cat "$log" >&2
 		return 1
@@ -72,10 +73,53 @@ run_pair() {
 	return 0
 }
 
+# The waitset example listens on two event services plus an interval;
+# event_notifier fires COUNT events into one of them.
+run_waitset() {
+	local secs=$((count / 10 + 5)) pid rc got
+
+	for b in waitset event_notifier; do
+		[ -x "$bin/$b" ] || { echo "demo: $bin/$b missing (make examples)" >&2; return 1; }
+	done
+	echo "==== waitset (domain $FLOE_DOMAIN, backend ${FLOE_BACKEND:-auto})"
+	: >"$log"
+	"$bin/waitset" "$secs" >"$log" 2>&1 &
+	pid=$!
+	sub_pid=$pid
+	for _ in $(seq 200); do
+		grep -q '^waitset ready' "$log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if ! grep -q '^waitset ready' "$log"; then
+		echo "demo: waitset did not get ready:" >&2
+		cat "$log" >&2
+		return 1
+	fi
+	echo "---- event_notifier:"
+	"$bin/event_notifier" "$count" || echo "demo: event_notifier failed" >&2
+	wait "$pid"
+	rc=$?
+	sub_pid=
+	echo "---- waitset:"
+	cat "$log"
+	got=$(grep -c '^MyEventName: event id' "$log")
+	if [ "$rc" -ne 0 ] || [ "$got" -ne "$count" ]; then
+		echo "demo: waitset FAILED: got $got of $count events (exit $rc)" >&2
+		return 1
+	fi
+	echo "==== waitset: received all $count events"
+	return 0
+}
+
 fail=0
 run_pair "typed publish-subscribe" pubsub_publisher pubsub_subscriber \
 	'^received: ' || fail=1
 run_pair "dynamic slices" pubsub_slice_publisher pubsub_slice_subscriber \
 	'^received slice .*all elements correct' || fail=1
+run_pair "events" event_notifier event_listener '^received event id ' || fail=1
+run_pair "event-based publish-subscribe" pubsub_event_publisher \
+	pubsub_event_subscriber '^received: ' || fail=1
+run_waitset || fail=1
 [ $fail -eq 0 ] && echo "demo: OK" || echo "demo: FAILED" >&2
 exit $fail
