@@ -74,6 +74,7 @@ enum floe_error {
 	FLOE_E_WOULD_BLOCK = -24,     /**< delivery impossible right now */
 	FLOE_E_PATTERN = -25,         /**< service has another messaging pattern */
 	FLOE_E_INTERRUPTED = -26,     /**< stopped by SIGINT or SIGTERM */
+	FLOE_E_CONFIG = -27,          /**< invalid configuration file */
 };
 
 /** Text for a floe error code (also accepts 0). Never NULL. */

@@ -29,6 +29,7 @@ static const char *const messages[] = {
 	[-FLOE_E_WOULD_BLOCK] = "cannot deliver now",
 	[-FLOE_E_PATTERN] = "service has another messaging pattern",
 	[-FLOE_E_INTERRUPTED] = "interrupted by SIGINT or SIGTERM",
+	[-FLOE_E_CONFIG] = "invalid configuration file",
 };
 
 FLOE_EXPORT const char *floe_strerror(int err)

@@ -56,26 +56,28 @@ static int victim(void *arg)
 
 static void check_strerror(void)
 {
-	const char *text[25];
+	enum { LAST = -FLOE_E_CONFIG };
+	const char *text[LAST + 1];
 	int bad_null = 0, dup = 0;
 
-	for (int i = 0; i <= 24; i++) {
+	for (int i = 0; i <= LAST; i++) {
 		text[i] = floe_strerror(-i);
 		if (!text[i] || !*text[i]) {
 			bad_null++;
 			tap_diag("floe_strerror(%d) is NULL or empty", -i);
 		}
 	}
-	tap_ok(!bad_null, "floe_strerror gives text for every code 0..-24");
-	for (int i = 0; i <= 24 && !bad_null; i++)
-		for (int j = i + 1; j <= 24; j++)
+	tap_ok(!bad_null, "floe_strerror gives text for every code 0..-%d", LAST);
+	for (int i = 0; i <= LAST && !bad_null; i++)
+		for (int j = i + 1; j <= LAST; j++)
 			if (!strcmp(text[i], text[j])) {
 				dup++;
 				tap_diag("codes %d and %d share \"%s\"", -i,
 					 -j, text[i]);
 			}
 	tap_ok(!bad_null && !dup, "floe_strerror texts are distinct");
-	tap_ok(floe_strerror(-1000) != NULL && floe_strerror(1) != NULL,
+	tap_ok(floe_strerror(-1000) != NULL && floe_strerror(1) != NULL &&
+	       !strcmp(floe_strerror(-(LAST + 1)), "unknown floe error"),
 	       "floe_strerror of an unknown code is not NULL");
 }
 
