@@ -93,11 +93,15 @@ enum floe_backend_kind {
 };
 
 struct floe_node_opts {
-	/** backend; AUTO honours $FLOE_BACKEND, then probes /dev/floe */
+	/**
+	 * Backend; AUTO honours $FLOE_BACKEND, then the configuration files'
+	 * "backend", then probes /dev/floe.
+	 */
 	enum floe_backend_kind backend;
 	/**
 	 * Domain: systems in different domains never see each other.
-	 * NULL: $FLOE_DOMAIN, else "floe". [A-Za-z0-9_-], 1..16 characters.
+	 * NULL: $FLOE_DOMAIN, else the configuration files' "domain", else
+	 * "floe". [A-Za-z0-9_-], 1..16 characters.
 	 */
 	const char *domain;
 };
@@ -109,6 +113,12 @@ void floe_node_opts_init(struct floe_node_opts *opts);
  * Create a node named @name (1..FLOE_NAME_LEN printable characters; not
  * unique). @opts may be NULL. The node is registered so that others can see
  * it and can reclaim its resources once it dies.
+ *
+ * Reads the INI configuration: $FLOE_CONFIG if set (must exist), else
+ * /etc/floe/floe.conf overridden key by key by
+ * $XDG_CONFIG_HOME/floe/floe.conf (~/.config/floe/floe.conf); absent files
+ * are fine. A malformed file (syntax, unknown section or key, bad value)
+ * fails with FLOE_E_CONFIG.
  */
 int floe_node_create(const char *name, const struct floe_node_opts *opts,
 		     floe_node **out);

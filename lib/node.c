@@ -14,6 +14,7 @@
 
 #include <linux/floe.h>
 
+#include "config.h"
 #include "internal.h"
 
 #define NODE_RECORD_MODE 0644 /* anyone may list nodes */
@@ -44,11 +45,17 @@ FLOE_EXPORT int floe_node_create(const char *name,
 						   : getenv("FLOE_DOMAIN");
 	char seg_name[FLOE_SEG_NAME_MAX];
 	struct floe_node_record *rec, init;
+	struct floe_config cfg;
 	floe_node *node;
 	int ret;
 
 	if (!out || kind > FLOE_BACKEND_SHM)
 		return FLOE_E_INVALID;
+	/* options, then the environment, then the configuration files */
+	ret = floe_config_load(&cfg, NULL, 0);
+	if (ret)
+		return ret;
+	floe_config_apply(&cfg, &kind, &domain);
 	if (!domain || !*domain)
 		domain = "floe";
 	if (!floe_user_name_valid(name, FLOE_NAME_LEN) ||

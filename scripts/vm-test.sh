@@ -8,6 +8,7 @@
 # Environment:
 #   VM_EXTRA_TESTS  more static test binaries (e.g. the library's tests),
 #                   run with FLOE_BACKEND=kmod; also taken as arguments
+#   VM_EXTRA_FILES  files the extra tests need, staged as /files/<name>
 #   VM_KMOD_TESTS   subset of tests/kmod to run (e.g. "t_death t_perm")
 #   VM_TIMEOUT      per-test timeout in seconds (default 120)
 #   VM_VERBOSE=1    echo the whole console
@@ -48,6 +49,14 @@ for t in "${extra_src[@]}"; do
 	extra+=("$out/extra/host-$(basename "$t")")
 done
 
+# Files beside the tests (e.g. the floe tool and the CLI tests' lib.sh).
+staged=()
+# shellcheck disable=SC2206 # a whitespace-separated list
+for f in ${VM_EXTRA_FILES:-}; do
+	[ -f "$f" ] || { echo "vm-test: extra file $f not found" >&2; exit 1; }
+	staged+=(-f "$f")
+done
+
 # Order: tests/kmod (t_modcycle excluded), extra tests, then t_modcycle.
 ordered=()
 last=()
@@ -62,7 +71,7 @@ verbose=()
 [ "${VM_VERBOSE:-0}" = 1 ] && verbose=(-v)
 rc=0
 "$here/vm-run.sh" -k "$kernel" -m "$kmod/floe.ko" -r -e FLOE_BACKEND=kmod \
-	-t "${VM_TIMEOUT:-120}" -l "$out/console.log" "${verbose[@]}" "${ordered[@]}" || rc=$?
+	"${staged[@]}" -t "${VM_TIMEOUT:-120}" -l "$out/console.log" "${verbose[@]}" "${ordered[@]}" || rc=$?
 t_end=$(date +%s)
 
 echo "vm-test: verdicts:"

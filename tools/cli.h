@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The floe command-line tool: what its source files share.
+ *
+ * floe.c parses the command line and runs one verb; every verb builds its
+ * result as json-c objects, which output.c prints either as JSON (--json) or
+ * as aligned text, so both forms always carry the same data.
+ */
+#ifndef FLOE_TOOL_CLI_H
+#define FLOE_TOOL_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "config.h" /* the one library-internal header: config files */
+#include "floe.h"
+
+/* Exit statuses (documented in docs/floe.1). */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,         /* the operation failed */
+	EXIT_USAGE = 2,        /* bad command line, option value or name */
+	EXIT_NOT_FOUND = 3,    /* no such service or node */
+	EXIT_TIMEOUT = 4,      /* --timeout passed before --count was reached */
+	EXIT_CONFIG = 5,       /* invalid configuration file */
+	EXIT_INCOMPATIBLE = 6, /* service has another type, QoS or pattern */
+};
+
+struct cli {
+	/* global options */
+	struct floe_node_opts node_opts;
+	bool json;
+	/* verb options: each verb reads those it accepts */
+	long count;       /* samples or events to wait for; -1: no limit */
+	long timeout_ms;  /* -1: none */
+	long interval_ms; /* between refreshes or repeated sends; -1: default */
+	long linger_ms;   /* publish: connected after the last send; -1: default */
+	long iterations;  /* top refreshes; -1: until interrupted */
+	struct floe_type type;
+	const char *hex;
+	/* set up before a verb runs */
+	struct floe_config config;
+	floe_node *node;
+	const char *domain; /* the node's */
+	const char *verb_name; /* "node list", "publish", ... for messages */
+};
+
+/* Set by SIGINT and SIGTERM: long-running verbs stop cleanly. */
+extern volatile sig_atomic_t cli_stop;
+
+/* floe.c */
+void cli_error(const struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print "floe: <verb>: <what>: <floe_strerror>" and map @err to an exit
+ * status. */
+int cli_fail(const struct cli *cli, int err, const char *what);
+/* Sleep @ms milliseconds unless interrupted; false if cli_stop is set. */
+bool cli_sleep_ms(long ms);
+uint64_t cli_now_ms(void);
+
+/* output.c */
+struct column {
+	const char *header;
+	/* member of each row; "a|b" takes the first present */
+	const char *key;
+};
+/* @rows (an array of objects) as a table, or as JSON with --json. */
+void print_rows(const struct cli *cli, json_object *rows,
+		const struct column *cols, size_t ncols);
+/* A table with a title line (for top's sections); nothing with --json. */
+void print_table(const char *indent, json_object *rows,
+		 const struct column *cols, size_t ncols);
+/* An object as "key  value" lines (nested objects indented, arrays of
+ * objects as tables), or as JSON with --json. */
+void print_object(const struct cli *cli, json_object *obj);
+/* One JSON document, pretty (or on one line, for streams). */
+void print_json(json_object *obj, bool one_line);
+/* @len bytes of @data as lowercase hex pairs separated by @sep (may be
+ * ""); NULL if out of memory, else the caller frees. */
+char *hex_string(const void *data, size_t len, const char *sep);
+
+/* discovery.c: the domain's nodes, services and ports as JSON arrays of
+ * objects (NULL and *err set on failure); the tool's own node is left out */
+json_object *collect_nodes(struct cli *cli, int *err);
+json_object *collect_services(struct cli *cli, int *err);
+json_object *collect_ports(struct cli *cli, int *err);
+extern const struct column service_columns[];
+extern const size_t service_columns_len;
+extern const struct column port_columns[];
+extern const size_t port_columns_len;
+extern const struct column node_columns[];
+extern const size_t node_columns_len;
+
+/* The verbs: argv[0] is the first argument after the verb's options. */
+int cmd_node_list(struct cli *cli, int argc, char **argv);
+int cmd_node_show(struct cli *cli, int argc, char **argv);
+int cmd_node_cleanup(struct cli *cli, int argc, char **argv);
+int cmd_service_list(struct cli *cli, int argc, char **argv);
+int cmd_service_show(struct cli *cli, int argc, char **argv);
+int cmd_port_list(struct cli *cli, int argc, char **argv);
+int cmd_top(struct cli *cli, int argc, char **argv);
+int cmd_publish(struct cli *cli, int argc, char **argv);
+int cmd_subscribe(struct cli *cli, int argc, char **argv);
+int cmd_notify(struct cli *cli, int argc, char **argv);
+int cmd_listen(struct cli *cli, int argc, char **argv);
+
+#endif
