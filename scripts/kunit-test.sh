@@ -14,13 +14,14 @@
 #   KUNIT_STRESS_SECS  duration of t_stress on the debug kernel (default 10)
 #   KUNIT_EXTRA_TESTS  library tests (static binaries) to run in boot 2 too
 #   VM_VERBOSE=1    echo the whole console
+#   KUNIT_OUT       work directory (default build/kunit)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 cd "$repo"
 t_start=$(date +%s)
 cache=${FLOE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/floe}
-out=$repo/build/kunit
+out=${KUNIT_OUT:-$repo/build/kunit}
 mkdir -p "$out" "$cache"
 
 "$here/deps.sh" kunit

@@ -12,6 +12,7 @@
 #   VM_KMOD_TESTS   subset of tests/kmod to run (e.g. "t_death t_perm")
 #   VM_TIMEOUT      per-test timeout in seconds (default 120)
 #   VM_VERBOSE=1    echo the whole console
+#   VM_OUT          work directory (default build/vm)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -22,7 +23,7 @@ t_start=$(date +%s)
 ver=$("$here/debian-kernel.sh" --version)
 kernel=$("$here/debian-kernel.sh")
 kdir=/lib/modules/$ver/build
-out=$repo/build/vm
+out=${VM_OUT:-$repo/build/vm}
 
 echo "vm-test: kernel $ver"
 kmod=$("$here/kmod-build.sh" "$kdir" "$out/kmod")
