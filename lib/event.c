@@ -169,9 +169,6 @@ FLOE_EXPORT int floe_event_open_or_create(floe_node *node, const char *name,
 	struct floe_shm_qos demand;
 
 	event_spec(opts, true, &spec, &demand);
-	/* floe_svc_open_or_create hashes the name before checking it */
-	if (!floe_user_name_valid(name, FLOE_NAME_LEN))
-		return FLOE_E_NAME;
 	return floe_svc_open_or_create(node, name, &spec, out);
 }
 

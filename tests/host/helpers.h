@@ -565,6 +565,25 @@ static inline floe_node *th_node(const char *name)
 	return node;
 }
 
+/* In a child: open the event service @service with @node (NULL: its
+ * creation failed, already reported) and create a notifier on it. Failures
+ * are reported; returns 0 or -1. */
+static inline int th_open_notifier(floe_node *node, const char *service,
+				   floe_service **svc, floe_notifier **n)
+{
+	int r;
+
+	if (!node)
+		return -1;
+	r = floe_event_open(node, service, NULL, svc);
+	if (!th_check(r == 0, "open %s: %s", service, floe_strerror(r)))
+		return -1;
+	r = floe_notifier_create(*svc, n);
+	if (!th_check(r == 0, "notifier: %s", floe_strerror(r)))
+		return -1;
+	return 0;
+}
+
 static inline struct floe_type th_type(const char *name, uint64_t size,
 				       uint64_t align)
 {

@@ -61,13 +61,7 @@ static int notifier_process(void *arg)
 	uint64_t go, reached = 0;
 	int r;
 
-	if (!node)
-		return 1;
-	r = floe_event_open(node, SERVICE, NULL, &svc);
-	if (!th_check(r == 0, "open: %s", floe_strerror(r)))
-		return 1;
-	r = floe_notifier_create(svc, &n);
-	if (!th_check(r == 0, "notifier: %s", floe_strerror(r)))
+	if (th_open_notifier(node, SERVICE, &svc, &n))
 		return 1;
 	th_check(th_recv_u64(&ca->go, &go, 30000) == 0, "go");
 	for (size_t i = 0; i < sizeof(fired) / sizeof(fired[0]); i++) {

@@ -36,13 +36,7 @@ static int storm_process(void *arg)
 	floe_notifier *n = NULL;
 	int r;
 
-	if (!node)
-		return 1;
-	r = floe_event_open(node, SERVICE, NULL, &svc);
-	if (!th_check(r == 0, "open: %s", floe_strerror(r)))
-		return 1;
-	r = floe_notifier_create(svc, &n);
-	if (!th_check(r == 0, "notifier: %s", floe_strerror(r)))
+	if (th_open_notifier(node, SERVICE, &svc, &n))
 		return 1;
 	th_send_u64(&sa->ready, 1);
 	for (;;) {
@@ -61,13 +55,7 @@ static int one_shot_process(void *arg)
 	floe_notifier *n = NULL;
 	int r;
 
-	if (!node)
-		return 1;
-	r = floe_event_open(node, SERVICE, NULL, &svc);
-	if (!th_check(r == 0, "open: %s", floe_strerror(r)))
-		return 1;
-	r = floe_notifier_create(svc, &n);
-	if (!th_check(r == 0, "notifier: %s", floe_strerror(r)))
+	if (th_open_notifier(node, SERVICE, &svc, &n))
 		return 1;
 	r = floe_notifier_notify(n, id);
 	th_check(r >= 1, "notify reached %d", r);

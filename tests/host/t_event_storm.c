@@ -255,13 +255,7 @@ static int notifier_process(void *arg)
 	uint64_t ack, worst_ns = 0;
 	int r;
 
-	if (!node)
-		return 1;
-	r = floe_event_open(node, SERVICE, NULL, &svc);
-	if (!th_check(r == 0, "open: %s", floe_strerror(r)))
-		return 1;
-	r = floe_notifier_create(svc, &n);
-	if (!th_check(r == 0, "notifier: %s", floe_strerror(r)))
+	if (th_open_notifier(node, SERVICE, &svc, &n))
 		return 1;
 	if (!th_check(th_barrier_wait(&ph->start, 30000) == 0, "start"))
 		return 1;

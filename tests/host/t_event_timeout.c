@@ -31,13 +31,7 @@ static int notifier_process(void *arg)
 	uint64_t delay_ms, id, t;
 	int r;
 
-	if (!node)
-		return 1;
-	r = floe_event_open(node, SERVICE, NULL, &svc);
-	if (!th_check(r == 0, "open: %s", floe_strerror(r)))
-		return 1;
-	r = floe_notifier_create(svc, &n);
-	if (!th_check(r == 0, "notifier: %s", floe_strerror(r)))
+	if (th_open_notifier(node, SERVICE, &svc, &n))
 		return 1;
 	while (th_recv_u64(&ca->go, &delay_ms, 60000) == 0 &&
 	       delay_ms != UINT64_MAX) {

@@ -77,13 +77,7 @@ static int notifier_process(void *arg)
 	uint64_t c;
 	int r;
 
-	if (!node)
-		return 1;
-	r = floe_event_open(node, na->service, NULL, &svc);
-	if (!th_check(r == 0, "open: %s", floe_strerror(r)))
-		return 1;
-	r = floe_notifier_create(svc, &n);
-	if (!th_check(r == 0, "notifier: %s", floe_strerror(r)))
+	if (th_open_notifier(node, na->service, &svc, &n))
 		return 1;
 	th_send_u64(&na->ack, 0);
 	while (th_recv_u64(&na->cmd, &c, 60000) == 0 && c != CMD_QUIT) {

@@ -202,13 +202,7 @@ static int notifier_process(void *arg)
 	uint64_t ack;
 	int r;
 
-	if (!node)
-		return 1;
-	r = floe_event_open(node, me & 1 ? SERVICE_1 : SERVICE_0, NULL, &svc);
-	if (!th_check(r == 0, "open: %s", floe_strerror(r)))
-		return 1;
-	r = floe_notifier_create(svc, &n);
-	if (!th_check(r == 0, "notifier: %s", floe_strerror(r)))
+	if (th_open_notifier(node, me & 1 ? SERVICE_1 : SERVICE_0, &svc, &n))
 		return 1;
 	if (!th_check(th_barrier_wait(&ph->start, 30000) == 0, "start"))
 		return 1;
