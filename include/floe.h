@@ -75,6 +75,10 @@ enum floe_error {
 	FLOE_E_PATTERN = -25,         /**< service has another messaging pattern */
 	FLOE_E_INTERRUPTED = -26,     /**< stopped by SIGINT or SIGTERM */
 	FLOE_E_CONFIG = -27,          /**< invalid configuration file */
+	FLOE_E_END_OF_STREAM = -28,   /**< every server ended its response stream */
+	FLOE_E_ACTIVE_LIMIT = -29,    /**< client has its maximum of active requests */
+	FLOE_E_NO_RESPONSE = -30,     /**< a fire-and-forget request takes no response */
+	FLOE_E_NO_KEY = -32,          /**< blackboard has no entry with this key */
 };
 
 /** Text for a floe error code (also accepts 0). Never NULL. */
@@ -373,6 +377,221 @@ uint64_t floe_sample_sequence(const floe_sample *sample);
 
 
 /* ------------------------------------------------------------------ */
+/* Request-response                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Clients send requests; servers answer each with a stream of zero or
+ * more responses, ended when the server drops the active request. Both
+ * directions are zero-copy: a client loans a request in its own shared
+ * memory and writes it in place; a server reads that very memory, and
+ * loans its responses in its own.
+ *
+ * Several servers: every request goes to every server connected when it
+ * is sent (as a publisher's sample goes to every subscriber), and its
+ * pending response receives the responses of all of them, each server's
+ * in the order sent; the stream ends when every one of them has ended it
+ * (or left). Use one server per service for one answer per request.
+ *
+ * A request-response service has a namespace of its own (a pub-sub, an
+ * event and a request-response service may share a name). Its request and
+ * response types are both recorded and checked on open, as
+ * struct floe_type is for pub-sub; a client may loan slices of the request
+ * type, a server slices of the response type.
+ *
+ * Threads: a client, with its requests and pending responses, and a
+ * server, with its active requests and responses, are each used by one
+ * thread at a time.
+ */
+
+typedef struct floe_client floe_client;
+typedef struct floe_server floe_server;
+typedef struct floe_request_mut floe_request_mut;
+typedef struct floe_pending_response floe_pending_response;
+typedef struct floe_response floe_response;
+typedef struct floe_active_request floe_active_request;
+typedef struct floe_response_mut floe_response_mut;
+
+struct floe_rr_qos {
+	uint32_t max_clients;
+	uint32_t max_servers;
+	uint32_t max_nodes;
+	/** requests of one client whose streams have not ended yet */
+	uint32_t max_active_requests_per_client;
+	/** requests a client may have loaned (not yet sent) */
+	uint32_t max_loaned_requests;
+	/** responses queued per client and server (not yet received) */
+	uint32_t max_response_buffer_size;
+	/** responses a server may have loaned (not yet sent) */
+	uint32_t max_loaned_responses;
+	/** allow requests that expect no response */
+	bool enable_fire_and_forget;
+};
+
+/** Defaults: 8 clients, 2 servers, 20 nodes, 4 active requests per
+ * client, 2 loaned requests, response buffer 4, 2 loaned responses,
+ * fire-and-forget off. */
+void floe_rr_qos_init(struct floe_rr_qos *qos);
+
+struct floe_rr_opts {
+	struct floe_type request_type;
+	struct floe_type response_type;
+	/** create: the service's QoS (NULL: defaults); open: minimums (NULL:
+	 * none) — a demanded enable_fire_and_forget must be offered —
+	 * else FLOE_E_QOS_MISMATCH */
+	const struct floe_rr_qos *qos;
+	const struct floe_attribute *attributes;
+	size_t num_attributes;
+	uint32_t mode; /**< as in struct floe_service_opts */
+};
+
+/** Open, create, or open-or-create a request-response service. The
+ * result is a floe_service of this pattern for floe_client_create and
+ * floe_server_create; close it with floe_service_close. */
+int floe_rr_open(floe_node *node, const char *name,
+		 const struct floe_rr_opts *opts, floe_service **out);
+int floe_rr_create(floe_node *node, const char *name,
+		   const struct floe_rr_opts *opts, floe_service **out);
+int floe_rr_open_or_create(floe_node *node, const char *name,
+			   const struct floe_rr_opts *opts, floe_service **out);
+/** The request-response service's QoS as created. */
+void floe_rr_qos(const floe_service *service, struct floe_rr_qos *qos);
+
+/** Slices, as struct floe_publisher_opts: of requests for a client, of
+ * responses for a server. */
+struct floe_client_opts {
+	uint64_t initial_max_slice_len; /**< 0 → 1 */
+	enum floe_allocation allocation;
+	uint64_t max_slice_len;
+};
+
+struct floe_server_opts {
+	/**
+	 * A client's response buffer is full: DISCARD drops the response
+	 * (floe_response_mut_send returns 0); BLOCK retries until the client
+	 * makes room (its receives and sends drain its queue, throwing away
+	 * responses of dropped pending responses), leaves or dies.
+	 */
+	enum floe_unable_to_deliver backpressure;
+	uint64_t initial_max_slice_len; /**< 0 → 1 */
+	enum floe_allocation allocation;
+	uint64_t max_slice_len;
+};
+
+/** Create a client; @opts may be NULL. */
+int floe_client_create(floe_service *service,
+		       const struct floe_client_opts *opts, floe_client **out);
+/** Destroy; its pending responses and loaned requests must be dropped
+ * first (those left are dropped). */
+void floe_client_destroy(floe_client *client);
+uint64_t floe_client_id(const floe_client *client);
+
+/** Loan an uninitialised request of @len elements (1 for a plain typed
+ * payload): FLOE_E_LOAN_LIMIT, FLOE_E_POOL_EMPTY, FLOE_E_TOO_LARGE. */
+int floe_client_loan(floe_client *client, uint64_t len,
+		     floe_request_mut **out);
+void *floe_request_mut_payload(floe_request_mut *request);
+uint64_t floe_request_mut_len(const floe_request_mut *request);
+/**
+ * Send the request to every connected server; *@out becomes its pending
+ * response. Returns the number of servers reached (0: the pending
+ * response ends at once). FLOE_E_ACTIVE_LIMIT when the client has
+ * max_active_requests_per_client streams open: the request stays loaned
+ * (send it later, or discard it).
+ */
+int floe_request_mut_send(floe_request_mut *request,
+			  floe_pending_response **out);
+/**
+ * Send a request that expects no response; it does not count as active.
+ * FLOE_E_QOS_MISMATCH (request stays loaned) unless the service enables
+ * fire-and-forget. Returns the number of servers reached.
+ */
+int floe_request_mut_send_fire_and_forget(floe_request_mut *request);
+/** End a loan without sending. */
+void floe_request_mut_discard(floe_request_mut *request);
+/** Loan, copy @bytes (a multiple of the request type's size), send. */
+int floe_client_send_copy(floe_client *client, const void *data,
+			  size_t bytes, floe_pending_response **out);
+
+/**
+ * Take the next response of this request: 1 (*@out set), 0 when none is
+ * waiting yet, FLOE_E_END_OF_STREAM when every server ended its stream and
+ * all responses were taken, FLOE_E_DEAD when a server died or left without
+ * ending its stream (after what it sent was taken), FLOE_E_BORROW_LIMIT
+ * when the client holds too many responses.
+ */
+int floe_pending_response_receive(floe_pending_response *pending,
+				  const floe_response **out);
+/** Servers whose streams for this request have not ended yet. */
+uint32_t floe_pending_response_servers(floe_pending_response *pending);
+/**
+ * Stop listening: responses still queued are released, servers see
+ * floe_active_request_is_connected() turn false. Frees the active-request
+ * place once every server ended (or left).
+ */
+void floe_pending_response_drop(floe_pending_response *pending);
+
+const void *floe_response_payload(const floe_response *response);
+uint64_t floe_response_payload_size(const floe_response *response);
+uint64_t floe_response_len(const floe_response *response);
+/** Port id of the server that sent it. */
+uint64_t floe_response_server_id(const floe_response *response);
+/** Return the response to its server; it must not be used afterwards. */
+void floe_response_release(const floe_response *response);
+
+/** Create a server; @opts may be NULL. */
+int floe_server_create(floe_service *service,
+		       const struct floe_server_opts *opts, floe_server **out);
+/** Destroy; active requests still held are dropped (their streams end). */
+void floe_server_destroy(floe_server *server);
+uint64_t floe_server_id(const floe_server *server);
+
+/**
+ * Take the next request: 1 (*@out set), 0 when none is waiting, or
+ * FLOE_E_BORROW_LIMIT when the server holds max_clients *
+ * max_active_requests_per_client requests. Clients take turns.
+ */
+int floe_server_receive(floe_server *server, floe_active_request **out);
+/** True if a request is waiting. */
+bool floe_server_has_requests(floe_server *server);
+/** Reclaim responses that clients returned or died holding, and connect
+ * new clients. Done by receive and loan too; call it when idle for long. */
+int floe_server_update_connections(floe_server *server);
+
+/** Read-only view of the request (in the client's shared memory). */
+const void *floe_active_request_payload(const floe_active_request *request);
+uint64_t floe_active_request_payload_size(const floe_active_request *request);
+uint64_t floe_active_request_len(const floe_active_request *request);
+uint64_t floe_active_request_client_id(const floe_active_request *request);
+bool floe_active_request_is_fire_and_forget(const floe_active_request *request);
+/** False once the client dropped its pending response, left or died
+ * (a check of shared memory; with the shm backend also one system call
+ * to ask whether the client lives). */
+bool floe_active_request_is_connected(floe_active_request *request);
+/**
+ * Loan an uninitialised response of @len elements of the response type:
+ * FLOE_E_NO_RESPONSE for a fire-and-forget request, else as
+ * floe_client_loan.
+ */
+int floe_active_request_loan(floe_active_request *request, uint64_t len,
+			     floe_response_mut **out);
+void *floe_response_mut_payload(floe_response_mut *response);
+uint64_t floe_response_mut_len(const floe_response_mut *response);
+/**
+ * Send the response to the request's client; the loan ends whatever the
+ * result. Returns 1 if queued, 0 if the client no longer listens or (with
+ * DISCARD) its buffer was full.
+ */
+int floe_response_mut_send(floe_response_mut *response);
+void floe_response_mut_discard(floe_response_mut *response);
+/** Loan, copy @bytes (a multiple of the response type's size), send. */
+int floe_active_request_send_copy(floe_active_request *request,
+				  const void *data, size_t bytes);
+/** End the stream: the client learns it after the responses sent before;
+ * the request returns to its client. Must not be used afterwards. */
+void floe_active_request_drop(floe_active_request *request);
+
+/* ------------------------------------------------------------------ */
 /* Events                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -541,12 +760,158 @@ int floe_waitset_run_once(floe_waitset *ws, uint64_t timeout_ns,
 int floe_waitset_run(floe_waitset *ws, floe_waitset_cb cb);
 
 /* ------------------------------------------------------------------ */
+/* Blackboard                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A blackboard holds typed key → value entries in shared memory: one
+ * writer updates them, any number of readers read the latest values. The
+ * keys and their types are fixed when the blackboard is created.
+ *
+ * Consistency: every entry has two value slots and one atomic state word
+ * (generation, published slot). The writer fills the slot readers are not
+ * pointed at, then publishes it with one store; a reader copies the
+ * published slot and checks the state again, retrying if the writer began
+ * overwriting that slot meanwhile. Readers never block the writer, never
+ * see a torn value, and a writer that dies in the middle of a write
+ * leaves the last published value readable: its half-written slot was
+ * never published. Its writer slot is reclaimed, so a new writer can
+ * attach.
+ *
+ * Change notification: every blackboard comes with an event service of
+ * the same name (created and opened with it) whose event id i is entry i
+ * of the creation order; each write notifies it. Readers wait with
+ * floe_reader_wait, or attach floe_reader_listener() to a waitset and
+ * take the changed keys with floe_reader_wait(reader, 0, ...). Do not use
+ * that event service name for anything else.
+ *
+ * Threads: a writer or a reader is used by one thread at a time.
+ */
+
+typedef struct floe_blackboard floe_blackboard;
+typedef struct floe_writer floe_writer;
+typedef struct floe_reader floe_reader;
+
+struct floe_blackboard_entry {
+	uint64_t key;          /**< unique within the blackboard */
+	const char *type_name; /**< 1..FLOE_TYPE_NAME_LEN characters */
+	uint64_t size;         /**< bytes of the value, >= 1 */
+	uint64_t align;        /**< power of two, <= 4096 */
+	/** create: the value until the first write (@size bytes; NULL:
+	 * zeros); open: ignored */
+	const void *initial;
+};
+
+struct floe_blackboard_qos {
+	uint32_t max_readers;
+	uint32_t max_nodes;
+};
+
+/** Defaults: 8 readers, 20 nodes. (There is always exactly one writer
+ * slot.) */
+void floe_blackboard_qos_init(struct floe_blackboard_qos *qos);
+
+struct floe_blackboard_opts {
+	/**
+	 * create: the entries (at most 4096, values together at most 1 GiB);
+	 * open: entries the opener relies on (NULL/0: none), each of which
+	 * must exist with the same type name, size and alignment, else
+	 * FLOE_E_TYPE_MISMATCH.
+	 */
+	const struct floe_blackboard_entry *entries;
+	size_t num_entries;
+	/** create: the QoS (NULL: defaults); open: minimums (NULL: none),
+	 * FLOE_E_QOS_MISMATCH if the blackboard offers less */
+	const struct floe_blackboard_qos *qos;
+	const struct floe_attribute *attributes;
+	size_t num_attributes;
+	uint32_t mode; /**< as in struct floe_service_opts */
+};
+
+/** Create a blackboard (FLOE_E_EXISTS if it exists); @opts is required
+ * and must name at least one entry. */
+int floe_blackboard_create(floe_node *node, const char *name,
+			   const struct floe_blackboard_opts *opts,
+			   floe_blackboard **out);
+/** Open an existing blackboard; @opts may be NULL. */
+int floe_blackboard_open(floe_node *node, const char *name,
+			 const struct floe_blackboard_opts *opts,
+			 floe_blackboard **out);
+/** Leave the blackboard; its writer and readers must be destroyed
+ * first. Its shared state is removed once no live node uses it. */
+void floe_blackboard_close(floe_blackboard *bb);
+const char *floe_blackboard_name(const floe_blackboard *bb);
+/** Number of entries. */
+size_t floe_blackboard_num_entries(const floe_blackboard *bb);
+/** Key of entry @index (creation order, < num_entries) in *@key; 0, or
+ * FLOE_E_INVALID. */
+int floe_blackboard_key(const floe_blackboard *bb, size_t index,
+			uint64_t *key);
+
+/** Create the writer; FLOE_E_PORT_LIMIT while another live writer
+ * exists (a dead one's slot is reclaimed). */
+int floe_writer_create(floe_blackboard *bb, floe_writer **out);
+/** Destroy; a loaned, unpublished value is dropped. */
+void floe_writer_destroy(floe_writer *writer);
+/**
+ * Copy @size bytes (exactly the entry's size, else FLOE_E_TYPE_MISMATCH)
+ * into entry @key and publish them; FLOE_E_NO_KEY for an unknown key.
+ */
+int floe_writer_write(floe_writer *writer, uint64_t key, const void *value,
+		      size_t size);
+/**
+ * Zero-copy write: *@value points at the entry's unpublished slot, to be
+ * filled in place (its old contents are unspecified) and published with
+ * floe_writer_publish. Loaning an entry that is already loaned returns the
+ * same slot; floe_writer_write on it publishes and ends the loan.
+ */
+int floe_writer_loan(floe_writer *writer, uint64_t key, void **value);
+/** Publish the loaned slot of @key; FLOE_E_INVALID if it is not loaned. */
+int floe_writer_publish(floe_writer *writer, uint64_t key);
+
+/** Create a reader; FLOE_E_PORT_LIMIT beyond max_readers. */
+int floe_reader_create(floe_blackboard *bb, floe_reader **out);
+void floe_reader_destroy(floe_reader *reader);
+/**
+ * Copy entry @key's latest value into @buf (@size: exactly the entry's
+ * size, else FLOE_E_TYPE_MISMATCH). @generation (may be NULL) receives
+ * how many writes that value is after creation (0: the initial value).
+ * Lock-free; FLOE_E_BUSY only if the value was overwritten during each of
+ * very many attempts (a writer that never pauses, or a hostile one).
+ */
+int floe_reader_read(floe_reader *reader, uint64_t key, void *buf,
+		     size_t size, uint64_t *generation);
+/** The generation of entry @key's latest value, without copying it. */
+int floe_reader_generation(floe_reader *reader, uint64_t key,
+			   uint64_t *generation);
+/** 1 if entry @key changed since this reader last read it, else 0 (or
+ * an error). */
+int floe_reader_changed(floe_reader *reader, uint64_t key);
+
+/** Called once per key that changed, in creation order of the keys. */
+typedef void (*floe_blackboard_cb)(uint64_t key, void *ctx);
+
+/**
+ * Report the keys written since the last wait, sleeping up to @timeout_ns
+ * (0: don't sleep; UINT64_MAX: forever) for the first. Returns how many
+ * keys were reported, 0 when the timeout passed. @cb may be NULL.
+ */
+int floe_reader_wait(floe_reader *reader, uint64_t timeout_ns,
+		     floe_blackboard_cb cb, void *ctx);
+/** The reader's listener on the blackboard's event service, owned by the
+ * reader: attach it to a waitset, then call floe_reader_wait(reader, 0,
+ * ...) when it is NOTIFIED. */
+floe_listener *floe_reader_listener(floe_reader *reader);
+
+/* ------------------------------------------------------------------ */
 /* Discovery                                                          */
 /* ------------------------------------------------------------------ */
 
 enum floe_pattern_kind {
 	FLOE_PATTERN_KIND_PUBSUB = 1,
 	FLOE_PATTERN_KIND_EVENT = 2,
+	FLOE_PATTERN_KIND_REQUEST_RESPONSE = 3,
+	FLOE_PATTERN_KIND_BLACKBOARD = 4,
 };
 
 struct floe_service_info {
@@ -557,6 +922,13 @@ struct floe_service_info {
 	uint64_t type_align;
 	struct floe_pubsub_qos qos;        /**< publish-subscribe services */
 	struct floe_event_qos event_qos;   /**< event services */
+	struct floe_blackboard_qos blackboard_qos; /**< blackboards */
+	uint32_t blackboard_entries;       /**< blackboards: entries */
+	/** request-response services (type_* is the request type) */
+	struct floe_rr_qos rr_qos;
+	char response_type_name[FLOE_TYPE_NAME_LEN + 1];
+	uint64_t response_type_size;
+	uint64_t response_type_align;
 	uint32_t mode;
 	uint32_t num_attributes;
 	struct {
@@ -566,8 +938,8 @@ struct floe_service_info {
 	/** slots taken right now (some may belong to dead ports not yet
 	 * reclaimed) */
 	uint32_t nodes;
-	uint32_t publishers; /**< or notifiers */
-	uint32_t subscribers; /**< or listeners */
+	uint32_t publishers; /**< or notifiers, or writers, or clients */
+	uint32_t subscribers; /**< or listeners, or readers, or servers */
 };
 
 /**
@@ -585,6 +957,10 @@ enum floe_port_role {
 	FLOE_PORT_SUBSCRIBER = 3,
 	FLOE_PORT_NOTIFIER = 4,
 	FLOE_PORT_LISTENER = 5,
+	FLOE_PORT_CLIENT = 6,
+	FLOE_PORT_SERVER = 7,
+	FLOE_PORT_WRITER = 8,
+	FLOE_PORT_READER = 9,
 };
 
 struct floe_port_info {
@@ -599,7 +975,8 @@ struct floe_port_info {
 
 /**
  * Call @cb for every port (node membership, publisher, subscriber,
- * notifier, listener) of every readable service in the domain. Returns
+ * notifier, listener, writer, reader, client, server) of every readable
+ * service in the domain. Returns
  * the number visited or an error.
  */
 int floe_port_list(floe_node *node,

@@ -14,12 +14,15 @@ static int for_each_service(floe_node *node,
 			    int (*fn)(floe_service *svc, void *ctx), void *ctx)
 {
 	static const enum floe_seg_kind kinds[] = { FLOE_KIND_SERVICE,
-						    FLOE_KIND_EVENT };
+						    FLOE_KIND_EVENT,
+						    FLOE_KIND_BLACKBOARD,
+						    FLOE_KIND_REQUEST_RESPONSE };
 	int visited = 0, stop = 0;
 
 	if (!node)
 		return FLOE_E_INVALID;
-	for (size_t k = 0; k < 2 && !stop; k++) {
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && !stop;
+	     k++) {
 		struct floe_name_list list;
 		int ret = floe_list_kind(node, kinds[k], &list);
 
@@ -48,6 +51,20 @@ static uint32_t taken(floe_service *svc, char kind, uint32_t n)
 	return count;
 }
 
+static enum floe_pattern_kind pattern_kind(uint32_t pattern)
+{
+	switch (pattern) {
+	case FLOE_PATTERN_EVENT:
+		return FLOE_PATTERN_KIND_EVENT;
+	case FLOE_PATTERN_BLACKBOARD:
+		return FLOE_PATTERN_KIND_BLACKBOARD;
+	case FLOE_PATTERN_REQUEST_RESPONSE:
+		return FLOE_PATTERN_KIND_REQUEST_RESPONSE;
+	default:
+		return FLOE_PATTERN_KIND_PUBSUB;
+	}
+}
+
 static void describe(floe_service *svc, struct floe_service_info *info)
 {
 	const struct floe_shm_qos *q = &svc->qos;
@@ -55,20 +72,31 @@ static void describe(floe_service *svc, struct floe_service_info *info)
 	memset(info, 0, sizeof(*info));
 	memcpy(info->name, svc->name, sizeof(info->name));
 	memcpy(info->type_name, svc->type_name, sizeof(info->type_name));
-	info->pattern = q->pattern == FLOE_PATTERN_EVENT
-				? FLOE_PATTERN_KIND_EVENT
-				: FLOE_PATTERN_KIND_PUBSUB;
+	info->pattern = pattern_kind(q->pattern);
 	info->type_size = svc->type_size;
 	info->type_align = svc->type_align;
-	if (info->pattern == FLOE_PATTERN_KIND_PUBSUB)
+	if (info->pattern == FLOE_PATTERN_KIND_PUBSUB) {
 		floe_service_qos(svc, &info->qos);
-	else
+	} else if (info->pattern == FLOE_PATTERN_KIND_BLACKBOARD) {
+		info->blackboard_qos = (struct floe_blackboard_qos){
+			.max_readers = q->max_subscribers,
+			.max_nodes = q->max_nodes,
+		};
+		info->blackboard_entries = q->bb_entries;
+	} else if (info->pattern == FLOE_PATTERN_KIND_REQUEST_RESPONSE) {
+		floe_rr_qos(svc, &info->rr_qos);
+		memcpy(info->response_type_name, svc->resp_type_name,
+		       sizeof(info->response_type_name));
+		info->response_type_size = svc->resp_type_size;
+		info->response_type_align = svc->resp_type_align;
+	} else {
 		info->event_qos = (struct floe_event_qos){
 			.max_notifiers = q->max_publishers,
 			.max_listeners = q->max_subscribers,
 			.max_nodes = q->max_nodes,
 			.event_id_max = q->event_id_max,
 		};
+	}
 	info->mode = __atomic_load_n(&svc->hdr->mode, __ATOMIC_RELAXED) & 0777;
 	info->num_attributes = svc->num_attrs;
 	for (uint32_t i = 0; i < svc->num_attrs; i++) {
@@ -123,16 +151,19 @@ struct port_walk {
 	int visited;
 };
 
-static enum floe_port_role port_role(char kind, bool event)
+static enum floe_port_role port_role(char kind, uint32_t pattern)
 {
-	switch (kind) {
-	case 'n':
+	bool event = pattern == FLOE_PATTERN_EVENT;
+
+	if (kind == 'n')
 		return FLOE_PORT_NODE;
-	case 'p':
+	if (pattern == FLOE_PATTERN_BLACKBOARD)
+		return kind == 'p' ? FLOE_PORT_WRITER : FLOE_PORT_READER;
+	if (pattern == FLOE_PATTERN_REQUEST_RESPONSE)
+		return kind == 'p' ? FLOE_PORT_CLIENT : FLOE_PORT_SERVER;
+	if (kind == 'p')
 		return event ? FLOE_PORT_NOTIFIER : FLOE_PORT_PUBLISHER;
-	default:
-		return event ? FLOE_PORT_LISTENER : FLOE_PORT_SUBSCRIBER;
-	}
+	return event ? FLOE_PORT_LISTENER : FLOE_PORT_SUBSCRIBER;
 }
 
 static int report_ports(floe_service *svc, void *ctx)
@@ -141,7 +172,6 @@ static int report_ports(floe_service *svc, void *ctx)
 	const uint32_t counts[] = { svc->qos.max_nodes, svc->qos.max_publishers,
 				    svc->qos.max_subscribers };
 	struct floe_backend *be = svc->node->be;
-	bool event = svc->qos.pattern == FLOE_PATTERN_EVENT;
 	struct port_walk *w = ctx;
 	struct floe_port_info info;
 
@@ -154,7 +184,7 @@ static int report_ports(floe_service *svc, void *ctx)
 			memset(&info, 0, sizeof(info));
 			info.id = ref.id;
 			info.node_id = ref.node_id;
-			info.role = port_role(kinds[k], event);
+			info.role = port_role(kinds[k], svc->qos.pattern);
 			switch (be->ops->port_liveness(be, &ref)) {
 			case FLOE_PORT_ALIVE:
 				info.state = FLOE_NODE_ALIVE;
@@ -166,8 +196,7 @@ static int report_ports(floe_service *svc, void *ctx)
 				info.state = FLOE_NODE_INACCESSIBLE;
 			}
 			memcpy(info.service, svc->name, sizeof(info.service));
-			info.pattern = event ? FLOE_PATTERN_KIND_EVENT
-					     : FLOE_PATTERN_KIND_PUBSUB;
+			info.pattern = pattern_kind(svc->qos.pattern);
 			w->visited++;
 			if (w->cb(&info, w->ctx))
 				return 1;

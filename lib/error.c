@@ -30,6 +30,10 @@ static const char *const messages[] = {
 	[-FLOE_E_PATTERN] = "service has another messaging pattern",
 	[-FLOE_E_INTERRUPTED] = "interrupted by SIGINT or SIGTERM",
 	[-FLOE_E_CONFIG] = "invalid configuration file",
+	[-FLOE_E_END_OF_STREAM] = "every server ended its response stream",
+	[-FLOE_E_ACTIVE_LIMIT] = "client has its maximum of active requests",
+	[-FLOE_E_NO_RESPONSE] = "a fire-and-forget request takes no response",
+	[-FLOE_E_NO_KEY] = "blackboard has no entry with this key",
 };
 
 FLOE_EXPORT const char *floe_strerror(int err)

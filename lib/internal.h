@@ -38,6 +38,10 @@ struct floe_service {
 	char seg_name[FLOE_SEG_NAME_MAX];
 	char name[FLOE_NAME_LEN + 1];
 	char type_name[FLOE_TYPE_NAME_LEN + 1];
+	/* request-response: the response type (type_* is the request's) */
+	uint64_t resp_type_size;
+	uint64_t resp_type_align;
+	char resp_type_name[FLOE_TYPE_NAME_LEN + 1];
 	uint32_t num_attrs;
 	struct floe_shm_attr attrs[FLOE_MAX_ATTRIBUTES];
 };
@@ -45,11 +49,17 @@ struct floe_service {
 /* service.c: what a service is opened or created with, any pattern */
 struct floe_svc_spec {
 	struct floe_type type;
+	struct floe_type resp_type; /* request-response only */
 	struct floe_shm_qos qos;           /* create: the service's */
 	const struct floe_shm_qos *demand; /* open: minimums, or NULL */
 	const struct floe_attribute *attributes;
 	size_t num_attributes;
 	uint32_t mode;
+	/* create: fills the pattern's part of the new segment (@seg, laid
+	 * out as @lay) before openers may see it; NULL: nothing to fill */
+	void (*fill)(void *seg, const struct floe_svc_layout *lay,
+		     const void *ctx);
+	const void *fill_ctx;
 };
 
 int floe_svc_open(floe_node *node, const char *name,
@@ -92,6 +102,61 @@ int floe_list_kind(floe_node *node, enum floe_seg_kind kind,
 		   struct floe_name_list *list);
 /** Unlink every data segment of the publisher @pub_id (it is dead). */
 void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id);
+
+/*
+ * Publishers and subscribers on a service view, for ports that are both at
+ * once (request-response clients and servers, lib/request_response.c):
+ * the caller registered the port and claimed its slot.
+ */
+int floe_pub_open(floe_service *svc, const struct floe_publisher_opts *opts,
+		  const struct floe_port_ref *ref, uint32_t slot,
+		  floe_publisher **out);
+void floe_pub_close(floe_publisher *pub);
+/** One subscriber: its slot and port id. */
+struct floe_pub_target {
+	uint32_t slot;
+	uint64_t sub_id;
+};
+/**
+ * Send to every subscriber, or only to @to; @tag goes into the chunk
+ * header. With @reached (max_subscribers entries), each subscriber slot's
+ * entry is set to the port id the sample reached, or 0.
+ */
+int floe_pub_send(floe_sample_mut *s, const struct floe_pub_target *to,
+		  uint64_t tag, uint64_t *reached);
+/** Queue a marker (no chunk, 16 bits of @tag) for @to, in order with the
+ * samples sent to it. 0, FLOE_E_DEAD (not connected) or WOULD_BLOCK. */
+int floe_pub_mark(floe_publisher *pub, const struct floe_pub_target *to,
+		  uint32_t tag);
+
+int floe_sub_open(floe_service *svc, const struct floe_port_ref *ref,
+		  uint32_t slot, uint32_t max_borrowed, floe_subscriber **out);
+void floe_sub_close(floe_subscriber *sub);
+/** A marker taken from a queue: who queued it and its tag. */
+struct floe_marker {
+	uint64_t pub_id;
+	uint32_t pub_slot;
+	uint32_t tag;
+};
+/**
+ * As floe_subscriber_receive, but a marker is returned too (2, *@mark
+ * filled); with @mark NULL markers are skipped.
+ */
+int floe_sub_receive(floe_subscriber *sub, const floe_sample **out,
+		     struct floe_marker *mark);
+/** The chunk header's tag, and the publisher slot a sample came from. */
+uint64_t floe_sample_tag(const floe_sample *s);
+uint32_t floe_sample_pub_slot(const floe_sample *s);
+/** Connect to (and map the memory of) publishers that appeared. */
+void floe_sub_refresh(floe_subscriber *sub);
+/** True while @sub reads from publisher @pub_id in @slot (or may soon:
+ * its slot still holds it). */
+bool floe_sub_has_source(floe_subscriber *sub, uint32_t slot, uint64_t pub_id);
+
+/** The server's publisher of responses (for tests: leak checks). */
+floe_publisher *floe_server_responses(floe_server *srv);
+/** The client's publisher of requests (for tests: leak checks). */
+floe_publisher *floe_client_requests(floe_client *client);
 
 /** Chunks in the publisher's pool right now (for tests: leak checks). */
 uint32_t floe_publisher_free_chunks(const floe_publisher *pub);

@@ -4,7 +4,8 @@
  *
  *  node     "<domain>.n.<id>"   a node's registration record
  *  service  "<domain>.s.<hash>" (publish-subscribe; "<domain>.e.<hash>" for
- *           events, laid out by lib/event.c) header (type, QoS, attributes), slots for
+ *           events, laid out by lib/event.c; "<domain>.b.<hash>" for
+ *           blackboards, lib/blackboard.c) header (type, QoS, attributes), slots for
  *           nodes, publishers and subscribers, and one connection per
  *           (publisher slot, subscriber slot) pair holding two queues:
  *           submission (publisher → subscriber: chunks to read) and
@@ -26,7 +27,7 @@
 #include "base/ring.h"
 #include "floe.h"
 
-#define FLOE_LAYOUT_VERSION 1
+#define FLOE_LAYOUT_VERSION 2
 #define FLOE_NODE_MAGIC 0x31646f6e656f6c66ULL    /* "floenod1" */
 #define FLOE_SERVICE_MAGIC 0x31637673656f6c66ULL /* "floesvc1" */
 #define FLOE_DATA_MAGIC 0x31617461646f6c66ULL    /* "flodata1" */
@@ -38,6 +39,8 @@
 #define FLOE_LIMIT_USER_HEADER (1U << 20)
 #define FLOE_LIMIT_CHUNKS (1U << 24)
 #define FLOE_LIMIT_EVENT_ID ((1U << 20) - 1)
+#define FLOE_LIMIT_BB_ENTRIES 4096
+#define FLOE_LIMIT_BB_VALUE_BYTES (1U << 30)
 /* Data segment generations a subscriber keeps mapped per publisher. */
 #define FLOE_MAX_LIVE_GENERATIONS 8
 
@@ -56,6 +59,8 @@ struct floe_node_record {
 enum floe_pattern {
 	FLOE_PATTERN_PUBSUB = 1,
 	FLOE_PATTERN_EVENT = 2,
+	FLOE_PATTERN_REQUEST_RESPONSE = 3,
+	FLOE_PATTERN_BLACKBOARD = 4,
 };
 
 enum floe_service_state {
@@ -76,6 +81,8 @@ struct floe_shm_qos {
 	uint32_t safe_overflow;
 	uint32_t pattern;      /* enum floe_pattern */
 	uint32_t event_id_max; /* events: largest event id */
+	uint32_t bb_entries;     /* blackboard: number of entries */
+	uint32_t bb_value_bytes; /* blackboard: bytes of the value area */
 	uint32_t pad;
 };
 
@@ -103,6 +110,10 @@ struct floe_svc_header {
 	uint32_t num_attrs;
 	uint32_t mode;
 	struct floe_shm_attr attrs[FLOE_MAX_ATTRIBUTES];
+	/* request-response: the response type (type_* is the request's) */
+	char resp_type_name[FLOE_TYPE_NAME_LEN + 1];
+	uint64_t resp_type_size;
+	uint64_t resp_type_align;
 };
 
 /* A node, publisher or subscriber slot. */
@@ -142,6 +153,28 @@ struct floe_event_cell {
 	/* followed by event_id_max / 64 + 1 words of pending-event bits */
 };
 
+/*
+ * Blackboard: after the slots, one descriptor per entry (written by the
+ * creator, then read-only), one state cell per entry, and the value area
+ * (at bb_values_off, bb_value_bytes long) holding two value slots per
+ * entry. Where an entry's slots are is recomputed by every process from
+ * the descriptors' sizes and alignments (see lib/blackboard.c), never read
+ * as an offset.
+ */
+struct floe_bb_desc {
+	uint64_t key;
+	uint64_t size;
+	uint64_t align;
+	uint64_t reserved;
+	char type_name[FLOE_TYPE_NAME_LEN + 1];
+};
+
+/* state: generation << 2 | writing << 1 | published slot */
+struct floe_bb_cell {
+	_Atomic uint64_t state;
+	uint8_t pad[FLOE_CACHELINE - 8];
+};
+
 /* Queue entries: epoch (16 bits) | generation (16) | chunk index (32). */
 static inline uint64_t floe_entry(uint32_t epoch, uint32_t gen, uint32_t chunk)
 {
@@ -151,6 +184,8 @@ static inline uint64_t floe_entry(uint32_t epoch, uint32_t gen, uint32_t chunk)
 #define FLOE_ENTRY_EPOCH(e) ((uint32_t)((e) >> 48))
 #define FLOE_ENTRY_GEN(e) ((uint32_t)((e) >> 32) & 0xffff)
 #define FLOE_ENTRY_CHUNK(e) ((uint32_t)(e))
+/* A queue entry carrying no chunk: its generation bits are a tag. */
+#define FLOE_ENTRY_MARKER UINT32_MAX
 
 struct floe_data_header {
 	uint64_t magic;
@@ -179,11 +214,42 @@ struct floe_svc_layout {
 	uint64_t conn_stride;
 	uint64_t sub_ring_off;  /* within a connection */
 	uint64_t comp_ring_off; /* within a connection */
+	/* blackboard: descriptors at conns_off, cells and values here */
+	uint64_t bb_cells_off;
+	uint64_t bb_values_off;
 	uint64_t size;
 	uint32_t sub_cap;
 	uint32_t comp_cap;
 	uint32_t chunk_count;
 };
+
+/*
+ * Request-response: one segment, two publish-subscribe directions over
+ * shared slots. Client slots ('p' in the layout) publish requests and
+ * subscribe to responses; server slots ('s') the reverse. Each direction is
+ * laid out exactly as a publish-subscribe service with its own connection
+ * array, so lib/publisher.c and lib/subscriber.c run on a view of it. The
+ * QoS fields mean, for this pattern:
+ *   max_publishers  max clients          max_subscribers  max servers
+ *   buffer          responses queued per client and server
+ *   borrowed        max active requests per client
+ *   loans           requests a client may have loaned
+ *   history         responses a server may have loaned
+ *   event_id_max    fire-and-forget enabled (0 or 1)
+ * After the two connection arrays: one word per (client, request
+ * channel) holding the tag of the request it carries, cleared when the
+ * client drops its pending response.
+ */
+struct floe_rr_layout {
+	struct floe_svc_layout req;  /* clients → servers */
+	struct floe_svc_layout resp; /* servers → clients */
+	struct floe_shm_qos req_qos;
+	struct floe_shm_qos resp_qos;
+	uint64_t channels_off;
+};
+
+/** The two directions of a request-response service. 0 or FLOE_E_INVALID. */
+int floe_rr_layout(const struct floe_shm_qos *q, struct floe_rr_layout *rr);
 
 /** Check QoS bounds and compute the layout. 0 or FLOE_E_CORRUPT/INVALID. */
 int floe_svc_layout(const struct floe_shm_qos *qos, struct floe_svc_layout *l);

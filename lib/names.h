@@ -19,6 +19,8 @@ enum floe_seg_kind {
 	FLOE_KIND_NODE = 'n',
 	FLOE_KIND_SERVICE = 's',
 	FLOE_KIND_EVENT = 'e',
+	FLOE_KIND_REQUEST_RESPONSE = 'r',
+	FLOE_KIND_BLACKBOARD = 'b',
 	FLOE_KIND_DATA = 'd',
 };
 

@@ -32,6 +32,10 @@
  */
 #define RECLAIM_EVERY 8
 
+/* Evictions a full queue with safe overflow may take before it counts as
+ * tampered with (an honest one needs one, two if the subscriber races). */
+#define SAFE_OVERFLOW_ROUNDS 4
+
 struct pub_conn {
 	uint64_t sub_id; /* 0: not connected */
 	struct floe_port_ref sub_ref;
@@ -382,21 +386,17 @@ static void publisher_free(floe_publisher *pub)
 	free(pub);
 }
 
-FLOE_EXPORT int floe_publisher_create(floe_service *svc,
-				      const struct floe_publisher_opts *opts,
-				      floe_publisher **out)
+int floe_pub_open(floe_service *svc, const struct floe_publisher_opts *opts,
+		  const struct floe_port_ref *ref, uint32_t slot,
+		  floe_publisher **out)
 {
-	struct floe_backend *be;
 	floe_publisher *pub;
 	uint32_t idx;
 	int ret;
 
-	if (!svc || !out || (opts && (opts->unable_to_deliver > FLOE_DELIVER_BLOCK ||
-				      opts->allocation > FLOE_ALLOC_POWER_OF_TWO)))
+	if (opts && (opts->unable_to_deliver > FLOE_DELIVER_BLOCK ||
+		     opts->allocation > FLOE_ALLOC_POWER_OF_TWO))
 		return FLOE_E_INVALID;
-	if (svc->qos.pattern != FLOE_PATTERN_PUBSUB)
-		return FLOE_E_PATTERN;
-	be = svc->node->be;
 	pub = calloc(1, sizeof(*pub));
 	if (!pub)
 		return FLOE_E_NOMEM;
@@ -432,48 +432,73 @@ FLOE_EXPORT int floe_publisher_create(floe_service *svc,
 		if (floe_bitset_init(&pub->conns[j].inflight, pub->chunk_count) ||
 		    floe_bitset_init(&pub->conns[j].quarantine, pub->chunk_count))
 			goto fail_free;
-	ret = be->ops->port_register(be, FLOE_ROLE_PUBLISHER, svc->name,
-				     svc->node->ref.id, &pub->ref);
-	if (ret)
-		goto fail_free;
+	pub->ref = *ref;
+	pub->slot = slot;
 	ret = create_gen(pub, pub->opts.initial_max_slice_len, &idx);
 	if (ret)
-		goto fail_port;
+		goto fail_free;
 	pub->cur = idx;
-	ret = floe_svc_claim(svc, 'p', &pub->ref, 0);
-	if (ret < 0)
-		goto fail_gen;
-	pub->slot = (uint32_t)ret;
 	atomic_store(&floe_svc_slot(svc, 'p', pub->slot)->generation,
 		     pub->gens[idx].gen);
-	atomic_fetch_add(&svc->ports, 1);
 	update(pub, false);
 	*out = pub;
 	return 0;
-fail_gen:
-	retire_gen(pub, idx);
-fail_port:
-	be->ops->port_unregister(be, &pub->ref);
 fail_free:
 	publisher_free(pub);
 	return ret;
 }
 
-FLOE_EXPORT void floe_publisher_destroy(floe_publisher *pub)
+void floe_pub_close(floe_publisher *pub)
 {
-	struct floe_backend *be;
-
-	if (!pub)
-		return;
-	be = pub->svc->node->be;
 	/* Subscribers keep what they mapped; the names go now. */
-	floe_svc_release(pub->svc, 'p', pub->slot);
 	for (uint32_t i = 0; i < FLOE_MAX_LIVE_GENERATIONS; i++)
 		if (pub->gens[i].live)
 			retire_gen(pub, i);
-	be->ops->port_unregister(be, &pub->ref);
-	atomic_fetch_sub(&pub->svc->ports, 1);
 	publisher_free(pub);
+}
+
+FLOE_EXPORT int floe_publisher_create(floe_service *svc,
+				      const struct floe_publisher_opts *opts,
+				      floe_publisher **out)
+{
+	struct floe_backend *be;
+	struct floe_port_ref ref;
+	int ret, slot;
+
+	if (!svc || !out)
+		return FLOE_E_INVALID;
+	if (svc->qos.pattern != FLOE_PATTERN_PUBSUB)
+		return FLOE_E_PATTERN;
+	be = svc->node->be;
+	ret = be->ops->port_register(be, FLOE_ROLE_PUBLISHER, svc->name,
+				     svc->node->ref.id, &ref);
+	if (ret)
+		return ret;
+	slot = floe_svc_claim(svc, 'p', &ref, 0);
+	ret = slot < 0 ? slot : floe_pub_open(svc, opts, &ref, (uint32_t)slot, out);
+	if (ret) {
+		if (slot >= 0)
+			floe_svc_release(svc, 'p', (uint32_t)slot);
+		be->ops->port_unregister(be, &ref);
+		return ret;
+	}
+	atomic_fetch_add(&svc->ports, 1);
+	return 0;
+}
+
+FLOE_EXPORT void floe_publisher_destroy(floe_publisher *pub)
+{
+	floe_service *svc;
+	struct floe_port_ref ref;
+
+	if (!pub)
+		return;
+	svc = pub->svc;
+	ref = pub->ref;
+	floe_svc_release(svc, 'p', pub->slot);
+	floe_pub_close(pub);
+	svc->node->be->ops->port_unregister(svc->node->be, &ref);
+	atomic_fetch_sub(&svc->ports, 1);
 }
 
 FLOE_EXPORT uint64_t floe_publisher_id(const floe_publisher *pub)
@@ -656,7 +681,12 @@ static bool deliver(floe_publisher *pub, uint32_t j, uint32_t chunk)
 	}
 	r = push(pub, j, chunk);
 
-	while (r == FLOE_RING_FULL && svc->qos.safe_overflow) {
+	/* An honest ring has room after one eviction, or after the
+	 * subscriber took the oldest itself: full after an empty peek, or
+	 * after a few rounds, means indices someone tampered with (found by
+	 * tests/fuzz/fuzz_pubsub, where this looped forever). */
+	for (uint32_t round = 0; r == FLOE_RING_FULL && svc->qos.safe_overflow;
+	     round++) {
 		struct floe_conn *sc = floe_svc_conn(svc, pub->slot, j);
 		struct floe_ring *ring = floe_conn_sub_ring(svc, sc);
 		uint64_t oldest, head;
@@ -669,6 +699,12 @@ static bool deliver(floe_publisher *pub, uint32_t j, uint32_t chunk)
 			break;
 		if (r == FLOE_RING_OK && floe_ring_take(ring, head))
 			take_back(pub, j, oldest);
+		if (r == FLOE_RING_EMPTY || round == SAFE_OVERFLOW_ROUNDS) {
+			r = push(pub, j, chunk);
+			if (r == FLOE_RING_FULL)
+				r = FLOE_RING_CORRUPT;
+			break;
+		}
 		r = push(pub, j, chunk);
 	}
 	if (r == FLOE_RING_FULL &&
@@ -679,7 +715,8 @@ static bool deliver(floe_publisher *pub, uint32_t j, uint32_t chunk)
 	return r == FLOE_RING_OK;
 }
 
-FLOE_EXPORT int floe_sample_mut_send(floe_sample_mut *s)
+int floe_pub_send(floe_sample_mut *s, const struct floe_pub_target *to,
+		  uint64_t tag, uint64_t *reached)
 {
 	floe_publisher *pub;
 	floe_service *svc;
@@ -695,10 +732,17 @@ FLOE_EXPORT int floe_sample_mut_send(floe_sample_mut *s)
 	ch->publisher_id = pub->ref.id;
 	ch->sequence = pub->sequence++;
 	ch->len = s->len;
-	ch->reserved = 0;
-	for (uint32_t j = 0; j < svc->qos.max_subscribers; j++)
-		if (pub->conns[j].sub_id && deliver(pub, j, s->chunk))
-			delivered++;
+	ch->reserved = tag;
+	for (uint32_t j = 0; j < svc->qos.max_subscribers; j++) {
+		uint64_t sub_id = pub->conns[j].sub_id;
+		bool ok = sub_id && (!to || (j == to->slot &&
+					     sub_id == to->sub_id)) &&
+			  deliver(pub, j, s->chunk);
+
+		if (reached)
+			reached[j] = ok ? sub_id : 0;
+		delivered += ok;
+	}
 	pub->sends_since_reclaim++;
 	if (svc->qos.history) {
 		if (pub->hist_len == svc->qos.history)
@@ -711,6 +755,34 @@ FLOE_EXPORT int floe_sample_mut_send(floe_sample_mut *s)
 	}
 	end_loan(s);
 	return delivered;
+}
+
+FLOE_EXPORT int floe_sample_mut_send(floe_sample_mut *s)
+{
+	return floe_pub_send(s, NULL, 0, NULL);
+}
+
+int floe_pub_mark(floe_publisher *pub, const struct floe_pub_target *to,
+		  uint32_t tag)
+{
+	floe_service *svc = pub->svc;
+	struct pub_conn *c;
+	enum floe_ring_result r;
+
+	update_if_changed(pub);
+	if (to->slot >= svc->qos.max_subscribers)
+		return FLOE_E_INVALID;
+	c = &pub->conns[to->slot];
+	if (c->sub_id != to->sub_id)
+		return FLOE_E_DEAD;
+	/* Markers may use the ring's capacity beyond the data limit. */
+	r = floe_ring_push(floe_conn_sub_ring(svc, floe_svc_conn(svc, pub->slot,
+								 to->slot)),
+			   svc->lay.sub_cap, svc->lay.sub_cap, &c->sub_prod,
+			   floe_entry(c->epoch, tag, FLOE_ENTRY_MARKER));
+	if (r == FLOE_RING_CORRUPT)
+		quarantine(pub, to->slot);
+	return r == FLOE_RING_OK ? 0 : FLOE_E_WOULD_BLOCK;
 }
 
 FLOE_EXPORT int floe_publisher_send_copy(floe_publisher *pub, const void *data,

@@ -198,6 +198,15 @@ void floe_svc_release(floe_service *svc, char kind, uint32_t i)
 	bump_changes(svc);
 }
 
+/* Do ports of slot @kind own data segments? Publishers do; in
+ * request-response, clients and servers both send. */
+static bool has_data(floe_service *svc, char kind)
+{
+	return kind == 'p' ||
+	       (kind == 's' &&
+		svc->qos.pattern == FLOE_PATTERN_REQUEST_RESPONSE);
+}
+
 int floe_svc_reclaim_dead(floe_service *svc)
 {
 	struct floe_backend *be = svc->node->be;
@@ -230,7 +239,7 @@ int floe_svc_reclaim_dead(floe_service *svc)
 							    owner | TOMBSTONE))
 				continue; /* freed or reclaimed meanwhile */
 			atomic_store(&slot->ready, 0);
-			if (kinds[k] == 'p')
+			if (has_data(svc, kinds[k]))
 				floe_unlink_publisher_data(be, owner);
 			raw = owner | TOMBSTONE;
 			atomic_compare_exchange_strong(&slot->owner, &raw, 0);
@@ -293,7 +302,21 @@ static bool try_remove(floe_service *svc)
 		if (owner)
 			floe_unlink_publisher_data(svc->node->be, owner);
 	}
+	for (uint32_t i = 0; has_data(svc, 's') && i < svc->qos.max_subscribers;
+	     i++) {
+		uint64_t owner = atomic_load(&floe_svc_slot(svc, 's', i)->owner) &
+				 ~TOMBSTONE;
+
+		if (owner)
+			floe_unlink_publisher_data(svc->node->be, owner);
+	}
 	return true;
+}
+
+/* A payload type's size and alignment as every pattern requires them. */
+static bool type_shape_valid(uint64_t size, uint64_t align)
+{
+	return size && align && align <= 4096 && !(align & (align - 1));
 }
 
 /* Map a service segment and validate everything later code relies on. */
@@ -356,6 +379,18 @@ int floe_svc_attach(floe_node *node, const char *seg_name, floe_service **out)
 	    svc->name[sizeof(svc->name) - 1] ||
 	    svc->type_name[sizeof(svc->type_name) - 1])
 		goto fail;
+	if (svc->qos.pattern == FLOE_PATTERN_REQUEST_RESPONSE) {
+		svc->resp_type_size = __atomic_load_n(&hdr->resp_type_size,
+						      __ATOMIC_RELAXED);
+		svc->resp_type_align = __atomic_load_n(&hdr->resp_type_align,
+						       __ATOMIC_RELAXED);
+		memcpy(svc->resp_type_name, hdr->resp_type_name,
+		       sizeof(svc->resp_type_name));
+		if (!type_shape_valid(svc->resp_type_size,
+				      svc->resp_type_align) ||
+		    svc->resp_type_name[sizeof(svc->resp_type_name) - 1])
+			goto fail;
+	}
 	svc->payload_offset = floe_chunk_payload_offset(
 		svc->qos.user_header_size, svc->type_align);
 	for (uint32_t i = 0; i < svc->num_attrs; i++) {
@@ -395,8 +430,13 @@ static int check_spec(const char *name, const struct floe_svc_spec *spec)
 		return FLOE_E_NAME;
 	if (!floe_user_name_valid(t->name, FLOE_TYPE_NAME_LEN))
 		return FLOE_E_NAME;
-	if (!t->size || !t->align || t->align > 4096 ||
-	    (t->align & (t->align - 1)) || spec->mode > 0777 ||
+	if (spec->qos.pattern == FLOE_PATTERN_REQUEST_RESPONSE &&
+	    !floe_user_name_valid(spec->resp_type.name, FLOE_TYPE_NAME_LEN))
+		return FLOE_E_NAME;
+	if (spec->qos.pattern == FLOE_PATTERN_REQUEST_RESPONSE &&
+	    !type_shape_valid(spec->resp_type.size, spec->resp_type.align))
+		return FLOE_E_INVALID;
+	if (!type_shape_valid(t->size, t->align) || spec->mode > 0777 ||
 	    spec->num_attributes > FLOE_MAX_ATTRIBUTES ||
 	    (spec->num_attributes && !spec->attributes))
 		return FLOE_E_INVALID;
@@ -414,10 +454,15 @@ static int check_spec(const char *name, const struct floe_svc_spec *spec)
 static void service_seg_name(floe_node *node, const char *name,
 			     uint32_t pattern, char out[FLOE_SEG_NAME_MAX])
 {
-	floe_seg_name(out, node->be->domain,
-		      pattern == FLOE_PATTERN_EVENT ? FLOE_KIND_EVENT
-						    : FLOE_KIND_SERVICE,
-		      floe_name_hash(name), 0);
+	enum floe_seg_kind kind = FLOE_KIND_SERVICE;
+
+	if (pattern == FLOE_PATTERN_EVENT)
+		kind = FLOE_KIND_EVENT;
+	else if (pattern == FLOE_PATTERN_BLACKBOARD)
+		kind = FLOE_KIND_BLACKBOARD;
+	else if (pattern == FLOE_PATTERN_REQUEST_RESPONSE)
+		kind = FLOE_KIND_REQUEST_RESPONSE;
+	floe_seg_name(out, node->be->domain, kind, floe_name_hash(name), 0);
 }
 
 /* Join as a node: what makes the service stay. */
@@ -447,6 +492,11 @@ static int check_compat(floe_service *svc, const char *name,
 	if (strcmp(svc->type_name, spec->type.name) ||
 	    svc->type_size != spec->type.size ||
 	    svc->type_align != spec->type.align)
+		return FLOE_E_TYPE_MISMATCH;
+	if (q->pattern == FLOE_PATTERN_REQUEST_RESPONSE &&
+	    (strcmp(svc->resp_type_name, spec->resp_type.name) ||
+	     svc->resp_type_size != spec->resp_type.size ||
+	     svc->resp_type_align != spec->resp_type.align))
 		return FLOE_E_TYPE_MISMATCH;
 	if (want && (want->max_publishers > q->max_publishers ||
 		     want->max_subscribers > q->max_subscribers ||
@@ -522,6 +572,12 @@ static int create_once(floe_node *node, const char *name,
 	snprintf(hdr->type_name, sizeof(hdr->type_name), "%s", spec->type.name);
 	hdr->type_size = spec->type.size;
 	hdr->type_align = spec->type.align;
+	if (spec->qos.pattern == FLOE_PATTERN_REQUEST_RESPONSE) {
+		snprintf(hdr->resp_type_name, sizeof(hdr->resp_type_name), "%s",
+			 spec->resp_type.name);
+		hdr->resp_type_size = spec->resp_type.size;
+		hdr->resp_type_align = spec->resp_type.align;
+	}
 	hdr->qos = spec->qos;
 	hdr->mode = spec->mode ? spec->mode : DEFAULT_MODE;
 	hdr->num_attrs = (uint32_t)spec->num_attributes;
@@ -538,6 +594,8 @@ static int create_once(floe_node *node, const char *name,
 	free(hdr);
 	if (ret)
 		return ret;
+	if (spec->fill)
+		spec->fill(seg.addr, &lay, spec->fill_ctx);
 	atomic_store_explicit(&((struct floe_svc_header *)seg.addr)->state,
 			      FLOE_SVC_READY, memory_order_release);
 	floe_seg_close(&seg);

@@ -50,6 +50,7 @@ struct floe_sample {
 	uint64_t len;
 	uint64_t sequence;
 	uint64_t pub_id;
+	uint64_t tag;
 	uint32_t chunk;
 	uint32_t map;
 	bool in_use;
@@ -62,6 +63,7 @@ struct floe_subscriber {
 	struct source **sources; /* by publisher slot */
 	struct source *retired;
 	struct floe_sample *samples;
+	uint32_t max_borrowed;
 	uint32_t borrowed;
 	uint32_t next_source;
 	uint64_t seen_changes;
@@ -204,7 +206,7 @@ static void update_if_changed(floe_subscriber *sub)
 
 static struct floe_sample *free_sample(floe_subscriber *sub)
 {
-	for (uint32_t i = 0; i < sub->svc->qos.borrowed; i++)
+	for (uint32_t i = 0; i < sub->max_borrowed; i++)
 		if (!sub->samples[i].in_use)
 			return &sub->samples[i];
 	return NULL;
@@ -256,6 +258,7 @@ static bool accept(floe_subscriber *sub, struct source *src, uint64_t entry,
 	s->len = len;
 	s->sequence = __atomic_load_n(&ch->sequence, __ATOMIC_RELAXED);
 	s->pub_id = pub_id;
+	s->tag = __atomic_load_n(&ch->reserved, __ATOMIC_RELAXED);
 	s->chunk = chunk;
 	s->map = (uint32_t)mi;
 	s->in_use = true;
@@ -265,9 +268,10 @@ static bool accept(floe_subscriber *sub, struct source *src, uint64_t entry,
 	return true;
 }
 
-/* Next valid entry of @src: 1 with *s filled, 0 when none. */
+/* Next valid entry of @src: 1 with *s filled, 2 with *mark filled (only
+ * if @mark), 0 when none. */
 static int receive_from(floe_subscriber *sub, struct source *src,
-			struct floe_sample *s)
+			struct floe_sample *s, struct floe_marker *mark)
 {
 	floe_service *svc = sub->svc;
 	struct floe_conn *sc = floe_svc_conn(svc, src->pub_slot, sub->slot);
@@ -290,17 +294,28 @@ static int receive_from(floe_subscriber *sub, struct source *src,
 		}
 		if (!floe_ring_take(ring, head))
 			continue; /* evicted under us by safe overflow */
+		if (FLOE_ENTRY_CHUNK(entry) == FLOE_ENTRY_MARKER) {
+			if (!mark)
+				continue;
+			*mark = (struct floe_marker){
+				.pub_id = src->pub_id,
+				.pub_slot = src->pub_slot,
+				.tag = FLOE_ENTRY_GEN(entry),
+			};
+			return 2;
+		}
 		if (accept(sub, src, entry, s))
 			return 1;
 		give_back(sub, src, FLOE_ENTRY_CHUNK(entry));
 	}
 }
 
-FLOE_EXPORT int floe_subscriber_receive(floe_subscriber *sub,
-					const floe_sample **out)
+int floe_sub_receive(floe_subscriber *sub, const floe_sample **out,
+		     struct floe_marker *mark)
 {
 	uint32_t n;
 	struct floe_sample *s;
+	int got;
 
 	if (!sub || !out)
 		return FLOE_E_INVALID;
@@ -314,13 +329,34 @@ FLOE_EXPORT int floe_subscriber_receive(floe_subscriber *sub,
 		uint32_t i = (sub->next_source + k) % n;
 		struct source *src = sub->sources[i];
 
-		if (src && receive_from(sub, src, s)) {
+		if (src && (got = receive_from(sub, src, s, mark))) {
 			sub->next_source = (i + 1) % n;
-			*out = s;
-			return 1;
+			if (got == 1)
+				*out = s;
+			return got;
 		}
 	}
 	return 0;
+}
+
+FLOE_EXPORT int floe_subscriber_receive(floe_subscriber *sub,
+					const floe_sample **out)
+{
+	return floe_sub_receive(sub, out, NULL);
+}
+
+void floe_sub_refresh(floe_subscriber *sub)
+{
+	update_if_changed(sub);
+}
+
+bool floe_sub_has_source(floe_subscriber *sub, uint32_t slot, uint64_t pub_id)
+{
+	struct floe_port_ref ref;
+
+	update_if_changed(sub);
+	return (sub->sources[slot] && sub->sources[slot]->pub_id == pub_id) ||
+	       floe_svc_slot_owner(sub->svc, 'p', slot, &ref) == pub_id;
 }
 
 FLOE_EXPORT bool floe_subscriber_has_samples(floe_subscriber *sub)
@@ -371,59 +407,33 @@ FLOE_EXPORT void floe_sample_release(const floe_sample *cs)
 	free_source(src);
 }
 
-FLOE_EXPORT int floe_subscriber_create(floe_service *svc,
-				       const struct floe_subscriber_opts *opts,
-				       floe_subscriber **out)
+int floe_sub_open(floe_service *svc, const struct floe_port_ref *ref,
+		  uint32_t slot, uint32_t max_borrowed, floe_subscriber **out)
 {
-	struct floe_backend *be;
-	floe_subscriber *sub;
-	uint32_t buffer = opts ? opts->buffer_size : 0;
-	int ret;
+	floe_subscriber *sub = calloc(1, sizeof(*sub));
 
-	if (!svc || !out || buffer > svc->qos.buffer)
-		return FLOE_E_INVALID;
-	if (svc->qos.pattern != FLOE_PATTERN_PUBSUB)
-		return FLOE_E_PATTERN;
-	be = svc->node->be;
-	sub = calloc(1, sizeof(*sub));
 	if (!sub)
 		return FLOE_E_NOMEM;
 	sub->svc = svc;
+	sub->ref = *ref;
+	sub->slot = slot;
+	sub->max_borrowed = max_borrowed;
 	sub->sources = calloc(svc->qos.max_publishers, sizeof(*sub->sources));
-	sub->samples = calloc(svc->qos.borrowed, sizeof(*sub->samples));
-	ret = FLOE_E_NOMEM;
-	if (!sub->sources || !sub->samples)
-		goto fail_free;
-	ret = be->ops->port_register(be, FLOE_ROLE_SUBSCRIBER, svc->name,
-				     svc->node->ref.id, &sub->ref);
-	if (ret)
-		goto fail_free;
-	ret = floe_svc_claim(svc, 's', &sub->ref, buffer ? buffer : svc->qos.buffer);
-	if (ret < 0)
-		goto fail_port;
-	sub->slot = (uint32_t)ret;
-	atomic_fetch_add(&svc->ports, 1);
+	sub->samples = calloc(max_borrowed, sizeof(*sub->samples));
+	if (!sub->sources || !sub->samples) {
+		free(sub->sources);
+		free(sub->samples);
+		free(sub);
+		return FLOE_E_NOMEM;
+	}
 	update(sub);
 	*out = sub;
 	return 0;
-fail_port:
-	be->ops->port_unregister(be, &sub->ref);
-fail_free:
-	free(sub->sources);
-	free(sub->samples);
-	free(sub);
-	return ret;
 }
 
-FLOE_EXPORT void floe_subscriber_destroy(floe_subscriber *sub)
+/* Publishers reclaim everything in flight to us once the slot goes. */
+void floe_sub_close(floe_subscriber *sub)
 {
-	struct floe_backend *be;
-
-	if (!sub)
-		return;
-	be = sub->svc->node->be;
-	/* Publishers reclaim everything in flight to us once the slot goes. */
-	floe_svc_release(sub->svc, 's', sub->slot);
 	for (uint32_t i = 0; i < sub->svc->qos.max_publishers; i++)
 		if (sub->sources[i])
 			free_source(sub->sources[i]);
@@ -433,11 +443,56 @@ FLOE_EXPORT void floe_subscriber_destroy(floe_subscriber *sub)
 		free_source(sub->retired);
 		sub->retired = next;
 	}
-	be->ops->port_unregister(be, &sub->ref);
-	atomic_fetch_sub(&sub->svc->ports, 1);
 	free(sub->sources);
 	free(sub->samples);
 	free(sub);
+}
+
+FLOE_EXPORT int floe_subscriber_create(floe_service *svc,
+				       const struct floe_subscriber_opts *opts,
+				       floe_subscriber **out)
+{
+	struct floe_backend *be;
+	struct floe_port_ref ref;
+	uint32_t buffer = opts ? opts->buffer_size : 0;
+	int ret, slot;
+
+	if (!svc || !out || buffer > svc->qos.buffer)
+		return FLOE_E_INVALID;
+	if (svc->qos.pattern != FLOE_PATTERN_PUBSUB)
+		return FLOE_E_PATTERN;
+	be = svc->node->be;
+	ret = be->ops->port_register(be, FLOE_ROLE_SUBSCRIBER, svc->name,
+				     svc->node->ref.id, &ref);
+	if (ret)
+		return ret;
+	slot = floe_svc_claim(svc, 's', &ref, buffer ? buffer : svc->qos.buffer);
+	ret = slot < 0 ? slot
+		       : floe_sub_open(svc, &ref, (uint32_t)slot,
+				       svc->qos.borrowed, out);
+	if (ret) {
+		if (slot >= 0)
+			floe_svc_release(svc, 's', (uint32_t)slot);
+		be->ops->port_unregister(be, &ref);
+		return ret;
+	}
+	atomic_fetch_add(&svc->ports, 1);
+	return 0;
+}
+
+FLOE_EXPORT void floe_subscriber_destroy(floe_subscriber *sub)
+{
+	floe_service *svc;
+	struct floe_port_ref ref;
+
+	if (!sub)
+		return;
+	svc = sub->svc;
+	ref = sub->ref;
+	floe_svc_release(svc, 's', sub->slot);
+	floe_sub_close(sub);
+	svc->node->be->ops->port_unregister(svc->node->be, &ref);
+	atomic_fetch_sub(&svc->ports, 1);
 }
 
 FLOE_EXPORT uint64_t floe_subscriber_id(const floe_subscriber *sub)
@@ -473,4 +528,14 @@ FLOE_EXPORT uint64_t floe_sample_publisher_id(const floe_sample *s)
 FLOE_EXPORT uint64_t floe_sample_sequence(const floe_sample *s)
 {
 	return s->sequence;
+}
+
+uint64_t floe_sample_tag(const floe_sample *s)
+{
+	return s->tag;
+}
+
+uint32_t floe_sample_pub_slot(const floe_sample *s)
+{
+	return s->src->pub_slot;
 }

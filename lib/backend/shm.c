@@ -32,6 +32,19 @@ static int shm_path(char *buf, size_t len, const char *name)
 	return n < 0 || (size_t)n >= len ? FLOE_E_NAME : 0;
 }
 
+/*
+ * Size the file and allocate its memory now. A sparse file on a full
+ * /dev/shm is created without complaint, and its users then die of SIGBUS
+ * at the first page tmpfs cannot supply; fallocate fails with ENOSPC
+ * instead (tests/host/t_no_space).
+ */
+static int reserve(int fd, uint64_t size)
+{
+	if (!fallocate(fd, 0, 0, (off_t)size))
+		return 0;
+	return errno == EOPNOTSUPP ? ftruncate(fd, (off_t)size) : -1;
+}
+
 static int shm_seg_create(struct floe_backend *be, const char *name,
 			  uint64_t size, uint32_t mode, unsigned int flags,
 			  const struct floe_port_ref *owner, const void *init,
@@ -54,7 +67,7 @@ static int shm_seg_create(struct floe_backend *be, const char *name,
 			       ? FLOE_E_BACKEND
 			       : floe_errno_to_error(errno);
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	if (fchmod(fd, mode) || ftruncate(fd, (off_t)size) ||
+	if (fchmod(fd, mode) || reserve(fd, size) ||
 	    (flags == FLOE_SEG_OWNED_BY_PORT && flock(fd, LOCK_EX | LOCK_NB))) {
 		ret = floe_errno_to_error(errno);
 		close(fd);

@@ -72,7 +72,8 @@ static inline void floe_ring_producer_init(struct floe_ring_producer *p)
 
 /**
  * Producer: append @v unless @limit (<= @capacity) entries are queued.
- * @p is the producer's private state.
+ * @p is the producer's private state. Pushes with different limits may be
+ * mixed: more than @limit entries queued is full, not corrupt.
  */
 static inline enum floe_ring_result
 floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
@@ -87,17 +88,18 @@ floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
 		uint64_t h = atomic_load_explicit(&r->head,
 						  memory_order_acquire);
 
-		if (t - h > limit) {
+		if (t - h > capacity) {
 			/* Someone else moved tail: adopt it if it is
 			 * consistent with head (the consumer validates what
 			 * such entries hold). */
 			t = atomic_load_explicit(&r->tail,
 						 memory_order_acquire);
-			if (t - h > limit)
+			if (t - h > capacity)
 				return FLOE_RING_CORRUPT;
 		}
 		p->head_cache = h;
-		if (t - h == limit)
+		/* beyond @limit: pushes with a larger limit (markers) */
+		if (t - h >= limit)
 			return FLOE_RING_FULL;
 	}
 	atomic_store_explicit(&r->entries[t % capacity], v,

@@ -1,0 +1,786 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Blackboard: typed key → value entries in one service segment of the
+ * blackboard pattern ("<domain>.b.<hash>"). The writer takes the single
+ * 'p' slot, readers the 's' slots. After the slots come one descriptor
+ * per entry (key, type; written by the creator before the segment becomes
+ * READY, never changed), one state cell per entry, and the value area.
+ *
+ * Values: each entry has two slots of its size (cache-line aligned, or
+ * more if its type asks). The cell's state word holds
+ * generation << 2 | writing << 1 | published slot.
+ *
+ *   write:  s = state; store s | writing; release fence;
+ *           fill slot (s.slot ^ 1);
+ *           store-release (s.generation + 1, slot ^ 1)
+ *   read:   s1 = load-acquire state; copy slot s1.slot; acquire fence;
+ *           s2 = state; the copy is good if no write began on s1's slot
+ *           meanwhile: same generation, or the next one not yet followed
+ *           by another write (its writing bit clear). Else retry.
+ *
+ * The writer only ever writes the slot that is not published, and only
+ * after announcing it (the writing bit, or the publish of the generation
+ * before), so a reader that saw none of that announcement read no byte of
+ * the overwrite (the fences pair up as in a seqlock). A writer killed
+ * half-way leaves the state pointing at the last published slot: readers
+ * go on reading it, a new writer overwrites the other one. Nothing ever
+ * waits for the writer.
+ *
+ * Where an entry's slots are is computed by every process from the
+ * descriptors (copied and validated when the blackboard is opened) and
+ * checked against the value area size computed from the validated QoS;
+ * afterwards only state words are read from shared memory, and their slot
+ * bit can only name one of the entry's two slots. A hostile peer can make
+ * values wrong, never make a reader touch memory outside the mapping.
+ *
+ * Change notification goes through an ordinary event service of the same
+ * name: the writer's notifier signals event id = entry index after every
+ * publish; each reader owns a listener.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/floe.h>
+
+#include "base/bounds.h"
+#include "internal.h"
+
+#define BLACKBOARD_TYPE_NAME "floe.blackboard"
+/* A read gives up (FLOE_E_BUSY) after this many overwritten copies; with
+ * floe_backoff's growing pauses, that is about a second. */
+#define READ_ATTEMPTS 4096
+
+#define STATE_WRITING 2ULL
+#define STATE_SLOT(s) ((uint32_t)((s) & 1))
+#define STATE_GEN(s) ((s) >> 2)
+
+/* An entry as this process validated it. */
+struct bb_entry {
+	uint64_t key;
+	uint64_t size;
+	uint64_t align;
+	uint64_t value_off; /* slot 0 within the value area */
+	uint64_t stride;    /* slot 1 is at value_off + stride */
+	char type_name[FLOE_TYPE_NAME_LEN + 1];
+};
+
+struct key_index {
+	uint64_t key;
+	uint32_t index;
+};
+
+struct floe_blackboard {
+	floe_service *svc;
+	floe_service *events; /* change notification, same name */
+	uint32_t n;
+	struct bb_entry *entries; /* creation order */
+	struct key_index *by_key; /* sorted by key */
+	char *values;             /* the value area in the mapping */
+};
+
+struct floe_writer {
+	floe_blackboard *bb;
+	struct floe_port_ref ref;
+	uint32_t slot;
+	floe_notifier *notifier;
+	uint8_t *loaned; /* per entry: its unpublished slot is loaned out */
+};
+
+struct floe_reader {
+	floe_blackboard *bb;
+	struct floe_port_ref ref;
+	uint32_t slot;
+	floe_listener *listener;
+	uint64_t *seen; /* per entry: generation last read */
+};
+
+FLOE_EXPORT void floe_blackboard_qos_init(struct floe_blackboard_qos *qos)
+{
+	if (!qos)
+		return;
+	*qos = (struct floe_blackboard_qos){
+		.max_readers = 8,
+		.max_nodes = 20,
+	};
+}
+
+/* ------------------------------------------------------------------ */
+/* Entries                                                            */
+/* ------------------------------------------------------------------ */
+
+static bool entry_type_valid(const char *type_name, uint64_t size,
+			     uint64_t align)
+{
+	return floe_user_name_valid(type_name, FLOE_TYPE_NAME_LEN) && size &&
+	       size <= FLOE_LIMIT_BB_VALUE_BYTES && align && align <= 4096 &&
+	       !(align & (align - 1));
+}
+
+/*
+ * Lay out the value slots in creation order, each slot aligned to the
+ * larger of a cache line and the type's alignment. Returns the value area
+ * size, or UINT64_MAX if it exceeds the limit (sizes must be validated).
+ */
+static uint64_t place_values(struct bb_entry *e, uint32_t n)
+{
+	uint64_t off = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t a = e[i].align > FLOE_CACHELINE ? e[i].align
+							 : FLOE_CACHELINE;
+
+		e[i].stride = floe_align_up(e[i].size, a);
+		e[i].value_off = floe_align_up(off, a);
+		off = e[i].value_off + 2 * e[i].stride;
+		if (off > FLOE_LIMIT_BB_VALUE_BYTES)
+			return UINT64_MAX;
+	}
+	return off;
+}
+
+static int by_key_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct key_index *)a)->key;
+	uint64_t y = ((const struct key_index *)b)->key;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Index entries by key; FLOE_E_INVALID if two share a key. */
+static int index_keys(floe_blackboard *bb)
+{
+	bb->by_key = malloc((size_t)bb->n * sizeof(*bb->by_key));
+	if (!bb->by_key)
+		return FLOE_E_NOMEM;
+	for (uint32_t i = 0; i < bb->n; i++)
+		bb->by_key[i] = (struct key_index){ bb->entries[i].key, i };
+	qsort(bb->by_key, bb->n, sizeof(*bb->by_key), by_key_cmp);
+	for (uint32_t i = 1; i < bb->n; i++)
+		if (bb->by_key[i].key == bb->by_key[i - 1].key)
+			return FLOE_E_INVALID;
+	return 0;
+}
+
+/* Index of @key, or -1. */
+static int64_t find_key(const floe_blackboard *bb, uint64_t key)
+{
+	uint32_t lo = 0, hi = bb->n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		uint64_t k = bb->by_key[mid].key;
+
+		if (k == key)
+			return bb->by_key[mid].index;
+		if (k < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static struct floe_bb_desc *descs(floe_service *svc)
+{
+	return (struct floe_bb_desc *)((char *)svc->seg.addr +
+				       svc->lay.conns_off);
+}
+
+static struct floe_bb_cell *cell_of(const floe_blackboard *bb, uint32_t i)
+{
+	return (struct floe_bb_cell *)((char *)bb->svc->seg.addr +
+				       bb->svc->lay.bb_cells_off) + i;
+}
+
+static void *slot_of(const floe_blackboard *bb, uint32_t i, uint32_t slot)
+{
+	const struct bb_entry *e = &bb->entries[i];
+
+	return bb->values + e->value_off + slot * e->stride;
+}
+
+/* ------------------------------------------------------------------ */
+/* Creating and opening                                               */
+/* ------------------------------------------------------------------ */
+
+struct fill_ctx {
+	const struct floe_blackboard_entry *entries;
+	const struct bb_entry *placed;
+	uint32_t n;
+};
+
+/* Runs on the new segment before it is READY: descriptors, cells at
+ * generation 0 on slot 0, and both slots holding the initial value. */
+static void fill_segment(void *seg, const struct floe_svc_layout *lay,
+			 const void *ctx)
+{
+	const struct fill_ctx *f = ctx;
+	struct floe_bb_desc *d = (struct floe_bb_desc *)((char *)seg +
+							 lay->conns_off);
+	struct floe_bb_cell *cells = (struct floe_bb_cell *)((char *)seg +
+							     lay->bb_cells_off);
+	char *values = (char *)seg + lay->bb_values_off;
+
+	for (uint32_t i = 0; i < f->n; i++) {
+		const struct floe_blackboard_entry *src = &f->entries[i];
+		const struct bb_entry *e = &f->placed[i];
+
+		d[i] = (struct floe_bb_desc){
+			.key = e->key,
+			.size = e->size,
+			.align = e->align,
+		};
+		memcpy(d[i].type_name, e->type_name, sizeof(d[i].type_name));
+		atomic_store_explicit(&cells[i].state, 0, memory_order_relaxed);
+		if (src->initial) {
+			memcpy(values + e->value_off, src->initial, e->size);
+			memcpy(values + e->value_off + e->stride, src->initial,
+			       e->size);
+		}
+	}
+}
+
+/* The entries of a create request, checked and placed. */
+static int entries_from_opts(const struct floe_blackboard_opts *opts,
+			     floe_blackboard *bb, uint64_t *value_bytes)
+{
+	if (!opts->entries || !opts->num_entries ||
+	    opts->num_entries > FLOE_LIMIT_BB_ENTRIES)
+		return FLOE_E_INVALID;
+	bb->n = (uint32_t)opts->num_entries;
+	bb->entries = calloc(bb->n, sizeof(*bb->entries));
+	if (!bb->entries)
+		return FLOE_E_NOMEM;
+	for (uint32_t i = 0; i < bb->n; i++) {
+		const struct floe_blackboard_entry *src = &opts->entries[i];
+		struct bb_entry *e = &bb->entries[i];
+
+		if (!src->type_name)
+			return FLOE_E_NAME;
+		if (!entry_type_valid(src->type_name, src->size, src->align))
+			return floe_user_name_valid(src->type_name,
+						    FLOE_TYPE_NAME_LEN)
+				       ? FLOE_E_INVALID
+				       : FLOE_E_NAME;
+		e->key = src->key;
+		e->size = src->size;
+		e->align = src->align;
+		snprintf(e->type_name, sizeof(e->type_name), "%s",
+			 src->type_name);
+	}
+	*value_bytes = place_values(bb->entries, bb->n);
+	if (*value_bytes == UINT64_MAX)
+		return FLOE_E_TOO_LARGE;
+	return index_keys(bb);
+}
+
+/* Copy and validate the descriptors of an attached blackboard. */
+static int entries_from_segment(floe_blackboard *bb)
+{
+	floe_service *svc = bb->svc;
+	const struct floe_bb_desc *d = descs(svc);
+
+	bb->n = svc->qos.bb_entries;
+	bb->entries = calloc(bb->n, sizeof(*bb->entries));
+	if (!bb->entries)
+		return FLOE_E_NOMEM;
+	for (uint32_t i = 0; i < bb->n; i++) {
+		struct bb_entry *e = &bb->entries[i];
+
+		/* once: the descriptor may change under us */
+		e->key = __atomic_load_n(&d[i].key, __ATOMIC_RELAXED);
+		e->size = __atomic_load_n(&d[i].size, __ATOMIC_RELAXED);
+		e->align = __atomic_load_n(&d[i].align, __ATOMIC_RELAXED);
+		memcpy(e->type_name, d[i].type_name, sizeof(e->type_name));
+		e->type_name[FLOE_TYPE_NAME_LEN] = '\0';
+		if (!entry_type_valid(e->type_name, e->size, e->align))
+			return FLOE_E_CORRUPT;
+	}
+	if (place_values(bb->entries, bb->n) > svc->qos.bb_value_bytes)
+		return FLOE_E_CORRUPT;
+	bb->values = (char *)svc->seg.addr + svc->lay.bb_values_off;
+	return index_keys(bb) == FLOE_E_INVALID ? FLOE_E_CORRUPT : 0;
+}
+
+/* Does the blackboard have every entry the opener relies on? */
+static int check_entries(const floe_blackboard *bb,
+			 const struct floe_blackboard_opts *opts)
+{
+	if (!opts || !opts->num_entries)
+		return 0;
+	if (!opts->entries)
+		return FLOE_E_INVALID;
+	for (size_t i = 0; i < opts->num_entries; i++) {
+		const struct floe_blackboard_entry *want = &opts->entries[i];
+		int64_t k = find_key(bb, want->key);
+		const struct bb_entry *e;
+
+		if (k < 0)
+			return FLOE_E_TYPE_MISMATCH;
+		e = &bb->entries[k];
+		if (!want->type_name || strcmp(e->type_name, want->type_name) ||
+		    e->size != want->size || e->align != want->align)
+			return FLOE_E_TYPE_MISMATCH;
+	}
+	return 0;
+}
+
+static void bb_free(floe_blackboard *bb)
+{
+	if (bb->events)
+		floe_service_close(bb->events);
+	if (bb->svc)
+		floe_service_close(bb->svc);
+	free(bb->entries);
+	free(bb->by_key);
+	free(bb);
+}
+
+/* Join the blackboard's event service, creating it if need be. */
+static int open_events(floe_blackboard *bb, floe_node *node,
+		       const struct floe_blackboard_opts *opts)
+{
+	struct floe_event_qos q = {
+		.max_notifiers = 1,
+		.max_listeners = bb->svc->qos.max_subscribers,
+		.max_nodes = bb->svc->qos.max_nodes,
+		.event_id_max = bb->n - 1,
+	};
+	struct floe_event_opts eo = {
+		.qos = &q,
+		.mode = opts ? opts->mode : 0,
+	};
+
+	return floe_event_open_or_create(node, bb->svc->name, &eo,
+					 &bb->events);
+}
+
+static void bb_spec(const struct floe_blackboard_opts *opts,
+		    const struct floe_blackboard_qos *qos,
+		    struct floe_svc_spec *spec)
+{
+	*spec = (struct floe_svc_spec){
+		.type = { .name = BLACKBOARD_TYPE_NAME, .size = 8, .align = 8 },
+		.qos = {
+			.max_publishers = 1,
+			.max_subscribers = qos->max_readers,
+			.max_nodes = qos->max_nodes,
+			.pattern = FLOE_PATTERN_BLACKBOARD,
+		},
+		.attributes = opts ? opts->attributes : NULL,
+		.num_attributes = opts ? opts->num_attributes : 0,
+		.mode = opts ? opts->mode : 0,
+	};
+}
+
+FLOE_EXPORT int floe_blackboard_create(floe_node *node, const char *name,
+				       const struct floe_blackboard_opts *opts,
+				       floe_blackboard **out)
+{
+	struct floe_blackboard_qos qos;
+	struct floe_svc_spec spec;
+	struct fill_ctx fill;
+	uint64_t value_bytes;
+	floe_blackboard *bb;
+	int ret;
+
+	if (!node || !opts || !out)
+		return FLOE_E_INVALID;
+	floe_blackboard_qos_init(&qos);
+	if (opts->qos)
+		qos = *opts->qos;
+	bb = calloc(1, sizeof(*bb));
+	if (!bb)
+		return FLOE_E_NOMEM;
+	ret = entries_from_opts(opts, bb, &value_bytes);
+	if (ret)
+		goto fail;
+	bb_spec(opts, &qos, &spec);
+	spec.qos.bb_entries = bb->n;
+	spec.qos.bb_value_bytes = (uint32_t)value_bytes;
+	fill = (struct fill_ctx){ opts->entries, bb->entries, bb->n };
+	spec.fill = fill_segment;
+	spec.fill_ctx = &fill;
+	ret = floe_svc_create(node, name, &spec, &bb->svc);
+	if (ret)
+		goto fail;
+	/* From here on, what counts is what the segment says. */
+	free(bb->entries);
+	free(bb->by_key);
+	bb->entries = NULL;
+	bb->by_key = NULL;
+	ret = entries_from_segment(bb);
+	if (!ret)
+		ret = open_events(bb, node, opts);
+	if (ret)
+		goto fail;
+	*out = bb;
+	return 0;
+fail:
+	bb_free(bb);
+	return ret;
+}
+
+FLOE_EXPORT int floe_blackboard_open(floe_node *node, const char *name,
+				     const struct floe_blackboard_opts *opts,
+				     floe_blackboard **out)
+{
+	struct floe_blackboard_qos none = { 0 };
+	const struct floe_blackboard_qos *want = opts && opts->qos ? opts->qos
+								    : &none;
+	struct floe_svc_spec spec;
+	struct floe_shm_qos demand;
+	floe_blackboard *bb;
+	int ret;
+
+	if (!node || !out)
+		return FLOE_E_INVALID;
+	bb = calloc(1, sizeof(*bb));
+	if (!bb)
+		return FLOE_E_NOMEM;
+	bb_spec(opts, want, &spec);
+	demand = spec.qos;
+	demand.max_publishers = 0;
+	spec.demand = &demand;
+	ret = floe_svc_open(node, name, &spec, &bb->svc);
+	if (!ret)
+		ret = entries_from_segment(bb);
+	if (!ret)
+		ret = check_entries(bb, opts);
+	if (!ret)
+		ret = open_events(bb, node, opts);
+	if (ret) {
+		bb_free(bb);
+		return ret;
+	}
+	*out = bb;
+	return 0;
+}
+
+FLOE_EXPORT void floe_blackboard_close(floe_blackboard *bb)
+{
+	if (bb)
+		bb_free(bb);
+}
+
+FLOE_EXPORT const char *floe_blackboard_name(const floe_blackboard *bb)
+{
+	return bb ? bb->svc->name : NULL;
+}
+
+FLOE_EXPORT size_t floe_blackboard_num_entries(const floe_blackboard *bb)
+{
+	return bb ? bb->n : 0;
+}
+
+FLOE_EXPORT int floe_blackboard_key(const floe_blackboard *bb, size_t index,
+				    uint64_t *key)
+{
+	if (!bb || !key || index >= bb->n)
+		return FLOE_E_INVALID;
+	*key = bb->entries[index].key;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ports                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Register a port of @role and take a slot of @kind for it (the one 'p'
+ * slot for the writer: a dead writer's is reclaimed by the claim). */
+static int port_attach(floe_blackboard *bb, uint32_t role, char kind,
+		       struct floe_port_ref *ref, uint32_t *slot)
+{
+	struct floe_backend *be = bb->svc->node->be;
+	int ret;
+
+	ret = be->ops->port_register(be, role, bb->svc->name,
+				     bb->svc->node->ref.id, ref);
+	if (ret)
+		return ret;
+	ret = floe_svc_claim(bb->svc, kind, ref, 0);
+	if (ret < 0) {
+		be->ops->port_unregister(be, ref);
+		return ret;
+	}
+	*slot = (uint32_t)ret;
+	return 0;
+}
+
+static void port_detach(floe_blackboard *bb, char kind,
+			const struct floe_port_ref *ref, uint32_t slot)
+{
+	struct floe_backend *be = bb->svc->node->be;
+
+	floe_svc_release(bb->svc, kind, slot);
+	be->ops->port_unregister(be, ref);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writer                                                             */
+/* ------------------------------------------------------------------ */
+
+FLOE_EXPORT int floe_writer_create(floe_blackboard *bb, floe_writer **out)
+{
+	floe_writer *w;
+	int ret;
+
+	if (!bb || !out)
+		return FLOE_E_INVALID;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return FLOE_E_NOMEM;
+	w->bb = bb;
+	w->loaned = calloc(bb->n, sizeof(*w->loaned));
+	ret = w->loaned ? port_attach(bb, FLOE_ROLE_WRITER, 'p', &w->ref,
+				      &w->slot)
+			: FLOE_E_NOMEM;
+	if (ret)
+		goto fail;
+	ret = floe_notifier_create(bb->events, &w->notifier);
+	if (ret) {
+		port_detach(bb, 'p', &w->ref, w->slot);
+		goto fail;
+	}
+	*out = w;
+	return 0;
+fail:
+	free(w->loaned);
+	free(w);
+	return ret;
+}
+
+FLOE_EXPORT void floe_writer_destroy(floe_writer *w)
+{
+	if (!w)
+		return;
+	floe_notifier_destroy(w->notifier);
+	port_detach(w->bb, 'p', &w->ref, w->slot);
+	free(w->loaned);
+	free(w);
+}
+
+/* The unpublished slot of entry @i, announced to readers. */
+static void *begin_write(floe_writer *w, uint32_t i)
+{
+	struct floe_bb_cell *cell = cell_of(w->bb, i);
+	uint64_t s = atomic_load_explicit(&cell->state, memory_order_relaxed);
+
+	if (!w->loaned[i]) {
+		atomic_store_explicit(&cell->state, s | STATE_WRITING,
+				      memory_order_relaxed);
+		/* the announcement before any byte of the value */
+		atomic_thread_fence(memory_order_release);
+		w->loaned[i] = 1;
+	}
+	return slot_of(w->bb, i, STATE_SLOT(s) ^ 1);
+}
+
+static void publish(floe_writer *w, uint32_t i)
+{
+	struct floe_bb_cell *cell = cell_of(w->bb, i);
+	uint64_t s = atomic_load_explicit(&cell->state, memory_order_relaxed);
+
+	atomic_store_explicit(&cell->state,
+			      (STATE_GEN(s) + 1) << 2 | (STATE_SLOT(s) ^ 1),
+			      memory_order_release);
+	w->loaned[i] = 0;
+	floe_notifier_notify(w->notifier, i);
+}
+
+FLOE_EXPORT int floe_writer_write(floe_writer *w, uint64_t key,
+				  const void *value, size_t size)
+{
+	int64_t i;
+
+	if (!w || !value)
+		return FLOE_E_INVALID;
+	i = find_key(w->bb, key);
+	if (i < 0)
+		return FLOE_E_NO_KEY;
+	if (size != w->bb->entries[i].size)
+		return FLOE_E_TYPE_MISMATCH;
+	memcpy(begin_write(w, (uint32_t)i), value, size);
+	publish(w, (uint32_t)i);
+	return 0;
+}
+
+FLOE_EXPORT int floe_writer_loan(floe_writer *w, uint64_t key, void **value)
+{
+	int64_t i;
+
+	if (!w || !value)
+		return FLOE_E_INVALID;
+	i = find_key(w->bb, key);
+	if (i < 0)
+		return FLOE_E_NO_KEY;
+	*value = begin_write(w, (uint32_t)i);
+	return 0;
+}
+
+FLOE_EXPORT int floe_writer_publish(floe_writer *w, uint64_t key)
+{
+	int64_t i;
+
+	if (!w)
+		return FLOE_E_INVALID;
+	i = find_key(w->bb, key);
+	if (i < 0)
+		return FLOE_E_NO_KEY;
+	if (!w->loaned[i])
+		return FLOE_E_INVALID;
+	publish(w, (uint32_t)i);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reader                                                             */
+/* ------------------------------------------------------------------ */
+
+FLOE_EXPORT int floe_reader_create(floe_blackboard *bb, floe_reader **out)
+{
+	floe_reader *r;
+	int ret;
+
+	if (!bb || !out)
+		return FLOE_E_INVALID;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return FLOE_E_NOMEM;
+	r->bb = bb;
+	r->seen = calloc(bb->n, sizeof(*r->seen));
+	ret = r->seen ? port_attach(bb, FLOE_ROLE_READER, 's', &r->ref,
+				    &r->slot)
+		      : FLOE_E_NOMEM;
+	if (ret)
+		goto fail;
+	ret = floe_listener_create(bb->events, &r->listener);
+	if (ret) {
+		port_detach(bb, 's', &r->ref, r->slot);
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	free(r->seen);
+	free(r);
+	return ret;
+}
+
+FLOE_EXPORT void floe_reader_destroy(floe_reader *r)
+{
+	if (!r)
+		return;
+	floe_listener_destroy(r->listener);
+	port_detach(r->bb, 's', &r->ref, r->slot);
+	free(r->seen);
+	free(r);
+}
+
+/* Was the copy taken under state @s1 intact, given the state @s2 seen
+ * after it? Intact unless the writer began overwriting s1's slot: that
+ * takes a publish of another generation and then a new announcement. */
+static bool copy_intact(uint64_t s1, uint64_t s2)
+{
+	if (STATE_GEN(s2) == STATE_GEN(s1))
+		return STATE_SLOT(s2) == STATE_SLOT(s1);
+	return STATE_GEN(s2) == STATE_GEN(s1) + 1 &&
+	       STATE_SLOT(s2) != STATE_SLOT(s1) && !(s2 & STATE_WRITING);
+}
+
+FLOE_EXPORT int floe_reader_read(floe_reader *r, uint64_t key, void *buf,
+				 size_t size, uint64_t *generation)
+{
+	struct floe_bb_cell *cell;
+	int64_t i;
+
+	if (!r || !buf)
+		return FLOE_E_INVALID;
+	i = find_key(r->bb, key);
+	if (i < 0)
+		return FLOE_E_NO_KEY;
+	if (size != r->bb->entries[i].size)
+		return FLOE_E_TYPE_MISMATCH;
+	cell = cell_of(r->bb, (uint32_t)i);
+	for (uint32_t round = 0; round < READ_ATTEMPTS; round++) {
+		uint64_t s1, s2;
+
+		s1 = atomic_load_explicit(&cell->state, memory_order_acquire);
+		memcpy(buf, slot_of(r->bb, (uint32_t)i, STATE_SLOT(s1)), size);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&cell->state, memory_order_relaxed);
+		if (copy_intact(s1, s2)) {
+			r->seen[i] = STATE_GEN(s1);
+			if (generation)
+				*generation = STATE_GEN(s1);
+			return 0;
+		}
+		floe_backoff(round);
+	}
+	return FLOE_E_BUSY;
+}
+
+FLOE_EXPORT int floe_reader_generation(floe_reader *r, uint64_t key,
+				       uint64_t *generation)
+{
+	int64_t i;
+
+	if (!r || !generation)
+		return FLOE_E_INVALID;
+	i = find_key(r->bb, key);
+	if (i < 0)
+		return FLOE_E_NO_KEY;
+	*generation = STATE_GEN(atomic_load_explicit(
+		&cell_of(r->bb, (uint32_t)i)->state, memory_order_acquire));
+	return 0;
+}
+
+FLOE_EXPORT int floe_reader_changed(floe_reader *r, uint64_t key)
+{
+	uint64_t gen;
+	int ret = floe_reader_generation(r, key, &gen);
+
+	if (ret)
+		return ret;
+	return gen != r->seen[find_key(r->bb, key)];
+}
+
+struct wait_ctx {
+	const floe_blackboard *bb;
+	floe_blackboard_cb cb;
+	void *ctx;
+	int count;
+};
+
+/* Event id → key; ids beyond the entries (a foreign notifier) are
+ * dropped. */
+static void on_event(uint64_t id, void *ctx)
+{
+	struct wait_ctx *w = ctx;
+
+	if (id >= w->bb->n)
+		return;
+	w->count++;
+	if (w->cb)
+		w->cb(w->bb->entries[id].key, w->ctx);
+}
+
+FLOE_EXPORT int floe_reader_wait(floe_reader *r, uint64_t timeout_ns,
+				 floe_blackboard_cb cb, void *ctx)
+{
+	struct wait_ctx w = { .cb = cb, .ctx = ctx };
+	int ret;
+
+	if (!r)
+		return FLOE_E_INVALID;
+	w.bb = r->bb;
+	/* (a timeout of centuries, such as UINT64_MAX, is forever) */
+	ret = floe_listener_timed_wait(r->listener, timeout_ns, on_event, &w);
+	return ret < 0 ? ret : w.count;
+}
+
+FLOE_EXPORT floe_listener *floe_reader_listener(floe_reader *r)
+{
+	return r ? r->listener : NULL;
+}
