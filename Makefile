@@ -29,6 +29,15 @@ LIB_HDRS := $(wildcard include/*.h include/uapi/linux/*.h lib/*.h lib/base/*.h l
 HOST_TESTS := $(patsubst tests/host/%.c,$(O)/tests/host/%,$(wildcard tests/host/t_*.c))
 EXAMPLES := $(patsubst examples/%.c,$(O)/examples/%,$(wildcard examples/*.c))
 BENCHES := $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/*.c))
+# Peer IPC systems for scripts/bench.sh: bench/peers/driver.c + one file
+# each; they need the libraries of `scripts/deps.sh bench`, so they are not
+# part of `all`, and are linked dynamically (C++ runtime of iceoryx).
+PEERS := $(patsubst bench/peers/%.c,$(O)/bench/peers/%,\
+	$(filter-out bench/peers/driver.c,$(wildcard bench/peers/*.c)))
+PEER_CFLAGS_iceoryx := $(addprefix -isystem ,\
+	$(lastword $(wildcard /usr/include/iceoryx/v*)))
+PEER_LIBS_iceoryx := -liceoryx_binding_c
+PEER_LIBS_zeromq := -lzmq
 # The floe tool: public API, plus lib/config.h to report configuration errors.
 TOOL := $(O)/tools/floe
 TOOL_SRCS := $(wildcard tools/*.c)
@@ -39,7 +48,8 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(wildcard /lib/modules/*-amd64/build))
 
 .PHONY: all lib module tools tests examples benches check check-host \
-	check-cli check-vm check-asan check-tsan check-kunit demo install clean
+	check-cli check-vm check-asan check-tsan check-fuzz check-kunit demo \
+	install clean peers bench bench-quick
 all: lib tools tests examples benches module
 
 lib: $(O)/libfloe.a $(O)/libfloe.so.$(VERSION) $(O)/floe.pc
@@ -76,7 +86,7 @@ tests: $(HOST_TESTS)
 examples: $(EXAMPLES)
 benches: $(BENCHES)
 
-$(O)/tests/host/%: tests/host/%.c tests/tap.h tests/host/helpers.h $(O)/libfloe.a
+$(O)/tests/host/%: tests/host/%.c tests/tap.h $(wildcard tests/host/*.h) $(O)/libfloe.a
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
@@ -86,10 +96,27 @@ $(O)/examples/%: examples/%.c $(wildcard examples/*.h) $(O)/libfloe.a
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
 
-$(O)/bench/%: bench/%.c $(O)/libfloe.a
+$(O)/bench/%: bench/%.c $(wildcard bench/*.h) $(O)/libfloe.a
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
+
+peers: $(PEERS)
+
+$(PEERS): $(O)/bench/peers/%: bench/peers/%.c bench/peers/driver.c \
+		bench/peers/peer.h bench/bench.h
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(PEER_CFLAGS_$*) $(PROG_CFLAGS) -D_GNU_SOURCE $< \
+		bench/peers/driver.c -o $@ $(PEER_LIBS_$*)
+
+# Every benchmark against the raw limits and the peers, results in
+# bench/results/ (scripts/bench.sh --help); bench-quick only proves that
+# all the programs still work, in well under a minute.
+bench:
+	O=$(O) scripts/bench.sh
+bench-quick:
+	O=$(O) scripts/bench.sh --quick
 
 module:
 ifneq ($(KDIR),)
@@ -103,6 +130,7 @@ check:
 	$(MAKE) check-host
 	$(MAKE) check-asan
 	$(MAKE) check-tsan
+	$(MAKE) check-fuzz
 	$(MAKE) check-vm
 	$(MAKE) check-kunit
 	@echo "check: all tiers passed"
@@ -113,6 +141,8 @@ check-host: tests benches tools
 	$(O)/bench/pubsub_pingpong --quick --sizes 8,1M >/dev/null
 	$(O)/bench/event_wakeup --quick >/dev/null
 	$(O)/bench/waitset_wakeup --quick >/dev/null
+	$(O)/bench/request_response --quick >/dev/null
+	$(O)/bench/blackboard --quick >/dev/null
 	$(MAKE) check-cli
 
 # The floe tool's tests (POSIX sh, TAP) on the shm backend, then an install
@@ -129,6 +159,46 @@ SAN_FLAGS_tsan := -O1 -g -fsanitize=thread
 check-asan check-tsan: check-%:
 	$(MAKE) O=$(O)/$* CFLAGS="$(SAN_FLAGS_$*)" PROG_LDFLAGS= tests
 	FLOE_STORM_N=300 tests/run-host.sh $(HOST_TESTS:$(O)/%=$(O)/$*/%)
+
+# libFuzzer harnesses (tests/fuzz/fuzz_<target>.c) of every parser of
+# shared or external input, built with clang in $(O)/fuzz; each runs
+# FUZZ_TIME seconds from its seed corpus (tests/fuzz/corpus/<target>, left
+# untouched: new inputs go to $(O)/fuzz/corpus). Any crash, sanitizer
+# report, leak or hang fails; its input is saved in $(O)/fuzz.
+FUZZ_CC := clang
+FUZZ_TIME ?= 15
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+# the floe tool is linked in with its main renamed
+FUZZ_SRCS_cli := $(TOOL_SRCS) -Dmain=floe_tool_main -Wno-missing-prototypes \
+	-DFLOE_TOOL_VERSION='"$(VERSION)"'
+FUZZ_LIBS_cli := $(TOOL_LIBS)
+
+$(O)/fuzz/libfloe.a: $(LIB_SRCS) $(LIB_HDRS)
+	$(MAKE) O=$(O)/fuzz CC=$(FUZZ_CC) \
+		CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" $@
+
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(TOOL_SRCS) \
+		$(O)/fuzz/libfloe.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Itools $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+		$(WARN) $< $(FUZZ_SRCS_$*) -o $@ $(O)/fuzz/libfloe.a \
+		$(FUZZ_LIBS_$*) $(LIBS)
+
+check-fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/fuzz_%)
+	set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz_$$t: $(FUZZ_TIME) s"; \
+		mkdir -p $(O)/fuzz/corpus/$$t; \
+		$(O)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=20 \
+			-close_fd_mask=1 -print_final_stats=1 \
+			-artifact_prefix=$(O)/fuzz/$$t- \
+			$(O)/fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+			2>$(O)/fuzz/$$t.log || \
+			{ tail -n 60 $(O)/fuzz/$$t.log; exit 1; }; \
+		grep -E "^stat::number_of_executed_units" $(O)/fuzz/$$t.log; \
+	done
 
 check-vm: tests tools
 	VM_EXTRA_TESTS="$(HOST_TESTS) $(CLI_TESTS)" \

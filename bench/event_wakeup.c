@@ -17,22 +17,19 @@
  * --json prints the results as JSON on stdout (the table then goes to
  * stderr). With one CPU nothing is pinned.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "floe.h"
 
 #define CACHE_LINE 64
@@ -42,91 +39,8 @@ struct options {
 	int json;
 };
 
-struct result {
-	const char *system;
-	uint64_t p50, p99, p999, max;
-	double msgs_per_s;
-};
-
-static int cpu_a = -1, cpu_b = -1; /* -1: not pinned */
+static struct bench_cpus cpus;
 static FILE *table;                /* where the readable table goes */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		fprintf(stderr, "sched_setaffinity(%d): %s\n", cpu,
-			strerror(errno));
-}
-
-/* The first two CPUs we may run on; one CPU: no pinning. */
-static void choose_cpus(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-		for (int c = 0; c < CPU_SETSIZE; c++) {
-			if (!CPU_ISSET(c, &set))
-				continue;
-			if (cpu_a < 0)
-				cpu_a = c;
-			else if (cpu_b < 0)
-				cpu_b = c;
-		}
-	}
-	if (cpu_b < 0)
-		cpu_a = -1;
-}
-
-/* Fork a child that dies with us, pinned to cpu_b. */
-static pid_t fork_partner(void)
-{
-	pid_t parent = getpid();
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		pin(cpu_b);
-	}
-	return pid;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void summarise(struct result *r, uint64_t *half_rtt, long n,
-		      uint64_t elapsed_ns)
-{
-	qsort(half_rtt, (size_t)n, sizeof(*half_rtt), cmp_u64);
-	r->p50 = half_rtt[n / 2];
-	r->p99 = half_rtt[(n * 99) / 100];
-	r->p999 = half_rtt[(n * 999) / 1000];
-	r->max = half_rtt[n - 1];
-	/* Two wake-ups per round trip. */
-	r->msgs_per_s = elapsed_ns ? 2.0 * (double)n * 1e9 / (double)elapsed_ns
-				   : 0;
-}
 
 /* ---- raw futex ping-pong ----------------------------------------------- */
 
@@ -151,7 +65,7 @@ static void await(uint32_t *word, uint32_t want)
 }
 
 static int run_raw(const struct options *o, uint64_t *samples,
-		   struct result *r)
+		   struct bench_result *r)
 {
 	long total = o->warmup + o->iterations;
 	uint32_t *ping, *pong;
@@ -166,7 +80,7 @@ static int run_raw(const struct options *o, uint64_t *samples,
 	/* one cache line per direction, as floe's two services have */
 	ping = map;
 	pong = (uint32_t *)((char *)map + CACHE_LINE);
-	pid = fork_partner();
+	pid = bench_fork_partner(cpus.b);
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
@@ -181,17 +95,22 @@ static int run_raw(const struct options *o, uint64_t *samples,
 		uint64_t t0, t1;
 
 		if (i == (uint32_t)o->warmup + 1)
-			start = now_ns();
-		t0 = now_ns();
+			start = bench_now_ns();
+		t0 = bench_now_ns();
 		__atomic_store_n(ping, i, __ATOMIC_RELEASE);
 		futex_wake(ping);
 		await(pong, i);
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		if (i > (uint32_t)o->warmup)
 			samples[i - 1 - o->warmup] = (t1 - t0) / 2;
 	}
-	summarise(r, samples, o->iterations, now_ns() - start);
+	/* two wake-ups per round trip */
+	bench_summarise(r, samples, o->iterations,
+			2.0 * (double)o->iterations, bench_now_ns() - start);
 	r->system = "raw-futex";
+	r->pattern = "event-wakeup";
+	r->payload_bytes = 0;
+	r->subscribers = 1;
 	waitpid(pid, NULL, 0);
 	munmap(map, 4096);
 	return 0;
@@ -213,7 +132,7 @@ static int open_ends(struct ends *e, const char *name, int first)
 {
 	struct floe_event_qos q;
 	struct floe_event_opts eo = { .qos = &q };
-	uint64_t deadline = now_ns() + 10000000000ull;
+	uint64_t deadline = bench_now_ns() + 10000000000ull;
 	int err;
 
 	memset(e, 0, sizeof(*e));
@@ -239,7 +158,7 @@ static int open_ends(struct ends *e, const char *name, int first)
 	do {
 		err = floe_event_open(e->node, PING, NULL, &e->ping);
 	} while ((err == FLOE_E_NOT_FOUND || err == FLOE_E_BUSY) &&
-		 now_ns() < deadline);
+		 bench_now_ns() < deadline);
 	if (!err)
 		err = floe_event_open(e->node, PONG, NULL, &e->pong);
 	if (!err)
@@ -260,7 +179,7 @@ static void close_ends(struct ends *e)
 }
 
 static int run_floe(const struct options *o, uint64_t *samples,
-		    struct result *r)
+		    struct bench_result *r)
 {
 	long total = o->warmup + o->iterations;
 	struct ends e;
@@ -277,7 +196,7 @@ static int run_floe(const struct options *o, uint64_t *samples,
 	}
 	if (pipe(ready))
 		return -1;
-	pid = fork_partner();
+	pid = bench_fork_partner(cpus.b);
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
@@ -309,13 +228,13 @@ static int run_floe(const struct options *o, uint64_t *samples,
 		int got;
 
 		if (i == o->warmup)
-			start = now_ns();
-		t0 = now_ns();
+			start = bench_now_ns();
+		t0 = bench_now_ns();
 		if (floe_notifier_notify(e.notifier, 0) != 1)
 			err = -1;
 		got = err ? 0 : floe_listener_blocking_wait(e.listener, NULL,
 							    NULL);
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		if (err || got != 1) {
 			fprintf(stderr, "floe ping-pong failed at %ld\n", i);
 			kill(pid, SIGKILL);
@@ -333,14 +252,20 @@ static int run_floe(const struct options *o, uint64_t *samples,
 	close(ready[1]);
 	if (err)
 		return -1;
-	summarise(r, samples, o->iterations, now_ns() - start);
+	/* two wake-ups per round trip */
+	bench_summarise(r, samples, o->iterations,
+			2.0 * (double)o->iterations, bench_now_ns() - start);
 	r->system = "floe-event";
+	r->pattern = "event-wakeup";
+	r->payload_bytes = 0;
+	r->subscribers = 1;
 	return 0;
 }
 
 /* ---- output and main -------------------------------------------------------- */
 
-static void print_row(const struct result *r, const struct result *raw)
+static void print_row(const struct bench_result *r,
+		      const struct bench_result *raw)
 {
 	fprintf(table, "%-12s %8" PRIu64 " %8" PRIu64 " %8" PRIu64
 		" %10" PRIu64 " %12.0f", r->system, r->p50, r->p99, r->p999,
@@ -349,20 +274,6 @@ static void print_row(const struct result *r, const struct result *raw)
 		fprintf(table, " %8.2fx", (double)r->p50 / (double)raw->p50);
 	fprintf(table, "\n");
 	fflush(table);
-}
-
-static void print_json(const struct result *res, int n)
-{
-	printf("[\n");
-	for (int i = 0; i < n; i++)
-		printf("  {\"system\": \"%s\", \"pattern\": \"event-wakeup\", "
-		       "\"payload_bytes\": 0, \"subscribers\": 1, "
-		       "\"p50_ns\": %" PRIu64 ", \"p99_ns\": %" PRIu64
-		       ", \"p999_ns\": %" PRIu64 ", \"max_ns\": %" PRIu64
-		       ", \"msgs_per_s\": %.0f}%s\n", res[i].system,
-		       res[i].p50, res[i].p99, res[i].p999, res[i].max,
-		       res[i].msgs_per_s, i + 1 < n ? "," : "");
-	printf("]\n");
 }
 
 static void usage(const char *argv0)
@@ -398,28 +309,24 @@ static void parse_args(int argc, char **argv, struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct result results[2];
+	struct bench_result results[2];
 	struct options o;
 	uint64_t *samples;
-	char domain[32];
 	int nres = 0, failed = 0;
 
 	parse_args(argc, argv, &o);
 	signal(SIGPIPE, SIG_IGN);
 	table = o.json ? stderr : stdout;
-	if (!getenv("FLOE_DOMAIN")) {
-		snprintf(domain, sizeof(domain), "bench%d", (int)getpid());
-		setenv("FLOE_DOMAIN", domain, 1);
-	}
+	bench_own_domain();
 	samples = calloc((size_t)o.iterations, sizeof(*samples));
 	if (!samples)
 		return 1;
-	choose_cpus();
-	pin(cpu_a);
-	if (cpu_a < 0)
+	cpus = bench_choose_cpus();
+	bench_pin(cpus.a);
+	if (cpus.single)
 		fprintf(table, "# one CPU only: not pinned");
 	else
-		fprintf(table, "# CPUs %d and %d", cpu_a, cpu_b);
+		fprintf(table, "# CPUs %d and %d", cpus.a, cpus.b);
 	fprintf(table, ", backend %s, %ld iterations (+%ld warm-up); half "
 		"round trip (one sleeping wake-up) in ns\n",
 		getenv("FLOE_BACKEND") ? getenv("FLOE_BACKEND") : "auto",
@@ -440,7 +347,7 @@ int main(int argc, char **argv)
 		nres++;
 	}
 	if (o.json)
-		print_json(results, nres);
+		bench_json(stdout, results, nres);
 	free(samples);
 	return failed;
 }

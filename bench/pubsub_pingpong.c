@@ -20,113 +20,29 @@
  * --json prints the results as JSON on stdout (the table then goes to
  * stderr). With one CPU nothing is pinned and the spinning yields.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "floe.h"
 
-#define MAX_SIZES 32
 #define CACHE_LINE 64
 
-static const uint64_t default_sizes[] = {
-	8, 32, 128, 512, 2048, 8192, 32768, 131072, 524288,
-	2 << 20, 8 << 20, 32 << 20, 64 << 20,
-};
-
 struct options {
-	uint64_t sizes[MAX_SIZES];
+	uint64_t sizes[BENCH_MAX_SIZES];
 	int nsizes;
 	long iterations, warmup;
 	int json;
 };
 
-struct result {
-	const char *system;
-	uint64_t payload_bytes;
-	uint64_t p50, p99, p999, max;
-	double msgs_per_s;
-};
-
-static int cpu_a = -1, cpu_b = -1;	/* -1: not pinned */
-static int single_cpu;
+static struct bench_cpus cpus;
 static FILE *table;			/* where the readable table goes */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static inline void cpu_relax(void)
-{
-	if (single_cpu)
-		sched_yield();
-	else
-		__builtin_ia32_pause();
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		fprintf(stderr, "sched_setaffinity(%d): %s\n", cpu,
-			strerror(errno));
-}
-
-/* The first two CPUs we may run on; one CPU: no pinning. */
-static void choose_cpus(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-		for (int c = 0; c < CPU_SETSIZE; c++) {
-			if (!CPU_ISSET(c, &set))
-				continue;
-			if (cpu_a < 0)
-				cpu_a = c;
-			else if (cpu_b < 0)
-				cpu_b = c;
-		}
-	}
-	if (cpu_b < 0) {
-		cpu_a = -1;
-		single_cpu = 1;
-	}
-}
-
-/* Fork a child that dies with us, pinned to cpu_b. */
-static pid_t fork_partner(void)
-{
-	pid_t parent = getpid();
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		pin(cpu_b);
-	}
-	return pid;
-}
 
 /* Called while spinning: stop if the partner died. */
 static void check_partner(pid_t pid)
@@ -139,30 +55,10 @@ static void check_partner(pid_t pid)
 	}
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void summarise(struct result *r, uint64_t *half_rtt, long n,
-		      uint64_t elapsed_ns)
-{
-	qsort(half_rtt, (size_t)n, sizeof(*half_rtt), cmp_u64);
-	r->p50 = half_rtt[n / 2];
-	r->p99 = half_rtt[(n * 99) / 100];
-	r->p999 = half_rtt[(n * 999) / 1000];
-	r->max = half_rtt[n - 1];
-	/* Two messages per round trip. */
-	r->msgs_per_s = elapsed_ns ? 2.0 * (double)n * 1e9 / (double)elapsed_ns
-				   : 0;
-}
-
 /* ---- raw cache-line ping-pong ----------------------------------------- */
 
 static int run_raw(const struct options *o, uint64_t *samples,
-		   struct result *r)
+		   struct bench_result *r)
 {
 	long total = o->warmup + o->iterations;
 	volatile uint64_t *line;
@@ -176,14 +72,14 @@ static int run_raw(const struct options *o, uint64_t *samples,
 		return -1;
 	line = map;
 	*line = 0;
-	pid = fork_partner();
+	pid = bench_fork_partner(cpus.b);
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
 		/* Answer every odd value with the next even one. */
 		for (uint64_t i = 0; i < (uint64_t)total; i++) {
 			while (__atomic_load_n(line, __ATOMIC_ACQUIRE) != 2 * i + 1)
-				cpu_relax();
+				bench_relax(&cpus);
 			__atomic_store_n(line, 2 * i + 2, __ATOMIC_RELEASE);
 		}
 		_exit(0);
@@ -193,20 +89,24 @@ static int run_raw(const struct options *o, uint64_t *samples,
 		unsigned spins = 0;
 
 		if (i == (uint64_t)o->warmup)
-			start = now_ns();
-		t0 = now_ns();
+			start = bench_now_ns();
+		t0 = bench_now_ns();
 		__atomic_store_n(line, 2 * i + 1, __ATOMIC_RELEASE);
 		while (__atomic_load_n(line, __ATOMIC_ACQUIRE) != 2 * i + 2) {
-			cpu_relax();
+			bench_relax(&cpus);
 			if (++spins == 0)
 				check_partner(pid);
 		}
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		if (i >= (uint64_t)o->warmup)
 			samples[i - (uint64_t)o->warmup] = (t1 - t0) / 2;
 	}
-	summarise(r, samples, o->iterations, now_ns() - start);
+	/* two messages per round trip */
+	bench_summarise(r, samples, o->iterations,
+			2.0 * (double)o->iterations, bench_now_ns() - start);
 	r->system = "raw-cacheline";
+	r->pattern = "pingpong";
+	r->subscribers = 1;
 	r->payload_bytes = 8;
 	waitpid(pid, NULL, 0);
 	munmap(map, 4096);
@@ -243,14 +143,14 @@ static int make_service(floe_node *node, const char *name, int create,
 {
 	struct floe_service_opts so = { .type = byte_type };
 	struct floe_pubsub_qos q;
-	uint64_t deadline = now_ns() + 10000000000ull;
+	uint64_t deadline = bench_now_ns() + 10000000000ull;
 	int err;
 
 	if (!create) {
 		do {
 			err = floe_service_open(node, name, &so, out);
 		} while ((err == FLOE_E_NOT_FOUND || err == FLOE_E_BUSY) &&
-			 now_ns() < deadline);
+			 bench_now_ns() < deadline);
 		return err;
 	}
 	/* One message in flight per direction: the smallest pool. */
@@ -282,7 +182,7 @@ static int send_seq(floe_publisher *pub, uint64_t size, uint64_t seq)
 	int err;
 
 	while ((err = floe_publisher_loan(pub, size, &s)) == FLOE_E_POOL_EMPTY)
-		cpu_relax();	/* the partner has not released yet */
+		bench_relax(&cpus); /* the partner has not released yet */
 	if (err)
 		return err;
 	memcpy(floe_sample_mut_payload(s), &seq, sizeof(seq));
@@ -297,7 +197,7 @@ static int recv_seq(floe_subscriber *sub, uint64_t *seq, pid_t partner)
 	int r;
 
 	while ((r = floe_subscriber_receive(sub, &s)) == 0) {
-		cpu_relax();
+		bench_relax(&cpus);
 		if (partner > 0 && ++spins == 0)
 			check_partner(partner);
 	}
@@ -358,7 +258,8 @@ static int floe_partner(const struct options *o, struct pipe_pair *pp)
 
 static int run_floe_size(const struct options *o, floe_node *node,
 			 struct pipe_pair *pp, pid_t partner, uint64_t size,
-			 uint64_t *samples, struct result *r, long *errors)
+			 uint64_t *samples, struct bench_result *r,
+			 long *errors)
 {
 	long total = o->warmup + o->iterations;
 	char ping[64], pong[64];
@@ -396,12 +297,12 @@ static int run_floe_size(const struct options *o, floe_node *node,
 		uint64_t t0, t1, seq = 0;
 
 		if (i == o->warmup)
-			start = now_ns();
-		t0 = now_ns();
+			start = bench_now_ns();
+		t0 = bench_now_ns();
 		err = send_seq(pub, size, (uint64_t)i);
 		if (!err)
 			err = recv_seq(sub, &seq, partner);
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		if (err) {
 			/* The partner may wait for us forever: end it. */
 			fprintf(stderr, "ping-pong (%" PRIu64 " B): %s\n", size,
@@ -422,68 +323,31 @@ static int run_floe_size(const struct options *o, floe_node *node,
 	floe_service_close(pong_svc);
 	if (err)
 		return -1;
-	summarise(r, samples, o->iterations, now_ns() - start);
+	/* two messages per round trip */
+	bench_summarise(r, samples, o->iterations,
+			2.0 * (double)o->iterations, bench_now_ns() - start);
 	r->system = "floe";
+	r->pattern = "pingpong";
+	r->subscribers = 1;
 	r->payload_bytes = size;
 	return 0;
 }
 
 /* ---- output -------------------------------------------------------------- */
 
-static const char *human(uint64_t bytes, char *buf, size_t len)
-{
-	if (bytes >= (1 << 20) && bytes % (1 << 20) == 0)
-		snprintf(buf, len, "%" PRIu64 " MiB", bytes >> 20);
-	else if (bytes >= 1024 && bytes % 1024 == 0)
-		snprintf(buf, len, "%" PRIu64 " KiB", bytes >> 10);
-	else
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
-	return buf;
-}
-
-static void print_row(const struct result *r, const struct result *raw)
+static void print_row(const struct bench_result *r,
+		      const struct bench_result *raw)
 {
 	char size[32];
 
 	fprintf(table, "%-14s %9s %8" PRIu64 " %8" PRIu64 " %8" PRIu64
 		" %10" PRIu64 " %12.0f", r->system,
-		human(r->payload_bytes, size, sizeof(size)), r->p50, r->p99,
-		r->p999, r->max, r->msgs_per_s);
+		bench_human(r->payload_bytes, size, sizeof(size)), r->p50,
+		r->p99, r->p999, r->max, r->msgs_per_s);
 	if (raw && raw->p50)
 		fprintf(table, " %8.1fx", (double)r->p50 / (double)raw->p50);
 	fprintf(table, "\n");
 	fflush(table);
-}
-
-static void print_json(const struct result *res, int n)
-{
-	printf("[\n");
-	for (int i = 0; i < n; i++)
-		printf("  {\"system\": \"%s\", \"pattern\": \"pingpong\", "
-		       "\"payload_bytes\": %" PRIu64 ", \"subscribers\": 1, "
-		       "\"p50_ns\": %" PRIu64 ", \"p99_ns\": %" PRIu64
-		       ", \"p999_ns\": %" PRIu64 ", \"max_ns\": %" PRIu64
-		       ", \"msgs_per_s\": %.0f}%s\n", res[i].system,
-		       res[i].payload_bytes, res[i].p50, res[i].p99,
-		       res[i].p999, res[i].max, res[i].msgs_per_s,
-		       i + 1 < n ? "," : "");
-	printf("]\n");
-}
-
-/* ---- main ----------------------------------------------------------------- */
-
-static uint64_t parse_size(const char *s)
-{
-	char *end;
-	uint64_t v = strtoull(s, &end, 0);
-
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; break;
-	case 'm': case 'M': v <<= 20; break;
-	case 'g': case 'G': v <<= 30; break;
-	default: break;
-	}
-	return v;
 }
 
 static void usage(const char *argv0)
@@ -495,8 +359,10 @@ static void usage(const char *argv0)
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-	o->nsizes = (int)(sizeof(default_sizes) / sizeof(default_sizes[0]));
-	memcpy(o->sizes, default_sizes, sizeof(default_sizes));
+	static const uint64_t sizes[] = BENCH_SIZES;
+
+	o->nsizes = (int)(sizeof(sizes) / sizeof(sizes[0]));
+	memcpy(o->sizes, sizes, sizeof(sizes));
 	o->iterations = 100000;
 	o->warmup = 10000;
 	o->json = 0;
@@ -511,34 +377,27 @@ static void parse_args(int argc, char **argv, struct options *o)
 		} else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) {
 			o->warmup = atol(argv[++i]);
 		} else if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
-			char *list = argv[++i], *tok, *save = NULL;
-
-			o->nsizes = 0;
-			for (tok = strtok_r(list, ",", &save);
-			     tok && o->nsizes < MAX_SIZES;
-			     tok = strtok_r(NULL, ",", &save))
-				o->sizes[o->nsizes++] = parse_size(tok);
+			o->nsizes = bench_parse_sizes(argv[++i], o->sizes,
+						      BENCH_MAX_SIZES, 8);
 		} else {
 			usage(argv[0]);
 		}
 	}
+	if (o->nsizes < 0) {
+		fprintf(stderr, "payload sizes must be >= 8 bytes\n");
+		exit(2);
+	}
 	if (o->iterations < 1 || o->warmup < 0 || o->nsizes < 1)
 		usage(argv[0]);
-	for (int i = 0; i < o->nsizes; i++)
-		if (o->sizes[i] < 8) {
-			fprintf(stderr, "payload sizes must be >= 8 bytes\n");
-			exit(2);
-		}
 }
 
 int main(int argc, char **argv)
 {
-	struct result results[MAX_SIZES + 1], raw;
+	struct bench_result results[BENCH_MAX_SIZES + 1], raw;
 	struct options o;
 	struct pipe_pair pp;
 	floe_node *node = NULL;
 	uint64_t *samples;
-	char domain[32];
 	long seq_errors = 0;
 	int nres = 0, failed = 0, err, status;
 	pid_t partner;
@@ -546,26 +405,23 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	signal(SIGPIPE, SIG_IGN);
 	table = o.json ? stderr : stdout;
-	if (!getenv("FLOE_DOMAIN")) {
-		snprintf(domain, sizeof(domain), "bench%d", (int)getpid());
-		setenv("FLOE_DOMAIN", domain, 1);
-	}
+	bench_own_domain();
 	samples = calloc((size_t)o.iterations, sizeof(*samples));
 	if (!samples)
 		return 1;
-	choose_cpus();
-	pin(cpu_a);
+	cpus = bench_choose_cpus();
+	bench_pin(cpus.a);
 
 	err = floe_node_create("bench ping", NULL, &node);
 	if (err) {
 		fprintf(stderr, "node: %s\n", floe_strerror(err));
 		return 1;
 	}
-	if (single_cpu)
+	if (cpus.single)
 		fprintf(table, "# one CPU only: not pinned, spinning yields; "
 			"numbers mean little\n");
 	else
-		fprintf(table, "# CPUs %d and %d", cpu_a, cpu_b);
+		fprintf(table, "# CPUs %d and %d", cpus.a, cpus.b);
 	fprintf(table, ", backend %s, %ld iterations (+%ld warm-up) per "
 		"row; half round trip in ns\n",
 		floe_backend_name(floe_node_backend(node)), o.iterations,
@@ -584,13 +440,13 @@ int main(int argc, char **argv)
 	/* 2. floe, for every size, with one partner process. */
 	if (pipe(pp.to_child) || pipe(pp.to_parent))
 		return 1;
-	partner = fork_partner();
+	partner = bench_fork_partner(cpus.b);
 	if (partner < 0)
 		return 1;
 	if (partner == 0)
 		_exit(floe_partner(&o, &pp));
 	for (int i = 0; i < o.nsizes; i++) {
-		struct result r;
+		struct bench_result r;
 
 		if (run_floe_size(&o, node, &pp, partner, o.sizes[i], samples,
 				  &r, &seq_errors)) {
@@ -611,7 +467,7 @@ int main(int argc, char **argv)
 		failed = 1;
 	}
 	if (o.json)
-		print_json(results, nres);
+		bench_json(stdout, results, nres);
 	free(samples);
 	return failed;
 }

@@ -28,17 +28,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "floe.h"
 
 #define MAX_ATTACHMENTS 64
@@ -81,67 +79,21 @@ struct side {
 	bool fired;
 };
 
-static int cpu_a = -1, cpu_b = -1;	/* -1: not pinned */
+static struct bench_cpus cpus;
 static FILE *table;			/* where the readable table goes */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		fprintf(stderr, "sched_setaffinity(%d): %s\n", cpu,
-			strerror(errno));
-}
-
-/* The first two CPUs we may run on; one CPU: no pinning. */
-static void choose_cpus(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-		for (int c = 0; c < CPU_SETSIZE; c++) {
-			if (!CPU_ISSET(c, &set))
-				continue;
-			if (cpu_a < 0)
-				cpu_a = c;
-			else if (cpu_b < 0)
-				cpu_b = c;
-		}
-	}
-	if (cpu_b < 0)
-		cpu_a = -1;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void summarise(struct result *r, uint64_t *half_rtt, long n,
 		      uint64_t elapsed_ns)
 {
-	qsort(half_rtt, (size_t)n, sizeof(*half_rtt), cmp_u64);
-	r->p50 = half_rtt[n / 2];
-	r->p99 = half_rtt[(n * 99) / 100];
-	r->p999 = half_rtt[(n * 999) / 1000];
-	r->max = half_rtt[n - 1];
-	/* Two wake-ups per round trip. */
-	r->msgs_per_s = elapsed_ns ? 2.0 * (double)n * 1e9 / (double)elapsed_ns
-				   : 0;
+	struct bench_result b;
+
+	/* two wake-ups per round trip */
+	bench_summarise(&b, half_rtt, n, 2.0 * (double)n, elapsed_ns);
+	r->p50 = b.p50;
+	r->p99 = b.p99;
+	r->p999 = b.p999;
+	r->max = b.max;
+	r->msgs_per_s = b.msgs_per_s;
 }
 
 /* ---- one side ------------------------------------------------------------ */
@@ -295,7 +247,7 @@ static int run_row(const struct options *o, const struct row *row,
 	struct side a = { .rx_fd = -1, .tx_fd = -1 };
 	int a2b[2], b2a[2], ctl[2], err = -1, status = 0;
 	uint64_t start = 0;
-	pid_t parent = getpid(), pid;
+	pid_t pid;
 
 	if (pipe2(a2b, O_CLOEXEC) || pipe2(b2a, O_CLOEXEC) ||
 	    pipe2(ctl, O_CLOEXEC))
@@ -306,17 +258,12 @@ static int run_row(const struct options *o, const struct row *row,
 	if (side_setup(&a, row, index, true, node))
 		goto out;
 
-	fflush(NULL);
-	pid = fork();
+	pid = bench_fork_partner(cpus.b);
 	if (pid < 0)
 		goto out;
 	if (pid == 0) {
 		struct side b = { .rx_fd = a2b[0], .tx_fd = b2a[1] };
 
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		pin(cpu_b);
 		/* only B's ends stay open here: a dead A is an EOF for B */
 		close(a2b[1]);
 		close(b2a[0]);
@@ -334,8 +281,8 @@ static int run_row(const struct options *o, const struct row *row,
 		uint64_t t0, t1;
 
 		if (i == o->warmup)
-			start = now_ns();
-		t0 = now_ns();
+			start = bench_now_ns();
+		t0 = bench_now_ns();
 		if (side_send(&a) || side_wait(&a)) {
 			fprintf(stderr, "%s/%s/%d: round %ld failed\n",
 				row->system, pattern_names[row->pattern],
@@ -344,11 +291,11 @@ static int run_row(const struct options *o, const struct row *row,
 			kill(pid, SIGKILL);
 			goto reap;
 		}
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		if (i >= o->warmup)
 			samples[i - o->warmup] = (t1 - t0) / 2;
 	}
-	summarise(r, samples, o->iterations, now_ns() - start);
+	summarise(r, samples, o->iterations, bench_now_ns() - start);
 	r->row = *row;
 reap:
 	waitpid(pid, &status, 0);
@@ -469,30 +416,26 @@ int main(int argc, char **argv)
 	struct options o;
 	floe_node *node = NULL;
 	uint64_t *samples;
-	char domain[32];
 	int nrows, nres = 0, failed = 0, err;
 
 	parse_args(argc, argv, &o);
 	signal(SIGPIPE, SIG_IGN);
 	table = o.json ? stderr : stdout;
-	if (!getenv("FLOE_DOMAIN")) {
-		snprintf(domain, sizeof(domain), "bench%d", (int)getpid());
-		setenv("FLOE_DOMAIN", domain, 1);
-	}
+	bench_own_domain();
 	samples = calloc((size_t)o.iterations, sizeof(*samples));
 	if (!samples)
 		return 1;
-	choose_cpus();
-	pin(cpu_a);
+	cpus = bench_choose_cpus();
+	bench_pin(cpus.a);
 	err = floe_node_create("bench waitset A", NULL, &node);
 	if (err) {
 		fprintf(stderr, "node: %s\n", floe_strerror(err));
 		return 1;
 	}
-	if (cpu_a < 0)
+	if (cpus.single)
 		fprintf(table, "# one CPU only: not pinned");
 	else
-		fprintf(table, "# CPUs %d and %d", cpu_a, cpu_b);
+		fprintf(table, "# CPUs %d and %d", cpus.a, cpus.b);
 	fprintf(table, ", backend %s, %ld iterations (+%ld warm-up) per "
 		"row; one wake-up (half round trip) in ns\n",
 		floe_backend_name(floe_node_backend(node)), o.iterations,

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The examples, end to end (run by `make demo`, which builds them first;
 # this script builds nothing): publish-subscribe, events, event-driven
-# publish-subscribe and the waitset.
+# publish-subscribe, the blackboard and the waitset.
 #
 # Usage: scripts/demo.sh [COUNT]
 #
@@ -47,11 +47,11 @@ run_pair() {
 	# The publisher sends no history: wait until the subscriber is
 	# subscribed, or gone.
 	for _ in $(seq 200); do
-		grep -Eq '^(subscriber|listener) ready' "$log" && break
+		grep -Eq '^(subscriber|listener|reader|client) ready' "$log" && break
 		kill -0 "$sub_pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	if ! grep -Eq '^(subscriber|listener) ready' "$log"; then
+	if ! grep -Eq '^(subscriber|listener|reader|client) ready' "$log"; then
 		echo "demo: $sub did not get ready:" >&2
 		cat "$log" >&2
 		return 1
@@ -120,6 +120,9 @@ run_pair "dynamic slices" pubsub_slice_publisher pubsub_slice_subscriber \
 run_pair "events" event_notifier event_listener '^received event id ' || fail=1
 run_pair "event-based publish-subscribe" pubsub_event_publisher \
 	pubsub_event_subscriber '^received: ' || fail=1
+run_pair "blackboard" blackboard_writer blackboard_reader '^read: ' || fail=1
+run_pair "request-response (streams)" request_response_server \
+	request_response_client '^response: ' || fail=1
 run_waitset || fail=1
 [ $fail -eq 0 ] && echo "demo: OK" || echo "demo: FAILED" >&2
 exit $fail

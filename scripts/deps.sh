@@ -1,19 +1,24 @@
 #!/bin/sh
 # Install the Debian packages floe needs to build and test, when missing.
-# Usage: scripts/deps.sh [host|vm|kunit|all]   (default: all)
+# Usage: scripts/deps.sh [host|vm|kunit|bench|all]   (default: all)
 set -eu
 tier=${1:-all}
 
 host_pkgs="build-essential pkg-config liburing-dev libinih-dev libjson-c-dev"
+# make check-fuzz: clang with the libFuzzer and sanitizer runtimes
+fuzz_pkgs="clang libclang-rt-dev"
 vm_pkgs="qemu-system-x86 linux-headers-amd64 busybox-static cpio gzip"
 kunit_pkgs="linux-source-6.1 bc flex bison libelf-dev libssl-dev dwarves xz-utils"
+# scripts/bench.sh: peers (iceoryx's RouDi, C binding; ZeroMQ), gnuplot, jq
+bench_pkgs="iceoryx libiceoryx-binding-c-dev libzmq3-dev gnuplot-nox jq"
 
 case "$tier" in
 host) want="$host_pkgs" ;;
 vm) want="$host_pkgs $vm_pkgs" ;;
 kunit) want="$host_pkgs $vm_pkgs $kunit_pkgs" ;;
-all) want="$host_pkgs $vm_pkgs $kunit_pkgs" ;;
-*) echo "deps.sh: unknown tier '$tier' (host|vm|kunit|all)" >&2; exit 2 ;;
+bench) want="$host_pkgs $bench_pkgs" ;;
+all) want="$host_pkgs $fuzz_pkgs $vm_pkgs $kunit_pkgs $bench_pkgs" ;;
+*) echo "deps.sh: unknown tier '$tier' (host|vm|kunit|bench|all)" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -25,8 +25,8 @@ const struct column service_columns[] = {
 	{ "SIZE", "type_size" },
 	{ "ALIGN", "type_align" },
 	{ "NODES", "nodes" },
-	{ "PUB/NOTIF", "publishers|notifiers" },
-	{ "SUB/LISTEN", "subscribers|listeners" },
+	{ "PUB/NOTIF", "publishers|notifiers|writers|clients" },
+	{ "SUB/LISTEN", "subscribers|listeners|readers|servers" },
 };
 const size_t service_columns_len =
 	sizeof(service_columns) / sizeof(service_columns[0]);
@@ -65,6 +65,14 @@ static const char *role_name(enum floe_port_role role)
 		return "subscriber";
 	case FLOE_PORT_NOTIFIER:
 		return "notifier";
+	case FLOE_PORT_WRITER:
+		return "writer";
+	case FLOE_PORT_READER:
+		return "reader";
+	case FLOE_PORT_CLIENT:
+		return "client";
+	case FLOE_PORT_SERVER:
+		return "server";
 	default:
 		return "listener";
 	}
@@ -72,7 +80,16 @@ static const char *role_name(enum floe_port_role role)
 
 static const char *pattern_name(enum floe_pattern_kind pattern)
 {
-	return pattern == FLOE_PATTERN_KIND_EVENT ? "event" : "pubsub";
+	switch (pattern) {
+	case FLOE_PATTERN_KIND_EVENT:
+		return "event";
+	case FLOE_PATTERN_KIND_BLACKBOARD:
+		return "blackboard";
+	case FLOE_PATTERN_KIND_REQUEST_RESPONSE:
+		return "request-response";
+	default:
+		return "pubsub";
+	}
 }
 
 static void add(json_object *obj, const char *key, json_object *val)
@@ -254,32 +271,83 @@ static json_object *event_qos(const struct floe_event_qos *q)
 	return obj;
 }
 
+static json_object *blackboard_qos(const struct floe_blackboard_qos *q)
+{
+	json_object *obj = json_object_new_object();
+
+	add(obj, "max_readers", json_object_new_int64(q->max_readers));
+	add(obj, "max_nodes", json_object_new_int64(q->max_nodes));
+	return obj;
+}
+
+static json_object *rr_qos(const struct floe_rr_qos *q)
+{
+	json_object *obj = json_object_new_object();
+
+	add(obj, "max_clients", json_object_new_int64(q->max_clients));
+	add(obj, "max_servers", json_object_new_int64(q->max_servers));
+	add(obj, "max_nodes", json_object_new_int64(q->max_nodes));
+	add(obj, "max_active_requests_per_client",
+	    json_object_new_int64(q->max_active_requests_per_client));
+	add(obj, "max_loaned_requests",
+	    json_object_new_int64(q->max_loaned_requests));
+	add(obj, "max_response_buffer_size",
+	    json_object_new_int64(q->max_response_buffer_size));
+	add(obj, "max_loaned_responses",
+	    json_object_new_int64(q->max_loaned_responses));
+	add(obj, "enable_fire_and_forget",
+	    json_object_new_boolean(q->enable_fire_and_forget));
+	return obj;
+}
+
 /* What service list shows; service show adds QoS, mode and attributes. */
 static json_object *service_object(const struct floe_service_info *info,
 				   bool details)
 {
 	bool event = info->pattern == FLOE_PATTERN_KIND_EVENT;
+	bool blackboard = info->pattern == FLOE_PATTERN_KIND_BLACKBOARD;
+	bool rr = info->pattern == FLOE_PATTERN_KIND_REQUEST_RESPONSE;
 	json_object *obj = json_object_new_object(), *attrs;
 	char mode[8];
 
 	add(obj, "name", json_object_new_string(info->name));
 	add(obj, "pattern", json_object_new_string(pattern_name(info->pattern)));
-	if (!event) {
+	if (blackboard) {
+		add(obj, "entries",
+		    json_object_new_int64(info->blackboard_entries));
+		add(obj, "nodes", json_object_new_int64(info->nodes));
+		add(obj, "writers", json_object_new_int64(info->publishers));
+		add(obj, "readers", json_object_new_int64(info->subscribers));
+	} else if (!event) {
 		add(obj, "type", json_object_new_string(info->type_name));
 		add(obj, "type_size", json_object_new_uint64(info->type_size));
 		add(obj, "type_align", json_object_new_uint64(info->type_align));
 	}
-	add(obj, "nodes", json_object_new_int64(info->nodes));
-	add(obj, event ? "notifiers" : "publishers",
-	    json_object_new_int64(info->publishers));
-	add(obj, event ? "listeners" : "subscribers",
-	    json_object_new_int64(info->subscribers));
+	if (rr) {
+		add(obj, "response_type",
+		    json_object_new_string(info->response_type_name));
+		add(obj, "response_type_size",
+		    json_object_new_uint64(info->response_type_size));
+		add(obj, "response_type_align",
+		    json_object_new_uint64(info->response_type_align));
+		add(obj, "nodes", json_object_new_int64(info->nodes));
+		add(obj, "clients", json_object_new_int64(info->publishers));
+		add(obj, "servers", json_object_new_int64(info->subscribers));
+	} else if (!blackboard) {
+		add(obj, "nodes", json_object_new_int64(info->nodes));
+		add(obj, event ? "notifiers" : "publishers",
+		    json_object_new_int64(info->publishers));
+		add(obj, event ? "listeners" : "subscribers",
+		    json_object_new_int64(info->subscribers));
+	}
 	if (!details)
 		return obj;
 	snprintf(mode, sizeof(mode), "%04o", info->mode);
 	add(obj, "mode", json_object_new_string(mode));
-	add(obj, "qos", event ? event_qos(&info->event_qos)
-			      : pubsub_qos(&info->qos));
+	add(obj, "qos", blackboard ? blackboard_qos(&info->blackboard_qos)
+			: event	   ? event_qos(&info->event_qos)
+			: rr	   ? rr_qos(&info->rr_qos)
+				   : pubsub_qos(&info->qos));
 	attrs = json_object_new_object();
 	for (uint32_t i = 0; i < info->num_attributes; i++)
 		add(attrs, info->attributes[i].key,

@@ -56,7 +56,10 @@ static int victim(void *arg)
 
 static void check_strerror(void)
 {
-	enum { LAST = -FLOE_E_CONFIG };
+	/* the most negative code; numbers reserved for codes not (yet)
+	 * defined may say "unknown floe error" */
+	enum { LAST = -FLOE_E_NO_KEY };
+	static const char unknown[] = "unknown floe error";
 	const char *text[LAST + 1];
 	int bad_null = 0, dup = 0;
 
@@ -70,14 +73,15 @@ static void check_strerror(void)
 	tap_ok(!bad_null, "floe_strerror gives text for every code 0..-%d", LAST);
 	for (int i = 0; i <= LAST && !bad_null; i++)
 		for (int j = i + 1; j <= LAST; j++)
-			if (!strcmp(text[i], text[j])) {
+			if (!strcmp(text[i], text[j]) &&
+			    strcmp(text[i], unknown)) {
 				dup++;
 				tap_diag("codes %d and %d share \"%s\"", -i,
 					 -j, text[i]);
 			}
 	tap_ok(!bad_null && !dup, "floe_strerror texts are distinct");
 	tap_ok(floe_strerror(-1000) != NULL && floe_strerror(1) != NULL &&
-	       !strcmp(floe_strerror(-(LAST + 1)), "unknown floe error"),
+	       !strcmp(floe_strerror(-(LAST + 1)), unknown),
 	       "floe_strerror of an unknown code is not NULL");
 }
 

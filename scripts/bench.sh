@@ -1,0 +1,362 @@
+#!/bin/bash
+# floe's benchmarks in one go, beside the raw limits and the peers.
+#
+#   scripts/bench.sh [--quick] [--out DIR]
+#
+# Installs what is missing (scripts/deps.sh bench), builds the benchmark
+# programs into $O (default build/), starts iox-roudi for the iceoryx peer
+# (and stops it), then runs, each pinned to two CPUs by itself:
+#   raw limits  memcpy_bandwidth; the cache-line ping-pong (in
+#               pubsub_pingpong) and the futex ping-pong (in event_wakeup)
+#   floe        pubsub_pingpong, event_wakeup, waitset_wakeup, scale, and
+#               request_response / blackboard when they are built
+#   peers       bench/peers/kernel_ipc (Unix stream and datagram sockets,
+#               pipe, POSIX mq), zeromq (ipc://), iceoryx (C binding)
+# Results go to bench/results/<UTC time>/ (bench/results/latest links the
+# newest): every program's JSON (<program>.json) and table (<program>.txt),
+# all rows in all.json, results.md (tables), latency_vs_payload.png,
+# latency_percentiles.png, scale.png, machine.txt.
+#
+# --quick: every program runs briefly, only to prove that it still works
+# (speed is not judged: machines here are noisy); results then go to
+# $O/bench-quick/ unless --out says otherwise. Exit status: non-zero if a
+# program failed or a result file is missing.
+set -u
+cd "$(dirname "$0")/.."
+
+quick=""
+out=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=--quick ;;
+	--out) out=$2; shift ;;
+	-h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+	*) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+O=${O:-build}
+
+scripts/deps.sh bench || exit 1
+make -s O="$O" -j2 lib benches peers >/dev/null || exit 1
+
+if [ -z "$out" ]; then
+	if [ -n "$quick" ]; then
+		out=$O/bench-quick
+	else
+		out=bench/results/$(date -u +%Y%m%d-%H%M%S)
+	fi
+fi
+rm -rf "$out"
+mkdir -p "$out"
+bin=$O/bench
+failed=0
+notes=$out/notes.txt
+: >"$notes"
+
+# ---- the machine --------------------------------------------------------
+{
+	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+	echo "cpus: $(nproc) ($(nproc --all) online)"
+	echo "kernel: $(uname -srm)"
+	echo "os: $(. /etc/os-release && echo "$PRETTY_NAME")"
+	echo "floe: $(git describe --always --dirty 2>/dev/null || echo unknown)"
+	if [ -e /dev/floe ]; then
+		echo "backend: kmod (/dev/floe present)"
+	else
+		echo "backend: shm (no /dev/floe: module not loaded)"
+	fi
+	echo "mode: ${quick:-full}"
+} >"$out/machine.txt"
+
+# ---- iox-roudi for the iceoryx peer ----------------------------------------
+roudi_pid=""
+stop_roudi() {
+	if [ -n "$roudi_pid" ]; then
+		# SIGINT: RouDi removes its shared memory (SIGTERM may not)
+		kill -INT "$roudi_pid" 2>/dev/null
+		wait "$roudi_pid" 2>/dev/null ||
+			echo "iceoryx: iox-roudi exited with status $?" \
+				"(see roudi.log)" >>"$notes"
+		roudi_pid=""
+	fi
+}
+trap stop_roudi EXIT
+trap 'exit 130' INT TERM
+start_roudi() {
+	if pgrep -x iox-roudi >/dev/null; then
+		echo "iceoryx: an iox-roudi already runs: using it (its" \
+			"memory pools may not hold every size)" >>"$notes"
+		return 0
+	fi
+	iox-roudi -c bench/peers/roudi.toml -l warning \
+		>"$out/roudi.log" 2>&1 &
+	roudi_pid=$!
+	for _ in $(seq 100); do
+		grep -q "RouDi is ready" "$out/roudi.log" 2>/dev/null &&
+			return 0
+		kill -0 "$roudi_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "iceoryx: iox-roudi did not start (see roudi.log)" >>"$notes"
+	stop_roudi
+	return 1
+}
+
+# ---- running one program --------------------------------------------------
+# run NAME PROGRAM ARGS...: JSON to NAME.json, table and errors to NAME.txt
+run() {
+	local name=$1 prog=$2
+	shift 2
+	printf '  %-18s' "$name"
+	if [ ! -x "$prog" ]; then
+		echo "not built"
+		echo "$name: not built ($prog missing), skipped" >>"$notes"
+		return 0
+	fi
+	local t0=$SECONDS
+	if "$prog" --json "$@" >"$out/$name.json" 2>"$out/$name.txt" &&
+		jq -e 'type == "array"' "$out/$name.json" >/dev/null 2>&1; then
+		echo "ok ($((SECONDS - t0)) s)"
+	else
+		echo "FAILED (see $out/$name.txt)"
+		echo "$name: FAILED" >>"$notes"
+		failed=1
+	fi
+	# what a transport could not carry, said by the program itself
+	sed -n 's/^# \(.* cannot carry .*\)$/\1/p' "$out/$name.txt" >>"$notes"
+}
+
+sizes=()
+[ -n "$quick" ] && sizes=(--sizes 8,64K,1M)
+echo "bench: ${quick:-full} run, results in $out/"
+run memcpy_bandwidth "$bin/memcpy_bandwidth" $quick
+run pubsub_pingpong "$bin/pubsub_pingpong" $quick "${sizes[@]}"
+run event_wakeup "$bin/event_wakeup" $quick
+run waitset_wakeup "$bin/waitset_wakeup" $quick
+run request_response "$bin/request_response" $quick
+run blackboard "$bin/blackboard" $quick
+run scale "$bin/scale" $quick
+run kernel_ipc "$bin/peers/kernel_ipc" $quick
+run zeromq "$bin/peers/zeromq" $quick
+if start_roudi; then
+	run iceoryx "$bin/peers/iceoryx" $quick
+	stop_roudi
+else
+	echo "  iceoryx            FAILED (iox-roudi did not start)"
+	failed=1
+fi
+
+# ---- all rows, the tables --------------------------------------------------
+# Every row of every program, with "program" added; the stable fields
+# (system, pattern, payload_bytes, subscribers, p50_ns, p99_ns, p999_ns,
+# max_ns, msgs_per_s) come first in every program's own JSON.
+for f in "$out"/*.json; do
+	[ -s "$f" ] || continue
+	jq -c --arg p "$(basename "$f" .json)" \
+		'.[]? | {program: $p} + .' "$f" 2>/dev/null
+done | jq -s . >"$out/all.json"
+all=$out/all.json
+
+# the raw limits measured in this run
+raw_line=$(jq '[.[] | select(.system == "raw-cacheline") | .p50_ns][0] // 0' "$all")
+raw_futex=$(jq '[.[] | select(.system == "raw-futex") | .p50_ns][0] // 0' "$all")
+
+md_rows() {	# jq filter selecting rows; ratio base; → Markdown rows
+	jq -r --argjson base "$2" '
+		def size: if . >= 1048576 and . % 1048576 == 0
+			then "\(. / 1048576) MiB"
+			elif . >= 1024 and . % 1024 == 0 then "\(. / 1024) KiB"
+			else "\(.) B" end;
+		def ratio: if $base > 0 and .p50_ns > 0
+			then "\((.p50_ns / $base * 10 | round) / 10)x"
+			else "" end;
+		def rank: if (.system | startswith("raw")) then 0
+			elif (.system | startswith("floe")) then 1 else 2 end;
+		[.[] | select('"$1"')] | sort_by(rank, .system,
+			.payload_bytes, .subscribers) | .[] |
+		"| \(.system) | \(.pattern) | \(.payload_bytes | size) | " +
+		"\(.subscribers) | \(.p50_ns) | \(.p99_ns) | \(.p999_ns) | " +
+		"\(.max_ns) | \(.msgs_per_s) | \(ratio) |"' "$all"
+}
+header='| system | pattern | payload | subs | p50 ns | p99 ns | p99.9 ns | max ns | msgs/s | p50 / raw |
+|---|---|---|---|---|---|---|---|---|---|'
+{
+	echo "# floe benchmark results"
+	echo
+	echo '```'
+	cat "$out/machine.txt"
+	echo '```'
+	echo
+	echo "Latencies are half a round trip (one message), in ns; msgs/s"
+	echo "counts messages (two per round trip). Compare ratios, not"
+	echo "nanoseconds, across machines. See bench/README.md for what each"
+	echo "row measures."
+	echo
+	echo "## Ping-pong latency: floe, the peers and the limit"
+	echo
+	echo "p50 / raw: against the shared cache-line ping-pong of this run" \
+		"($raw_line ns)."
+	echo
+	echo "$header"
+	md_rows '.pattern == "pingpong"' "$raw_line"
+	echo
+	echo "## Other messaging patterns"
+	echo
+	echo "Request-response: p50 / raw as above. Blackboard: one read or" \
+		"write of a value (see bench/README.md)."
+	echo
+	echo "$header"
+	md_rows '.program == "request_response"' "$raw_line"
+	# reads and writes of a value, not messages: no ratio
+	md_rows '.program == "blackboard"' 0
+	echo
+	echo "## Wake-ups (sleeping, not spinning)"
+	echo
+	echo "p50 / raw: against the futex ping-pong of this run ($raw_futex ns)."
+	echo
+	echo "$header"
+	md_rows '.program == "event_wakeup" or .program == "waitset_wakeup"' \
+		"$raw_futex"
+	echo
+	echo "## The copy floor: one memcpy() of the payload"
+	echo
+	echo "$header"
+	md_rows '.pattern == "memcpy"' 0
+	echo
+	echo "## Scale: subscribers and services alive (floe)"
+	echo
+	echo "Throughput rows: msgs/s is samples sent per second, each" \
+		"reaching every subscriber (latency fields unused)."
+	echo
+	echo "$header"
+	jq -r '
+		.[] | select(.program == "scale" and
+			(.pattern | startswith("memory") | not)) |
+		"| floe | \(.pattern)" +
+		(if .pattern == "pingpong-services"
+		 then " (\(.services) services)" else "" end) +
+		" | \(if .payload_bytes == 65536 then "64 KiB"
+		       else "\(.payload_bytes) B" end) | \(.subscribers) | " +
+		"\(.p50_ns) | \(.p99_ns) | \(.p999_ns) | \(.max_ns) | " +
+		"\(.msgs_per_s) | |"' "$all"
+	echo
+	echo "Shared memory, measured as the growth of the domain's files in"
+	echo "/dev/shm (default QoS; allocated = pages touched, mapped = size):"
+	echo
+	echo "| what | bytes allocated | bytes mapped |"
+	echo "|---|---|---|"
+	jq -r '.[] | select(.pattern | startswith("memory")) |
+		"| one \(.pattern | ltrimstr("memory-"))" +
+		(if .services > 0 then " (average over \(.services))"
+		 else "" end) +
+		" | \(.shm_bytes) | \(.shm_mapped_bytes) |"' "$all"
+	echo
+	if [ -s "$notes" ]; then
+		echo "## Notes"
+		echo
+		sed 's/^/- /' "$notes"
+		echo
+	fi
+	echo "Plots: latency_vs_payload.png, latency_percentiles.png," \
+		"scale.png."
+} >"$out/results.md"
+
+# ---- plots --------------------------------------------------------------------
+plot() {
+	mkdir -p "$out/plot"
+	# latency vs payload: p50 of every ping-pong system
+	local files=() s
+	for s in $(jq -r '[.[] | select(.pattern == "pingpong") | .system] |
+			unique | .[]' "$all"); do
+		jq -r --arg s "$s" '.[] | select(.pattern == "pingpong" and
+			.system == $s) | "\(.payload_bytes) \(.p50_ns)"' \
+			"$all" >"$out/plot/$s.dat"
+		files+=("$s")
+	done
+	# percentiles at 8 B: x = "nines" (p50 0.3, p99 2, p99.9 3), max
+	# drawn at 4 whatever the number of samples
+	for s in "${files[@]}"; do
+		jq -r --arg s "$s" '.[] | select(.pattern == "pingpong" and
+			.system == $s and .payload_bytes == 8) |
+			"0.301 \(.p50_ns)\n2 \(.p99_ns)\n3 \(.p999_ns)\n" +
+			"4 \(.max_ns)"' \
+			"$all" >"$out/plot/$s.pct"
+	done
+	jq -r '.[] | select(.pattern == "memcpy") |
+		"\(.payload_bytes) \(.p50_ns)"' "$all" >"$out/plot/memcpy.dat"
+	jq -r '.[] | select(.pattern == "fanout-pingpong") |
+		"\(.subscribers) \(.p50_ns) \(.p99_ns)"' "$all" \
+		>"$out/plot/fanout.dat"
+	jq -r '.[] | select(.pattern == "throughput") |
+		"\(.subscribers) \(.payload_bytes) \(.msgs_per_s)"' "$all" \
+		>"$out/plot/throughput.dat"
+	local list="${files[*]}" title
+	title="$(sed -n 's/^cpu: //p' "$out/machine.txt"), $(sed -n 's/^date: //p' "$out/machine.txt")"
+	gnuplot 2>"$out/plot/gnuplot.log" <<-EOF || return 1
+		set terminal pngcairo size 1000,650 noenhanced
+		set key outside right
+		set grid
+		set logscale xy
+		set xtics ("8 B" 8, "64 B" 64, "512 B" 512, "4 KiB" 4096, \
+			"32 KiB" 32768, "256 KiB" 262144, "2 MiB" 2097152, \
+			"64 MiB" 67108864)
+		set xlabel "payload (bytes)"
+		set ylabel "p50 latency, half round trip (ns)"
+		set title "Ping-pong latency vs payload — $title"
+		set output "$out/latency_vs_payload.png"
+		plot for [s in "$list"] "$out/plot/".s.".dat" \
+			using 1:2 with linespoints title s, \
+			"$out/plot/memcpy.dat" using 1:2 with lines \
+			dashtype 2 lc "gray" title "one memcpy()"
+		set logscale y
+		unset logscale x
+		set xlabel "percentile (p50, p99, p99.9, max)"
+		set xtics ("p50" 0.301, "p99" 2, "p99.9" 3, "max" 4)
+		set xrange [0:4.2]
+		set ylabel "latency (ns)"
+		set title "Latency distribution, 8 B ping-pong — $title"
+		set output "$out/latency_percentiles.png"
+		plot for [s in "$list"] "$out/plot/".s.".pct" \
+			using 1:2 with linespoints title s
+		set output "$out/scale.png"
+		set key inside top left
+		set multiplot layout 1,2 title "floe with N subscribers — $title"
+		set xtics auto
+		set autoscale x
+		set logscale x 2
+		set xlabel "subscribers"
+		set ylabel "ns"
+		set title "fan-out ping-pong latency (8 B)"
+		plot "$out/plot/fanout.dat" using 1:2 with linespoints \
+			title "p50", "" using 1:3 with linespoints title "p99"
+		set ylabel "messages/s"
+		set title "throughput"
+		plot "$out/plot/throughput.dat" using 1:(\$2 == 8 ? \$3 : 1/0) \
+			with linespoints title "8 B", \
+			"" using 1:(\$2 == 65536 ? \$3 : 1/0) \
+			with linespoints title "64 KiB"
+		unset multiplot
+	EOF
+}
+if ! plot; then
+	echo "bench: gnuplot failed (see $out/plot/gnuplot.log)"
+	failed=1
+fi
+for f in results.md all.json latency_vs_payload.png latency_percentiles.png \
+	scale.png; do
+	if [ ! -s "$out/$f" ]; then
+		echo "bench: $out/$f is missing"
+		failed=1
+	fi
+done
+if [ -z "$quick" ] && [ "$out" = "bench/results/$(basename "$out")" ]; then
+	ln -sfn "$(basename "$out")" bench/results/latest
+fi
+
+echo "bench: results in $out/: results.md (tables), all.json," \
+	"latency_vs_payload.png, latency_percentiles.png, scale.png"
+[ -s "$notes" ] && sed 's/^/bench: note: /' "$notes"
+[ "$failed" = 0 ] || echo "bench: some benchmarks FAILED"
+exit "$failed"
