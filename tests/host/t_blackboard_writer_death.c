@@ -83,7 +83,6 @@ static int writer_process(void *arg)
 	ret = floe_writer_create(bb, &w);
 	if (!th_check(ret == 0, "writer: %s", floe_strerror(ret)))
 		return 1;
-	th_send_u64(&wa->ready, 1);
 	for (uint64_t n = wa->first;
 	     !wa->count || n < wa->first + (uint64_t)wa->count; n++) {
 		void *slot;
@@ -96,6 +95,10 @@ static int writer_process(void *arg)
 		fill(slot, LOAN_KEY, n);
 		ret = floe_writer_publish(w, LOAN_KEY);
 		th_check(ret == 0, "publish: %s", floe_strerror(ret));
+		/* the killer waits for one whole pair of writes (and only a
+		 * writer that will be killed says so: nobody reads the others) */
+		if (!wa->count && n == wa->first)
+			th_send_u64(&wa->ready, 1);
 	}
 	floe_writer_destroy(w);
 	floe_blackboard_close(bb);
