@@ -588,7 +588,8 @@ void floe_response_mut_discard(floe_response_mut *response);
 int floe_active_request_send_copy(floe_active_request *request,
 				  const void *data, size_t bytes);
 /** End the stream: the client learns it after the responses sent before;
- * the request returns to its client. Must not be used afterwards. */
+ * the request returns to its client, responses still loaned from it are
+ * discarded. Must not be used afterwards. */
 void floe_active_request_drop(floe_active_request *request);
 
 /* ------------------------------------------------------------------ */

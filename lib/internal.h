@@ -129,6 +129,10 @@ int floe_pub_send(floe_sample_mut *s, const struct floe_pub_target *to,
 int floe_pub_mark(floe_publisher *pub, const struct floe_pub_target *to,
 		  uint32_t tag);
 
+/** True once every connected subscriber took all that was queued for it
+ * (a subscriber found gone or dead meanwhile is disconnected). */
+bool floe_pub_drained(floe_publisher *pub);
+
 int floe_sub_open(floe_service *svc, const struct floe_port_ref *ref,
 		  uint32_t slot, uint32_t max_borrowed, floe_subscriber **out);
 void floe_sub_close(floe_subscriber *sub);

@@ -785,6 +785,21 @@ int floe_pub_mark(floe_publisher *pub, const struct floe_pub_target *to,
 	return r == FLOE_RING_OK ? 0 : FLOE_E_WOULD_BLOCK;
 }
 
+bool floe_pub_drained(floe_publisher *pub)
+{
+	floe_service *svc = pub->svc;
+
+	update_if_changed(pub);
+	for (uint32_t j = 0; j < svc->qos.max_subscribers; j++) {
+		struct floe_conn *sc = floe_svc_conn(svc, pub->slot, j);
+
+		if (pub->conns[j].sub_id &&
+		    floe_ring_count(floe_conn_sub_ring(svc, sc), svc->lay.sub_cap))
+			return false;
+	}
+	return true;
+}
+
 FLOE_EXPORT int floe_publisher_send_copy(floe_publisher *pub, const void *data,
 					 size_t bytes)
 {

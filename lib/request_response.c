@@ -40,6 +40,8 @@
  * protocol fills the marker room) are retried this often. */
 #define MARK_ATTEMPTS 64
 #define STASH_NONE UINT32_MAX
+/* How long a leaving server waits for clients to take what it queued. */
+#define DRAIN_TIMEOUT_NS 500000000ULL
 
 /* A service's two directions, as the pub-sub code sees them. */
 struct rr_views {
@@ -817,6 +819,8 @@ fail:
 
 FLOE_EXPORT void floe_server_destroy(floe_server *srv)
 {
+	uint64_t deadline;
+
 	if (!srv)
 		return;
 	for (uint32_t i = 0; i < srv->v.resp.qos.loans; i++)
@@ -824,6 +828,17 @@ FLOE_EXPORT void floe_server_destroy(floe_server *srv)
 	for (uint32_t i = 0; i < srv->active_n; i++)
 		if (srv->active[i].in_use)
 			floe_active_request_drop(&srv->active[i]);
+	/*
+	 * Clients read what we queued only while our slot holds us, and our
+	 * data segment's name goes with it: give them a moment to take the
+	 * responses and end markers (a server answering and leaving at once
+	 * would otherwise look dead, its last responses lost).
+	 */
+	floe_publisher_update_connections(srv->pub);
+	deadline = floe_now_ns() + DRAIN_TIMEOUT_NS;
+	for (uint32_t round = 0;
+	     !floe_pub_drained(srv->pub) && floe_now_ns() < deadline; round++)
+		floe_backoff(round);
 	floe_svc_release(srv->svc, 's', srv->slot);
 	floe_sub_close(srv->sub);
 	floe_pub_close(srv->pub);
@@ -1022,8 +1037,16 @@ FLOE_EXPORT int floe_active_request_send_copy(floe_active_request *a,
 
 FLOE_EXPORT void floe_active_request_drop(floe_active_request *a)
 {
+	floe_server *srv;
+
 	if (!a || !a->in_use)
 		return;
+	srv = a->server;
+	/* its place is reused: a loan left pointing at it would answer
+	 * some later request */
+	for (uint32_t i = 0; i < srv->v.resp.qos.loans; i++)
+		if (srv->loans[i].in_use && srv->loans[i].request == a)
+			floe_response_mut_discard(&srv->loans[i]);
 	if (!(a->tag & TAG_FIRE_AND_FORGET)) {
 		for (uint32_t round = 0; round < MARK_ATTEMPTS; round++) {
 			if (floe_pub_mark(a->server->pub, &a->client,
