@@ -56,7 +56,7 @@
 
 /* A listener slot as this notifier last saw it. */
 struct listener_target {
-	uint64_t owner; /* listener port id; 0: slot empty or not ready */
+	uint64_t owner; /* listener port id; 0: slot free or being claimed */
 	struct sockaddr_un addr;
 	socklen_t addr_len;
 };

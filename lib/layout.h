@@ -27,7 +27,7 @@
 #include "base/ring.h"
 #include "floe.h"
 
-#define FLOE_LAYOUT_VERSION 2
+#define FLOE_LAYOUT_VERSION 3
 #define FLOE_NODE_MAGIC 0x31646f6e656f6c66ULL    /* "floenod1" */
 #define FLOE_SERVICE_MAGIC 0x31637673656f6c66ULL /* "floesvc1" */
 #define FLOE_DATA_MAGIC 0x31617461646f6c66ULL    /* "flodata1" */
@@ -116,11 +116,29 @@ struct floe_svc_header {
 	uint64_t resp_type_align;
 };
 
-/* A node, publisher or subscriber slot. */
+/*
+ * A node, publisher or subscriber slot. Its owner word says what state it
+ * is in; every change of state is a compare-and-swap on it, so a stale
+ * actor fails instead of freeing a slot that a new port has taken
+ * meanwhile (ids are unique):
+ *   0                            free
+ *   FLOE_SLOT_CLAIMING | key     a port is claiming it and writing its ref;
+ *                                the key (backend claim_key) tells whether
+ *                                the port lives, so a claimer killed
+ *                                half-way is reclaimed too
+ *   id                           owned; the ref is complete
+ *   FLOE_SLOT_TOMBSTONE | id     the owner died and a reclaimer cleans up
+ *                                after it; anyone may finish (the reclaimer
+ *                                may die too)
+ */
+#define FLOE_SLOT_TOMBSTONE (1ULL << 63)
+#define FLOE_SLOT_CLAIMING (1ULL << 62)
+#define FLOE_SLOT_STATE (FLOE_SLOT_TOMBSTONE | FLOE_SLOT_CLAIMING)
+
 struct floe_slot {
-	_Atomic uint64_t owner; /* port id; 0: free */
-	_Atomic uint32_t ready; /* ref below is complete */
+	_Atomic uint64_t owner; /* port id and state: lib/service.c */
 	uint32_t buffer_size;   /* subscriber: its queue depth */
+	uint32_t pad0;
 	struct floe_port_ref ref;
 	/* publisher: generation of its current data segment */
 	_Atomic uint32_t generation;

@@ -128,8 +128,7 @@ uint64_t floe_svc_slot_owner(floe_service *svc, char kind, uint32_t i,
 	uint64_t owner = atomic_load_explicit(&slot->owner,
 					      memory_order_acquire);
 
-	if (!owner ||
-	    !atomic_load_explicit(&slot->ready, memory_order_acquire))
+	if (!owner || (owner & FLOE_SLOT_STATE))
 		return 0;
 	*ref = slot->ref;
 	/* The ref must belong to the owner read before it (a slot freed and
@@ -144,6 +143,10 @@ uint64_t floe_svc_slot_owner(floe_service *svc, char kind, uint32_t i,
 static int try_claim(floe_service *svc, char kind,
 		     const struct floe_port_ref *ref, uint32_t buffer_size)
 {
+	struct floe_backend *be = svc->node->be;
+	uint64_t claim = FLOE_SLOT_CLAIMING |
+			 (be->ops->claim_key(be, ref) &
+			  (FLOE_CLAIM_KEY_LIMIT - 1));
 	uint32_t n = slot_count(svc, kind);
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -153,11 +156,15 @@ static int try_claim(floe_service *svc, char kind,
 		if (atomic_load_explicit(&slot->owner, memory_order_relaxed))
 			continue;
 		if (!atomic_compare_exchange_strong(&slot->owner, &expected,
-						    ref->id))
+						    claim))
 			continue;
 		slot->ref = *ref;
 		slot->buffer_size = buffer_size;
-		atomic_store(&slot->ready, 1);
+		/* fails only if we were taken for dead: look further */
+		expected = claim;
+		if (!atomic_compare_exchange_strong(&slot->owner, &expected,
+						    ref->id))
+			continue;
 		bump_changes(svc);
 		return (int)i;
 	}
@@ -177,22 +184,11 @@ int floe_svc_claim(floe_service *svc, char kind, const struct floe_port_ref *ref
 	return i;
 }
 
-/*
- * Freeing a slot is a compare-and-swap on its owner, whoever does it: ids
- * are unique, so a stale actor's swap fails instead of freeing a slot that
- * a new port has taken meanwhile. A reclaimer first marks the slot
- * (TOMBSTONE | dead id), clears ready, does its cleanup and frees it; a
- * marked slot whose ready is clear may be freed by anyone (its reclaimer
- * may have died too).
- */
-#define TOMBSTONE (1ULL << 63)
-
 void floe_svc_release(floe_service *svc, char kind, uint32_t i)
 {
 	struct floe_slot *slot = floe_svc_slot(svc, kind, i);
 	uint64_t owner = atomic_load(&slot->owner);
 
-	atomic_store(&slot->ready, 0);
 	/* fails only if a reclaimer took over: it frees the slot then */
 	atomic_compare_exchange_strong(&slot->owner, &owner, 0);
 	bump_changes(svc);
@@ -205,6 +201,20 @@ static bool has_data(floe_service *svc, char kind)
 	return kind == 'p' ||
 	       (kind == 's' &&
 		svc->qos.pattern == FLOE_PATTERN_REQUEST_RESPONSE);
+}
+
+/* Clean up after the dead port of a tombstone @raw and free the slot
+ * (unlinking twice is harmless); true if this call freed it. */
+static bool finish_reclaim(floe_service *svc, char kind,
+			   struct floe_slot *slot, uint64_t raw)
+{
+	if (has_data(svc, kind))
+		floe_unlink_publisher_data(svc->node->be,
+					   raw & ~FLOE_SLOT_STATE);
+	if (!atomic_compare_exchange_strong(&slot->owner, &raw, 0))
+		return false;
+	bump_changes(svc);
+	return true;
 }
 
 int floe_svc_reclaim_dead(floe_service *svc)
@@ -220,9 +230,16 @@ int floe_svc_reclaim_dead(floe_service *svc)
 			struct floe_port_ref ref;
 			uint64_t owner;
 
-			if (raw & TOMBSTONE) {
-				/* a reclaimer died half-way: finish for it */
-				if (!atomic_load(&slot->ready) &&
+			if (raw & FLOE_SLOT_TOMBSTONE) {
+				freed += finish_reclaim(svc, kinds[k], slot, raw);
+				continue;
+			}
+			if (raw & FLOE_SLOT_CLAIMING) {
+				/* killed before its ref was written: it owns
+				 * nothing else yet */
+				if (be->ops->claim_liveness(
+					    be, raw & ~FLOE_SLOT_CLAIMING) ==
+					    FLOE_PORT_DEAD &&
 				    atomic_compare_exchange_strong(&slot->owner,
 								   &raw, 0)) {
 					bump_changes(svc);
@@ -235,16 +252,12 @@ int floe_svc_reclaim_dead(floe_service *svc)
 					      FLOE_PORT_DEAD)
 				continue;
 			raw = owner;
-			if (!atomic_compare_exchange_strong(&slot->owner, &raw,
-							    owner | TOMBSTONE))
-				continue; /* freed or reclaimed meanwhile */
-			atomic_store(&slot->ready, 0);
-			if (has_data(svc, kinds[k]))
-				floe_unlink_publisher_data(be, owner);
-			raw = owner | TOMBSTONE;
-			atomic_compare_exchange_strong(&slot->owner, &raw, 0);
-			bump_changes(svc);
-			freed++;
+			if (atomic_compare_exchange_strong(
+				    &slot->owner, &raw,
+				    owner | FLOE_SLOT_TOMBSTONE))
+				freed += finish_reclaim(
+					svc, kinds[k], slot,
+					owner | FLOE_SLOT_TOMBSTONE);
 		}
 	}
 	return freed;
@@ -257,13 +270,22 @@ static bool has_live_nodes(floe_service *svc)
 
 	for (uint32_t i = 0; i < svc->qos.max_nodes; i++) {
 		struct floe_slot *slot = floe_svc_slot(svc, 'n', i);
+		uint64_t raw = atomic_load(&slot->owner);
 		struct floe_port_ref ref;
 
-		if (!atomic_load(&slot->owner))
+		if (!raw || (raw & FLOE_SLOT_TOMBSTONE))
 			continue;
-		/* taken but not ready: someone is joining right now */
-		if (!floe_svc_slot_owner(svc, 'n', i, &ref) ||
-		    be->ops->port_liveness(be, &ref) != FLOE_PORT_DEAD)
+		if (raw & FLOE_SLOT_CLAIMING) {
+			if (be->ops->claim_liveness(
+				    be, raw & ~FLOE_SLOT_CLAIMING) !=
+			    FLOE_PORT_DEAD)
+				return true;
+			continue;
+		}
+		/* freed or re-claimed since: look at it again */
+		if (!floe_svc_slot_owner(svc, 'n', i, &ref))
+			return true;
+		if (be->ops->port_liveness(be, &ref) != FLOE_PORT_DEAD)
 			return true;
 	}
 	return false;
@@ -296,19 +318,19 @@ static bool try_remove(floe_service *svc)
 		return false;
 	}
 	for (uint32_t i = 0; i < svc->qos.max_publishers; i++) {
-		uint64_t owner = atomic_load(&floe_svc_slot(svc, 'p', i)->owner) &
-				 ~TOMBSTONE;
+		uint64_t owner = atomic_load(&floe_svc_slot(svc, 'p', i)->owner);
 
-		if (owner)
-			floe_unlink_publisher_data(svc->node->be, owner);
+		if (owner && !(owner & FLOE_SLOT_CLAIMING))
+			floe_unlink_publisher_data(svc->node->be,
+						   owner & ~FLOE_SLOT_TOMBSTONE);
 	}
 	for (uint32_t i = 0; has_data(svc, 's') && i < svc->qos.max_subscribers;
 	     i++) {
-		uint64_t owner = atomic_load(&floe_svc_slot(svc, 's', i)->owner) &
-				 ~TOMBSTONE;
+		uint64_t owner = atomic_load(&floe_svc_slot(svc, 's', i)->owner);
 
-		if (owner)
-			floe_unlink_publisher_data(svc->node->be, owner);
+		if (owner && !(owner & FLOE_SLOT_CLAIMING))
+			floe_unlink_publisher_data(svc->node->be,
+						   owner & ~FLOE_SLOT_TOMBSTONE);
 	}
 	return true;
 }

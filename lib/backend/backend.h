@@ -40,6 +40,9 @@ struct floe_port_ref {
 
 #define FLOE_SLOT_UNKNOWN UINT32_MAX
 
+/* Port ids and claim keys stay below this: slots use the top two bits. */
+#define FLOE_CLAIM_KEY_LIMIT (1ULL << 62)
+
 enum floe_liveness {
 	FLOE_PORT_ALIVE = 1,
 	FLOE_PORT_DEAD = 2,
@@ -81,6 +84,16 @@ struct floe_backend_ops {
 				const struct floe_port_ref *ref);
 	enum floe_liveness (*port_liveness)(struct floe_backend *be,
 					    const struct floe_port_ref *ref);
+	/**
+	 * A value below FLOE_CLAIM_KEY_LIMIT from which claim_liveness tells
+	 * whether @ref's port lives: a slot holds it while the port claims
+	 * it, before the full ref is written, so that a claimer killed in
+	 * between can be recognised as dead.
+	 */
+	uint64_t (*claim_key)(struct floe_backend *be,
+			      const struct floe_port_ref *ref);
+	enum floe_liveness (*claim_liveness)(struct floe_backend *be,
+					     uint64_t key);
 	/**
 	 * A number that changes whenever a port may have died (kmod: the
 	 * table's death counter); 0 when the backend cannot tell cheaply, so

@@ -165,6 +165,36 @@ static enum floe_liveness kmod_port_liveness(struct floe_backend *be,
 		       : FLOE_PORT_DEAD;
 }
 
+/*
+ * The port's table slot and the low bits of its id: ids count up from 1,
+ * so the bits kept tell a port from every other of its slot for 2^40
+ * registrations, and a slot whose id differs belongs to a dead port.
+ */
+#define CLAIM_ID_BITS 40
+#define CLAIM_ID_MASK ((1ULL << CLAIM_ID_BITS) - 1)
+
+static uint64_t kmod_claim_key(struct floe_backend *be,
+			       const struct floe_port_ref *ref)
+{
+	(void)be;
+	return (uint64_t)ref->slot << CLAIM_ID_BITS | (ref->id & CLAIM_ID_MASK);
+}
+
+static enum floe_liveness kmod_claim_liveness(struct floe_backend *be,
+					      uint64_t key)
+{
+	struct kmod_backend *kb = to_kmod(be);
+	uint64_t slot = key >> CLAIM_ID_BITS;
+
+	/* the key came from shared memory: the slot index is checked */
+	if (slot >= kb->max_ports)
+		return FLOE_PORT_DEAD;
+	return (__atomic_load_n(&kb->slots[slot].id, __ATOMIC_ACQUIRE) &
+		CLAIM_ID_MASK) == (key & CLAIM_ID_MASK)
+		       ? FLOE_PORT_ALIVE
+		       : FLOE_PORT_DEAD;
+}
+
 static uint64_t kmod_death_epoch(struct floe_backend *be)
 {
 	/* Never 0, so callers can tell it from "no epoch". */
@@ -190,6 +220,8 @@ static const struct floe_backend_ops kmod_ops = {
 	.port_register = kmod_port_register,
 	.port_unregister = kmod_port_unregister,
 	.port_liveness = kmod_port_liveness,
+	.claim_key = kmod_claim_key,
+	.claim_liveness = kmod_claim_liveness,
 	.death_epoch = kmod_death_epoch,
 	.destroy = kmod_destroy,
 };

@@ -140,7 +140,7 @@ static int shm_port_register(struct floe_backend *be, uint32_t role,
 	do {
 		if (getrandom(&id, sizeof(id), 0) != sizeof(id))
 			return FLOE_E_SYSTEM;
-		id >>= 1; /* the top bit marks reclaimed slots */
+		id >>= 2; /* below FLOE_CLAIM_KEY_LIMIT */
 	} while (!id);
 	ref->id = id;
 	ref->node_id = node_id ? node_id : id;
@@ -179,6 +179,22 @@ static enum floe_liveness shm_port_liveness(struct floe_backend *be,
 	return state;
 }
 
+/* Liveness is the node's: its id is the key. */
+static uint64_t shm_claim_key(struct floe_backend *be,
+			      const struct floe_port_ref *ref)
+{
+	(void)be;
+	return ref->node_id;
+}
+
+static enum floe_liveness shm_claim_liveness(struct floe_backend *be,
+					     uint64_t key)
+{
+	struct floe_port_ref ref = { .id = key, .node_id = key };
+
+	return shm_port_liveness(be, &ref);
+}
+
 static uint64_t shm_death_epoch(struct floe_backend *be)
 {
 	(void)be;
@@ -199,6 +215,8 @@ static const struct floe_backend_ops shm_ops = {
 	.port_register = shm_port_register,
 	.port_unregister = shm_port_unregister,
 	.port_liveness = shm_port_liveness,
+	.claim_key = shm_claim_key,
+	.claim_liveness = shm_claim_liveness,
 	.death_epoch = shm_death_epoch,
 	.destroy = shm_destroy,
 };
