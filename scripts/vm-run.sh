@@ -148,13 +148,36 @@ mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 echo "FLOE-VM: START $(uname -r)"
 
 up() { cut -d' ' -f1 /proc/uptime; }
+totals() { cat /sys/kernel/floe/nr_ports /sys/kernel/floe/nr_segments 2>/dev/null | tr '\n' ' '; }
+# Tests run one at a time, so the module's totals must come back to what
+# they were before each (within 2 s: killed children may still be exiting).
+leaked() {	# totals before -> prints "P ports, S segments" if not back
+	set -- $1
+	[ $# -eq 2 ] || return 0
+	i=0
+	while :; do
+		set -- "$1" "$2" $(totals)
+		[ "$3" -le "$1" ] && [ "$4" -le "$2" ] && return 0
+		i=$((i + 1))
+		if [ $i -ge 20 ]; then
+			echo "$(($3 - $1)) ports, $(($4 - $2)) segments"
+			return 0
+		fi
+		sleep 0.1
+	done
+}
 run() {	# name
 	echo "FLOE-VM: RUN $1"
 	t0=$(up)
+	before=$(totals)
 	(cd /tmp && exec timeout -s KILL "$FLOE_VM_TIMEOUT" "/tests/$1" </dev/null)
 	rc=$?
 	took=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.2fs", b - a }')
-	if [ "$rc" -eq 0 ]; then
+	leak=$(leaked "$before")
+	if [ -n "$leak" ]; then
+		echo "FLOE-VM: FAIL $1 rc=$rc ($took; left $leak in the module)"
+		ls /sys/kernel/floe/segments /sys/kernel/floe/ports
+	elif [ "$rc" -eq 0 ]; then
 		echo "FLOE-VM: PASS $1 ($took)"
 	elif [ "$rc" -eq 137 ]; then
 		echo "FLOE-VM: FAIL $1 rc=$rc ($took; killed: timeout ${FLOE_VM_TIMEOUT}s?)"

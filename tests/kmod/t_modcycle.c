@@ -113,5 +113,12 @@ int main(void)
 	/* Leave it loaded for the runner's final rmmod. */
 	if (access(FLOE_DEVICE_PATH, F_OK) != 0)
 		tap_ok(insmod() == 0, "reload for the runner");
+	/* and as clean as found: the last persistent name goes by unlink */
+	dev = fl_dev();
+	tap_ok(dev >= 0 && fl_unlink(dev, "modcycle-persist") == 0 &&
+	       !sys_exists(SYS_FLOE "/segments/modcycle-persist"),
+	       "unlink frees the last cycle's persistent segment");
+	if (dev >= 0)
+		close(dev);
 	return tap_done();
 }
