@@ -49,7 +49,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 
 .PHONY: all lib module tools tests examples benches check check-host \
 	check-cli check-vm check-asan check-tsan check-fuzz check-kunit demo \
-	install clean peers bench bench-quick
+	install clean peers bench bench-quick check-storm
 all: lib tools tests examples benches module
 
 lib: $(O)/libfloe.a $(O)/libfloe.so.$(VERSION) $(O)/floe.pc
@@ -145,6 +145,17 @@ check-host: tests benches tools
 	$(O)/bench/request_response --quick >/dev/null
 	$(O)/bench/blackboard --quick >/dev/null
 	$(MAKE) check-cli
+
+# The long crash storms (the bounded ones run in check-host): STORM_N
+# kills, for at most STORM_SECS seconds each. E.g. make check-storm
+# STORM_SECS=3600.
+STORM_N ?= 1000000
+STORM_SECS ?= 600
+STORM_TESTS := $(O)/tests/host/t_crash_storm $(O)/tests/host/t_death_storm
+check-storm: $(STORM_TESTS)
+	FLOE_STORM_N=$(STORM_N) FLOE_STORM_SECS=$(STORM_SECS) \
+		FLOE_TEST_TIMEOUT=$$(($(STORM_SECS) + 300)) \
+		tests/run-host.sh $(STORM_TESTS)
 
 # The floe tool's tests (POSIX sh, TAP) on the shm backend, then an install
 # into a scratch directory that an example is built against.
