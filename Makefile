@@ -43,6 +43,9 @@ TOOL := $(O)/tools/floe
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_LIBS := -ljson-c
 CLI_TESTS := $(wildcard tests/cli/t_*.sh)
+# examples the CLI tests run ports with
+CLI_EXAMPLES := $(O)/examples/blackboard_writer \
+	$(O)/examples/request_response_server
 
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(wildcard /lib/modules/*-amd64/build))
@@ -159,8 +162,9 @@ check-storm: $(STORM_TESTS)
 
 # The floe tool's tests (POSIX sh, TAP) on the shm backend, then an install
 # into a scratch directory that an example is built against.
-check-cli: tools
-	FLOE_CLI=$(abspath $(TOOL)) tests/run-host.sh $(CLI_TESTS)
+check-cli: tools examples
+	FLOE_CLI=$(abspath $(TOOL)) FLOE_EXAMPLES=$(abspath $(O)/examples) \
+		tests/run-host.sh $(CLI_TESTS)
 	tests/cli/install.sh
 
 # The host tests again under AddressSanitizer + UndefinedBehaviorSanitizer,
@@ -213,9 +217,10 @@ check-fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/fuzz_%)
 		grep -E "^stat::number_of_executed_units" $(O)/fuzz/$$t.log; \
 	done
 
-check-vm: tests tools
+check-vm: tests tools examples
 	VM_EXTRA_TESTS="$(HOST_TESTS) $(CLI_TESTS)" \
-		VM_EXTRA_FILES="$(TOOL) tests/cli/lib.sh" scripts/vm-test.sh
+		VM_EXTRA_FILES="$(TOOL) tests/cli/lib.sh $(CLI_EXAMPLES)" \
+		scripts/vm-test.sh
 
 check-kunit: tests
 	KUNIT_EXTRA_TESTS="$(HOST_TESTS)" scripts/kunit-test.sh

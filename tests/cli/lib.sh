@@ -7,6 +7,8 @@
 #   FLOE_DOMAIN   the domain the tests work in (default: c<pid>); other
 #                 domains are derived from it with other_domain
 #   FLOE_BACKEND  as for the library (the VM sets kmod)
+#   FLOE_EXAMPLES where the example programs are (default: build/examples
+#                 of this tree, else /files, where the VM run stages them)
 #
 # Configuration files are neutralised (FLOE_CONFIG=/dev/null) unless a test
 # sets its own. JSON is checked with python3 where there is one (the host),
@@ -61,6 +63,14 @@ run() {
 	out=$("$FLOE_CLI" "$@" 2>"$scratch/stderr")
 	rc=$?
 	err=$(cat "$scratch/stderr")
+}
+
+# example NAME: the path of an example program; status 1 if not found
+example() {
+	for d in "${FLOE_EXAMPLES:-}" "$lib_dir/../../build/examples" /files; do
+		[ -n "$d" ] && [ -x "$d/$1" ] && { echo "$d/$1"; return 0; }
+	done
+	return 1
 }
 
 have_python() { command -v python3 >/dev/null 2>&1; }
