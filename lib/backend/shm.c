@@ -78,7 +78,8 @@ static int shm_seg_create(struct floe_backend *be, const char *name,
 		close(fd);
 		return ret;
 	}
-	memcpy(out->addr, init, init_len);
+	if (init_len)
+		memcpy(out->addr, init, init_len);
 	if (linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW)) {
 		ret = floe_errno_to_error(errno);
 		floe_seg_close(out);
