@@ -513,7 +513,7 @@ static void port_detach(floe_blackboard *bb, char kind,
 {
 	struct floe_backend *be = bb->svc->node->be;
 
-	floe_svc_release(bb->svc, kind, slot);
+	floe_svc_release(bb->svc, kind, slot, ref->id);
 	be->ops->port_unregister(be, ref);
 }
 

@@ -359,7 +359,7 @@ FLOE_EXPORT void floe_notifier_destroy(floe_notifier *n)
 	if (!n)
 		return;
 	be = n->svc->node->be;
-	floe_svc_release(n->svc, 'p', n->slot);
+	floe_svc_release(n->svc, 'p', n->slot, n->ref.id);
 	be->ops->port_unregister(be, &n->ref);
 	atomic_fetch_sub(&n->svc->ports, 1);
 	notifier_free(n);
@@ -481,7 +481,7 @@ FLOE_EXPORT void floe_listener_destroy(floe_listener *l)
 	mine = l->ref.id;
 	atomic_compare_exchange_strong(&l->cell->listener_id, &mine, 0);
 	atomic_store(&l->cell->fd_armed, 0);
-	floe_svc_release(l->svc, 's', l->slot);
+	floe_svc_release(l->svc, 's', l->slot, l->ref.id);
 	if (l->sock >= 0)
 		close(l->sock);
 	be->ops->port_unregister(be, &l->ref);

@@ -83,7 +83,7 @@ struct floe_ring *floe_conn_comp_ring(floe_service *svc, struct floe_conn *c);
 /** Take a free slot of @kind ('n', 'p', 's') for @ref. Index or error. */
 int floe_svc_claim(floe_service *svc, char kind, const struct floe_port_ref *ref,
 		   uint32_t buffer_size);
-void floe_svc_release(floe_service *svc, char kind, uint32_t i);
+void floe_svc_release(floe_service *svc, char kind, uint32_t i, uint64_t id);
 /** Owner of a slot if it is ready, else 0; fills @ref (a copy). */
 uint64_t floe_svc_slot_owner(floe_service *svc, char kind, uint32_t i,
 			     struct floe_port_ref *ref);
@@ -100,7 +100,8 @@ struct floe_name_list {
 };
 int floe_list_kind(floe_node *node, enum floe_seg_kind kind,
 		   struct floe_name_list *list);
-/** Unlink every data segment of the publisher @pub_id (it is dead). */
+/** Unlink the data segments of publisher @pub_id if their headers say it
+ * owns them and it is dead (the id may come from a hostile peer). */
 void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id);
 
 /*

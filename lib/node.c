@@ -263,6 +263,31 @@ FLOE_EXPORT int floe_node_list(floe_node *node,
 	return for_each_node(node, list_one, &lc);
 }
 
+/*
+ * Unlink data segment @name if its header names publisher @id as owner and
+ * that port is dead. Ids come from shared memory a peer may have forged:
+ * the header and the liveness check keep a live publisher's data (of any
+ * service) out of reach.
+ */
+static void unlink_if_dead_publisher(struct floe_backend *be,
+				     const char *name, uint64_t id)
+{
+	struct floe_seg seg = { .fd = -1 };
+	struct floe_data_header dh;
+
+	if (be->ops->seg_open(be, name, false, &seg))
+		return;
+	if (seg.size >= sizeof(dh)) {
+		memcpy(&dh, seg.addr, sizeof(dh));
+		/* only a complete header names the owner to ask */
+		if (dh.magic == FLOE_DATA_MAGIC && dh.publisher_id == id &&
+		    dh.owner.id == id &&
+		    be->ops->port_liveness(be, &dh.owner) == FLOE_PORT_DEAD)
+			be->ops->seg_unlink(be, name);
+	}
+	floe_seg_close(&seg);
+}
+
 void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id)
 {
 	char prefix[FLOE_SEG_NAME_MAX];
@@ -272,7 +297,7 @@ void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id)
 	strcat(prefix, ".");
 	be->ops->seg_list(be, prefix, collect_name, &list);
 	for (size_t i = 0; i < list.count; i++)
-		be->ops->seg_unlink(be, list.names[i]);
+		unlink_if_dead_publisher(be, list.names[i], pub_id);
 	free(list.names);
 }
 
@@ -287,25 +312,10 @@ static void sweep_orphan_data(floe_node *node)
 	size_t plen = strlen(node->be->domain) + 3;
 
 	for (size_t i = 0; i < list.count; i++) {
-		struct floe_seg seg = { .fd = -1 };
-		struct floe_data_header dh;
 		uint64_t id;
 
-		if (!floe_seg_name_id(list.names[i], plen, &id) ||
-		    node->be->ops->seg_open(node->be, list.names[i], false,
-					    &seg))
-			continue;
-		if (seg.size >= sizeof(dh)) {
-			memcpy(&dh, seg.addr, sizeof(dh));
-			/* only a complete header names the owner to ask */
-			if (dh.magic == FLOE_DATA_MAGIC &&
-			    dh.publisher_id == id && dh.owner.id == id &&
-			    node->be->ops->port_liveness(node->be, &dh.owner) ==
-				    FLOE_PORT_DEAD)
-				node->be->ops->seg_unlink(node->be,
-							  list.names[i]);
-		}
-		floe_seg_close(&seg);
+		if (floe_seg_name_id(list.names[i], plen, &id))
+			unlink_if_dead_publisher(node->be, list.names[i], id);
 	}
 out:
 	free(list.names);

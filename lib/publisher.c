@@ -478,7 +478,7 @@ FLOE_EXPORT int floe_publisher_create(floe_service *svc,
 	ret = slot < 0 ? slot : floe_pub_open(svc, opts, &ref, (uint32_t)slot, out);
 	if (ret) {
 		if (slot >= 0)
-			floe_svc_release(svc, 'p', (uint32_t)slot);
+			floe_svc_release(svc, 'p', (uint32_t)slot, ref.id);
 		be->ops->port_unregister(be, &ref);
 		return ret;
 	}
@@ -495,7 +495,7 @@ FLOE_EXPORT void floe_publisher_destroy(floe_publisher *pub)
 		return;
 	svc = pub->svc;
 	ref = pub->ref;
-	floe_svc_release(svc, 'p', pub->slot);
+	floe_svc_release(svc, 'p', pub->slot, ref.id);
 	floe_pub_close(pub);
 	svc->node->be->ops->port_unregister(svc->node->be, &ref);
 	atomic_fetch_sub(&svc->ports, 1);

@@ -282,7 +282,7 @@ static int join_service(floe_service *svc, uint32_t role, char kind,
 static void leave_service(floe_service *svc, char kind, uint32_t slot,
 			  const struct floe_port_ref *ref)
 {
-	floe_svc_release(svc, kind, slot);
+	floe_svc_release(svc, kind, slot, ref->id);
 	svc->node->be->ops->port_unregister(svc->node->be, ref);
 	atomic_fetch_sub(&svc->ports, 1);
 }
@@ -541,7 +541,7 @@ FLOE_EXPORT void floe_client_destroy(floe_client *c)
 		if (c->channels[k].tag && !c->channels[k].dropped)
 			floe_pending_response_drop(&c->channels[k]);
 	/* servers reclaim the requests and responses once the slot goes */
-	floe_svc_release(c->svc, 'p', c->slot);
+	floe_svc_release(c->svc, 'p', c->slot, c->ref.id);
 	floe_sub_close(c->sub);
 	floe_pub_close(c->pub);
 	c->svc->node->be->ops->port_unregister(c->svc->node->be, &c->ref);
@@ -839,7 +839,7 @@ FLOE_EXPORT void floe_server_destroy(floe_server *srv)
 	for (uint32_t round = 0;
 	     !floe_pub_drained(srv->pub) && floe_now_ns() < deadline; round++)
 		floe_backoff(round);
-	floe_svc_release(srv->svc, 's', srv->slot);
+	floe_svc_release(srv->svc, 's', srv->slot, srv->ref.id);
 	floe_sub_close(srv->sub);
 	floe_pub_close(srv->pub);
 	srv->svc->node->be->ops->port_unregister(srv->svc->node->be, &srv->ref);

@@ -160,15 +160,16 @@ static int try_claim(floe_service *svc, char kind,
 			continue;
 		slot->ref = *ref;
 		slot->buffer_size = buffer_size;
-		/* fails only if we were taken for dead: look further */
+		/* fails only if we were taken for dead, or a peer wrote over
+		 * the slot: either way our ref may be torn, so give up */
 		expected = claim;
 		if (!atomic_compare_exchange_strong(&slot->owner, &expected,
 						    ref->id))
-			continue;
+			return FLOE_E_CORRUPT;
 		bump_changes(svc);
 		return (int)i;
 	}
-	return -1;
+	return FLOE_E_PORT_LIMIT;
 }
 
 int floe_svc_claim(floe_service *svc, char kind, const struct floe_port_ref *ref,
@@ -177,20 +178,20 @@ int floe_svc_claim(floe_service *svc, char kind, const struct floe_port_ref *ref
 	int i = try_claim(svc, kind, ref, buffer_size);
 
 	/* Full: slots of dead ports may be what fills it. */
-	if (i < 0 && floe_svc_reclaim_dead(svc) > 0)
+	if (i == FLOE_E_PORT_LIMIT && floe_svc_reclaim_dead(svc) > 0)
 		i = try_claim(svc, kind, ref, buffer_size);
-	if (i < 0)
-		return kind == 'n' ? FLOE_E_NODE_LIMIT : FLOE_E_PORT_LIMIT;
+	if (i == FLOE_E_PORT_LIMIT && kind == 'n')
+		return FLOE_E_NODE_LIMIT;
 	return i;
 }
 
-void floe_svc_release(floe_service *svc, char kind, uint32_t i)
+void floe_svc_release(floe_service *svc, char kind, uint32_t i, uint64_t id)
 {
 	struct floe_slot *slot = floe_svc_slot(svc, kind, i);
-	uint64_t owner = atomic_load(&slot->owner);
 
-	/* fails only if a reclaimer took over: it frees the slot then */
-	atomic_compare_exchange_strong(&slot->owner, &owner, 0);
+	/* fails only if a reclaimer took over (it frees the slot then) or a
+	 * peer overwrote it: never free a slot that is not ours */
+	atomic_compare_exchange_strong(&slot->owner, &id, 0);
 	bump_changes(svc);
 }
 
@@ -495,7 +496,8 @@ static int join(floe_service *svc)
 	if (slot < 0)
 		return slot;
 	if (atomic_load(&svc->hdr->state) != FLOE_SVC_READY) {
-		floe_svc_release(svc, 'n', (uint32_t)slot);
+		floe_svc_release(svc, 'n', (uint32_t)slot,
+				 svc->node->ref.id);
 		return FLOE_E_BUSY;
 	}
 	svc->node_slot = (uint32_t)slot;
@@ -779,7 +781,7 @@ FLOE_EXPORT void floe_service_close(floe_service *svc)
 {
 	if (!svc)
 		return;
-	floe_svc_release(svc, 'n', svc->node_slot);
+	floe_svc_release(svc, 'n', svc->node_slot, svc->node->ref.id);
 	atomic_fetch_sub(&svc->node->services, 1);
 	floe_svc_reclaim_dead(svc);
 	try_remove(svc);

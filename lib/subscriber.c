@@ -472,7 +472,7 @@ FLOE_EXPORT int floe_subscriber_create(floe_service *svc,
 				       svc->qos.borrowed, out);
 	if (ret) {
 		if (slot >= 0)
-			floe_svc_release(svc, 's', (uint32_t)slot);
+			floe_svc_release(svc, 's', (uint32_t)slot, ref.id);
 		be->ops->port_unregister(be, &ref);
 		return ret;
 	}
@@ -489,7 +489,7 @@ FLOE_EXPORT void floe_subscriber_destroy(floe_subscriber *sub)
 		return;
 	svc = sub->svc;
 	ref = sub->ref;
-	floe_svc_release(svc, 's', sub->slot);
+	floe_svc_release(svc, 's', sub->slot, ref.id);
 	floe_sub_close(sub);
 	svc->node->be->ops->port_unregister(svc->node->be, &ref);
 	atomic_fetch_sub(&svc->ports, 1);

@@ -88,7 +88,8 @@ static int kmod_seg_create(struct floe_backend *be, const char *name,
 	}
 	/* The name is visible already: readers check magic/ready flags,
 	 * and the module unlinks it if the owner dies. */
-	memcpy(out->addr, init, init_len);
+	if (init_len)
+		memcpy(out->addr, init, init_len);
 	return 0;
 }
 
@@ -184,13 +185,14 @@ static enum floe_liveness kmod_claim_liveness(struct floe_backend *be,
 					      uint64_t key)
 {
 	struct kmod_backend *kb = to_kmod(be);
-	uint64_t slot = key >> CLAIM_ID_BITS;
+	uint64_t slot = key >> CLAIM_ID_BITS, id;
 
 	/* the key came from shared memory: the slot index is checked */
 	if (slot >= kb->max_ports)
 		return FLOE_PORT_DEAD;
-	return (__atomic_load_n(&kb->slots[slot].id, __ATOMIC_ACQUIRE) &
-		CLAIM_ID_MASK) == (key & CLAIM_ID_MASK)
+	id = __atomic_load_n(&kb->slots[slot].id, __ATOMIC_ACQUIRE);
+	/* an empty table slot (id 0) is no port */
+	return id && (id & CLAIM_ID_MASK) == (key & CLAIM_ID_MASK)
 		       ? FLOE_PORT_ALIVE
 		       : FLOE_PORT_DEAD;
 }

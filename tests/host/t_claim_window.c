@@ -7,7 +7,8 @@
  * (through the library's private headers), and are then SIGKILLed:
  *  1. a live claimer keeps its slot; once it is dead the slot is reclaimed;
  *  2. a tombstone left by a dead reclaimer is finished by the next port,
- *     including unlinking the dead publisher's data segment;
+ *     including unlinking the dead publisher's data segment, but a forged
+ *     one naming a live publisher (of another service) unlinks nothing;
  *  3. a node killed while claiming its node slot does not keep the service
  *     from being removed when the last live node leaves (and dead nodes'
  *     records go with floe_node_cleanup_dead).
@@ -102,6 +103,27 @@ static int data_segment_exists(floe_node *node, uint64_t pub_id)
 	return 1;
 }
 
+/* A publisher on its own service; returns its id (its data segment is the
+ * domain's only one now), 0 on failure. */
+static uint64_t start_victim(floe_node *node, floe_service **svc,
+			     floe_publisher **pub)
+{
+	struct floe_service_opts o = { .type = u64_type };
+	struct floe_name_list list;
+	uint64_t id = 0;
+
+	if (floe_service_create(node, SERVICE "_victim", &o, svc) ||
+	    floe_publisher_create(*svc, NULL, pub))
+		return 0;
+	if (floe_list_kind(node, FLOE_KIND_DATA, &list) == 0 &&
+	    list.count == 1 &&
+	    !floe_seg_name_id(list.names[0], strlen(node->be->domain) + 3,
+			      &id))
+		id = 0;
+	free(list.names);
+	return id;
+}
+
 int main(void)
 {
 	struct floe_pubsub_qos qos;
@@ -112,13 +134,21 @@ int main(void)
 	struct floe_seg seg;
 	char name[FLOE_SEG_NAME_MAX];
 	const char *domain = th_setup("claimw");
-	uint64_t dead_pub = 0x123456789abcull;
+	uint64_t dead_pub = 0x123456789abcull, victim_id;
+	/* owned by a port no node or module slot knows: dead on both backends */
+	const struct floe_data_header dead_hdr = {
+		.magic = FLOE_DATA_MAGIC,
+		.owner = { .id = dead_pub, .node_id = dead_pub, .slot = 0 },
+		.publisher_id = dead_pub,
+	};
+	floe_service *victim_svc;
+	floe_publisher *victim;
 	floe_service *svc;
 	floe_node *node;
 	pid_t pid;
 	int r;
 
-	tap_plan(12);
+	tap_plan(14);
 	floe_pubsub_qos_init(&qos);
 	qos.max_publishers = 1;
 	qos.max_subscribers = 1;
@@ -138,11 +168,22 @@ int main(void)
 	r = floe_subscriber_create(svc, NULL, &sub);
 	tap_eq(r, 0, "then the slot is reclaimed: a subscriber gets it");
 
-	/* 2. a tombstone of a dead publisher whose reclaimer died too */
+	/* 2a. a forged tombstone naming a live publisher of another service */
+	victim_id = start_victim(node, &victim_svc, &victim);
+	tap_require(victim_id, "a live publisher of another service");
+	atomic_store(&floe_svc_slot(svc, 'p', 0)->owner,
+		     FLOE_SLOT_TOMBSTONE | victim_id);
+	r = floe_publisher_create(svc, NULL, &pub);
+	floe_publisher_destroy(pub);
+	pub = NULL;
+	tap_ok(r == 0 && data_segment_exists(node, victim_id),
+	       "finishing it leaves the live publisher's data alone");
+
+	/* 2b. a tombstone of a dead publisher whose reclaimer died too */
 	floe_seg_name(name, domain, FLOE_KIND_DATA, dead_pub, 1);
 	r = node->be->ops->seg_create(node->be, name, 4096, 0600,
-				      FLOE_SEG_SHARED, &node->ref, NULL, 0,
-				      &seg);
+				      FLOE_SEG_SHARED, &node->ref, &dead_hdr,
+				      sizeof(dead_hdr), &seg);
 	tap_require(r == 0, "a data segment of the dead publisher: %s",
 		    floe_strerror(r));
 	floe_seg_close(&seg);
@@ -167,6 +208,8 @@ int main(void)
 	}
 	floe_publisher_destroy(pub);
 	floe_subscriber_destroy(sub);
+	floe_publisher_destroy(victim);
+	floe_service_close(victim_svc);
 
 	/* 3. a node killed while claiming its node slot */
 	a.claim_node_slot = 1;
