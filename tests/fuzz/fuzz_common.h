@@ -87,6 +87,22 @@ static size_t fz_patch(const uint8_t *data, size_t len,
 	return pos;
 }
 
+/*
+ * Abort unless @ret is a result the API documents for the call: a count
+ * or flag from 0 to @max, or a floe error code. Garbage may be refused with
+ * any error, but never answered with a value no caller can interpret.
+ */
+static inline int fz_ret(int ret, int max)
+{
+	if (ret > max ||
+	    (ret < 0 && !strcmp(floe_strerror(ret), floe_strerror(1)))) {
+		fprintf(stderr, "fuzz: result %d outside [error, %d]\n", ret,
+			max);
+		abort();
+	}
+	return ret;
+}
+
 static floe_node *fz_node(const char *name)
 {
 	floe_node *node = NULL;
