@@ -27,7 +27,8 @@ for f in "$repo"/kmod/*.c "$repo"/kmod/*.h "$repo"/kmod/Kbuild "$repo"/kmod/Make
 done
 
 echo "kmod-build: building $out against $kdir" >&2
-if ! timeout 900 make -C "$kdir" M="$out" FLOE_UAPI="$repo/include/uapi" "$@" modules \
+# O= on an outer make command line is the library build dir, not Kbuild's
+if ! timeout 900 make -C "$kdir" M="$out" O= FLOE_UAPI="$repo/include/uapi" "$@" modules \
 	>"$out.log" 2>&1; then
 	tail -40 "$out.log" >&2
 	echo "kmod-build: FAILED (log $out.log)" >&2
