@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Helpers shared by the benchmark programs: the clock, pinning the two
- * processes of a ping-pong to two CPUs, percentiles, and the JSON row every
+ * processes of a ping-pong to two CPUs, percentiles and the latency
+ * distribution (.cdf files for plots), and the JSON row every
  * benchmark prints with the same field names (system, pattern,
  * payload_bytes, subscribers, p50_ns, p99_ns, p999_ns, max_ns, msgs_per_s)
  * so that runs and systems can be compared by scripts/bench.sh.
@@ -21,6 +22,23 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * A row's latency distribution, for plots: the sample a fraction f of the
+ * sorted samples come before, for f = 1 - 10^(-j / BENCH_CDF_PER_DECADE),
+ * j = 0, 1, ... down to BENCH_CDF_DECADES nines, then the max. Each decade
+ * of the tail (p90 to p99, p99 to p99.9, ...) gets as many points as the
+ * body, so that a plot of 1 - f on a log axis shows the tail.
+ */
+#define BENCH_CDF_PER_DECADE 40
+#define BENCH_CDF_STEP 0.94406087628592338	/* 10^(-1/PER_DECADE) */
+#define BENCH_CDF_DECADES 5
+#define BENCH_CDF_MAX_POINTS (BENCH_CDF_PER_DECADE * BENCH_CDF_DECADES + 2)
+
+struct bench_cdf_point {
+	uint64_t ns;
+	double fraction;	/* of the samples before this one */
+};
+
 /* One row of results: latencies are half round trips, in ns. */
 struct bench_result {
 	const char *system;
@@ -30,6 +48,8 @@ struct bench_result {
 	uint64_t p50, p99, p999, max;
 	double msgs_per_s;
 	long iterations;
+	int cdf_points;		/* 0: no distribution (not summarised) */
+	struct bench_cdf_point cdf[BENCH_CDF_MAX_POINTS];
 };
 
 /* The two CPUs of a ping-pong; a = b = -1 when there is only one. */
@@ -115,9 +135,40 @@ static inline int bench_cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static inline void bench_cdf_add(struct bench_result *r,
+				 const uint64_t *sorted, long n, long k)
+{
+	struct bench_cdf_point *p = &r->cdf[r->cdf_points++];
+
+	p->ns = sorted[k];
+	p->fraction = (double)k / (double)n;
+}
+
+/* Keep the points of the distribution of @n @sorted samples. */
+static inline void bench_keep_cdf(struct bench_result *r,
+				  const uint64_t *sorted, long n)
+{
+	double above = 1;	/* the fraction of samples from the point on */
+	long last = -1;
+
+	r->cdf_points = 0;
+	for (int j = 0; j <= BENCH_CDF_PER_DECADE * BENCH_CDF_DECADES;
+	     j++, above *= BENCH_CDF_STEP) {
+		long k = (long)((1 - above) * (double)n);
+
+		if (k >= n - 1)
+			break;
+		/* few samples: neighbouring points fall on one sample */
+		if (k > last)
+			bench_cdf_add(r, sorted, n, k);
+		last = k;
+	}
+	bench_cdf_add(r, sorted, n, n - 1);
+}
+
 /*
- * Sort @n samples and fill in the percentiles; @msgs messages passed in
- * @elapsed_ns (a ping-pong passes two per round trip).
+ * Sort @n samples and fill in the percentiles and the distribution; @msgs
+ * messages passed in @elapsed_ns (a ping-pong passes two per round trip).
  */
 static inline void bench_summarise(struct bench_result *r, uint64_t *samples,
 				   long n, double msgs, uint64_t elapsed_ns)
@@ -129,6 +180,7 @@ static inline void bench_summarise(struct bench_result *r, uint64_t *samples,
 	r->max = samples[n - 1];
 	r->iterations = n;
 	r->msgs_per_s = elapsed_ns ? msgs * 1e9 / (double)elapsed_ns : 0;
+	bench_keep_cdf(r, samples, n);
 }
 
 /* "8 B", "64 KiB", "2 MiB" */
@@ -245,10 +297,50 @@ static inline const char *bench_own_domain(void)
 	return getenv("FLOE_DOMAIN");
 }
 
-/* One JSON object, the stable fields first; @last: no trailing comma. */
+/*
+ * With $BENCH_CDF_DIR set, write the distribution of @r, if it has one, to
+ * $BENCH_CDF_DIR/<system>-<pattern>-<payload_bytes>.cdf (-<n>subs before
+ * .cdf with n > 1 subscribers): lines "latency_ns fraction", the fraction
+ * of the samples sorted before that one (1 - fraction took latency_ns or
+ * longer). Written here and not when summarising: several programs name
+ * a row only after bench_summarise().
+ */
+static inline void bench_write_cdf(const struct bench_result *r)
+{
+	const char *dir = getenv("BENCH_CDF_DIR");
+	char path[4096], subs[32] = "";
+	FILE *f;
+
+	if (!dir || !r->cdf_points)
+		return;
+	if (r->subscribers > 1)
+		snprintf(subs, sizeof(subs), "-%" PRIu32 "subs",
+			 r->subscribers);
+	snprintf(path, sizeof(path), "%s/%s-%s-%" PRIu64 "%s.cdf", dir,
+		 r->system, r->pattern, r->payload_bytes, subs);
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return;
+	}
+	fprintf(f, "# %s %s, %" PRIu64 " B, %ld samples: latency_ns, "
+		"fraction of the samples sorted before it\n", r->system,
+		r->pattern, r->payload_bytes, r->iterations);
+	for (int i = 0; i < r->cdf_points; i++)
+		fprintf(f, "%" PRIu64 " %.9g\n", r->cdf[i].ns,
+			r->cdf[i].fraction);
+	if (fclose(f))
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+}
+
+/*
+ * One JSON object, the stable fields first; @last: no trailing comma.
+ * Also the row's .cdf file (bench_write_cdf).
+ */
 static inline void bench_json_row(FILE *f, const struct bench_result *r,
 				  bool last)
 {
+	bench_write_cdf(r);
 	fprintf(f, "  {\"system\": \"%s\", \"pattern\": \"%s\", "
 		"\"payload_bytes\": %" PRIu64 ", \"subscribers\": %" PRIu32
 		", \"p50_ns\": %" PRIu64 ", \"p99_ns\": %" PRIu64

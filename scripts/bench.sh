@@ -12,10 +12,14 @@
 #               request_response / blackboard when they are built
 #   peers       bench/peers/kernel_ipc (Unix stream and datagram sockets,
 #               pipe, POSIX mq), zeromq (ipc://), iceoryx (C binding)
+#   at the end  the cache-line ping-pong once more (raw_cacheline_end): a
+#               raw p50 that moved by more than 1.5x since the start says
+#               the machine changed during the run (in results.md's notes)
 # Results go to bench/results/<UTC time>/ (bench/results/latest links the
 # newest): every program's JSON (<program>.json) and table (<program>.txt),
-# all rows in all.json, results.md (tables), latency_vs_payload.png,
-# latency_percentiles.png, scale.png, machine.txt.
+# its rows' latency distributions (cdf/<program>/*.cdf, see bench.h), all
+# rows in all.json, results.md (tables), latency_vs_payload.png,
+# latency_distribution.png, scale.png, machine.txt.
 #
 # --quick: every program runs briefly, only to prove that it still works
 # (speed is not judged: machines here are noisy); results then go to
@@ -30,7 +34,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=--quick ;;
 	--out) out=$2; shift ;;
-	-h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,28p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -105,7 +109,9 @@ start_roudi() {
 }
 
 # ---- running one program --------------------------------------------------
-# run NAME PROGRAM ARGS...: JSON to NAME.json, table and errors to NAME.txt
+# run NAME PROGRAM ARGS...: JSON to NAME.json, table and errors to NAME.txt,
+# the rows' distributions to cdf/NAME/ (a directory each: request_response
+# runs pubsub_pingpong again, whose rows have the same names)
 run() {
 	local name=$1 prog=$2
 	shift 2
@@ -116,7 +122,9 @@ run() {
 		return 0
 	fi
 	local t0=$SECONDS
-	if "$prog" --json "$@" >"$out/$name.json" 2>"$out/$name.txt" &&
+	mkdir -p "$out/cdf/$name"
+	if BENCH_CDF_DIR="$out/cdf/$name" "$prog" --json "$@" \
+		>"$out/$name.json" 2>"$out/$name.txt" &&
 		jq -e 'type == "array"' "$out/$name.json" >/dev/null 2>&1; then
 		echo "ok ($((SECONDS - t0)) s)"
 	else
@@ -148,6 +156,21 @@ else
 	failed=1
 fi
 
+# The raw limit once more, last: a stretch of slow rows in the middle of
+# a run (another load, a CPU frequency change) shows here and not in the
+# raw row at the start. pubsub_pingpong also runs floe at 8 B: only the
+# raw row is kept, as pattern pingpong-end (out of the ping-pong table).
+end=raw_cacheline_end
+run $end "$bin/pubsub_pingpong" $quick --sizes 8
+if jq -e 'type == "array"' "$out/$end.json" >/dev/null 2>&1; then
+	jq '[.[] | select(.system == "raw-cacheline") |
+		.pattern = "pingpong-end"]' "$out/$end.json" >"$out/$end.tmp"
+	mv "$out/$end.tmp" "$out/$end.json"
+	mv "$out/cdf/$end/raw-cacheline-pingpong-8.cdf" \
+		"$out/cdf/$end/raw-cacheline-pingpong-end-8.cdf"
+	rm -f "$out/cdf/$end/floe-pingpong-8.cdf"
+fi
+
 # ---- all rows, the tables --------------------------------------------------
 # Every row of every program, with "program" added; the stable fields
 # (system, pattern, payload_bytes, subscribers, p50_ns, p99_ns, p999_ns,
@@ -159,12 +182,29 @@ for f in "$out"/*.json; do
 done | jq -s . >"$out/all.json"
 all=$out/all.json
 
-# the raw limits measured in this run
-raw_line=$(jq '[.[] | select(.system == "raw-cacheline") | .p50_ns][0] // 0' "$all")
+# pingpong: a ping-pong row, once (request_response repeats the rows of
+# pubsub_pingpong beside its own); rank: the order of systems in tables
+# and plots, the limits, floe, the peers
+jq_defs='def pingpong: .pattern == "pingpong" and
+		.program != "request_response";
+	def rank: if (.system | startswith("raw")) then 0
+		elif (.system | startswith("floe")) then 1 else 2 end;'
+
+# the raw limits measured in this run; the cache line at its start and end
+raw_line=$(jq "$jq_defs"'[.[] | select(pingpong and
+	.system == "raw-cacheline") | .p50_ns][0] // 0' "$all")
+raw_end=$(jq '[.[] | select(.system == "raw-cacheline" and
+	.pattern == "pingpong-end") | .p50_ns][0] // 0' "$all")
+jq -nr --argjson a "$raw_line" --argjson b "$raw_end" '
+	if $a > 0 and $b > 0 and ($a / $b > 1.5 or $b / $a > 1.5) then
+		"the machine changed during the run: the raw cache-line " +
+		"ping-pong p50 was \($a) ns at the start and \($b) ns at the " +
+		"end; rows measured in between may be off by as much"
+	else empty end' >>"$notes"
 raw_futex=$(jq '[.[] | select(.system == "raw-futex") | .p50_ns][0] // 0' "$all")
 
 md_rows() {	# jq filter selecting rows; ratio base; → Markdown rows
-	jq -r --argjson base "$2" '
+	jq -r --argjson base "$2" "$jq_defs"'
 		def size: if . >= 1048576 and . % 1048576 == 0
 			then "\(. / 1048576) MiB"
 			elif . >= 1024 and . % 1024 == 0 then "\(. / 1024) KiB"
@@ -172,8 +212,6 @@ md_rows() {	# jq filter selecting rows; ratio base; → Markdown rows
 		def ratio: if $base > 0 and .p50_ns > 0
 			then "\((.p50_ns / $base * 10 | round) / 10)x"
 			else "" end;
-		def rank: if (.system | startswith("raw")) then 0
-			elif (.system | startswith("floe")) then 1 else 2 end;
 		[.[] | select('"$1"')] | sort_by(rank, .system,
 			.payload_bytes, .subscribers) | .[] |
 		"| \(.system) | \(.pattern) | \(.payload_bytes | size) | " +
@@ -197,10 +235,10 @@ header='| system | pattern | payload | subs | p50 ns | p99 ns | p99.9 ns | max n
 	echo "## Ping-pong latency: floe, the peers and the limit"
 	echo
 	echo "p50 / raw: against the shared cache-line ping-pong of this run" \
-		"($raw_line ns)."
+		"($raw_line ns; $raw_end ns when measured again at its end)."
 	echo
 	echo "$header"
-	md_rows '.pattern == "pingpong"' "$raw_line"
+	md_rows pingpong "$raw_line"
 	echo
 	echo "## Other messaging patterns"
 	echo
@@ -259,7 +297,7 @@ header='| system | pattern | payload | subs | p50 ns | p99 ns | p99.9 ns | max n
 		sed 's/^/- /' "$notes"
 		echo
 	fi
-	echo "Plots: latency_vs_payload.png, latency_percentiles.png," \
+	echo "Plots: latency_vs_payload.png, latency_distribution.png," \
 		"scale.png."
 } >"$out/results.md"
 
@@ -268,22 +306,33 @@ plot() {
 	mkdir -p "$out/plot"
 	# latency vs payload: p50 of every ping-pong system
 	local files=() s
-	for s in $(jq -r '[.[] | select(.pattern == "pingpong") | .system] |
+	for s in $(jq -r "$jq_defs"'[.[] | select(pingpong) | .system] |
 			unique | .[]' "$all"); do
-		jq -r --arg s "$s" '.[] | select(.pattern == "pingpong" and
+		jq -r --arg s "$s" "$jq_defs"'.[] | select(pingpong and
 			.system == $s) | "\(.payload_bytes) \(.p50_ns)"' \
 			"$all" >"$out/plot/$s.dat"
 		files+=("$s")
 	done
-	# percentiles at 8 B: x = "nines" (p50 0.3, p99 2, p99.9 3), max
-	# drawn at 4 whatever the number of samples
-	for s in "${files[@]}"; do
-		jq -r --arg s "$s" '.[] | select(.pattern == "pingpong" and
-			.system == $s and .payload_bytes == 8) |
-			"0.301 \(.p50_ns)\n2 \(.p99_ns)\n3 \(.p999_ns)\n" +
-			"4 \(.max_ns)"' \
-			"$all" >"$out/plot/$s.pct"
-	done
+	# distributions at 8 B: every ping-pong system's .cdf, and the raw
+	# cache line at the end
+	local cdfs=() names=() f prog end_plot=""
+	while read -r prog s; do
+		f=$out/cdf/$prog/$s-pingpong-8.cdf
+		if [ -s "$f" ]; then
+			cdfs+=("$f")
+			names+=("$s")
+		else
+			echo "bench: $f is missing"
+			failed=1
+		fi
+	done < <(jq -r "$jq_defs"'[.[] | select(pingpong and
+		.payload_bytes == 8)] | sort_by(rank, .system) | .[] |
+		"\(.program) \(.system)"' "$all")
+	f=$out/cdf/raw_cacheline_end/raw-cacheline-pingpong-end-8.cdf
+	if [ -s "$f" ]; then
+		end_plot=", \"$f\" using 1:(1 - \$2) with lines dashtype 2"
+		end_plot+=" lc \"black\" title \"raw, at the end\""
+	fi
 	jq -r '.[] | select(.pattern == "memcpy") |
 		"\(.payload_bytes) \(.p50_ns)"' "$all" >"$out/plot/memcpy.dat"
 	jq -r '.[] | select(.pattern == "fanout-pingpong") |
@@ -293,6 +342,7 @@ plot() {
 		"\(.subscribers) \(.payload_bytes) \(.msgs_per_s)"' "$all" \
 		>"$out/plot/throughput.dat"
 	local list="${files[*]}" title
+	local cdf_list="${cdfs[*]}" cdf_names="${names[*]}"
 	title="$(sed -n 's/^cpu: //p' "$out/machine.txt"), $(sed -n 's/^date: //p' "$out/machine.txt")"
 	gnuplot 2>"$out/plot/gnuplot.log" <<-EOF || return 1
 		set terminal pngcairo size 1000,650 noenhanced
@@ -310,16 +360,23 @@ plot() {
 			using 1:2 with linespoints title s, \
 			"$out/plot/memcpy.dat" using 1:2 with lines \
 			dashtype 2 lc "gray" title "one memcpy()"
-		set logscale y
-		unset logscale x
-		set xlabel "percentile (p50, p99, p99.9, max)"
-		set xtics ("p50" 0.301, "p99" 2, "p99.9" 3, "max" 4)
-		set xrange [0:4.2]
-		set ylabel "latency (ns)"
+		set key outside right samplen 2
+		set xtics ("10 ns" 10, "100 ns" 100, "1 µs" 1e3, "10 µs" 1e4, \
+			"100 µs" 1e5, "1 ms" 1e6, "10 ms" 1e7, "100 ms" 1e8, \
+			"1 s" 1e9)
+		set mxtics 10
+		set xlabel "latency, half round trip"
+		set ytics ("all" 1, "1 in 10" 0.1, "1 in 100 (p99)" 0.01, \
+			"1 in 1000 (p99.9)" 1e-3, "1 in 10^4" 1e-4, \
+			"1 in 10^5" 1e-5, "1 in 10^6" 1e-6)
+		set ylabel "share of messages this slow or slower"
 		set title "Latency distribution, 8 B ping-pong — $title"
-		set output "$out/latency_percentiles.png"
-		plot for [s in "$list"] "$out/plot/".s.".pct" \
-			using 1:2 with linespoints title s
+		set output "$out/latency_distribution.png"
+		plot for [i = 1:words("$cdf_list")] word("$cdf_list", i) \
+			using 1:(1 - \$2) with lines lw 2 \
+			title word("$cdf_names", i)$end_plot
+		set ytics auto
+		set mxtics default
 		set output "$out/scale.png"
 		set key inside top left
 		set multiplot layout 1,2 title "floe with N subscribers — $title"
@@ -344,8 +401,8 @@ if ! plot; then
 	echo "bench: gnuplot failed (see $out/plot/gnuplot.log)"
 	failed=1
 fi
-for f in results.md all.json latency_vs_payload.png latency_percentiles.png \
-	scale.png; do
+for f in results.md all.json latency_vs_payload.png \
+	latency_distribution.png scale.png; do
 	if [ ! -s "$out/$f" ]; then
 		echo "bench: $out/$f is missing"
 		failed=1
@@ -356,7 +413,7 @@ if [ -z "$quick" ] && [ "$out" = "bench/results/$(basename "$out")" ]; then
 fi
 
 echo "bench: results in $out/: results.md (tables), all.json," \
-	"latency_vs_payload.png, latency_percentiles.png, scale.png"
+	"latency_vs_payload.png, latency_distribution.png, scale.png"
 [ -s "$notes" ] && sed 's/^/bench: note: /' "$notes"
 [ "$failed" = 0 ] || echo "bench: some benchmarks FAILED"
 exit "$failed"
