@@ -40,7 +40,6 @@ static const struct floe_blackboard_entry proto[NENTRIES] = {
 };
 
 static struct entry ents[NENTRIES];
-static bool clean;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
@@ -53,13 +52,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void expect(bool ok, const char *what)
-{
-	if (clean && !ok) {
-		fprintf(stderr, "fuzz: unpatched blackboard: %s\n", what);
-		abort();
-	}
-}
 
 /* The byte entry @i's next value is filled with, recorded as written. */
 static uint8_t next_fill(uint32_t i)
@@ -102,7 +94,7 @@ static void read_all(floe_reader *r, bool intact)
 					      &gen),
 			     0);
 		if (ret) {
-			expect(false, "read");
+			fz_expect(false, "read");
 			continue;
 		}
 		for (uint32_t k = 0; k < e->nwritten && !known; k++) {
@@ -116,7 +108,7 @@ static void read_all(floe_reader *r, bool intact)
 				(unsigned long long)e->e.key);
 			abort();
 		}
-		expect(buf[0] == e->written[e->published] &&
+		fz_expect(buf[0] == e->written[e->published] &&
 			       gen == e->published,
 		       "latest value");
 		fz_ret(floe_reader_generation(r, e->e.key, &gen2), 0);
@@ -211,7 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (regions[3].size > sizeof(before))
 		abort();
 	memcpy(before, regions[3].base, regions[3].size);
-	clean = len < 4;
+	fz_unpatched = len < 4;
 	fz_patch(data, len, regions, 5);
 	intact = !memcmp(before, regions[3].base, regions[3].size);
 	atomic_fetch_add(&seg->hdr->changes, 1);
@@ -219,7 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	read_all(r, intact);
 	ret = fz_ret(floe_reader_wait(r, 0, on_change, NULL), NENTRIES);
-	expect(ret == 2, "wait reports keys 1 and 7");
+	fz_expect(ret == 2, "wait reports keys 1 and 7");
 	if (fz_ret(floe_writer_publish(w, ents[2].e.key), 0))
 		abort();
 	ents[2].published = 1;
@@ -227,14 +219,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	write_entry(w, 0);
 	read_all(r, intact);
 	ret = fz_ret(floe_reader_wait(r, 0, on_change, NULL), NENTRIES);
-	expect(ret == 3, "wait reports every key");
+	fz_expect(ret == 3, "wait reports every key");
 
 	/* another node relies on the same entries */
 	other = fz_node("other");
 	for (uint32_t i = 0; i < NENTRIES; i++)
 		entries[i].initial = NULL;
 	ret = fz_ret(floe_blackboard_open(other, "fuzz/bb", &opts, &bb2), 0);
-	expect(ret == 0, "open");
+	fz_expect(ret == 0, "open");
 	if (ret == 0) {
 		if (fz_ret(floe_reader_create(bb2, &r2), 0) == 0) {
 			read_all(r2, intact);
@@ -245,7 +237,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			floe_reader_destroy(r2);
 		}
 		ret = fz_ret(floe_writer_create(bb2, &w2), 0);
-		expect(ret == FLOE_E_PORT_LIMIT, "a second writer");
+		fz_expect(ret == FLOE_E_PORT_LIMIT, "a second writer");
 		if (!ret)
 			floe_writer_destroy(w2);
 		floe_blackboard_close(bb2);

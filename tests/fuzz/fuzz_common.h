@@ -103,6 +103,18 @@ static inline int fz_ret(int ret, int max)
 	return ret;
 }
 
+/* Set by a harness whose input patched nothing: fz_expect then holds the
+ * library to exactly what it documents. */
+static bool fz_unpatched;
+
+static inline void fz_expect(bool ok, const char *what)
+{
+	if (fz_unpatched && !ok) {
+		fprintf(stderr, "fuzz: unpatched input: %s\n", what);
+		abort();
+	}
+}
+
 static floe_node *fz_node(const char *name)
 {
 	floe_node *node = NULL;

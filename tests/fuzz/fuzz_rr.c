@@ -37,9 +37,6 @@ static const struct floe_rr_opts rr_opts_proto = {
 	.response_type = { "fuzz.Resp", sizeof(struct msg), 8 },
 };
 
-/* Whether this input patched nothing: then results are checked exactly. */
-static bool clean;
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
@@ -51,13 +48,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void expect(bool ok, const char *what)
-{
-	if (clean && !ok) {
-		fprintf(stderr, "fuzz: unpatched service: %s\n", what);
-		abort();
-	}
-}
 
 static void touch(const void *payload, uint64_t size)
 {
@@ -141,7 +131,7 @@ static void drain(floe_pending_response *p, const uint64_t *want, int nwant,
 			abort();
 		m = floe_response_payload(r);
 		seq = floe_response_len(r) ? m->seq : 0;
-		expect(n < nwant && floe_response_len(r) == 1 && seq == want[n],
+		fz_expect(n < nwant && floe_response_len(r) == 1 && seq == want[n],
 		       "response out of order");
 		n++;
 		/* hold some across receives, release the rest at once */
@@ -150,7 +140,7 @@ static void drain(floe_pending_response *p, const uint64_t *want, int nwant,
 		else
 			floe_response_release(r);
 	}
-	expect(n == nwant && ret == end, "stream ends wrong");
+	fz_expect(n == nwant && ret == end, "stream ends wrong");
 	if (floe_pending_response_servers(p) > NSERVERS)
 		abort();
 	while (nheld)
@@ -181,7 +171,7 @@ static int serve(floe_server *srv, int nresp, bool listening)
 			    FLOE_E_NO_RESPONSE)
 				abort();
 		} else {
-			expect(floe_active_request_is_connected(a[n]) ==
+			fz_expect(floe_active_request_is_connected(a[n]) ==
 				       listening,
 			       "is_connected");
 			for (int k = 0; k < nresp; k++)
@@ -277,14 +267,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 					 svc->lay.size - rr.channels_off };
 	regions[4] = (struct fz_region){ req_lo, (size_t)(req_hi - req_lo) };
 	regions[5] = (struct fz_region){ resp_lo, (size_t)(resp_hi - resp_lo) };
-	clean = len < 4;
+	fz_unpatched = len < 4;
 	fz_patch(data, len, regions, 6);
 	atomic_fetch_add(&svc->hdr->changes, 1);
 
 	drain(pc, (const uint64_t[]){ 30 }, 1, FLOE_E_END_OF_STREAM);
 	drain(pa, (const uint64_t[]){ 10 }, 1, 0);
-	expect(serve(srv, 2, true) == 2, "serve B and F");
-	expect(respond(aa, 11, NULL) == 1, "respond to A");
+	fz_expect(serve(srv, 2, true) == 2, "serve B and F");
+	fz_expect(respond(aa, 11, NULL) == 1, "respond to A");
 	floe_active_request_drop(aa);
 	drain(pb, (const uint64_t[]){ 20, 21 }, 2, FLOE_E_END_OF_STREAM);
 	drain(pa, (const uint64_t[]){ 11 }, 1, FLOE_E_END_OF_STREAM);
@@ -295,7 +285,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (fz_ret(floe_client_create(svc, NULL, &late_cli), 0))
 		late_cli = NULL;
 	ret = request(cli, 4, false, &pd, NULL);
-	expect(ret == 2, "request D reaches both servers");
+	fz_expect(ret == 2, "request D reaches both servers");
 	if (ret > 0) {
 		if (late_srv)
 			serve(late_srv, 1, true);
@@ -307,7 +297,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (late_cli && request(late_cli, 5, false, &pe, NULL) > 0) {
 		/* nobody listens any more: the answers go nowhere */
 		floe_pending_response_drop(pe);
-		expect(serve(srv, 1, false) == 1, "serve E");
+		fz_expect(serve(srv, 1, false) == 1, "serve E");
 		if (late_srv)
 			serve(late_srv, 1, false);
 	}
