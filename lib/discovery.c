@@ -46,8 +46,7 @@ static uint32_t taken(floe_service *svc, char kind, uint32_t n)
 {
 	uint32_t count = 0;
 
-	for (uint32_t i = 0; i < n; i++)
-		{
+	for (uint32_t i = 0; i < n; i++) {
 		uint64_t owner = atomic_load(&floe_svc_slot(svc, kind, i)->owner);
 
 		/* half-claimed and half-reclaimed slots are no port */
