@@ -26,6 +26,13 @@ struct floe_node {
 
 struct floe_service {
 	floe_node *node;
+	/* the service itself, or for a request-response direction (a
+	 * pub-sub view of one, lib/request_response.c) the service it is a
+	 * view of; slot kinds below are the base's */
+	floe_service *base;
+	/* kind of the base's slots that this view's publishers are */
+	char sender_kind;
+	struct floe_rr_layout rr; /* request-response: both directions */
 	struct floe_seg seg;
 	struct floe_svc_header *hdr;
 	struct floe_svc_layout lay;
@@ -87,11 +94,39 @@ void floe_svc_release(floe_service *svc, char kind, uint32_t i, uint64_t id);
 /** Owner of a slot if it is ready, else 0; fills @ref (a copy). */
 uint64_t floe_svc_slot_owner(floe_service *svc, char kind, uint32_t i,
 			     struct floe_port_ref *ref);
+/** As floe_svc_slot_owner, but a lingering sender's slot gives its id
+ * with FLOE_SLOT_LINGERING set. */
+uint64_t floe_svc_slot_peer(floe_service *svc, char kind, uint32_t i,
+			    struct floe_port_ref *ref);
+/**
+ * A sender (publisher, client, server) of slot @i of @kind leaves; with
+ * @keep some of its connections still hold samples, so its slot and
+ * data stay until their receivers took them or are gone.
+ */
+void floe_svc_leave(floe_service *svc, char kind, uint32_t i, uint64_t id,
+		    bool keep);
+/**
+ * A receiver closed its connection from the gone sender @id of this
+ * view's publisher slot @i (it took everything, or leaves): finish the
+ * sender's slot if nobody else still reads from it.
+ */
+void floe_svc_sender_released(floe_service *svc, uint32_t i, uint64_t id);
 /** Free slots whose ports are dead; returns how many were freed. */
 int floe_svc_reclaim_dead(floe_service *svc);
 uint64_t floe_svc_changes(floe_service *svc);
-/** Reclaim a service's dead slots by segment name; remove it if unused. */
-void floe_service_cleanup_by_name(floe_node *node, const char *seg_name);
+/** A growing list of port ids. */
+struct floe_id_list {
+	uint64_t *ids;
+	size_t count, cap;
+	int err; /* FLOE_E_NOMEM once an id could not be added */
+};
+/**
+ * Reclaim a service's dead slots by segment name and remove it if unused;
+ * if it stays, add to @senders the ids of the senders still in its slots
+ * (alive, or lingering: their data is still to be read).
+ */
+void floe_service_cleanup_by_name(floe_node *node, const char *seg_name,
+				  struct floe_id_list *senders);
 /** Names of the domain's segments of @kind; free(list->names) after. */
 struct floe_name_list {
 	char (*names)[FLOE_SEG_NAME_MAX];
@@ -112,7 +147,12 @@ void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id);
 int floe_pub_open(floe_service *svc, const struct floe_publisher_opts *opts,
 		  const struct floe_port_ref *ref, uint32_t slot,
 		  floe_publisher **out);
-void floe_pub_close(floe_publisher *pub);
+/**
+ * Close the publisher: connections whose subscriber took everything are
+ * closed; true if some still hold samples, which stay readable (the
+ * caller then lets the slot linger: floe_svc_leave).
+ */
+bool floe_pub_close(floe_publisher *pub);
 /** One subscriber: its slot and port id. */
 struct floe_pub_target {
 	uint32_t slot;
@@ -130,9 +170,6 @@ int floe_pub_send(floe_sample_mut *s, const struct floe_pub_target *to,
 int floe_pub_mark(floe_publisher *pub, const struct floe_pub_target *to,
 		  uint32_t tag);
 
-/** True once every connected subscriber took all that was queued for it
- * (a subscriber found gone or dead meanwhile is disconnected). */
-bool floe_pub_drained(floe_publisher *pub);
 
 int floe_sub_open(floe_service *svc, const struct floe_port_ref *ref,
 		  uint32_t slot, uint32_t max_borrowed, floe_subscriber **out);

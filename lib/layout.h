@@ -27,7 +27,7 @@
 #include "base/ring.h"
 #include "floe.h"
 
-#define FLOE_LAYOUT_VERSION 3
+#define FLOE_LAYOUT_VERSION 4
 #define FLOE_NODE_MAGIC 0x31646f6e656f6c66ULL    /* "floenod1" */
 #define FLOE_SERVICE_MAGIC 0x31637673656f6c66ULL /* "floesvc1" */
 #define FLOE_DATA_MAGIC 0x31617461646f6c66ULL    /* "flodata1" */
@@ -127,13 +127,20 @@ struct floe_svc_header {
  *                                the port lives, so a claimer killed
  *                                half-way is reclaimed too
  *   id                           owned; the ref is complete
- *   FLOE_SLOT_TOMBSTONE | id     the owner died and a reclaimer cleans up
+ *   FLOE_SLOT_LINGERING | id     a sender (publisher, client, server) left
+ *                                or died with samples still queued: its
+ *                                slot and data stay until every receiver it
+ *                                was connected to has taken them or is gone
+ *                                (lib/service.c); anyone may then finish
+ *   FLOE_SLOT_TOMBSTONE | id     the owner is gone and a reclaimer cleans up
  *                                after it; anyone may finish (the reclaimer
  *                                may die too)
  */
 #define FLOE_SLOT_TOMBSTONE (1ULL << 63)
 #define FLOE_SLOT_CLAIMING (1ULL << 62)
-#define FLOE_SLOT_STATE (FLOE_SLOT_TOMBSTONE | FLOE_SLOT_CLAIMING)
+#define FLOE_SLOT_LINGERING (1ULL << 61)
+#define FLOE_SLOT_STATE \
+	(FLOE_SLOT_TOMBSTONE | FLOE_SLOT_CLAIMING | FLOE_SLOT_LINGERING)
 
 struct floe_slot {
 	_Atomic uint64_t owner; /* port id and state: lib/service.c */
@@ -213,6 +220,10 @@ struct floe_data_header {
 	uint32_t chunk_count;
 	uint64_t chunk_stride;
 	uint64_t max_len; /* elements a chunk holds */
+	/* set by a publisher that left while some of this data was still
+	 * queued: whoever finishes its lingering slot may unlink it */
+	_Atomic uint32_t departed;
+	uint32_t pad;
 };
 
 struct floe_chunk_header {

@@ -265,11 +265,11 @@ FLOE_EXPORT int floe_node_list(floe_node *node,
 
 /*
  * Unlink data segment @name if its header names publisher @id as owner and
- * that port is dead. Ids come from shared memory a peer may have forged:
- * the header and the liveness check keep a live publisher's data (of any
- * service) out of reach.
+ * that port is dead or has left. Ids come from shared memory a peer may
+ * have forged: the header (writable by its owner only) and the liveness
+ * check keep a live publisher's data (of any service) out of reach.
  */
-static void unlink_if_dead_publisher(struct floe_backend *be,
+static void unlink_if_gone_publisher(struct floe_backend *be,
 				     const char *name, uint64_t id)
 {
 	struct floe_seg seg = { .fd = -1 };
@@ -282,7 +282,8 @@ static void unlink_if_dead_publisher(struct floe_backend *be,
 		/* only a complete header names the owner to ask */
 		if (dh.magic == FLOE_DATA_MAGIC && dh.publisher_id == id &&
 		    dh.owner.id == id &&
-		    be->ops->port_liveness(be, &dh.owner) == FLOE_PORT_DEAD)
+		    (dh.departed ||
+		     be->ops->port_liveness(be, &dh.owner) == FLOE_PORT_DEAD))
 			be->ops->seg_unlink(be, name);
 	}
 	floe_seg_close(&seg);
@@ -297,13 +298,22 @@ void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id)
 	strcat(prefix, ".");
 	be->ops->seg_list(be, prefix, collect_name, &list);
 	for (size_t i = 0; i < list.count; i++)
-		unlink_if_dead_publisher(be, list.names[i], pub_id);
+		unlink_if_gone_publisher(be, list.names[i], pub_id);
 	free(list.names);
 }
 
-/* Data segments whose publisher is dead but still named (shm backend, or a
- * publisher that died before it could claim its slot). */
-static void sweep_orphan_data(floe_node *node)
+static bool has_id(const struct floe_id_list *list, uint64_t id)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (list->ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Data segments whose publisher is gone and holds no slot (whose data
+ * nobody may still read), left named by a crash at the wrong moment. */
+static void sweep_orphan_data(floe_node *node,
+			      const struct floe_id_list *senders)
 {
 	struct floe_name_list list;
 
@@ -314,8 +324,9 @@ static void sweep_orphan_data(floe_node *node)
 	for (size_t i = 0; i < list.count; i++) {
 		uint64_t id;
 
-		if (floe_seg_name_id(list.names[i], plen, &id))
-			unlink_if_dead_publisher(node->be, list.names[i], id);
+		if (floe_seg_name_id(list.names[i], plen, &id) &&
+		    !has_id(senders, id))
+			unlink_if_gone_publisher(node->be, list.names[i], id);
 	}
 out:
 	free(list.names);
@@ -338,6 +349,7 @@ FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 		FLOE_KIND_SERVICE, FLOE_KIND_EVENT, FLOE_KIND_BLACKBOARD,
 		FLOE_KIND_REQUEST_RESPONSE
 	};
+	struct floe_id_list senders = { 0 };
 	struct floe_name_list list;
 	int cleaned = 0;
 	int ret;
@@ -351,11 +363,15 @@ FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 		int r = floe_list_kind(node, service_kinds[k], &list);
 
 		for (size_t i = 0; !r && i < list.count; i++)
-			floe_service_cleanup_by_name(node, list.names[i]);
+			floe_service_cleanup_by_name(node, list.names[i],
+						     &senders);
 		free(list.names);
 		if (r)
 			ret = r;
 	}
-	sweep_orphan_data(node);
+	/* an incomplete list of senders would sweep data still to be read */
+	if (ret >= 0 && !senders.err)
+		sweep_orphan_data(node, &senders);
+	free(senders.ids);
 	return ret < 0 ? ret : cleaned;
 }

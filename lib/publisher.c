@@ -347,7 +347,9 @@ static void update(floe_publisher *pub, bool check_liveness)
 			disconnect(pub, j);
 		if (owner && !c->sub_id)
 			connect_sub(pub, j, owner, &ref,
-				    floe_svc_slot(svc, 's', j)->buffer_size);
+				    __atomic_load_n(&floe_svc_slot(svc, 's', j)
+							     ->buffer_size,
+						    __ATOMIC_RELAXED));
 	}
 }
 
@@ -448,13 +450,40 @@ fail_free:
 	return ret;
 }
 
-void floe_pub_close(floe_publisher *pub)
+bool floe_pub_close(floe_publisher *pub)
 {
-	/* Subscribers keep what they mapped; the names go now. */
-	for (uint32_t i = 0; i < FLOE_MAX_LIVE_GENERATIONS; i++)
-		if (pub->gens[i].live)
+	floe_service *svc = pub->svc;
+	bool keep = false;
+
+	for (uint32_t j = 0; j < svc->qos.max_subscribers; j++) {
+		struct floe_conn *sc = floe_svc_conn(svc, pub->slot, j);
+		uint64_t sub_id = pub->conns[j].sub_id;
+
+		if (!sub_id)
+			continue;
+		if (floe_ring_count(floe_conn_sub_ring(svc, sc), svc->lay.sub_cap))
+			keep = true;
+		else
+			atomic_compare_exchange_strong(&sc->sub_id, &sub_id, 0);
+	}
+	/* Subscribers keep what they mapped. The names go now, unless a
+	 * queue still refers to them: then whoever finishes the lingering
+	 * slot unlinks them, as the header now allows. */
+	for (uint32_t i = 0; i < FLOE_MAX_LIVE_GENERATIONS; i++) {
+		struct pub_gen *g = &pub->gens[i];
+
+		if (!g->live)
+			continue;
+		if (keep) {
+			atomic_store(&((struct floe_data_header *)g->seg.addr)
+					      ->departed, 1);
+			floe_seg_close(&g->seg);
+		} else {
 			retire_gen(pub, i);
+		}
+	}
 	publisher_free(pub);
+	return keep;
 }
 
 FLOE_EXPORT int floe_publisher_create(floe_service *svc,
@@ -490,13 +519,16 @@ FLOE_EXPORT void floe_publisher_destroy(floe_publisher *pub)
 {
 	floe_service *svc;
 	struct floe_port_ref ref;
+	uint32_t slot;
+	bool keep;
 
 	if (!pub)
 		return;
 	svc = pub->svc;
 	ref = pub->ref;
-	floe_svc_release(svc, 'p', pub->slot, ref.id);
-	floe_pub_close(pub);
+	slot = pub->slot;
+	keep = floe_pub_close(pub);
+	floe_svc_leave(svc, 'p', slot, ref.id, keep);
 	svc->node->be->ops->port_unregister(svc->node->be, &ref);
 	atomic_fetch_sub(&svc->ports, 1);
 }
@@ -783,21 +815,6 @@ int floe_pub_mark(floe_publisher *pub, const struct floe_pub_target *to,
 	if (r == FLOE_RING_CORRUPT)
 		quarantine(pub, to->slot);
 	return r == FLOE_RING_OK ? 0 : FLOE_E_WOULD_BLOCK;
-}
-
-bool floe_pub_drained(floe_publisher *pub)
-{
-	floe_service *svc = pub->svc;
-
-	update_if_changed(pub);
-	for (uint32_t j = 0; j < svc->qos.max_subscribers; j++) {
-		struct floe_conn *sc = floe_svc_conn(svc, pub->slot, j);
-
-		if (pub->conns[j].sub_id &&
-		    floe_ring_count(floe_conn_sub_ring(svc, sc), svc->lay.sub_cap))
-			return false;
-	}
-	return true;
 }
 
 FLOE_EXPORT int floe_publisher_send_copy(floe_publisher *pub, const void *data,

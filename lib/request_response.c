@@ -40,8 +40,6 @@
  * protocol fills the marker room) are retried this often. */
 #define MARK_ATTEMPTS 64
 #define STASH_NONE UINT32_MAX
-/* How long a leaving server waits for clients to take what it queued. */
-#define DRAIN_TIMEOUT_NS 500000000ULL
 
 /* A service's two directions, as the pub-sub code sees them. */
 struct rr_views {
@@ -229,12 +227,9 @@ FLOE_EXPORT void floe_rr_qos(const floe_service *svc, struct floe_rr_qos *qos)
  * direction's QoS, layout and payload type. Views are never attached or
  * detached; they live inside the client or server using them.
  */
-static int make_views(floe_service *svc, struct rr_views *v)
+static void make_views(floe_service *svc, struct rr_views *v)
 {
-	int ret = floe_rr_layout(&svc->qos, &v->lay);
-
-	if (ret)
-		return FLOE_E_CORRUPT; /* validated on attach: cannot happen */
+	v->lay = svc->rr;
 	memcpy(&v->req, svc, sizeof(*svc));
 	atomic_store(&v->req.ports, 0);
 	v->req.qos = v->lay.req_qos;
@@ -242,11 +237,11 @@ static int make_views(floe_service *svc, struct rr_views *v)
 	memcpy(&v->resp, &v->req, sizeof(*svc));
 	v->resp.qos = v->lay.resp_qos;
 	v->resp.lay = v->lay.resp;
+	v->resp.sender_kind = 's'; /* servers send the responses */
 	v->resp.type_size = svc->resp_type_size;
 	v->resp.type_align = svc->resp_type_align;
 	memcpy(v->resp.type_name, svc->resp_type_name, sizeof(v->resp.type_name));
 	v->resp.payload_offset = floe_chunk_payload_offset(0, svc->resp_type_align);
-	return 0;
 }
 
 /* The channel words of client slot @slot. */
@@ -474,11 +469,7 @@ FLOE_EXPORT int floe_client_create(floe_service *svc,
 	if (!c)
 		return FLOE_E_NOMEM;
 	c->svc = svc;
-	ret = make_views(svc, &c->v);
-	if (ret) {
-		free(c);
-		return ret;
-	}
+	make_views(svc, &c->v);
 	servers = svc->qos.max_subscribers;
 	c->channels_n = svc->qos.borrowed;
 	/* a full response budget per server: a server cannot make us hold
@@ -533,6 +524,8 @@ fail:
 
 FLOE_EXPORT void floe_client_destroy(floe_client *c)
 {
+	bool keep;
+
 	if (!c)
 		return;
 	for (uint32_t i = 0; i < c->svc->qos.loans; i++)
@@ -540,10 +533,11 @@ FLOE_EXPORT void floe_client_destroy(floe_client *c)
 	for (uint32_t k = 0; k < c->channels_n; k++)
 		if (c->channels[k].tag && !c->channels[k].dropped)
 			floe_pending_response_drop(&c->channels[k]);
-	/* servers reclaim the requests and responses once the slot goes */
-	floe_svc_release(c->svc, 'p', c->slot, c->ref.id);
+	/* requests still queued (fire-and-forget ones among them) stay for
+	 * their servers; the responses to us are reclaimed once we go */
+	keep = floe_pub_close(c->pub);
+	floe_svc_leave(c->svc, 'p', c->slot, c->ref.id, keep);
 	floe_sub_close(c->sub);
-	floe_pub_close(c->pub);
 	c->svc->node->be->ops->port_unregister(c->svc->node->be, &c->ref);
 	atomic_fetch_sub(&c->svc->ports, 1);
 	client_free(c);
@@ -775,11 +769,7 @@ FLOE_EXPORT int floe_server_create(floe_service *svc,
 	if (!srv)
 		return FLOE_E_NOMEM;
 	srv->svc = svc;
-	ret = make_views(svc, &srv->v);
-	if (ret) {
-		free(srv);
-		return ret;
-	}
+	make_views(svc, &srv->v);
 	/* every active request of every client, plus fire-and-forget ones
 	 * (which the clients' pub-sub limits bound the same way) */
 	srv->active_n = svc->qos.max_publishers * svc->qos.borrowed;
@@ -819,7 +809,7 @@ fail:
 
 FLOE_EXPORT void floe_server_destroy(floe_server *srv)
 {
-	uint64_t deadline;
+	bool keep;
 
 	if (!srv)
 		return;
@@ -828,20 +818,10 @@ FLOE_EXPORT void floe_server_destroy(floe_server *srv)
 	for (uint32_t i = 0; i < srv->active_n; i++)
 		if (srv->active[i].in_use)
 			floe_active_request_drop(&srv->active[i]);
-	/*
-	 * Clients read what we queued only while our slot holds us, and our
-	 * data segment's name goes with it: give them a moment to take the
-	 * responses and end markers (a server answering and leaving at once
-	 * would otherwise look dead, its last responses lost).
-	 */
-	floe_publisher_update_connections(srv->pub);
-	deadline = floe_now_ns() + DRAIN_TIMEOUT_NS;
-	for (uint32_t round = 0;
-	     !floe_pub_drained(srv->pub) && floe_now_ns() < deadline; round++)
-		floe_backoff(round);
-	floe_svc_release(srv->svc, 's', srv->slot, srv->ref.id);
+	/* responses and end markers still queued stay for their clients */
+	keep = floe_pub_close(srv->pub);
+	floe_svc_leave(srv->svc, 's', srv->slot, srv->ref.id, keep);
 	floe_sub_close(srv->sub);
-	floe_pub_close(srv->pub);
 	srv->svc->node->be->ops->port_unregister(srv->svc->node->be, &srv->ref);
 	atomic_fetch_sub(&srv->svc->ports, 1);
 	server_free(srv);

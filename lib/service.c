@@ -121,23 +121,59 @@ static void bump_changes(floe_service *svc)
 	atomic_fetch_add_explicit(&svc->hdr->changes, 1, memory_order_acq_rel);
 }
 
-uint64_t floe_svc_slot_owner(floe_service *svc, char kind, uint32_t i,
-			     struct floe_port_ref *ref)
+/*
+ * A slot's ref is written while the slot is claimed and read by anyone
+ * who sees it owned, without a lock: word by word, atomically, so that a
+ * reader racing a new claimer gets a torn copy it then rejects (the owner
+ * word is re-read), never undefined behaviour.
+ */
+#define REF_WORDS (sizeof(struct floe_port_ref) / sizeof(uint64_t))
+_Static_assert(sizeof(struct floe_port_ref) % sizeof(uint64_t) == 0,
+	       "a slot's ref is copied in whole words");
+
+static void ref_store(struct floe_port_ref *dst, const struct floe_port_ref *src)
+{
+	uint64_t w[REF_WORDS];
+
+	memcpy(w, src, sizeof(w));
+	for (size_t k = 0; k < REF_WORDS; k++)
+		__atomic_store_n((uint64_t *)dst + k, w[k], __ATOMIC_RELAXED);
+}
+
+static void ref_load(struct floe_port_ref *dst, const struct floe_port_ref *src)
+{
+	uint64_t w[REF_WORDS];
+
+	for (size_t k = 0; k < REF_WORDS; k++)
+		w[k] = __atomic_load_n((const uint64_t *)src + k,
+				       __ATOMIC_RELAXED);
+	memcpy(dst, w, sizeof(w));
+}
+
+uint64_t floe_svc_slot_peer(floe_service *svc, char kind, uint32_t i,
+			    struct floe_port_ref *ref)
 {
 	struct floe_slot *slot = floe_svc_slot(svc, kind, i);
-	uint64_t owner = atomic_load_explicit(&slot->owner,
-					      memory_order_acquire);
+	uint64_t raw = atomic_load_explicit(&slot->owner, memory_order_acquire);
 
-	if (!owner || (owner & FLOE_SLOT_STATE))
+	if (!raw || (raw & (FLOE_SLOT_TOMBSTONE | FLOE_SLOT_CLAIMING)))
 		return 0;
-	*ref = slot->ref;
+	ref_load(ref, &slot->ref);
 	/* The ref must belong to the owner read before it (a slot freed and
 	 * taken again in between would mix two ports). */
 	atomic_thread_fence(memory_order_acquire);
-	if (ref->id != owner ||
-	    atomic_load_explicit(&slot->owner, memory_order_acquire) != owner)
+	if (ref->id != (raw & ~FLOE_SLOT_STATE) ||
+	    atomic_load_explicit(&slot->owner, memory_order_acquire) != raw)
 		return 0;
-	return owner;
+	return raw;
+}
+
+uint64_t floe_svc_slot_owner(floe_service *svc, char kind, uint32_t i,
+			     struct floe_port_ref *ref)
+{
+	uint64_t raw = floe_svc_slot_peer(svc, kind, i, ref);
+
+	return raw & FLOE_SLOT_LINGERING ? 0 : raw;
 }
 
 static int try_claim(floe_service *svc, char kind,
@@ -158,8 +194,9 @@ static int try_claim(floe_service *svc, char kind,
 		if (!atomic_compare_exchange_strong(&slot->owner, &expected,
 						    claim))
 			continue;
-		slot->ref = *ref;
-		slot->buffer_size = buffer_size;
+		ref_store(&slot->ref, ref);
+		__atomic_store_n(&slot->buffer_size, buffer_size,
+				 __ATOMIC_RELAXED);
 		/* fails only if we were taken for dead, or a peer wrote over
 		 * the slot: either way our ref may be torn, so give up */
 		expected = claim;
@@ -195,16 +232,78 @@ void floe_svc_release(floe_service *svc, char kind, uint32_t i, uint64_t id)
 	bump_changes(svc);
 }
 
-/* Do ports of slot @kind own data segments? Publishers do; in
- * request-response, clients and servers both send. */
-static bool has_data(floe_service *svc, char kind)
+/*
+ * Senders and their connections. Publish-subscribe has one direction
+ * (publishers → subscribers), request-response two (clients → servers,
+ * servers → clients); events and blackboards move no data.
+ */
+struct sender_dir {
+	const struct floe_svc_layout *lay; /* the connections' layout */
+	uint32_t receivers;
+	char receiver_kind;
+};
+
+/* The direction whose senders are @svc's slots of @kind; false if those
+ * ports send nothing (and own no data segments). */
+static bool sender_dir(floe_service *svc, char kind, struct sender_dir *d)
 {
-	return kind == 'p' ||
-	       (kind == 's' &&
-		svc->qos.pattern == FLOE_PATTERN_REQUEST_RESPONSE);
+	switch (svc->qos.pattern) {
+	case FLOE_PATTERN_PUBSUB:
+		*d = (struct sender_dir){ &svc->lay, svc->qos.max_subscribers,
+					  's' };
+		return kind == 'p';
+	case FLOE_PATTERN_REQUEST_RESPONSE:
+		if (kind == 'p')
+			*d = (struct sender_dir){
+				&svc->rr.req, svc->rr.req_qos.max_subscribers,
+				's' };
+		else
+			*d = (struct sender_dir){
+				&svc->rr.resp,
+				svc->rr.resp_qos.max_subscribers, 'p' };
+		return kind == 'p' || kind == 's';
+	default:
+		return false;
+	}
 }
 
-/* Clean up after the dead port of a tombstone @raw and free the slot
+static bool has_data(floe_service *svc, char kind)
+{
+	struct sender_dir d;
+
+	return sender_dir(svc, kind, &d);
+}
+
+/*
+ * Does a receiver still read from the gone sender @id of slot @i? Its
+ * connection is open (the receiver has not closed it) and the receiver
+ * lives. Connections of receivers found gone are closed on the way.
+ */
+static bool still_read(floe_service *svc, char kind, uint32_t i, uint64_t id)
+{
+	struct floe_backend *be = svc->node->be;
+	struct sender_dir d;
+
+	if (!sender_dir(svc, kind, &d))
+		return false;
+	for (uint32_t j = 0; j < d.receivers; j++) {
+		struct floe_conn *c = (struct floe_conn *)(
+			(char *)svc->seg.addr + d.lay->conns_off +
+			((uint64_t)i * d.receivers + j) * d.lay->conn_stride);
+		uint64_t sub = atomic_load(&c->sub_id);
+		struct floe_port_ref ref;
+
+		if (!sub || atomic_load(&c->pub_id) != id)
+			continue;
+		if (floe_svc_slot_owner(svc, d.receiver_kind, j, &ref) == sub &&
+		    be->ops->port_liveness(be, &ref) != FLOE_PORT_DEAD)
+			return true;
+		atomic_compare_exchange_strong(&c->sub_id, &sub, 0);
+	}
+	return false;
+}
+
+/* Clean up after the gone port of a tombstone @raw and free the slot
  * (unlinking twice is harmless); true if this call freed it. */
 static bool finish_reclaim(floe_service *svc, char kind,
 			   struct floe_slot *slot, uint64_t raw)
@@ -218,12 +317,66 @@ static bool finish_reclaim(floe_service *svc, char kind,
 	return true;
 }
 
+/* Free the slot of a lingering sender (@raw) once nobody reads from it;
+ * true if this call freed it. */
+static bool finish_lingering(floe_service *svc, char kind, uint32_t i,
+			     uint64_t raw)
+{
+	struct floe_slot *slot = floe_svc_slot(svc, kind, i);
+	uint64_t id = raw & ~FLOE_SLOT_STATE;
+
+	if (still_read(svc, kind, i, id) ||
+	    !atomic_compare_exchange_strong(&slot->owner, &raw,
+					    id | FLOE_SLOT_TOMBSTONE))
+		return false;
+	return finish_reclaim(svc, kind, slot, id | FLOE_SLOT_TOMBSTONE);
+}
+
+/* Sender @id of slot @i is gone: let it linger; true if the slot is free
+ * already (nobody reads from it). */
+static bool linger(floe_service *svc, char kind, uint32_t i, uint64_t id)
+{
+	uint64_t raw = id;
+
+	if (!atomic_compare_exchange_strong(&floe_svc_slot(svc, kind, i)->owner,
+					    &raw, id | FLOE_SLOT_LINGERING))
+		return false;
+	bump_changes(svc);
+	return finish_lingering(svc, kind, i, id | FLOE_SLOT_LINGERING);
+}
+
+void floe_svc_leave(floe_service *svc, char kind, uint32_t i, uint64_t id,
+		    bool keep)
+{
+	if (keep && has_data(svc, kind))
+		linger(svc, kind, i, id);
+	else
+		floe_svc_release(svc, kind, i, id);
+}
+
+void floe_svc_sender_released(floe_service *svc, uint32_t i, uint64_t id)
+{
+	struct floe_backend *be = svc->node->be;
+	char kind = svc->sender_kind;
+	floe_service *base = svc->base;
+	uint64_t raw;
+	struct floe_port_ref ref;
+
+	raw = floe_svc_slot_peer(base, kind, i, &ref);
+	if (raw == (id | FLOE_SLOT_LINGERING))
+		finish_lingering(base, kind, i, raw);
+	else if (raw == id && be->ops->port_liveness(be, &ref) ==
+				      FLOE_PORT_DEAD)
+		linger(base, kind, i, id);
+}
+
 int floe_svc_reclaim_dead(floe_service *svc)
 {
 	struct floe_backend *be = svc->node->be;
 	static const char kinds[] = { 'n', 'p', 's' };
 	int freed = 0;
 
+	svc = svc->base;
 	for (size_t k = 0; k < sizeof(kinds); k++) {
 		for (uint32_t i = 0; i < slot_count(svc, kinds[k]); i++) {
 			struct floe_slot *slot = floe_svc_slot(svc, kinds[k], i);
@@ -233,6 +386,10 @@ int floe_svc_reclaim_dead(floe_service *svc)
 
 			if (raw & FLOE_SLOT_TOMBSTONE) {
 				freed += finish_reclaim(svc, kinds[k], slot, raw);
+				continue;
+			}
+			if (raw & FLOE_SLOT_LINGERING) {
+				freed += finish_lingering(svc, kinds[k], i, raw);
 				continue;
 			}
 			if (raw & FLOE_SLOT_CLAIMING) {
@@ -252,6 +409,11 @@ int floe_svc_reclaim_dead(floe_service *svc)
 			if (!owner || be->ops->port_liveness(be, &ref) !=
 					      FLOE_PORT_DEAD)
 				continue;
+			/* what a dead sender queued is still to be read */
+			if (has_data(svc, kinds[k])) {
+				freed += linger(svc, kinds[k], i, owner);
+				continue;
+			}
 			raw = owner;
 			if (atomic_compare_exchange_strong(
 				    &slot->owner, &raw,
@@ -323,7 +485,7 @@ static bool try_remove(floe_service *svc)
 
 		if (owner && !(owner & FLOE_SLOT_CLAIMING))
 			floe_unlink_publisher_data(svc->node->be,
-						   owner & ~FLOE_SLOT_TOMBSTONE);
+						   owner & ~FLOE_SLOT_STATE);
 	}
 	for (uint32_t i = 0; has_data(svc, 's') && i < svc->qos.max_subscribers;
 	     i++) {
@@ -331,7 +493,7 @@ static bool try_remove(floe_service *svc)
 
 		if (owner && !(owner & FLOE_SLOT_CLAIMING))
 			floe_unlink_publisher_data(svc->node->be,
-						   owner & ~FLOE_SLOT_TOMBSTONE);
+						   owner & ~FLOE_SLOT_STATE);
 	}
 	return true;
 }
@@ -357,6 +519,8 @@ int floe_svc_attach(floe_node *node, const char *seg_name, floe_service **out)
 		return FLOE_E_NOMEM;
 	svc->seg.fd = -1;
 	svc->node = node;
+	svc->base = svc;
+	svc->sender_kind = 'p';
 	snprintf(svc->seg_name, sizeof(svc->seg_name), "%s", seg_name);
 	ret = be->ops->seg_open(be, seg_name, true, &svc->seg);
 	if (ret)
@@ -411,7 +575,8 @@ int floe_svc_attach(floe_node *node, const char *seg_name, floe_service **out)
 		       sizeof(svc->resp_type_name));
 		if (!type_shape_valid(svc->resp_type_size,
 				      svc->resp_type_align) ||
-		    svc->resp_type_name[sizeof(svc->resp_type_name) - 1])
+		    svc->resp_type_name[sizeof(svc->resp_type_name) - 1] ||
+		    floe_rr_layout(&svc->qos, &svc->rr))
 			goto fail;
 	}
 	svc->payload_offset = floe_chunk_payload_offset(
@@ -434,14 +599,44 @@ void floe_svc_detach(floe_service *svc)
 	free(svc);
 }
 
-void floe_service_cleanup_by_name(floe_node *node, const char *seg_name)
+static void add_id(struct floe_id_list *list, uint64_t id)
 {
+	if (list->count == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 16;
+		uint64_t *grown = realloc(list->ids, cap * sizeof(*grown));
+
+		if (!grown) {
+			list->err = FLOE_E_NOMEM;
+			return;
+		}
+		list->ids = grown;
+		list->cap = cap;
+	}
+	list->ids[list->count++] = id;
+}
+
+void floe_service_cleanup_by_name(floe_node *node, const char *seg_name,
+				  struct floe_id_list *senders)
+{
+	static const char kinds[] = { 'p', 's' };
 	floe_service *svc;
 
 	if (floe_svc_attach(node, seg_name, &svc))
 		return;
 	floe_svc_reclaim_dead(svc);
-	try_remove(svc);
+	if (!try_remove(svc)) {
+		for (size_t k = 0; k < sizeof(kinds); k++) {
+			for (uint32_t i = 0; has_data(svc, kinds[k]) &&
+					     i < slot_count(svc, kinds[k]);
+			     i++) {
+				uint64_t raw = atomic_load(
+					&floe_svc_slot(svc, kinds[k], i)->owner);
+
+				if (raw && !(raw & FLOE_SLOT_CLAIMING))
+					add_id(senders, raw & ~FLOE_SLOT_STATE);
+			}
+		}
+	}
 	floe_svc_detach(svc);
 }
 

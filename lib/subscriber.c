@@ -22,6 +22,10 @@
 #include "base/bounds.h"
 #include "internal.h"
 
+/* Rounds of a receive that finds its sources changed under it (a retired
+ * source makes room for at most one new one per slot). */
+#define RECEIVE_PASSES 3
+
 struct source_map {
 	struct floe_seg seg;
 	uint64_t stride;
@@ -37,6 +41,7 @@ struct source {
 	struct floe_ring_producer comp_prod;
 	uint32_t held;
 	bool draining; /* publisher gone or queue broken: finish what's queued */
+	bool gone;     /* the publisher left or died */
 	bool retired;  /* no longer polled; freed with its last sample */
 	struct source_map maps[FLOE_MAX_LIVE_GENERATIONS];
 	struct source *next_retired;
@@ -79,9 +84,26 @@ static void free_source(struct source *src)
 	free(src);
 }
 
+/*
+ * Close our connection from the gone publisher @pub_id of slot @i: we took
+ * all it left us (or leave), so its lingering slot may be finished.
+ */
+static void let_go(floe_subscriber *sub, uint32_t i, uint64_t pub_id)
+{
+	struct floe_conn *sc = floe_svc_conn(sub->svc, i, sub->slot);
+	uint64_t me = sub->ref.id;
+
+	if (atomic_load(&sc->pub_id) != pub_id ||
+	    !atomic_compare_exchange_strong(&sc->sub_id, &me, 0))
+		return;
+	floe_svc_sender_released(sub->svc, i, pub_id);
+}
+
 /* Stop polling @src; free it now or with its last held sample. */
 static void retire_source(floe_subscriber *sub, struct source *src)
 {
+	if (src->gone)
+		let_go(sub, src->pub_slot, src->pub_id);
 	sub->sources[src->pub_slot] = NULL;
 	sub->rescan = true;
 	if (!src->held) {
@@ -150,7 +172,7 @@ static int map_generation(floe_subscriber *sub, struct source *src,
 }
 
 static void connect_source(floe_subscriber *sub, uint32_t i, uint64_t pub_id,
-			   struct floe_conn *sc)
+			   struct floe_conn *sc, bool gone)
 {
 	struct source *src = calloc(1, sizeof(*src));
 
@@ -158,6 +180,7 @@ static void connect_source(floe_subscriber *sub, uint32_t i, uint64_t pub_id,
 		return; /* retried on the next update */
 	src->pub_id = pub_id;
 	src->pub_slot = i;
+	src->draining = src->gone = gone;
 	src->epoch = atomic_load(&sc->epoch);
 	for (uint32_t m = 0; m < FLOE_MAX_LIVE_GENERATIONS; m++)
 		src->maps[m].seg.fd = -1;
@@ -167,6 +190,11 @@ static void connect_source(floe_subscriber *sub, uint32_t i, uint64_t pub_id,
 		&floe_svc_slot(sub->svc, 'p', i)->generation));
 }
 
+/*
+ * Follow the publisher slots: connect to publishers that connected to us
+ * (gone ones too: what they left queued is ours to read), and mark the
+ * sources whose publisher left, died or dropped us as draining.
+ */
 static void update(floe_subscriber *sub)
 {
 	floe_service *svc = sub->svc;
@@ -179,19 +207,29 @@ static void update(floe_subscriber *sub)
 		struct floe_conn *sc = floe_svc_conn(svc, i, sub->slot);
 		struct source *src = sub->sources[i];
 		struct floe_port_ref ref;
-		uint64_t owner = floe_svc_slot_owner(svc, 'p', i, &ref);
-		bool connected = owner &&
+		uint64_t raw = floe_svc_slot_peer(svc, 'p', i, &ref);
+		uint64_t pub_id = raw & ~FLOE_SLOT_LINGERING;
+		bool lingering = raw & FLOE_SLOT_LINGERING;
+		bool connected = pub_id &&
 				 atomic_load(&sc->sub_id) == sub->ref.id &&
-				 atomic_load(&sc->pub_id) == owner;
+				 atomic_load(&sc->pub_id) == pub_id;
 
-		if (src && (src->pub_id != owner || !connected ||
-			    be->ops->port_liveness(be, &ref) == FLOE_PORT_DEAD))
-			src->draining = true;
-		else if (src)
+		if (src && src->pub_id != pub_id) {
+			src->draining = src->gone = true;
+		} else if (src && (lingering || be->ops->port_liveness(be, &ref) ==
+							FLOE_PORT_DEAD)) {
+			src->draining = src->gone = true;
+		} else if (src && !connected) {
+			src->draining = true; /* dropped us: reconnects later */
+		} else if (src) {
 			map_generation(sub, src, atomic_load(
 				&floe_svc_slot(svc, 'p', i)->generation));
-		if (!src && connected)
-			connect_source(sub, i, owner, sc);
+		} else if (connected) {
+			connect_source(sub, i, pub_id, sc,
+				       lingering ||
+					       be->ops->port_liveness(be, &ref) ==
+						       FLOE_PORT_DEAD);
+		}
 	}
 }
 
@@ -225,21 +263,18 @@ static void give_back(floe_subscriber *sub, struct source *src,
 		       floe_entry(src->epoch, 0, chunk));
 }
 
-/* Turn a queue entry into a sample; false if it fails validation. */
+/* Turn a queue entry into a sample, its chunk in mapping @mi; false if it
+ * fails validation. */
 static bool accept(floe_subscriber *sub, struct source *src, uint64_t entry,
-		   struct floe_sample *s)
+		   int mi, struct floe_sample *s)
 {
 	floe_service *svc = sub->svc;
 	uint32_t chunk = FLOE_ENTRY_CHUNK(entry);
 	const struct floe_chunk_header *ch;
 	struct source_map *m;
 	uint64_t pub_id, len;
-	int mi;
 
-	if (chunk >= svc->lay.chunk_count)
-		return false;
-	mi = map_generation(sub, src, FLOE_ENTRY_GEN(entry));
-	if (mi < 0)
+	if (chunk >= svc->lay.chunk_count || mi < 0)
 		return false;
 	m = &src->maps[mi];
 	ch = floe_at(m->seg.addr, m->seg.size,
@@ -277,6 +312,7 @@ static int receive_from(floe_subscriber *sub, struct source *src,
 	struct floe_conn *sc = floe_svc_conn(svc, src->pub_slot, sub->slot);
 	struct floe_ring *ring = floe_conn_sub_ring(svc, sc);
 	uint64_t entry, head;
+	int mi;
 
 	for (;;) {
 		enum floe_ring_result r = floe_ring_peek(
@@ -292,6 +328,11 @@ static int receive_from(floe_subscriber *sub, struct source *src,
 			retire_source(sub, src);
 			return 0;
 		}
+		/* Map the chunk's memory before taking the entry: a leaving
+		 * publisher keeps its data only while a queue refers to it. */
+		mi = FLOE_ENTRY_CHUNK(entry) == FLOE_ENTRY_MARKER
+			     ? -1
+			     : map_generation(sub, src, FLOE_ENTRY_GEN(entry));
 		if (!floe_ring_take(ring, head))
 			continue; /* evicted under us by safe overflow */
 		if (FLOE_ENTRY_CHUNK(entry) == FLOE_ENTRY_MARKER) {
@@ -304,7 +345,7 @@ static int receive_from(floe_subscriber *sub, struct source *src,
 			};
 			return 2;
 		}
-		if (accept(sub, src, entry, s))
+		if (accept(sub, src, entry, mi, s))
 			return 1;
 		give_back(sub, src, FLOE_ENTRY_CHUNK(entry));
 	}
@@ -319,22 +360,30 @@ int floe_sub_receive(floe_subscriber *sub, const floe_sample **out,
 
 	if (!sub || !out)
 		return FLOE_E_INVALID;
-	update_if_changed(sub);
 	s = free_sample(sub);
 	if (!s)
 		return FLOE_E_BORROW_LIMIT;
 	n = sub->svc->qos.max_publishers;
-	/* Publishers take turns, so a busy one cannot starve the others. */
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t i = (sub->next_source + k) % n;
-		struct source *src = sub->sources[i];
+	/* A source retired on the way may leave its slot to a newer
+	 * publisher whose samples wait already: look again, so that what is
+	 * waiting is returned in this very call. */
+	for (uint32_t pass = 0; pass < RECEIVE_PASSES; pass++) {
+		update_if_changed(sub);
+		/* Publishers take turns, so a busy one cannot starve the
+		 * others. */
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t i = (sub->next_source + k) % n;
+			struct source *src = sub->sources[i];
 
-		if (src && (got = receive_from(sub, src, s, mark))) {
-			sub->next_source = (i + 1) % n;
-			if (got == 1)
-				*out = s;
-			return got;
+			if (src && (got = receive_from(sub, src, s, mark))) {
+				sub->next_source = (i + 1) % n;
+				if (got == 1)
+					*out = s;
+				return got;
+			}
 		}
+		if (!sub->rescan)
+			break;
 	}
 	return 0;
 }
@@ -431,9 +480,24 @@ int floe_sub_open(floe_service *svc, const struct floe_port_ref *ref,
 	return 0;
 }
 
-/* Publishers reclaim everything in flight to us once the slot goes. */
+/* Publishers reclaim everything in flight to us once the slot goes; gone
+ * ones lingering for us are let go. */
 void floe_sub_close(floe_subscriber *sub)
 {
+	struct floe_backend *be = sub->svc->node->be;
+
+	for (uint32_t i = 0; i < sub->svc->qos.max_publishers; i++) {
+		struct floe_conn *sc = floe_svc_conn(sub->svc, i, sub->slot);
+		struct floe_port_ref ref;
+		uint64_t raw;
+
+		if (atomic_load(&sc->sub_id) != sub->ref.id)
+			continue;
+		raw = floe_svc_slot_peer(sub->svc, 'p', i, &ref);
+		if ((raw & FLOE_SLOT_LINGERING) ||
+		    (raw && be->ops->port_liveness(be, &ref) == FLOE_PORT_DEAD))
+			let_go(sub, i, raw & ~FLOE_SLOT_LINGERING);
+	}
 	for (uint32_t i = 0; i < sub->svc->qos.max_publishers; i++)
 		if (sub->sources[i])
 			free_source(sub->sources[i]);
