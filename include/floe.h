@@ -22,6 +22,12 @@
  * concurrently. A publisher or subscriber, and the samples it hands out, are
  * used by one thread at a time (move them between threads freely). Handles
  * are not valid across fork(); the child creates its own node.
+ *
+ * Order of destruction: samples, loans and requests before their port,
+ * ports before their service, services before their node. Destroying an
+ * object while what it handed out is still in use would leave those handles
+ * pointing at freed memory, so floe prints what is wrong (naming the call)
+ * on stderr and aborts instead.
  */
 #ifndef FLOE_H
 #define FLOE_H
@@ -127,7 +133,7 @@ void floe_node_opts_init(struct floe_node_opts *opts);
 int floe_node_create(const char *name, const struct floe_node_opts *opts,
 		     floe_node **out);
 
-/** Destroy a node; all its services and ports must be destroyed first. */
+/** Destroy a node; all its services must be closed first (else abort). */
 void floe_node_destroy(floe_node *node);
 
 /** The node's id, unique within the domain. */
@@ -247,8 +253,8 @@ int floe_service_open_or_create(floe_node *node, const char *name,
 				const struct floe_service_opts *opts,
 				floe_service **out);
 /**
- * Leave the service; its ports must be destroyed first. The service's
- * shared state is removed once no live node uses it.
+ * Leave the service; its ports must be destroyed first (else abort). The
+ * service's shared state is removed once no live node uses it.
  */
 void floe_service_close(floe_service *service);
 
@@ -296,8 +302,13 @@ void floe_publisher_opts_init(struct floe_publisher_opts *opts);
 int floe_publisher_create(floe_service *service,
 			  const struct floe_publisher_opts *opts,
 			  floe_publisher **out);
-/** Destroy; outstanding loans are discarded. Samples already delivered
- * stay valid for their subscribers until released. */
+/**
+ * Destroy; every loan must be sent or discarded first (else abort). What
+ * was delivered stays: samples held stay valid until released, samples
+ * still queued are received as if the publisher were there. Until its
+ * subscribers took them (or left) the publisher's slot stays taken, so a
+ * new publisher may meet FLOE_E_PORT_LIMIT meanwhile.
+ */
 void floe_publisher_destroy(floe_publisher *pub);
 /** The publisher's port id (appears in every sample header). */
 uint64_t floe_publisher_id(const floe_publisher *pub);
@@ -317,7 +328,10 @@ void *floe_sample_mut_user_header(floe_sample_mut *sample);
 uint64_t floe_sample_mut_len(const floe_sample_mut *sample);
 /**
  * Deliver the sample to every connected subscriber; the loan ends whatever
- * the result. Returns the number of subscribers it reached.
+ * the result. Returns the number of subscribers it reached: each of them
+ * receives it, however the publisher ends afterwards, unless it leaves
+ * first or, with safe overflow, a newer sample pushes it out of a full
+ * queue.
  */
 int floe_sample_mut_send(floe_sample_mut *sample);
 /** End a loan without sending. */
@@ -348,14 +362,15 @@ struct floe_subscriber_opts {
 int floe_subscriber_create(floe_service *service,
 			   const struct floe_subscriber_opts *opts,
 			   floe_subscriber **out);
-/** Destroy; samples still held are returned to their publishers. */
+/** Destroy; every received sample must be released first (else abort). */
 void floe_subscriber_destroy(floe_subscriber *sub);
 uint64_t floe_subscriber_id(const floe_subscriber *sub);
 
 /**
  * Take the next sample, if any: returns 1 and sets *@out, 0 if nothing is
- * waiting, or an error (FLOE_E_BORROW_LIMIT). Samples from one publisher
- * arrive in send order; publishers are served round-robin.
+ * waiting (never while floe_subscriber_has_samples() says something is),
+ * or an error (FLOE_E_BORROW_LIMIT). Samples from one publisher arrive in
+ * send order, each once; publishers are served round-robin.
  */
 int floe_subscriber_receive(floe_subscriber *sub, const floe_sample **out);
 /** True if a sample is waiting. */
@@ -481,8 +496,9 @@ struct floe_server_opts {
 /** Create a client; @opts may be NULL. */
 int floe_client_create(floe_service *service,
 		       const struct floe_client_opts *opts, floe_client **out);
-/** Destroy; its pending responses and loaned requests must be dropped
- * first (those left are dropped). */
+/** Destroy; its loaned requests, pending responses and received responses
+ * must be ended first (else abort). Requests still queued stay for the
+ * servers (fire-and-forget ones are still served). */
 void floe_client_destroy(floe_client *client);
 uint64_t floe_client_id(const floe_client *client);
 
@@ -542,7 +558,9 @@ void floe_response_release(const floe_response *response);
 /** Create a server; @opts may be NULL. */
 int floe_server_create(floe_service *service,
 		       const struct floe_server_opts *opts, floe_server **out);
-/** Destroy; active requests still held are dropped (their streams end). */
+/** Destroy; its active requests must be dropped and its loaned responses
+ * sent or discarded first (else abort). Responses and stream ends still
+ * queued stay for their clients. */
 void floe_server_destroy(floe_server *server);
 uint64_t floe_server_id(const floe_server *server);
 
@@ -839,7 +857,8 @@ int floe_blackboard_open(floe_node *node, const char *name,
 			 const struct floe_blackboard_opts *opts,
 			 floe_blackboard **out);
 /** Leave the blackboard; its writer and readers must be destroyed
- * first. Its shared state is removed once no live node uses it. */
+ * first (else abort). Its shared state is removed once no live node uses
+ * it. */
 void floe_blackboard_close(floe_blackboard *bb);
 const char *floe_blackboard_name(const floe_blackboard *bb);
 /** Number of entries. */

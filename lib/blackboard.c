@@ -460,8 +460,13 @@ FLOE_EXPORT int floe_blackboard_open(floe_node *node, const char *name,
 
 FLOE_EXPORT void floe_blackboard_close(floe_blackboard *bb)
 {
-	if (bb)
-		bb_free(bb);
+	if (!bb)
+		return;
+	if (atomic_load(&bb->svc->ports))
+		floe_misuse(__func__, "blackboard '%s' still has %d writers "
+			    "and readers; destroy them first", bb->svc->name,
+			    atomic_load(&bb->svc->ports));
+	bb_free(bb);
 }
 
 FLOE_EXPORT const char *floe_blackboard_name(const floe_blackboard *bb)
@@ -505,6 +510,7 @@ static int port_attach(floe_blackboard *bb, uint32_t role, char kind,
 		return ret;
 	}
 	*slot = (uint32_t)ret;
+	atomic_fetch_add(&bb->svc->ports, 1);
 	return 0;
 }
 
@@ -515,6 +521,7 @@ static void port_detach(floe_blackboard *bb, char kind,
 
 	floe_svc_release(bb->svc, kind, slot, ref->id);
 	be->ops->port_unregister(be, ref);
+	atomic_fetch_sub(&bb->svc->ports, 1);
 }
 
 /* ------------------------------------------------------------------ */

@@ -189,6 +189,8 @@ int floe_sub_receive(floe_subscriber *sub, const floe_sample **out,
 /** The chunk header's tag, and the publisher slot a sample came from. */
 uint64_t floe_sample_tag(const floe_sample *s);
 uint32_t floe_sample_pub_slot(const floe_sample *s);
+/** Samples the subscriber holds (received, not released). */
+uint32_t floe_sub_borrowed(const floe_subscriber *sub);
 /** Connect to (and map the memory of) publishers that appeared. */
 void floe_sub_refresh(floe_subscriber *sub);
 /** True while @sub reads from publisher @pub_id in @slot (or may soon:
@@ -206,6 +208,13 @@ uint32_t floe_publisher_free_chunks(const floe_publisher *pub);
 uint32_t floe_publisher_chunk_count(const floe_publisher *pub);
 
 uint64_t floe_now_ns(void);
+/**
+ * A documented precondition of @fn is broken in a way that would corrupt
+ * memory later (an object destroyed while handles it gave out live on):
+ * say which on stderr and abort, rather than fail silently afterwards.
+ */
+void floe_misuse(const char *fn, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
 /** Spin-then-sleep backoff for slow paths; @round counts from 0. */
 void floe_backoff(uint32_t round);
 

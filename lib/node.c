@@ -107,6 +107,10 @@ FLOE_EXPORT void floe_node_destroy(floe_node *node)
 
 	if (!node)
 		return;
+	if (atomic_load(&node->services))
+		floe_misuse(__func__, "node '%s' still has %d open services; "
+			    "close them first", node->name,
+			    atomic_load(&node->services));
 	floe_seg_name(seg_name, node->be->domain, FLOE_KIND_NODE, node->ref.id,
 		      0);
 	node->be->ops->seg_unlink(node->be, seg_name);

@@ -524,6 +524,10 @@ FLOE_EXPORT void floe_publisher_destroy(floe_publisher *pub)
 
 	if (!pub)
 		return;
+	if (pub->loaned)
+		floe_misuse(__func__, "%u loaned samples of service '%s' are "
+			    "neither sent nor discarded", pub->loaned,
+			    pub->svc->name);
 	svc = pub->svc;
 	ref = pub->ref;
 	slot = pub->slot;

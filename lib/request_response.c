@@ -522,17 +522,36 @@ fail:
 	return ret;
 }
 
+/* Every request loan, pending response and response the user was given
+ * must be over before the client goes: their memory goes with it. */
+static void client_check_idle(floe_client *c)
+{
+	uint32_t loans = 0, pending = 0, stashed = 0, held;
+
+	for (uint32_t i = 0; i < c->svc->qos.loans; i++)
+		loans += c->loans[i].in_use;
+	for (uint32_t k = 0; k < c->channels_n; k++) {
+		pending += c->channels[k].tag && !c->channels[k].dropped;
+		for (uint32_t e = c->channels[k].stash_head; e != STASH_NONE;
+		     e = c->stash[e].next)
+			stashed++;
+	}
+	held = floe_sub_borrowed(c->sub) - stashed;
+	if (loans || pending || held)
+		floe_misuse("floe_client_destroy",
+			    "client of service '%s' still has %u loaned "
+			    "requests, %u pending responses not dropped and "
+			    "%u responses not released", c->svc->name, loans,
+			    pending, held);
+}
+
 FLOE_EXPORT void floe_client_destroy(floe_client *c)
 {
 	bool keep;
 
 	if (!c)
 		return;
-	for (uint32_t i = 0; i < c->svc->qos.loans; i++)
-		floe_request_mut_discard(&c->loans[i]);
-	for (uint32_t k = 0; k < c->channels_n; k++)
-		if (c->channels[k].tag && !c->channels[k].dropped)
-			floe_pending_response_drop(&c->channels[k]);
+	client_check_idle(c);
 	/* requests still queued (fire-and-forget ones among them) stay for
 	 * their servers; the responses to us are reclaimed once we go */
 	keep = floe_pub_close(c->pub);
@@ -809,15 +828,19 @@ fail:
 
 FLOE_EXPORT void floe_server_destroy(floe_server *srv)
 {
+	uint32_t loans = 0, active = 0;
 	bool keep;
 
 	if (!srv)
 		return;
 	for (uint32_t i = 0; i < srv->v.resp.qos.loans; i++)
-		floe_response_mut_discard(&srv->loans[i]);
+		loans += srv->loans[i].in_use;
 	for (uint32_t i = 0; i < srv->active_n; i++)
-		if (srv->active[i].in_use)
-			floe_active_request_drop(&srv->active[i]);
+		active += srv->active[i].in_use;
+	if (loans || active)
+		floe_misuse(__func__, "server of service '%s' still has %u "
+			    "active requests not dropped and %u loaned "
+			    "responses", srv->svc->name, active, loans);
 	/* responses and end markers still queued stay for their clients */
 	keep = floe_pub_close(srv->pub);
 	floe_svc_leave(srv->svc, 's', srv->slot, srv->ref.id, keep);

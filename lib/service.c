@@ -976,6 +976,10 @@ FLOE_EXPORT void floe_service_close(floe_service *svc)
 {
 	if (!svc)
 		return;
+	if (atomic_load(&svc->ports))
+		floe_misuse(__func__, "service '%s' still has %d ports; "
+			    "destroy them first", svc->name,
+			    atomic_load(&svc->ports));
 	floe_svc_release(svc, 'n', svc->node_slot, svc->node->ref.id);
 	atomic_fetch_sub(&svc->node->services, 1);
 	floe_svc_reclaim_dead(svc);

@@ -394,6 +394,11 @@ FLOE_EXPORT int floe_subscriber_receive(floe_subscriber *sub,
 	return floe_sub_receive(sub, out, NULL);
 }
 
+uint32_t floe_sub_borrowed(const floe_subscriber *sub)
+{
+	return sub->borrowed;
+}
+
 void floe_sub_refresh(floe_subscriber *sub)
 {
 	update_if_changed(sub);
@@ -551,6 +556,9 @@ FLOE_EXPORT void floe_subscriber_destroy(floe_subscriber *sub)
 
 	if (!sub)
 		return;
+	if (sub->borrowed)
+		floe_misuse(__func__, "%u received samples of service '%s' are "
+			    "not released", sub->borrowed, sub->svc->name);
 	svc = sub->svc;
 	ref = sub->ref;
 	floe_svc_release(svc, 's', sub->slot, ref.id);

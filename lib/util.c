@@ -1,8 +1,23 @@
 // SPDX-License-Identifier: MIT
 #include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "internal.h"
+
+void floe_misuse(const char *fn, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "floe: %s: ", fn);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
 
 uint64_t floe_now_ns(void)
 {
