@@ -67,7 +67,7 @@ enum floe_error {
 	FLOE_E_LOAN_LIMIT = -11,      /**< publisher has its maximum samples loaned */
 	FLOE_E_BORROW_LIMIT = -12,    /**< subscriber holds its maximum samples */
 	FLOE_E_POOL_EMPTY = -13,      /**< no free chunk (all in flight) */
-	FLOE_E_TOO_LARGE = -14,       /**< slice exceeds the allowed maximum */
+	FLOE_E_TOO_LARGE = -14,       /**< slice or type exceeds the maximum */
 	FLOE_E_PERMISSION = -15,      /**< access to shared memory denied */
 	FLOE_E_CORRUPT = -16,         /**< shared state failed validation */
 	FLOE_E_BACKEND = -17,         /**< backend unavailable or failed */
@@ -85,6 +85,8 @@ enum floe_error {
 	FLOE_E_ACTIVE_LIMIT = -29,    /**< client has its maximum of active requests */
 	FLOE_E_NO_RESPONSE = -30,     /**< a fire-and-forget request takes no response */
 	FLOE_E_NO_KEY = -32,          /**< blackboard has no entry with this key */
+	FLOE_E_FD_LIMIT = -33,        /**< process out of file descriptors */
+	FLOE_E_ATTACHED = -34,        /**< already attached to this waitset */
 };
 
 /** Text for a floe error code (also accepts 0). Never NULL. */
@@ -111,7 +113,7 @@ struct floe_node_opts {
 	/**
 	 * Domain: systems in different domains never see each other.
 	 * NULL: $FLOE_DOMAIN, else the configuration files' "domain", else
-	 * "floe". [A-Za-z0-9_-], 1..16 characters.
+	 * "floe". [A-Za-z0-9_-], 1..16 characters ("" is FLOE_E_NAME).
 	 */
 	const char *domain;
 };
@@ -244,7 +246,9 @@ struct floe_service_opts {
 /** Open an existing publish-subscribe service. */
 int floe_service_open(floe_node *node, const char *name,
 		      const struct floe_service_opts *opts, floe_service **out);
-/** Create a publish-subscribe service; FLOE_E_EXISTS if it exists. */
+/** Create a publish-subscribe service; FLOE_E_EXISTS if it exists,
+ * FLOE_E_TOO_LARGE if a publisher's pool of the type would exceed 2^46
+ * bytes. */
 int floe_service_create(floe_node *node, const char *name,
 			const struct floe_service_opts *opts,
 			floe_service **out);
@@ -753,11 +757,13 @@ const char *floe_waitset_impl_name(enum floe_waitset_impl impl);
  * Attach a listener: NOTIFIED when it has events (the callback should
  * consume them with floe_listener_try_wait). With @deadline_ns > 0,
  * MISSED_DEADLINE is reported whenever @deadline_ns pass without an event.
- * Returns an attachment id (>= 0) or an error.
+ * Returns an attachment id (>= 0) or an error (FLOE_E_ATTACHED if it is
+ * attached already).
  */
 int floe_waitset_attach_listener(floe_waitset *ws, floe_listener *listener,
 				 uint64_t deadline_ns, void *user);
-/** Attach a file descriptor: READABLE while it is readable. */
+/** Attach a file descriptor: READABLE while it is readable
+ * (FLOE_E_ATTACHED if it is watched already). */
 int floe_waitset_attach_fd(floe_waitset *ws, int fd, void *user);
 /** Attach an interval: TICK every @period_ns (> 0). */
 int floe_waitset_attach_interval(floe_waitset *ws, uint64_t period_ns,

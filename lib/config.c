@@ -232,7 +232,9 @@ static int parse_file(struct floe_config *cfg, const char *path,
 		if (!must_exist && (errno == ENOENT || errno == ENOTDIR))
 			return 0;
 		report(err, errlen, "%s: %m", path);
-		return CONFIG_ERROR;
+		/* the file may be fine: this process cannot open any */
+		return errno == EMFILE || errno == ENFILE ? FLOE_E_FD_LIMIT
+							  : CONFIG_ERROR;
 	}
 	bad_line = ini_parse_stream(read_line, &ctx, handle_pair, &ctx);
 	read_error = ferror(ctx.file);

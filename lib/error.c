@@ -16,7 +16,7 @@ static const char *const messages[] = {
 	[-FLOE_E_LOAN_LIMIT] = "publisher has its maximum of loaned samples",
 	[-FLOE_E_BORROW_LIMIT] = "subscriber holds its maximum of samples",
 	[-FLOE_E_POOL_EMPTY] = "no free chunk: all are in flight",
-	[-FLOE_E_TOO_LARGE] = "slice exceeds the allowed maximum",
+	[-FLOE_E_TOO_LARGE] = "slice or type exceeds the allowed maximum",
 	[-FLOE_E_PERMISSION] = "permission denied",
 	[-FLOE_E_CORRUPT] = "shared state failed validation",
 	[-FLOE_E_BACKEND] = "backend unavailable",
@@ -34,6 +34,8 @@ static const char *const messages[] = {
 	[-FLOE_E_ACTIVE_LIMIT] = "client has its maximum of active requests",
 	[-FLOE_E_NO_RESPONSE] = "a fire-and-forget request takes no response",
 	[-FLOE_E_NO_KEY] = "blackboard has no entry with this key",
+	[-FLOE_E_FD_LIMIT] = "process is out of file descriptors (ulimit -n)",
+	[-FLOE_E_ATTACHED] = "already attached to this waitset",
 };
 
 FLOE_EXPORT const char *floe_strerror(int err)

@@ -621,10 +621,7 @@ FLOE_EXPORT int floe_listener_fd(floe_listener *l)
 		return l->sock;
 	sock = dgram_socket();
 	if (sock < 0)
-		return errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
-				       errno == ENOBUFS
-			       ? FLOE_E_NOMEM
-			       : FLOE_E_SYSTEM;
+		return floe_fd_errno(errno);
 	l->addr_len = listener_addr(l->svc->node->be->domain, l->ref.id,
 				    &l->addr);
 	/* EADDRINUSE: someone else holds our name (abstract names are

@@ -208,6 +208,9 @@ uint32_t floe_publisher_free_chunks(const floe_publisher *pub);
 uint32_t floe_publisher_chunk_count(const floe_publisher *pub);
 
 uint64_t floe_now_ns(void);
+/** errno of a failed call that makes a descriptor (socket, timerfd, ...)
+ * → floe error. */
+int floe_fd_errno(int err);
 /**
  * A documented precondition of @fn is broken in a way that would corrupt
  * memory later (an object destroyed while handles it gave out live on):

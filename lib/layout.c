@@ -216,3 +216,9 @@ uint64_t floe_data_chunks_offset(void)
 {
 	return 4096;
 }
+
+uint64_t floe_data_bytes(uint64_t stride, uint32_t chunk_count)
+{
+	return floe_add_sat(floe_data_chunks_offset(),
+			    floe_mul_sat(stride, chunk_count));
+}

@@ -41,6 +41,8 @@
 #define FLOE_LIMIT_EVENT_ID ((1U << 20) - 1)
 #define FLOE_LIMIT_BB_ENTRIES 4096
 #define FLOE_LIMIT_BB_VALUE_BYTES (1U << 30)
+/* Largest data segment a publisher makes (a pool of chunks). */
+#define FLOE_LIMIT_DATA_BYTES (1ULL << 46)
 /* Data segment generations a subscriber keeps mapped per publisher. */
 #define FLOE_MAX_LIVE_GENERATIONS 8
 
@@ -288,5 +290,8 @@ uint64_t floe_chunk_payload_offset(uint32_t user_header_size, uint64_t align);
 uint64_t floe_chunk_stride(uint64_t payload_offset, uint64_t max_len,
 			   uint64_t type_size, uint64_t align);
 uint64_t floe_data_chunks_offset(void);
+/** Bytes of a data segment of @chunk_count chunks of @stride bytes
+ * (saturating). */
+uint64_t floe_data_bytes(uint64_t stride, uint32_t chunk_count);
 
 #endif

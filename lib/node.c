@@ -51,6 +51,9 @@ FLOE_EXPORT int floe_node_create(const char *name,
 
 	if (!out || kind > FLOE_BACKEND_SHM)
 		return FLOE_E_INVALID;
+	/* an explicit domain is 1..16 characters; "" is no default */
+	if (opts && opts->domain && !floe_domain_valid(opts->domain))
+		return FLOE_E_NAME;
 	/* options, then the environment, then the configuration files */
 	ret = floe_config_load(&cfg, NULL, 0);
 	if (ret)

@@ -141,9 +141,8 @@ static int create_gen(floe_publisher *pub, uint64_t max_len, uint32_t *idx)
 		return FLOE_E_NO_SPACE;
 	stride = floe_chunk_stride(svc->payload_offset, max_len,
 				   svc->type_size, svc->type_align);
-	size = floe_add_sat(floe_data_chunks_offset(),
-			    floe_mul_sat(stride, pub->chunk_count));
-	if (size > (1ULL << 46))
+	size = floe_data_bytes(stride, pub->chunk_count);
+	if (size > FLOE_LIMIT_DATA_BYTES)
 		return FLOE_E_TOO_LARGE;
 	floe_seg_name(name, be->domain, FLOE_KIND_DATA, pub->ref.id,
 		      pub->next_gen);

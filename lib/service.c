@@ -766,6 +766,43 @@ int floe_svc_open(floe_node *node, const char *name,
 	return 0;
 }
 
+/* Can a publisher's pool of one-element chunks of @t be allocated? */
+static bool type_fits(const struct floe_type *t, uint32_t user_header_size,
+		      uint32_t chunk_count)
+{
+	uint64_t stride = floe_chunk_stride(
+		floe_chunk_payload_offset(user_header_size, t->align), 1,
+		t->size, t->align);
+
+	return floe_data_bytes(stride, chunk_count) <= FLOE_LIMIT_DATA_BYTES;
+}
+
+/* A type too large for any publisher to send is refused at creation,
+ * rather than by every publisher afterwards. */
+static int check_type_fits(const struct floe_svc_spec *spec,
+			   const struct floe_svc_layout *lay)
+{
+	struct floe_rr_layout rr;
+
+	switch (spec->qos.pattern) {
+	case FLOE_PATTERN_PUBSUB:
+		return type_fits(&spec->type, spec->qos.user_header_size,
+				 lay->chunk_count)
+			       ? 0
+			       : FLOE_E_TOO_LARGE;
+	case FLOE_PATTERN_REQUEST_RESPONSE:
+		if (floe_rr_layout(&spec->qos, &rr))
+			return FLOE_E_INVALID;
+		return type_fits(&spec->type, 0, rr.req.chunk_count) &&
+				       type_fits(&spec->resp_type, 0,
+						 rr.resp.chunk_count)
+			       ? 0
+			       : FLOE_E_TOO_LARGE;
+	default:
+		return 0;
+	}
+}
+
 static int create_once(floe_node *node, const char *name,
 		       const struct floe_svc_spec *spec, floe_service **out)
 {
@@ -779,6 +816,9 @@ static int create_once(floe_node *node, const char *name,
 
 	if (floe_svc_layout(&spec->qos, &lay))
 		return FLOE_E_INVALID;
+	ret = check_type_fits(spec, &lay);
+	if (ret)
+		return ret;
 	service_seg_name(node, name, spec->qos.pattern, seg_name);
 	hdr = calloc(1, sizeof(*hdr));
 	if (!hdr)

@@ -152,8 +152,7 @@ static int map_generation(floe_subscriber *sub, struct source *src,
 	/* One copy of the header, validated and then used: the publisher
 	 * can rewrite the original at any time. */
 	memcpy(&dh, seg.addr, sizeof(dh));
-	need = floe_add_sat(floe_data_chunks_offset(),
-			    floe_mul_sat(dh.chunk_stride, svc->lay.chunk_count));
+	need = floe_data_bytes(dh.chunk_stride, svc->lay.chunk_count);
 	if (dh.magic != FLOE_DATA_MAGIC || dh.publisher_id != src->pub_id ||
 	    dh.generation != gen || dh.chunk_count != svc->lay.chunk_count ||
 	    need > seg.size || dh.chunk_stride % FLOE_CACHELINE ||

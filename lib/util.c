@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,6 +7,20 @@
 #include <time.h>
 
 #include "internal.h"
+
+int floe_fd_errno(int err)
+{
+	switch (err) {
+	case EMFILE:
+	case ENFILE:
+		return FLOE_E_FD_LIMIT;
+	case ENOMEM:
+	case ENOBUFS:
+		return FLOE_E_NOMEM;
+	default:
+		return FLOE_E_SYSTEM;
+	}
+}
 
 void floe_misuse(const char *fn, const char *fmt, ...)
 {

@@ -51,12 +51,6 @@
 /* Timers and signals                                                 */
 /* ------------------------------------------------------------------ */
 
-static int errno_to_floe(int err)
-{
-	return err == ENOMEM || err == EMFILE || err == ENFILE ? FLOE_E_NOMEM
-							       : FLOE_E_SYSTEM;
-}
-
 /* (Re)start @fd to expire @period_ns from now, then every @period_ns. */
 static void periodic_timer_restart(int fd, uint64_t period_ns)
 {
@@ -75,7 +69,7 @@ static int periodic_timer_new(uint64_t period_ns)
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 
 	if (fd < 0)
-		return errno_to_floe(errno);
+		return floe_fd_errno(errno);
 	periodic_timer_restart(fd, period_ns);
 	return fd;
 }
@@ -139,7 +133,7 @@ static int watch_signals(floe_waitset *ws)
 	ws->signal_src.fd = signalfd(-1, &ws->signals,
 				     SFD_NONBLOCK | SFD_CLOEXEC);
 	if (ws->signal_src.fd < 0)
-		return errno_to_floe(errno);
+		return floe_fd_errno(errno);
 	ws->signal_src.key = ws_key(WS_ROLE_SIGNAL, 0, 0);
 	err = ws->engine->watch(ws, &ws->signal_src);
 	if (err) {
@@ -179,14 +173,14 @@ FLOE_EXPORT int floe_waitset_create(const struct floe_waitset_opts *opts,
 	case FLOE_WAITSET_EPOLL:
 		err = engine_init(ws, &ws_engine_epoll);
 		if (err)
-			err = errno_to_floe(-err);
+			err = floe_fd_errno(-err);
 		break;
 	default:
 		err = engine_init(ws, &ws_engine_uring);
 		if (err)
 			err = engine_init(ws, &ws_engine_epoll);
 		if (err)
-			err = errno_to_floe(-err);
+			err = floe_fd_errno(-err);
 		break;
 	}
 	if (err) {
@@ -289,7 +283,7 @@ static void release_id(floe_waitset *ws, uint32_t id)
 		ws->natt--;
 }
 
-/* FLOE_E_EXISTS if @fd is already watched for a listener or a user fd:
+/* FLOE_E_ATTACHED if @fd is already watched for a listener or a user fd:
  * epoll cannot register it twice, so neither backend allows it. */
 static int check_unique(const floe_waitset *ws, int fd)
 {
@@ -298,7 +292,7 @@ static int check_unique(const floe_waitset *ws, int fd)
 
 		if ((a->kind == WS_LISTENER || a->kind == WS_FD) &&
 		    a->src[WS_ROLE_MAIN].fd == fd)
-			return FLOE_E_EXISTS;
+			return FLOE_E_ATTACHED;
 	}
 	return 0;
 }

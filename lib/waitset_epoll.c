@@ -39,7 +39,7 @@ static int epoll_engine_watch(floe_waitset *ws, const struct ws_source *src)
 		return 0;
 	switch (errno) {
 	case EEXIST:
-		return FLOE_E_EXISTS;
+		return FLOE_E_ATTACHED;
 	case EPERM: /* a file that cannot be polled */
 	case EBADF:
 		return FLOE_E_INVALID;

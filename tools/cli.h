@@ -58,6 +58,9 @@ void cli_error(const struct cli *cli, const char *fmt, ...)
 /* Print "floe: <verb>: <what>: <floe_strerror>" and map @err to an exit
  * status. */
 int cli_fail(const struct cli *cli, int err, const char *what);
+/* Flush standard output; a closed pipe sets cli_stop (SIGPIPE is
+ * ignored so that the node is left cleanly). */
+void cli_flush(void);
 /* Sleep @ms milliseconds unless interrupted; false if cli_stop is set. */
 bool cli_sleep_ms(long ms);
 uint64_t cli_now_ms(void);

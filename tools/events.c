@@ -101,7 +101,7 @@ static void on_event(uint64_t event_id, void *ctx)
 		json_object_put(obj);
 	} else {
 		printf("event %llu\n", (unsigned long long)event_id);
-		fflush(stdout);
+		cli_flush();
 	}
 }
 

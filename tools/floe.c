@@ -197,6 +197,13 @@ uint64_t cli_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+void cli_flush(void)
+{
+	/* the reader went away (floe top | head): stop like on SIGINT */
+	if (fflush(stdout) == EOF && errno == EPIPE)
+		cli_stop = 1;
+}
+
 bool cli_sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
@@ -338,6 +345,11 @@ static int apply_option(struct cli *cli, const struct verb *v, int id,
 		cli->type.size = (uint64_t)n;
 		break;
 	case OPT_ALIGN:
+		if (n & (n - 1) || n > 4096) {
+			cli_error(NULL, "--align %ld: a power of two up to 4096",
+				  n);
+			return EXIT_USAGE;
+		}
 		cli->type.align = (uint64_t)n;
 		break;
 	}
@@ -418,7 +430,9 @@ static int run_verb(struct cli *cli, const struct verb *v, int argc,
 	if (!domain)
 		domain = getenv("FLOE_DOMAIN");
 	floe_config_apply(&cli->config, &kind, &domain);
-	cli->domain = domain && *domain ? domain : "floe";
+	cli->domain = cli->node_opts.domain ? cli->node_opts.domain
+		      : domain && *domain	 ? domain
+						 : "floe";
 	snprintf(node_name, sizeof(node_name), "floe %s", cli->verb_name);
 	ret = floe_node_create(node_name, &cli->node_opts, &cli->node);
 	if (ret) {
@@ -449,6 +463,8 @@ int main(int argc, char **argv)
 	const char *noun = NULL;
 	int ret, nargs;
 
+	/* a closed output pipe is seen as EPIPE (cli_flush), not a death */
+	signal(SIGPIPE, SIG_IGN);
 	floe_node_opts_init(&cli.node_opts);
 	ret = parse_options(&cli, NULL, argc, argv);
 	if (ret >= 0)

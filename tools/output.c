@@ -18,7 +18,7 @@ void print_json(json_object *obj, bool one_line)
 					    JSON_C_TO_STRING_PRETTY_TAB);
 
 	puts(json_object_to_json_string_ext(obj, flags));
-	fflush(stdout);
+	cli_flush();
 }
 
 /* The member @key names in @row; "a|b" takes the first that is present. */
@@ -99,7 +99,7 @@ void print_rows(const struct cli *cli, json_object *rows,
 		print_json(rows, false);
 	else
 		print_table("", rows, cols, ncols);
-	fflush(stdout);
+	cli_flush();
 }
 
 /* @depth levels of indentation (two spaces each) into @buf. */
@@ -171,7 +171,7 @@ void print_object(const struct cli *cli, json_object *obj)
 		print_json(obj, false);
 	else
 		print_members(obj, 0);
-	fflush(stdout);
+	cli_flush();
 }
 
 char *hex_string(const void *data, size_t len, const char *sep)

@@ -166,7 +166,7 @@ int cmd_publish(struct cli *cli, int argc, char **argv)
 		else
 			printf("sent %zu bytes to %d subscriber%s\n", len,
 			       reached, reached == 1 ? "" : "s");
-		fflush(stdout);
+		cli_flush();
 		json_object_put(obj);
 		cli_sleep_ms(i + 1 < count ? interval : linger);
 	}
@@ -207,7 +207,7 @@ static void print_sample(struct cli *cli, const floe_sample *sample)
 		       (unsigned long long)size,
 		       shown < size ? " (the first shown)" : "",
 		       hex ? hex : "", text ? text : "");
-		fflush(stdout);
+		cli_flush();
 	}
 	json_object_put(obj);
 	free(text);

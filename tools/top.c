@@ -272,7 +272,7 @@ static void print_view(struct cli *cli, json_object *view, bool from_sysfs)
 		print_section(view, "ports", "PORTS", port_columns,
 			      port_columns_len);
 	}
-	fflush(stdout);
+	cli_flush();
 }
 
 int cmd_top(struct cli *cli, int argc, char **argv)

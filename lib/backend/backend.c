@@ -24,10 +24,11 @@ int floe_errno_to_error(int err)
 		return FLOE_E_NOMEM;
 	case ENOSPC:
 	case EDQUOT:
-	case ENFILE:
-	case EMFILE:
+	case ENFILE: /* the module's segment count cap */
 	case EFBIG:
 		return FLOE_E_NO_SPACE;
+	case EMFILE:
+		return FLOE_E_FD_LIMIT;
 	case EINVAL:
 	case ENAMETOOLONG:
 		return FLOE_E_INVALID;
@@ -53,14 +54,19 @@ int floe_seg_map(int fd, uint64_t size, bool rw, struct floe_seg *out)
 	return 0;
 }
 
+void floe_seg_drop_fd(struct floe_seg *seg)
+{
+	if (seg->fd >= 0)
+		close(seg->fd);
+	seg->fd = -1;
+}
+
 void floe_seg_close(struct floe_seg *seg)
 {
 	if (seg->addr)
 		munmap(seg->addr, seg->size);
-	if (seg->fd >= 0)
-		close(seg->fd);
+	floe_seg_drop_fd(seg);
 	seg->addr = NULL;
-	seg->fd = -1;
 }
 
 int floe_backend_open(enum floe_backend_kind kind, const char *domain,

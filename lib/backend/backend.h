@@ -120,8 +120,11 @@ int floe_backend_shm_open(const char *domain, struct floe_backend **out);
 
 /** Unmap and close. */
 void floe_seg_close(struct floe_seg *seg);
-/** mmap @fd of @size bytes; fills @out. */
+/** mmap @fd of @size bytes; fills @out (which keeps @fd). */
 int floe_seg_map(int fd, uint64_t size, bool rw, struct floe_seg *out);
+/** Close a mapped segment's descriptor: the mapping keeps the memory, and
+ * a process with many segments must not run out of descriptors. */
+void floe_seg_drop_fd(struct floe_seg *seg);
 
 /** List the segment names in @dir_path (one entry per segment) that start
  * with @prefix; as floe_backend_ops.seg_list. */

@@ -81,6 +81,8 @@ static int kmod_seg_create(struct floe_backend *be, const char *name,
 	if (ioctl(to_kmod(be)->dev, FLOE_IOC_SEG_CREATE, &arg))
 		return floe_errno_to_error(errno);
 	ret = floe_seg_map(arg.fd, size, true, out);
+	if (!ret)
+		floe_seg_drop_fd(out);
 	if (ret) {
 		close(arg.fd);
 		kmod_seg_unlink(be, name);
@@ -109,6 +111,8 @@ static int kmod_seg_open(struct floe_backend *be, const char *name, bool rw,
 	ret = floe_seg_map(arg.fd, arg.size, rw, out);
 	if (ret)
 		close(arg.fd);
+	else
+		floe_seg_drop_fd(out);
 	return ret;
 }
 

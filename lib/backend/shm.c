@@ -2,9 +2,10 @@
 /*
  * The shm backend: segments are files in /dev/shm, created unnamed
  * (O_TMPFILE) and linked into place so that nobody ever opens one
- * half-made. The creator of a port-owned segment holds an exclusive flock()
- * on it for its lifetime: the kernel drops the lock when the process dies,
- * which is how others learn that a node is dead. Nothing is freed by the
+ * half-made. A node holds an exclusive flock() on its record for its
+ * lifetime (the one descriptor it keeps): the kernel drops the lock when
+ * the process dies, which is how others learn that a node is dead. Other
+ * segments keep no descriptor, only their mapping. Nothing is freed by the
  * kernel here: the library removes a dead node's files when it notices.
  */
 #include "backend/backend.h"
@@ -20,6 +21,8 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/floe.h>
 
 #include "names.h"
 
@@ -51,10 +54,11 @@ static int shm_seg_create(struct floe_backend *be, const char *name,
 			  size_t init_len, struct floe_seg *out)
 {
 	char path[128], self[64];
+	bool record = flags == FLOE_SEG_OWNED_BY_PORT && owner &&
+		      owner->role == FLOE_ROLE_NODE;
 	int fd, ret;
 
 	(void)be;
-	(void)owner;
 	ret = shm_path(path, sizeof(path), name);
 	if (ret)
 		return ret;
@@ -68,7 +72,7 @@ static int shm_seg_create(struct floe_backend *be, const char *name,
 			       : floe_errno_to_error(errno);
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	if (fchmod(fd, mode) || reserve(fd, size) ||
-	    (flags == FLOE_SEG_OWNED_BY_PORT && flock(fd, LOCK_EX | LOCK_NB))) {
+	    (record && flock(fd, LOCK_EX | LOCK_NB))) {
 		ret = floe_errno_to_error(errno);
 		close(fd);
 		return ret;
@@ -83,6 +87,8 @@ static int shm_seg_create(struct floe_backend *be, const char *name,
 	if (linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW)) {
 		ret = floe_errno_to_error(errno);
 		floe_seg_close(out);
+	} else if (!record) {
+		floe_seg_drop_fd(out);
 	}
 	return ret;
 }
@@ -108,6 +114,8 @@ static int shm_seg_open(struct floe_backend *be, const char *name, bool rw,
 	ret = floe_seg_map(fd, (uint64_t)st.st_size, rw, out);
 	if (ret)
 		close(fd);
+	else
+		floe_seg_drop_fd(out);
 	return ret;
 }
 

@@ -6,7 +6,7 @@ if [ -f "$(dirname "$0")/lib.sh" ]; then . "$(dirname "$0")/lib.sh"; else . /fil
 
 commands="node list|node show|node cleanup|service list|service show|port list|top|publish|subscribe|notify|listen"
 
-plan 30
+plan 33
 
 run --help
 ok $rc "floe --help exits 0"
@@ -56,5 +56,11 @@ run publish svc
 is "$rc" 2 "publish without a payload: exit 2"
 run publish svc --hex 'zz'
 is "$rc" 2 "publish with bad hex: exit 2"
+run publish svc --align 3 x
+is "$rc" 2 "publish --align 3 (not a power of two): exit 2"
+run publish svc --size 0 x
+is "$rc" 2 "publish --size 0: exit 2"
+rc=$(FLOE_DOMAIN=somewhere "$FLOE_CLI" --domain '' node list >/dev/null 2>&1; echo $?)
+is "$rc" 2 "an empty --domain: exit 2, even with FLOE_DOMAIN set"
 
 finish

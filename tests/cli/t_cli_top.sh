@@ -6,7 +6,7 @@
 # shellcheck source=tests/cli/lib.sh disable=SC1091
 if [ -f "$(dirname "$0")/lib.sh" ]; then . "$(dirname "$0")/lib.sh"; else . /files/lib.sh; fi
 
-plan 8
+plan 11
 
 start_bg "$FLOE_CLI" subscribe cli/top >/dev/null 2>&1
 sub=$bg_pid
@@ -36,5 +36,14 @@ json_ok "[s for s in d['services'] if s['name'] == 'cli/top' and s['subscribers'
 
 run top --iterations 3 --interval 20
 is "$(printf '%s\n' "$out" | grep -c '^floe top: ')" 3 "top --iterations 3: three views"
+
+# A reader that goes away: top stops cleanly, its node goes with it.
+nodes_before=$("$FLOE_CLI" --json node list | grep -o '"state": *"[a-z]*"' | grep -vc alive)
+line=$({ "$FLOE_CLI" --json top --interval 10; echo "status $?" >"$scratch/top_rc"; } | head -n 1)
+case "$line" in "{"*) true ;; *) false ;; esac
+ok $? "top --json | head -1: one JSON view"
+is "$(cat "$scratch/top_rc")" "status 0" "top after its reader left: exit 0, no SIGPIPE"
+nodes_after=$("$FLOE_CLI" --json node list | grep -o '"state": *"[a-z]*"' | grep -vc alive)
+is "$nodes_after" "$nodes_before" "top after its reader left: no dead node behind"
 
 finish

@@ -58,7 +58,7 @@ static void check_strerror(void)
 {
 	/* the most negative code; numbers reserved for codes not (yet)
 	 * defined may say "unknown floe error" */
-	enum { LAST = -FLOE_E_NO_KEY };
+	enum { LAST = -FLOE_E_ATTACHED };
 	static const char unknown[] = "unknown floe error";
 	const char *text[LAST + 1];
 	int bad_null = 0, dup = 0;
@@ -99,7 +99,7 @@ int main(void)
 	uint64_t victim_id = 0;
 	int r, st;
 
-	tap_plan(34);
+	tap_plan(35);
 
 	/* Creation and identity. */
 	r = floe_node_create("t_node main", NULL, &node);
@@ -145,6 +145,12 @@ int main(void)
 	opts.domain = "abcdefghijklmnopq"; /* 17 characters */
 	r = floe_node_create("x", &opts, &tmp);
 	tap_ok(r < 0, "17-character domain rejected (%s)", floe_strerror(r));
+	if (r == 0)
+		floe_node_destroy(tmp);
+	/* $FLOE_DOMAIN is set (th_setup): an empty one is still no domain */
+	opts.domain = "";
+	r = floe_node_create("x", &opts, &tmp);
+	tap_eq(r, FLOE_E_NAME, "empty domain -> FLOE_E_NAME");
 	if (r == 0)
 		floe_node_destroy(tmp);
 

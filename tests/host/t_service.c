@@ -188,7 +188,7 @@ int main(void)
 	uint64_t one;
 	int r, ok;
 
-	tap_plan(51);
+	tap_plan(54);
 	tap_require(floe_node_create("t_service", NULL, &node) == 0, "node");
 
 	/* Create, with QoS and attributes, and read them back. */
@@ -220,6 +220,22 @@ int main(void)
 	o = opts_for(&t);
 	r = floe_service_create(node, "t/svc/badalign", &o, &tmp);
 	tap_ok(r < 0, "type alignment 3 rejected (%s)", floe_strerror(r));
+	/* A type no publisher could allocate is refused up front. */
+	t = type_a;
+	t.size = 1ULL << 63;
+	o = opts_for(&t);
+	tap_eq(floe_service_create(node, "t/svc/huge", &o, &tmp),
+	       FLOE_E_TOO_LARGE, "type size 2^63 -> FLOE_E_TOO_LARGE");
+	t.size = 1ULL << 42; /* times the default pool of 60-odd chunks */
+	o = opts_for(&t);
+	tap_eq(floe_service_create(node, "t/svc/huge", &o, &tmp),
+	       FLOE_E_TOO_LARGE, "a pool beyond 2^46 bytes -> FLOE_E_TOO_LARGE");
+	t.size = 1ULL << 20;
+	o = opts_for(&t);
+	r = floe_service_create(node, "t/svc/big", &o, &tmp);
+	tap_eq(r, 0, "a 1 MiB type is fine");
+	if (!r)
+		floe_service_close(tmp);
 
 	/* Open with the right type and no demands. */
 	o = opts_for(&type_a);

@@ -2,7 +2,7 @@
 /*
  * WaitSet arguments and bookkeeping, on each engine: every bad argument
  * is refused with FLOE_E_INVALID (a descriptor attached twice with
- * FLOE_E_EXISTS, a run from inside a callback with FLOE_E_BUSY), a bad
+ * FLOE_E_ATTACHED, a run from inside a callback with FLOE_E_BUSY), a bad
  * $FLOE_WAITSET with FLOE_E_INVALID, nothing is reported to a run that
  * does not block, ids stay small through many attach/detach cycles, and
  * neither detach nor destroy leaks a descriptor.
@@ -77,7 +77,7 @@ static void run_engine(enum floe_waitset_impl impl)
 	       "attach_fd: a regular file (not pollable)");
 	id = floe_waitset_attach_fd(ws, p[0], NULL);
 	tap_eq(id, 0, "attach_fd: first id is 0");
-	tap_eq(floe_waitset_attach_fd(ws, p[0], NULL), FLOE_E_EXISTS,
+	tap_eq(floe_waitset_attach_fd(ws, p[0], NULL), FLOE_E_ATTACHED,
 	       "attach_fd: the same fd twice");
 	tap_eq(floe_waitset_attach_interval(ws, 0, NULL), FLOE_E_INVALID,
 	       "attach_interval: period 0");

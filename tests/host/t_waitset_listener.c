@@ -144,10 +144,10 @@ static void run_engine(enum floe_waitset_impl impl, floe_service *sa,
 	timer.id = floe_waitset_attach_interval(ws, 20 * MS, &timer);
 	tap_ok(a.id == 0 && b.id == 1 && timer.id == 2,
 	       "two listeners and an interval attached");
-	tap_eq(floe_waitset_attach_listener(ws, la, 0, NULL), FLOE_E_EXISTS,
+	tap_eq(floe_waitset_attach_listener(ws, la, 0, NULL), FLOE_E_ATTACHED,
 	       "the same listener twice: exists");
 	fd = floe_listener_fd(la);
-	tap_eq(floe_waitset_attach_fd(ws, fd, NULL), FLOE_E_EXISTS,
+	tap_eq(floe_waitset_attach_fd(ws, fd, NULL), FLOE_E_ATTACHED,
 	       "the listener's descriptor as a plain fd: exists");
 
 	notify(na, 3);
