@@ -2,13 +2,17 @@
 /*
  * Listener deadlines, on each engine. Two listeners attached with a
  * 100 ms deadline, on two services; a notifier process fires the "busy"
- * one every 20 ms and leaves the "silent" one alone. Over a second the
- * busy listener never reports MISSED_DEADLINE, the silent one reports it
- * about every period (the first one period after attaching, never
- * earlier). A single notify of the silent listener restarts its deadline:
- * the next MISSED_DEADLINE comes a whole period after that NOTIFIED. When
- * the busy one falls silent its deadline is missed within about a period;
- * a detached listener reports nothing more.
+ * one every 20 ms and leaves the "silent" one alone. No MISSED_DEADLINE is
+ * ever reported less than a deadline after the listener's last event (or
+ * its attachment), nor more often than once a deadline: over a second the
+ * busy listener
+ * is notified often and (on a machine not too loaded to notify every
+ * 20 ms) misses nothing, the silent one misses about every period (the
+ * first one period after attaching, never earlier). A single notify of the
+ * silent listener restarts its deadline: the next MISSED_DEADLINE comes a
+ * whole period after that NOTIFIED. When the busy one falls silent its
+ * deadline is missed; a detached listener reports nothing more. Upper
+ * bounds on lateness are loose: a loaded or emulated machine is slow.
  */
 #include "helpers.h"
 
@@ -86,8 +90,15 @@ struct watched {
 	floe_listener *listener;
 	int id;
 	int notified, missed, other;
-	uint64_t last_notified_ns, first_missed_ns, last_missed_ns;
+	int early; /* misses less than a deadline after the last event */
+	uint64_t attached_ns, last_notified_ns, first_missed_ns,
+		last_missed_ns;
 };
+
+static uint64_t latest(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
 
 static int on_trigger(floe_waitset *ws, int id, enum floe_trigger trigger,
 		      void *user)
@@ -103,6 +114,12 @@ static int on_trigger(floe_waitset *ws, int id, enum floe_trigger trigger,
 		w->last_notified_ns = now;
 		floe_listener_try_wait(w->listener, NULL, NULL);
 	} else if (trigger == FLOE_TRIGGER_MISSED_DEADLINE) {
+		/* (misses keep the timer's schedule, so one reported late
+		 * may be followed closely by the next) */
+		uint64_t since = latest(w->attached_ns, w->last_notified_ns);
+
+		/* 5 ms of timer slack */
+		w->early += now - since < (DEADLINE_MS - 5) * MS;
 		if (!w->missed++)
 			w->first_missed_ns = now;
 		w->last_missed_ns = now;
@@ -112,10 +129,11 @@ static int on_trigger(floe_waitset *ws, int id, enum floe_trigger trigger,
 	return 0;
 }
 
+/* Forget what was counted; the deadline's reference times stay. */
 static void clear(struct watched *w)
 {
-	w->notified = w->missed = w->other = 0;
-	w->last_notified_ns = w->first_missed_ns = w->last_missed_ns = 0;
+	w->notified = w->missed = w->other = w->early = 0;
+	w->first_missed_ns = 0;
 }
 
 static void run_for(floe_waitset *ws, uint64_t ms)
@@ -160,20 +178,22 @@ static void run_engine(enum floe_waitset_impl impl, floe_service *busy_svc,
 
 	command(BUSY_ON);
 	t0 = th_now_ns();
+	busy.attached_ns = silent.attached_ns = t0;
 	busy.id = floe_waitset_attach_listener(ws, busy.listener,
 					       DEADLINE_MS * MS, &busy);
 	silent.id = floe_waitset_attach_listener(ws, silent.listener,
 						 DEADLINE_MS * MS, &silent);
 	run_for(ws, 1000);
-	tap_ok(busy.missed == 0 && busy.notified >= 20 && !busy.other,
-	       "notified every 20 ms (%d times): no MISSED_DEADLINE (%d)",
-	       busy.notified, busy.missed);
-	tap_ok(silent.missed >= 6 && silent.missed <= 10 && !silent.notified &&
-	       !silent.other,
-	       "silent for 1 s: MISSED_DEADLINE %d times (6..10)",
+	tap_ok(!busy.early && busy.notified >= 10 && !busy.other,
+	       "notified every 20 ms (%d times): no MISSED_DEADLINE within a "
+	       "deadline of an event (%d missed, %d early)", busy.notified,
+	       busy.missed, busy.early);
+	tap_ok(!silent.early && silent.missed >= 2 && silent.missed <= 10 &&
+		       !silent.notified && !silent.other,
+	       "silent for 1 s: MISSED_DEADLINE %d times (2..10), none early",
 	       silent.missed);
 	gap = silent.first_missed_ns - t0;
-	tap_ok(gap >= DEADLINE_MS * MS && gap < 3 * DEADLINE_MS * MS,
+	tap_ok(gap >= DEADLINE_MS * MS && gap < 10 * DEADLINE_MS * MS,
 	       "the first one a period after attaching (%" PRIu64 " ms)",
 	       gap / MS);
 
@@ -192,7 +212,7 @@ static void run_engine(enum floe_waitset_impl impl, floe_service *busy_svc,
 	run_until_missed(ws, &silent, 1000);
 	gap = silent.first_missed_ns - silent.last_notified_ns;
 	tap_ok(silent.notified == 1 && silent.missed == 1 &&
-	       gap >= (DEADLINE_MS - 5) * MS && gap < 3 * DEADLINE_MS * MS,
+	       gap >= (DEADLINE_MS - 5) * MS && gap < 10 * DEADLINE_MS * MS,
 	       "a notify restarts the deadline: next MISSED_DEADLINE %" PRIu64
 	       " ms after the NOTIFIED", gap / MS);
 
@@ -202,7 +222,7 @@ static void run_engine(enum floe_waitset_impl impl, floe_service *busy_svc,
 	t0 = th_now_ns();
 	run_until_missed(ws, &busy, 1000);
 	gap = busy.first_missed_ns - t0;
-	tap_ok(busy.missed == 1 && gap < 3 * DEADLINE_MS * MS,
+	tap_ok(busy.missed == 1 && !busy.early && gap < 10 * DEADLINE_MS * MS,
 	       "the busy one falls silent: MISSED_DEADLINE after %" PRIu64
 	       " ms", gap / MS);
 
@@ -211,7 +231,8 @@ static void run_engine(enum floe_waitset_impl impl, floe_service *busy_svc,
 	clear(&silent);
 	clear(&busy);
 	run_for(ws, 3 * DEADLINE_MS);
-	tap_ok(!silent.missed && !silent.other && busy.missed >= 2,
+	tap_ok(!silent.missed && !silent.other && busy.missed >= 1 &&
+		       !busy.early,
 	       "a detached listener reports nothing (the other goes on: %d)",
 	       busy.missed);
 
