@@ -53,6 +53,8 @@
 #include <linux/wait.h>
 #include <linux/floe.h>
 
+#include "floe_compat.h"
+
 struct file;
 struct vm_area_struct;
 

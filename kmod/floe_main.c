@@ -242,7 +242,6 @@ static const struct file_operations floe_fops = {
 	.mmap		= floe_mmap,
 	.poll		= floe_poll,
 	.read		= floe_read,
-	.llseek		= no_llseek,
 };
 
 static struct miscdevice floe_misc = {

@@ -68,7 +68,7 @@ int floe_live_mmap(struct vm_area_struct *vma)
 {
 	if (vma->vm_flags & VM_WRITE)
 		return -EACCES;
-	vma->vm_flags &= ~VM_MAYWRITE;
+	vm_flags_clear(vma, VM_MAYWRITE);
 	return remap_vmalloc_range(vma, floe_live, vma->vm_pgoff);
 }
 

@@ -392,15 +392,16 @@ int floe_seg_unlink(const struct floe_seg_unlink *req)
 }
 
 /*
- * Mappings of a segment are mappings of its shmem file, with shmem's
- * vm_ops plus open/close to count them and to hold a segment and a module
- * reference per VMA. shmem_vm_ops is static in mm/shmem.c, so the table is
- * copied from the first mapping (every shmem file uses the same one) and
- * cannot be const. Side effect: vma_is_shmem() is false for these VMAs, so
- * userfaultfd refuses them.
+ * Mappings of a segment are mappings of its shmem file, served by shmem's
+ * own handlers, so page cache sharing, MAP_POPULATE and cross-process
+ * futexes behave as on tmpfs. floe_vm_ops forwards to them and adds
+ * open/close, which count the mappings and hold a segment and a module
+ * reference per VMA. shmem_vm_ops is static in mm/shmem.c: its address is
+ * learnt from the first mapping (every shmem file uses the same table).
+ * Side effect: vma_is_shmem() is false for these VMAs, so userfaultfd
+ * refuses them.
  */
-static struct vm_operations_struct floe_vm_ops;
-static DEFINE_SPINLOCK(floe_vm_ops_lock);
+static const struct vm_operations_struct *floe_shmem_vm_ops;
 
 static void floe_vma_open(struct vm_area_struct *vma)
 {
@@ -420,23 +421,64 @@ static void floe_vma_close(struct vm_area_struct *vma)
 	module_put(THIS_MODULE);
 }
 
-static int floe_vm_ops_init(const struct vm_operations_struct *shmem_ops)
+static vm_fault_t floe_vma_fault(struct vm_fault *vmf)
 {
-	int ret = 0;
+	return floe_shmem_vm_ops->fault(vmf);
+}
 
-	spin_lock(&floe_vm_ops_lock);
-	if (!floe_vm_ops.open) {
-		/* Wrapping would hide shmem's own open/close (none in 6.1). */
-		if (WARN_ON_ONCE(shmem_ops->open || shmem_ops->close)) {
-			ret = -ENODEV;
-		} else {
-			floe_vm_ops = *shmem_ops;
-			floe_vm_ops.open = floe_vma_open;
-			floe_vm_ops.close = floe_vma_close;
-		}
-	}
-	spin_unlock(&floe_vm_ops_lock);
-	return ret;
+static vm_fault_t floe_vma_map_pages(struct vm_fault *vmf, pgoff_t start,
+				     pgoff_t end)
+{
+	return floe_shmem_vm_ops->map_pages(vmf, start, end);
+}
+
+#ifdef CONFIG_NUMA
+static int floe_vma_set_policy(struct vm_area_struct *vma,
+			       struct mempolicy *new)
+{
+	return floe_shmem_vm_ops->set_policy(vma, new);
+}
+
+DEFINE_FLOE_VM_GET_POLICY(floe_vma, &floe_shmem_vm_ops)
+#endif
+
+static const struct vm_operations_struct floe_vm_ops = {
+	.open		= floe_vma_open,
+	.close		= floe_vma_close,
+	.fault		= floe_vma_fault,
+	.map_pages	= floe_vma_map_pages,
+#ifdef CONFIG_NUMA
+	.set_policy	= floe_vma_set_policy,
+	.get_policy	= floe_vma_get_policy,
+#endif
+};
+
+/*
+ * Check that @ops, which shmem gave a mapping, has exactly the handlers
+ * floe_vm_ops forwards to (as from 6.1 to 6.12), so that none is lost.
+ */
+static int floe_vm_ops_check(const struct vm_operations_struct *ops)
+{
+	const struct vm_operations_struct want = {
+		.fault		= ops->fault,
+		.map_pages	= ops->map_pages,
+#ifdef CONFIG_NUMA
+		.set_policy	= ops->set_policy,
+		.get_policy	= ops->get_policy,
+#endif
+	};
+	bool ok = ops->fault && ops->map_pages;
+
+#ifdef CONFIG_NUMA
+	ok = ok && ops->set_policy && ops->get_policy;
+#endif
+	if (WARN_ON_ONCE(!ok || memcmp(ops, &want, sizeof(want))))
+		return -ENODEV;
+	/* All shmem files share one table; a different one is news too. */
+	if (cmpxchg(&floe_shmem_vm_ops, NULL, ops) &&
+	    WARN_ON_ONCE(READ_ONCE(floe_shmem_vm_ops) != ops))
+		return -ENODEV;
+	return 0;
 }
 
 static int floe_segf_mmap(struct file *file, struct vm_area_struct *vma)
@@ -458,13 +500,13 @@ static int floe_segf_mmap(struct file *file, struct vm_area_struct *vma)
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;
 		/* mprotect(PROT_WRITE) must fail too. */
-		vma->vm_flags &= ~VM_MAYWRITE;
+		vm_flags_clear(vma, VM_MAYWRITE);
 	}
 
 	vma_set_file(vma, seg->shmem);
 	ret = call_mmap(vma->vm_file, vma);
 	if (!ret)
-		ret = floe_vm_ops_init(vma->vm_ops);
+		ret = floe_vm_ops_check(vma->vm_ops);
 	if (ret)
 		return ret;
 	vma->vm_ops = &floe_vm_ops;
