@@ -7,7 +7,10 @@ tier=${1:-all}
 host_pkgs="build-essential pkg-config liburing-dev libinih-dev libjson-c-dev"
 # make check-fuzz: clang with the libFuzzer and sanitizer runtimes
 fuzz_pkgs="clang libclang-rt-dev"
-vm_pkgs="qemu-system-x86 linux-headers-amd64 busybox-static cpio gzip"
+# make check-vm: Debian's 6.1 (linux-headers-amd64) and 6.12 kernel lines,
+# whose modules DKMS builds; xz-utils unpacks a module DKMS compressed
+vm_pkgs="qemu-system-x86 linux-headers-amd64 linux-headers-6.12-amd64 dkms
+	busybox-static cpio gzip xz-utils"
 kunit_pkgs="linux-source-6.1 bc flex bison libelf-dev libssl-dev dwarves xz-utils"
 # scripts/bench.sh: peers (iceoryx's RouDi, C binding; ZeroMQ), gnuplot, jq
 bench_pkgs="iceoryx libiceoryx-binding-c-dev libzmq3-dev gnuplot-nox jq"
