@@ -1,8 +1,9 @@
 # floe — top-level build.
 #   make            library (static + shared + pkg-config), tools, examples,
 #                   tests, and the module when kernel headers are installed
-#   make check      every test tier: host (shm backend), VM (Debian kernel,
-#                   kmod backend), KUnit (debug kernel); non-zero on failure
+#   make check      every test tier: checkpatch, host (shm backend), VM
+#                   (Debian's kernels, kmod backend), KUnit (debug kernel);
+#                   non-zero on failure
 #   make demo       the publish-subscribe example pair
 SHELL := /bin/bash
 VERSION := 0.1.0
@@ -132,6 +133,7 @@ endif
 
 check:
 	scripts/deps.sh all
+	$(MAKE) check-checkpatch
 	$(MAKE) check-host
 	$(MAKE) check-asan
 	$(MAKE) check-tsan
@@ -160,6 +162,12 @@ check-storm: $(STORM_TESTS)
 	FLOE_STORM_N=$(STORM_N) FLOE_STORM_SECS=$(STORM_SECS) \
 		FLOE_TEST_TIMEOUT=$$(($(STORM_SECS) + 300)) \
 		tests/run-host.sh $(STORM_TESTS)
+
+# The kernel's checkpatch.pl --strict over kmod/ and include/uapi/ (from
+# linux-source-6.1, extracted once): any error, warning or check fails.
+check-checkpatch:
+	scripts/deps.sh checkpatch
+	scripts/checkpatch.sh
 
 # The floe tool's tests (POSIX sh, TAP) on the shm backend, then an install
 # into a scratch directory that an example is built against.
