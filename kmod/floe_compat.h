@@ -41,4 +41,11 @@ static struct mempolicy *prefix##_get_policy(struct vm_area_struct *vma, \
 }
 #endif
 
+/* 6.10 dropped the source argument of __assign_str() (__string has it). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define floe_assign_str(dst, src)	__assign_str(dst)
+#else
+#define floe_assign_str(dst, src)	__assign_str(dst, src)
+#endif
+
 #endif /* _FLOE_COMPAT_H */

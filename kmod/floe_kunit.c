@@ -14,6 +14,9 @@
 #include "floe_port.c"
 #include "floe_sysfs.c"
 
+#define CREATE_TRACE_POINTS
+#include "floe_trace.h"
+
 #define TEST_PORTS	4
 
 struct floe_test {

@@ -18,6 +18,9 @@
 
 #include "floe_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "floe_trace.h"
+
 static unsigned int max_ports = 1024;
 module_param(max_ports, uint, 0444);
 MODULE_PARM_DESC(max_ports, "Slots in the liveness table (1..65536)");

@@ -20,6 +20,7 @@
 #include <linux/vmalloc.h>
 
 #include "floe_internal.h"
+#include "floe_trace.h"
 
 unsigned int floe_max_ports;
 size_t floe_live_size;
@@ -157,6 +158,7 @@ int floe_port_register(struct floe_file *ff, struct floe_port_register *req)
 	WRITE_ONCE(floe_live->registrations, floe_live->registrations + 1);
 	list_add_tail(&port->node, &ff->ports);
 	atomic_inc(&floe_nr_ports);
+	trace_floe_port_register(port);
 	mutex_unlock(&floe_lock);
 
 	req->id = port->id;
@@ -193,6 +195,7 @@ int floe_port_unregister(struct floe_file *ff,
 	mutex_lock(&floe_lock);
 	port = floe_port_find(ff, req->id);
 	if (port) {
+		trace_floe_port_unregister(port);
 		floe_port_kill(port);
 		ret = 0;
 	}
@@ -211,8 +214,10 @@ void floe_file_release(struct floe_file *ff)
 
 	mutex_lock(&floe_lock);
 	died = !list_empty(&ff->ports);
-	list_for_each_entry_safe(port, tmp, &ff->ports, node)
+	list_for_each_entry_safe(port, tmp, &ff->ports, node) {
+		trace_floe_port_death(port);
 		floe_port_kill(port);
+	}
 	floe_seg_unlink_all(&ff->segs);
 	if (died) {
 		/* Whoever acquires the new count sees the cleared slot ids. */

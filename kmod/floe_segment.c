@@ -21,6 +21,7 @@
 #include <linux/stringhash.h>
 
 #include "floe_internal.h"
+#include "floe_trace.h"
 
 /* The indexes and owner lists; see floe_internal.h for the lock order. */
 DEFINE_MUTEX(floe_lock);
@@ -232,6 +233,7 @@ static int floe_seg_link(struct floe_file *ff, struct floe_seg *seg)
 		 full_name_hash(NULL, seg->name, strlen(seg->name)));
 	if (owner)
 		list_add_tail(&seg->owner_node, owner);
+	trace_floe_seg_create(seg);
 	return 0;
 }
 
@@ -241,6 +243,7 @@ static void floe_seg_unlink_locked(struct floe_seg *seg)
 	lockdep_assert_held(&floe_lock);
 	if (!hash_hashed(&seg->hnode))
 		return;
+	trace_floe_seg_unlink(seg);
 	hash_del(&seg->hnode);
 	list_del_init(&seg->owner_node);
 	kobject_del(&seg->kobj);
@@ -365,6 +368,7 @@ int floe_seg_open(struct floe_seg_open *req, struct floe_seg **segp)
 		return -EACCES;
 	}
 	req->size = seg->size;
+	trace_floe_seg_open(seg, req->access);
 	*segp = seg;
 	return 0;
 }
