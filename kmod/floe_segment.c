@@ -210,18 +210,17 @@ static struct floe_seg *floe_seg_find(const char *name)
  */
 static int floe_seg_link(struct floe_file *ff, struct floe_seg *seg)
 {
-	struct list_head *owner = &ff->segs;
+	struct list_head *list = &ff->segs;
 	int ret;
 
 	lockdep_assert_held(&floe_lock);
 	if (seg->persist) {
-		owner = NULL;
+		list = NULL;
 	} else if (seg->owner_port) {
-		struct floe_port *port = floe_port_find(ff, seg->owner_port);
-
-		if (!port)
+		seg->owner = floe_port_find(ff, seg->owner_port);
+		if (!seg->owner)
 			return -ENOENT;
-		owner = &port->segs;
+		list = &seg->owner->segs;
 	}
 	if (floe_seg_find(seg->name))
 		return -EEXIST;
@@ -231,8 +230,8 @@ static int floe_seg_link(struct floe_file *ff, struct floe_seg *seg)
 	kobject_get(&seg->kobj);
 	hash_add(floe_seg_index, &seg->hnode,
 		 full_name_hash(NULL, seg->name, strlen(seg->name)));
-	if (owner)
-		list_add_tail(&seg->owner_node, owner);
+	if (list)
+		list_add_tail(&seg->owner_node, list);
 	trace_floe_seg_create(seg);
 	return 0;
 }
@@ -247,16 +246,31 @@ static void floe_seg_unlink_locked(struct floe_seg *seg)
 	hash_del(&seg->hnode);
 	list_del_init(&seg->owner_node);
 	kobject_del(&seg->kobj);
+	/* No show() runs now: the owner may go. */
+	seg->owner = NULL;
 	kobject_put(&seg->kobj);
 }
 
-/* Unlink every segment of an owner's list (a dying port or file). */
+/* Unlink every segment of an owner's list (a port or file going). */
 void floe_seg_unlink_all(struct list_head *segs)
 {
 	struct floe_seg *seg, *tmp;
 
 	list_for_each_entry_safe(seg, tmp, segs, owner_node)
 		floe_seg_unlink_locked(seg);
+}
+
+/* Unlink one segment; an orphaned owner may go with its last one. */
+static void floe_seg_unlink_one(struct floe_seg *seg)
+{
+	struct floe_port *owner = seg->owner;
+
+	lockdep_assert_held(&floe_lock);
+	if (!hash_hashed(&seg->hnode))
+		return;
+	floe_seg_unlink_locked(seg);
+	if (owner)
+		floe_hold_seg_unlinked(owner);
 }
 
 /*
@@ -280,7 +294,7 @@ void floe_seg_exit(void)
 void floe_seg_remove(struct floe_seg *seg)
 {
 	mutex_lock(&floe_lock);
-	floe_seg_unlink_locked(seg);
+	floe_seg_unlink_one(seg);
 	mutex_unlock(&floe_lock);
 }
 
@@ -390,7 +404,7 @@ int floe_seg_unlink(const struct floe_seg_unlink *req)
 		 !capable(CAP_DAC_OVERRIDE))
 		ret = -EPERM;
 	else
-		floe_seg_unlink_locked(seg);
+		floe_seg_unlink_one(seg);
 	mutex_unlock(&floe_lock);
 	return ret;
 }

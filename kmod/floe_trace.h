@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * floe trace events: the control path (ports registered, unregistered or
- * dead; segments created, opened, unlinked), in tracefs under
- * events/floe/. Emitted under floe_lock where the object could otherwise
+ * dead; segments created, opened, unlinked; holds added and dropped), in
+ * tracefs under events/floe/. Emitted under floe_lock where the object could otherwise
  * go away, so each event shows a consistent object.
  */
 #undef TRACE_SYSTEM
@@ -37,29 +37,37 @@ DECLARE_EVENT_CLASS(floe_port_class,
 				     __field(pid_t, pid)
 				     __field(u32, role)
 				     __field(u32, slot)
+				     __field(int, holders)
 				     __string(service, port->service)),
 		    TP_fast_assign(__entry->id = port->id;
 				   __entry->node_id = port->node_id;
 				   __entry->pid = port->pid;
 				   __entry->role = port->role;
 				   __entry->slot = port->slot;
+				   __entry->holders = atomic_read(&port->nr_holders);
 				   floe_assign_str(service, port->service)),
-		    TP_printk("id=%llu node=%llu pid=%d role=%s slot=%u service=\"%s\"",
+		    TP_printk("id=%llu node=%llu pid=%d role=%s slot=%u holders=%d service=\"%s\"",
 			      __entry->id, __entry->node_id, __entry->pid,
 			      floe_show_role(__entry->role), __entry->slot,
-			      __get_str(service)));
+			      __entry->holders, __get_str(service)));
 
 /* A port was registered on a /dev/floe file (pid: its registrant). */
 DEFINE_EVENT(floe_port_class, floe_port_register,
 	     TP_PROTO(const struct floe_port *port),
 	     TP_ARGS(port));
 
-/* Its file unregistered it: not a death. */
+/*
+ * Its file unregistered it: not a death. With holders, its segments stay
+ * linked for them.
+ */
 DEFINE_EVENT(floe_port_class, floe_port_unregister,
 	     TP_PROTO(const struct floe_port *port),
 	     TP_ARGS(port));
 
-/* Its file was released (close, exit, SIGKILL) with the port registered. */
+/*
+ * Its file was released (close, exit, SIGKILL) with the port registered.
+ * With holders, its segments stay linked for them.
+ */
 DEFINE_EVENT(floe_port_class, floe_port_death,
 	     TP_PROTO(const struct floe_port *port),
 	     TP_ARGS(port));
@@ -117,6 +125,34 @@ TRACE_EVENT(floe_seg_open,
 		      __get_str(name), __entry->size, __entry->owner,
 		      __entry->access == FLOE_ACCESS_RW ? "rw" : "ro",
 		      __entry->pid));
+
+DECLARE_EVENT_CLASS(floe_hold_class,
+		    TP_PROTO(const struct floe_hold *h),
+		    TP_ARGS(h),
+		    TP_STRUCT__entry(__field(u64, owner)
+				     __field(u64, holder)
+				     __field(int, holders)
+				     __field(pid_t, pid)),
+		    TP_fast_assign(__entry->owner = h->owner->id;
+				   __entry->holder = h->holder->id;
+				   __entry->holders = atomic_read(&h->owner->nr_holders);
+				   __entry->pid = task_tgid_nr(current)),
+		    TP_printk("owner=%llu holder=%llu holders=%d pid=%d",
+			      __entry->owner, __entry->holder, __entry->holders,
+			      __entry->pid));
+
+/* @holder now keeps @owner's segments (holders: the owner's count now). */
+DEFINE_EVENT(floe_hold_class, floe_hold_add,
+	     TP_PROTO(const struct floe_hold *h),
+	     TP_ARGS(h));
+
+/*
+ * The hold went: released, its holder gone, or its orphaned owner out of
+ * segments.
+ */
+DEFINE_EVENT(floe_hold_class, floe_hold_drop,
+	     TP_PROTO(const struct floe_hold *h),
+	     TP_ARGS(h));
 
 #endif /* _FLOE_TRACE_H */
 
