@@ -1,8 +1,9 @@
 # floe — top-level build.
 #   make            library (static + shared + pkg-config), tools, examples,
 #                   tests, and the module when kernel headers are installed
-#   make check      every test tier: host (shm backend), VM (Debian kernel,
-#                   kmod backend), KUnit (debug kernel); non-zero on failure
+#   make check      every test tier: checkpatch, host (shm backend), VM
+#                   (Debian's kernels, kmod backend), KUnit (debug kernel);
+#                   non-zero on failure
 #   make demo       the publish-subscribe example pair
 SHELL := /bin/bash
 VERSION := 0.1.0
@@ -52,7 +53,8 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 
 .PHONY: all lib module tools tests examples benches check check-host \
 	check-cli check-vm check-asan check-tsan check-fuzz check-kunit demo \
-	install clean peers bench bench-quick check-storm
+	install install-dkms clean peers bench bench-quick check-storm \
+	check-checkpatch
 all: lib tools tests examples benches module
 
 lib: $(O)/libfloe.a $(O)/libfloe.so.$(VERSION) $(O)/floe.pc
@@ -131,6 +133,7 @@ endif
 
 check:
 	scripts/deps.sh all
+	$(MAKE) check-checkpatch
 	$(MAKE) check-host
 	$(MAKE) check-asan
 	$(MAKE) check-tsan
@@ -159,6 +162,12 @@ check-storm: $(STORM_TESTS)
 	FLOE_STORM_N=$(STORM_N) FLOE_STORM_SECS=$(STORM_SECS) \
 		FLOE_TEST_TIMEOUT=$$(($(STORM_SECS) + 300)) \
 		tests/run-host.sh $(STORM_TESTS)
+
+# The kernel's checkpatch.pl --strict over kmod/ and include/uapi/ (from
+# linux-source-6.1, extracted once): any error, warning or check fails.
+check-checkpatch:
+	scripts/deps.sh checkpatch
+	scripts/checkpatch.sh
 
 # The floe tool's tests (POSIX sh, TAP) on the shm backend, then an install
 # into a scratch directory that an example is built against.
@@ -217,8 +226,13 @@ check-fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/fuzz_%)
 		grep -E "^stat::number_of_executed_units" $(O)/fuzz/$$t.log; \
 	done
 
+# The VM tier on Debian's kernel lines (KVERS=6.12 picks one), with the
+# module DKMS builds (VM_MODULE=kbuild: built from kmod/ directly).
+KVERS ?= 6.1 6.12
+VM_MODULE ?= dkms
 check-vm: tests tools examples
-	VM_EXTRA_TESTS="$(HOST_TESTS) $(CLI_TESTS)" \
+	KVERS="$(KVERS)" VM_MODULE="$(VM_MODULE)" \
+		VM_EXTRA_TESTS="$(HOST_TESTS) $(CLI_TESTS)" \
 		VM_EXTRA_FILES="$(TOOL) tests/cli/lib.sh $(CLI_EXAMPLES)" \
 		scripts/vm-test.sh
 
@@ -244,10 +258,10 @@ DKMSDIR ?= /usr/src/floe-$(VERSION)
 KMOD_SRCS := $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) kmod/Kbuild \
 	kmod/Makefile kmod/dkms.conf
 DEST_PREFIX := $(DESTDIR)$(PREFIX)
-install: lib tools
+install: lib tools install-dkms
 	install -d $(addprefix $(DEST_PREFIX)/,lib/pkgconfig include/linux bin \
 		share/man/man1 share/bash-completion/completions) \
-		$(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(DKMSDIR)/uapi/linux
+		$(DESTDIR)$(UDEVRULESDIR)
 	install -m 644 $(O)/libfloe.a $(DEST_PREFIX)/lib/
 	install -m 755 $(O)/libfloe.so.$(VERSION) $(DEST_PREFIX)/lib/
 	ln -sf libfloe.so.$(VERSION) $(DEST_PREFIX)/lib/libfloe.so.$(SOVERSION)
@@ -260,6 +274,10 @@ install: lib tools
 	install -m 644 tools/floe.bash-completion \
 		$(DEST_PREFIX)/share/bash-completion/completions/floe
 	install -m 644 udev/60-floe.rules $(DESTDIR)$(UDEVRULESDIR)/
+
+# The module's DKMS source alone (the VM tier builds it with DKMS).
+install-dkms:
+	install -d $(DESTDIR)$(DKMSDIR)/uapi/linux
 	@# DKMS builds from this tree; kmod/Kbuild finds the uapi header in
 	@# uapi/ (FLOE_UAPI in kmod/dkms.conf)
 	install -m 644 $(KMOD_SRCS) $(DESTDIR)$(DKMSDIR)/

@@ -3,7 +3,7 @@
  * KUnit tests of floe's internals, built as floe_kunit.ko. The core files
  * are #included rather than linked (an object cannot be in two modules),
  * which also gives the tests their static helpers. Each test gets a fresh
- * core (a 4-slot table, /sys/kernel/floe_kunit) and two floe_files; no
+ * core (a 4-slot table, /sys/kernel/floe_kunit) and three floe_files; no
  * device is registered.
  */
 #include <kunit/test.h>
@@ -12,12 +12,16 @@
 
 #include "floe_segment.c"
 #include "floe_port.c"
+#include "floe_hold.c"
 #include "floe_sysfs.c"
+
+#define CREATE_TRACE_POINTS
+#include "floe_trace.h"
 
 #define TEST_PORTS	4
 
 struct floe_test {
-	struct floe_file ff[2];
+	struct floe_file ff[3];
 };
 
 static int floe_test_init(struct kunit *test)
@@ -28,6 +32,7 @@ static int floe_test_init(struct kunit *test)
 	floe_max_segments = 4096;
 	floe_max_total_bytes = 8ULL << 30;
 	floe_max_user_bytes = 4ULL << 30;
+	floe_max_holders = 1024;
 	ret = floe_live_init(TEST_PORTS);
 	if (ret)
 		return ret;
@@ -44,6 +49,7 @@ static int floe_test_init(struct kunit *test)
 	}
 	floe_file_init(&t->ff[0]);
 	floe_file_init(&t->ff[1]);
+	floe_file_init(&t->ff[2]);
 	test->priv = t;
 	return 0;
 }
@@ -56,6 +62,10 @@ static void floe_test_exit(struct kunit *test)
 		return;
 	floe_file_release(&t->ff[0]);
 	floe_file_release(&t->ff[1]);
+	floe_file_release(&t->ff[2]);
+	/* no port, hold or orphan outlives the files */
+	KUNIT_EXPECT_TRUE(test, hash_empty(floe_port_index));
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 0);
 	floe_seg_exit();
 	floe_sysfs_exit();
 	floe_live_exit();
@@ -118,6 +128,36 @@ static int unreg(struct floe_file *ff, u64 id)
 	struct floe_port_unregister req = { .id = id };
 
 	return floe_port_unregister(ff, &req);
+}
+
+/* FLOE_IOC_SEG_HOLD from @ff: add, or release with FLOE_HOLD_RELEASE. */
+static int hold(struct floe_file *ff, u64 owner, u64 holder, u32 flags)
+{
+	struct floe_seg_hold req = {
+		.owner_port = owner, .holder_port = holder, .flags = flags,
+	};
+
+	return floe_seg_hold(ff, &req);
+}
+
+static struct floe_port *port_of(u64 id)
+{
+	struct floe_port *port;
+
+	mutex_lock(&floe_lock);
+	port = floe_port_lookup(id);
+	mutex_unlock(&floe_lock);
+	return port;
+}
+
+/* Create a segment owned by port @owner of @ff and drop our reference. */
+static void create_owned(struct kunit *test, struct floe_file *ff,
+			 const char *name, u64 owner)
+{
+	struct floe_seg *seg;
+
+	KUNIT_ASSERT_EQ(test, create(ff, name, 1, owner, &seg), 0);
+	floe_seg_put(seg);
 }
 
 static void expect_no_segments(struct kunit *test)
@@ -677,6 +717,257 @@ static void floe_test_sysfs(struct kunit *test)
 	expect_no_segments(test);
 }
 
+/* Holds change nothing while the owner lives; then they keep its names. */
+static void floe_test_hold_orphan(struct kunit *test)
+{
+	struct floe_test *t = test->priv;
+	struct floe_seg *seg, *o;
+	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	u64 owner, holder, deaths = floe_deaths();
+	u32 slot;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	owner = reg(&t->ff[0], FLOE_ROLE_PUBLISHER, &slot, NULL);
+	holder = reg(&t->ff[1], FLOE_ROLE_SUBSCRIBER, NULL, NULL);
+	KUNIT_ASSERT_NE(test, owner, 0);
+	KUNIT_ASSERT_NE(test, holder, 0);
+	KUNIT_ASSERT_EQ(test, create(&t->ff[0], "before", 1, owner, &seg), 0);
+	seg_holders_show(&seg->kobj, NULL, buf);
+	KUNIT_EXPECT_STREQ(test, buf, "0\n");
+
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, holder, 0), 0);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, holder, 0), 0);	/* one hold */
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 1);
+	seg_holders_show(&seg->kobj, NULL, buf);
+	KUNIT_EXPECT_STREQ(test, buf, "1\n");
+	floe_nr_holds_show(NULL, NULL, buf);
+	KUNIT_EXPECT_STREQ(test, buf, "1\n");
+	/* segments created after the hold are covered too */
+	create_owned(test, &t->ff[0], "after", owner);
+
+	/* the owner dies: its names stay, with their owner id, in sysfs */
+	floe_file_release(&t->ff[0]);
+	KUNIT_EXPECT_EQ(test, floe_deaths(), deaths + 1);
+	KUNIT_EXPECT_EQ(test, floe_slot(slot)->id, 0);
+	KUNIT_EXPECT_NULL(test, port_of(owner));
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_ports), 1);
+	KUNIT_EXPECT_TRUE(test, seg_linked("before"));
+	KUNIT_EXPECT_TRUE(test, seg_linked("after"));
+	KUNIT_EXPECT_TRUE(test, seg->kobj.state_in_sysfs);
+	KUNIT_EXPECT_EQ(test, seg->owner_port, owner);
+	seg_holders_show(&seg->kobj, NULL, buf);
+	KUNIT_EXPECT_STREQ(test, buf, "1\n");
+	KUNIT_ASSERT_EQ(test, seg_open("before", FLOE_ACCESS_RO, &o), 0);
+	KUNIT_EXPECT_PTR_EQ(test, o, seg);
+	floe_seg_put(o);
+	/* an orphan cannot own anything new, nor be held again */
+	KUNIT_EXPECT_EQ(test, create(&t->ff[0], "new", 1, owner, &o), -ENOENT);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, holder, 0), -ENOENT);
+
+	/* the last hold goes: so do the names */
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[1], owner, holder, FLOE_HOLD_RELEASE), 0);
+	KUNIT_EXPECT_FALSE(test, seg_linked("before"));
+	KUNIT_EXPECT_FALSE(test, seg_linked("after"));
+	KUNIT_EXPECT_FALSE(test, seg->kobj.state_in_sysfs);
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 0);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[1], owner, holder, FLOE_HOLD_RELEASE),
+			-ENOENT);
+	floe_seg_put(seg);
+	expect_no_segments(test);
+}
+
+/* Who may release, and what releasing while the owner lives does. */
+static void floe_test_hold_release(struct kunit *test)
+{
+	struct floe_test *t = test->priv;
+	u64 owner, holder, other;
+
+	owner = reg(&t->ff[0], FLOE_ROLE_PUBLISHER, NULL, NULL);
+	holder = reg(&t->ff[1], FLOE_ROLE_SUBSCRIBER, NULL, NULL);
+	other = reg(&t->ff[2], FLOE_ROLE_SUBSCRIBER, NULL, NULL);
+	KUNIT_ASSERT_NE(test, other, 0);
+	create_owned(test, &t->ff[0], "rel", owner);
+	KUNIT_ASSERT_EQ(test, hold(&t->ff[0], owner, holder, 0), 0);
+
+	/* a third file has neither port */
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[2], owner, holder, FLOE_HOLD_RELEASE),
+			-EPERM);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[2], owner, other, FLOE_HOLD_RELEASE),
+			-ENOENT);	/* its own holder port, no such hold */
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 1);
+	/* the owner withdraws the hold while it lives */
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, holder, FLOE_HOLD_RELEASE), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 0);
+	KUNIT_EXPECT_TRUE(test, seg_linked("rel"));
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, holder, FLOE_HOLD_RELEASE),
+			-ENOENT);
+	/* unheld, the owner's unregistration unlinks as before */
+	KUNIT_EXPECT_EQ(test, unreg(&t->ff[0], owner), 0);
+	KUNIT_EXPECT_FALSE(test, seg_linked("rel"));
+	expect_no_segments(test);
+}
+
+/* A holder that unregisters or dies drops its holds; orphans go with them. */
+static void floe_test_hold_holder_gone(struct kunit *test)
+{
+	struct floe_test *t = test->priv;
+	struct floe_port *port;
+	u64 owner, h1, h2;
+
+	owner = reg(&t->ff[0], FLOE_ROLE_PUBLISHER, NULL, NULL);
+	h1 = reg(&t->ff[1], FLOE_ROLE_SUBSCRIBER, NULL, NULL);
+	h2 = reg(&t->ff[2], FLOE_ROLE_SUBSCRIBER, NULL, NULL);
+	KUNIT_ASSERT_NE(test, h2, 0);
+	create_owned(test, &t->ff[0], "hg", owner);
+	KUNIT_ASSERT_EQ(test, hold(&t->ff[0], owner, h1, 0), 0);
+	KUNIT_ASSERT_EQ(test, hold(&t->ff[0], owner, h2, 0), 0);
+
+	/* a holder gone while the owner lives: one hold less */
+	KUNIT_EXPECT_EQ(test, unreg(&t->ff[1], h1), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 1);
+	port = port_of(owner);
+	KUNIT_ASSERT_NOT_NULL(test, port);
+	KUNIT_EXPECT_EQ(test, atomic_read(&port->nr_holders), 1);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, h1, 0), -ESRCH);
+
+	KUNIT_EXPECT_EQ(test, unreg(&t->ff[0], owner), 0);
+	KUNIT_EXPECT_TRUE(test, seg_linked("hg"));
+	/* the last holder dies: the orphan's names go */
+	floe_file_release(&t->ff[2]);
+	KUNIT_EXPECT_FALSE(test, seg_linked("hg"));
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 0);
+	expect_no_segments(test);
+}
+
+/* Unlinking by name works regardless; an orphan without names goes. */
+static void floe_test_hold_unlink(struct kunit *test)
+{
+	struct floe_test *t = test->priv;
+	struct floe_port *holder_port;
+	u64 owner, holder, bare;
+
+	owner = reg(&t->ff[0], FLOE_ROLE_PUBLISHER, NULL, NULL);
+	bare = reg(&t->ff[0], FLOE_ROLE_SERVER, NULL, NULL);
+	holder = reg(&t->ff[1], FLOE_ROLE_SUBSCRIBER, NULL, NULL);
+	KUNIT_ASSERT_NE(test, holder, 0);
+	create_owned(test, &t->ff[0], "u1", owner);
+	create_owned(test, &t->ff[0], "u2", owner);
+	create_owned(test, &t->ff[0], "u3", owner);
+	KUNIT_ASSERT_EQ(test, hold(&t->ff[0], owner, holder, 0), 0);
+	KUNIT_ASSERT_EQ(test, hold(&t->ff[0], bare, holder, 0), 0);
+
+	/* while the owner lives */
+	KUNIT_EXPECT_EQ(test, seg_unlink("u1"), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 2);
+	/* an owner without segments is not kept for its holds */
+	KUNIT_EXPECT_EQ(test, unreg(&t->ff[0], bare), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 1);
+
+	KUNIT_EXPECT_EQ(test, unreg(&t->ff[0], owner), 0);
+	KUNIT_EXPECT_EQ(test, seg_unlink("u2"), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 1);
+	KUNIT_EXPECT_TRUE(test, seg_linked("u3"));
+	/* the orphan's last name: its hold goes, the holder keeps no record */
+	KUNIT_EXPECT_EQ(test, seg_unlink("u3"), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 0);
+	holder_port = port_of(holder);
+	KUNIT_ASSERT_NOT_NULL(test, holder_port);
+	KUNIT_EXPECT_TRUE(test, list_empty(&holder_port->held));
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[1], owner, holder, FLOE_HOLD_RELEASE),
+			-ENOENT);
+	expect_no_segments(test);
+}
+
+/* Holds among the ports of one file, and both ways: one release ends all. */
+static void floe_test_hold_mutual(struct kunit *test)
+{
+	struct floe_test *t = test->priv;
+	u64 a, b;
+
+	a = reg(&t->ff[0], FLOE_ROLE_CLIENT, NULL, NULL);
+	b = reg(&t->ff[0], FLOE_ROLE_SERVER, NULL, NULL);
+	KUNIT_ASSERT_NE(test, b, 0);
+	create_owned(test, &t->ff[0], "ma", a);
+	create_owned(test, &t->ff[0], "mb", b);
+	KUNIT_ASSERT_EQ(test, hold(&t->ff[0], a, b, 0), 0);
+	KUNIT_ASSERT_EQ(test, hold(&t->ff[0], b, a, 0), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 2);
+	floe_file_release(&t->ff[0]);
+	KUNIT_EXPECT_FALSE(test, seg_linked("ma"));
+	KUNIT_EXPECT_FALSE(test, seg_linked("mb"));
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 0);
+	expect_no_segments(test);
+}
+
+static void floe_test_hold_limit(struct kunit *test)
+{
+	struct floe_test *t = test->priv;
+	u64 owner, h[3];
+	int i;
+
+	floe_max_holders = 2;
+	owner = reg(&t->ff[0], FLOE_ROLE_PUBLISHER, NULL, NULL);
+	for (i = 0; i < 3; i++) {
+		h[i] = reg(&t->ff[1], FLOE_ROLE_SUBSCRIBER, NULL, NULL);
+		KUNIT_ASSERT_NE(test, h[i], 0);
+	}
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, h[0], 0), 0);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, h[1], 0), 0);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, h[2], 0), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, h[1], 0), 0);	/* held */
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 2);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[1], owner, h[0], FLOE_HOLD_RELEASE), 0);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, h[2], 0), 0);
+	/* a lowered cap keeps what exists */
+	floe_max_holders = 1;
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 2);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, h[0], 0), -ENOSPC);
+}
+
+static void floe_test_hold_validation(struct kunit *test)
+{
+	struct floe_test *t = test->priv;
+	struct floe_seg_hold req = {};
+	u64 owner, holder, foreign;
+	int i;
+
+	owner = reg(&t->ff[0], FLOE_ROLE_PUBLISHER, NULL, NULL);
+	holder = reg(&t->ff[1], FLOE_ROLE_SUBSCRIBER, NULL, NULL);
+	foreign = reg(&t->ff[1], FLOE_ROLE_PUBLISHER, NULL, NULL);
+	KUNIT_ASSERT_NE(test, foreign, 0);
+	create_owned(test, &t->ff[0], "val", owner);
+
+	req.owner_port = owner;
+	req.holder_port = holder;
+	req.flags = 2;
+	KUNIT_EXPECT_EQ(test, floe_seg_hold(&t->ff[0], &req), -EINVAL);
+	req.flags = ~FLOE_HOLD_RELEASE;
+	KUNIT_EXPECT_EQ(test, floe_seg_hold(&t->ff[0], &req), -EINVAL);
+	req.flags = 0;
+	req.pad = 1;
+	KUNIT_EXPECT_EQ(test, floe_seg_hold(&t->ff[0], &req), -EINVAL);
+	req.pad = 0;
+	for (i = 0; i < ARRAY_SIZE(req.reserved); i++) {
+		req.reserved[i] = 1;
+		KUNIT_EXPECT_EQ(test, floe_seg_hold(&t->ff[0], &req), -EINVAL);
+		req.reserved[i] = 0;
+	}
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, owner, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], 0, 0, FLOE_HOLD_RELEASE), -EINVAL);
+	/* the owner must be this file's, the holder alive */
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], foreign, holder, 0), -ENOENT);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], 0, holder, 0), -ENOENT);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, 0, 0), -ESRCH);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, 99, 0), -ESRCH);
+	KUNIT_EXPECT_EQ(test, hold(&t->ff[0], owner, holder, FLOE_HOLD_RELEASE),
+			-ENOENT);
+	/* nothing changed: the owner's unregistration unlinks */
+	KUNIT_EXPECT_EQ(test, atomic_read(&floe_nr_holds), 0);
+	KUNIT_EXPECT_EQ(test, unreg(&t->ff[0], owner), 0);
+	KUNIT_EXPECT_FALSE(test, seg_linked("val"));
+	expect_no_segments(test);
+}
+
 static struct kunit_case floe_test_cases[] = {
 	KUNIT_CASE(floe_test_name_valid),
 	KUNIT_CASE(floe_test_service_valid),
@@ -694,6 +985,13 @@ static struct kunit_case floe_test_cases[] = {
 	KUNIT_CASE(floe_test_death),
 	KUNIT_CASE(floe_test_live_header),
 	KUNIT_CASE(floe_test_sysfs),
+	KUNIT_CASE(floe_test_hold_orphan),
+	KUNIT_CASE(floe_test_hold_release),
+	KUNIT_CASE(floe_test_hold_holder_gone),
+	KUNIT_CASE(floe_test_hold_unlink),
+	KUNIT_CASE(floe_test_hold_mutual),
+	KUNIT_CASE(floe_test_hold_limit),
+	KUNIT_CASE(floe_test_hold_validation),
 	{}
 };
 

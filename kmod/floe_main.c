@@ -18,6 +18,9 @@
 
 #include "floe_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "floe_trace.h"
+
 static unsigned int max_ports = 1024;
 module_param(max_ports, uint, 0444);
 MODULE_PARM_DESC(max_ports, "Slots in the liveness table (1..65536)");
@@ -29,6 +32,8 @@ MODULE_PARM_DESC(max_total_bytes, "Most segment bytes in total (ENOSPC)");
 module_param_named(max_user_bytes, floe_max_user_bytes, ullong, 0644);
 MODULE_PARM_DESC(max_user_bytes,
 		 "Most segment bytes per creator uid (EDQUOT; EFBIG for one segment)");
+module_param_named(max_holders, floe_max_holders, uint, 0644);
+MODULE_PARM_DESC(max_holders, "Most holder ports per owner port (ENOSPC)");
 
 static int floe_open(struct inode *inode, struct file *file)
 {
@@ -152,6 +157,15 @@ static long floe_ioc_seg_unlink(void __user *argp)
 	return floe_seg_unlink(&req);
 }
 
+static long floe_ioc_seg_hold(struct floe_file *ff, void __user *argp)
+{
+	struct floe_seg_hold req;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	return floe_seg_hold(ff, &req);
+}
+
 static long floe_ioc_port_register(struct floe_file *ff, void __user *argp)
 {
 	struct floe_port_register req;
@@ -195,6 +209,8 @@ static long floe_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return floe_ioc_seg_open(argp);
 	case FLOE_IOC_SEG_UNLINK:
 		return floe_ioc_seg_unlink(argp);
+	case FLOE_IOC_SEG_HOLD:
+		return floe_ioc_seg_hold(ff, argp);
 	case FLOE_IOC_PORT_REGISTER:
 		return floe_ioc_port_register(ff, argp);
 	case FLOE_IOC_PORT_UNREGISTER:
@@ -242,7 +258,6 @@ static const struct file_operations floe_fops = {
 	.mmap		= floe_mmap,
 	.poll		= floe_poll,
 	.read		= floe_read,
-	.llseek		= no_llseek,
 };
 
 static struct miscdevice floe_misc = {

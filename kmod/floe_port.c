@@ -11,6 +11,7 @@
  * never look alive again.
  */
 #include <linux/bitmap.h>
+#include <linux/hashtable.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
@@ -20,6 +21,7 @@
 #include <linux/vmalloc.h>
 
 #include "floe_internal.h"
+#include "floe_trace.h"
 
 unsigned int floe_max_ports;
 size_t floe_live_size;
@@ -29,6 +31,9 @@ DECLARE_WAIT_QUEUE_HEAD(floe_death_wq);
 static struct floe_live_header *floe_live;
 static unsigned long *floe_slot_map;	/* used slots, under floe_lock */
 static atomic64_t floe_next_id;
+
+/* Live ports by id, under floe_lock. */
+static DEFINE_HASHTABLE(floe_port_index, 8);
 
 static struct floe_live_slot *floe_slot(u32 slot)
 {
@@ -68,7 +73,7 @@ int floe_live_mmap(struct vm_area_struct *vma)
 {
 	if (vma->vm_flags & VM_WRITE)
 		return -EACCES;
-	vma->vm_flags &= ~VM_MAYWRITE;
+	vm_flags_clear(vma, VM_MAYWRITE);
 	return remap_vmalloc_range(vma, floe_live, vma->vm_pgoff);
 }
 
@@ -100,15 +105,24 @@ void floe_file_init(struct floe_file *ff)
 	ff->seen_deaths = floe_deaths();
 }
 
-struct floe_port *floe_port_find(struct floe_file *ff, u64 id)
+/* The live port @id, of any file. */
+struct floe_port *floe_port_lookup(u64 id)
 {
 	struct floe_port *port;
 
 	lockdep_assert_held(&floe_lock);
-	list_for_each_entry(port, &ff->ports, node)
+	hash_for_each_possible(floe_port_index, port, hnode, id)
 		if (port->id == id)
 			return port;
 	return NULL;
+}
+
+/* The live port @id if it is registered on @ff. */
+struct floe_port *floe_port_find(struct floe_file *ff, u64 id)
+{
+	struct floe_port *port = floe_port_lookup(id);
+
+	return port && port->ff == ff ? port : NULL;
 }
 
 int floe_port_register(struct floe_file *ff, struct floe_port_register *req)
@@ -128,6 +142,8 @@ int floe_port_register(struct floe_file *ff, struct floe_port_register *req)
 		return -ENOMEM;
 	kobject_init(&port->kobj, &floe_port_ktype);
 	INIT_LIST_HEAD(&port->segs);
+	INIT_LIST_HEAD(&port->holders);
+	INIT_LIST_HEAD(&port->held);
 	memcpy(port->service, req->service, FLOE_SERVICE_MAX);
 	port->node_id = req->node_id;
 	port->role = req->role;
@@ -155,8 +171,11 @@ int floe_port_register(struct floe_file *ff, struct floe_port_register *req)
 	/* Readers that acquire the id see the fields above. */
 	smp_store_release(&s->id, port->id);
 	WRITE_ONCE(floe_live->registrations, floe_live->registrations + 1);
+	hash_add(floe_port_index, &port->hnode, port->id);
 	list_add_tail(&port->node, &ff->ports);
+	port->ff = ff;
 	atomic_inc(&floe_nr_ports);
+	trace_floe_port_register(port);
 	mutex_unlock(&floe_lock);
 
 	req->id = port->id;
@@ -168,17 +187,21 @@ err:
 	return ret;
 }
 
-/* Clear the port's slot, unlink the segments it owns, free it. */
+/*
+ * Clear the port's slot, take it out of the index, its file and sysfs; its
+ * holds decide whether its segments are unlinked and it is freed now.
+ */
 static void floe_port_kill(struct floe_port *port)
 {
 	lockdep_assert_held(&floe_lock);
 	WRITE_ONCE(floe_slot(port->slot)->id, 0);
 	__clear_bit(port->slot, floe_slot_map);
-	floe_seg_unlink_all(&port->segs);
+	hash_del(&port->hnode);
 	list_del(&port->node);
+	port->ff = NULL;
 	atomic_dec(&floe_nr_ports);
 	kobject_del(&port->kobj);
-	kobject_put(&port->kobj);
+	floe_hold_port_gone(port);
 }
 
 int floe_port_unregister(struct floe_file *ff,
@@ -193,6 +216,7 @@ int floe_port_unregister(struct floe_file *ff,
 	mutex_lock(&floe_lock);
 	port = floe_port_find(ff, req->id);
 	if (port) {
+		trace_floe_port_unregister(port);
 		floe_port_kill(port);
 		ret = 0;
 	}
@@ -211,8 +235,10 @@ void floe_file_release(struct floe_file *ff)
 
 	mutex_lock(&floe_lock);
 	died = !list_empty(&ff->ports);
-	list_for_each_entry_safe(port, tmp, &ff->ports, node)
+	list_for_each_entry_safe(port, tmp, &ff->ports, node) {
+		trace_floe_port_death(port);
 		floe_port_kill(port);
+	}
 	floe_seg_unlink_all(&ff->segs);
 	if (died) {
 		/* Whoever acquires the new count sees the cleared slot ids. */

@@ -21,6 +21,7 @@
 #include <linux/stringhash.h>
 
 #include "floe_internal.h"
+#include "floe_trace.h"
 
 /* The indexes and owner lists; see floe_internal.h for the lock order. */
 DEFINE_MUTEX(floe_lock);
@@ -209,18 +210,17 @@ static struct floe_seg *floe_seg_find(const char *name)
  */
 static int floe_seg_link(struct floe_file *ff, struct floe_seg *seg)
 {
-	struct list_head *owner = &ff->segs;
+	struct list_head *list = &ff->segs;
 	int ret;
 
 	lockdep_assert_held(&floe_lock);
 	if (seg->persist) {
-		owner = NULL;
+		list = NULL;
 	} else if (seg->owner_port) {
-		struct floe_port *port = floe_port_find(ff, seg->owner_port);
-
-		if (!port)
+		seg->owner = floe_port_find(ff, seg->owner_port);
+		if (!seg->owner)
 			return -ENOENT;
-		owner = &port->segs;
+		list = &seg->owner->segs;
 	}
 	if (floe_seg_find(seg->name))
 		return -EEXIST;
@@ -230,8 +230,9 @@ static int floe_seg_link(struct floe_file *ff, struct floe_seg *seg)
 	kobject_get(&seg->kobj);
 	hash_add(floe_seg_index, &seg->hnode,
 		 full_name_hash(NULL, seg->name, strlen(seg->name)));
-	if (owner)
-		list_add_tail(&seg->owner_node, owner);
+	if (list)
+		list_add_tail(&seg->owner_node, list);
+	trace_floe_seg_create(seg);
 	return 0;
 }
 
@@ -241,19 +242,35 @@ static void floe_seg_unlink_locked(struct floe_seg *seg)
 	lockdep_assert_held(&floe_lock);
 	if (!hash_hashed(&seg->hnode))
 		return;
+	trace_floe_seg_unlink(seg);
 	hash_del(&seg->hnode);
 	list_del_init(&seg->owner_node);
 	kobject_del(&seg->kobj);
+	/* No show() runs now: the owner may go. */
+	seg->owner = NULL;
 	kobject_put(&seg->kobj);
 }
 
-/* Unlink every segment of an owner's list (a dying port or file). */
+/* Unlink every segment of an owner's list (a port or file going). */
 void floe_seg_unlink_all(struct list_head *segs)
 {
 	struct floe_seg *seg, *tmp;
 
 	list_for_each_entry_safe(seg, tmp, segs, owner_node)
 		floe_seg_unlink_locked(seg);
+}
+
+/* Unlink one segment; an orphaned owner may go with its last one. */
+static void floe_seg_unlink_one(struct floe_seg *seg)
+{
+	struct floe_port *owner = seg->owner;
+
+	lockdep_assert_held(&floe_lock);
+	if (!hash_hashed(&seg->hnode))
+		return;
+	floe_seg_unlink_locked(seg);
+	if (owner)
+		floe_hold_seg_unlinked(owner);
 }
 
 /*
@@ -277,7 +294,7 @@ void floe_seg_exit(void)
 void floe_seg_remove(struct floe_seg *seg)
 {
 	mutex_lock(&floe_lock);
-	floe_seg_unlink_locked(seg);
+	floe_seg_unlink_one(seg);
 	mutex_unlock(&floe_lock);
 }
 
@@ -365,6 +382,7 @@ int floe_seg_open(struct floe_seg_open *req, struct floe_seg **segp)
 		return -EACCES;
 	}
 	req->size = seg->size;
+	trace_floe_seg_open(seg, req->access);
 	*segp = seg;
 	return 0;
 }
@@ -386,21 +404,22 @@ int floe_seg_unlink(const struct floe_seg_unlink *req)
 		 !capable(CAP_DAC_OVERRIDE))
 		ret = -EPERM;
 	else
-		floe_seg_unlink_locked(seg);
+		floe_seg_unlink_one(seg);
 	mutex_unlock(&floe_lock);
 	return ret;
 }
 
 /*
- * Mappings of a segment are mappings of its shmem file, with shmem's
- * vm_ops plus open/close to count them and to hold a segment and a module
- * reference per VMA. shmem_vm_ops is static in mm/shmem.c, so the table is
- * copied from the first mapping (every shmem file uses the same one) and
- * cannot be const. Side effect: vma_is_shmem() is false for these VMAs, so
- * userfaultfd refuses them.
+ * Mappings of a segment are mappings of its shmem file, served by shmem's
+ * own handlers, so page cache sharing, MAP_POPULATE and cross-process
+ * futexes behave as on tmpfs. floe_vm_ops forwards to them and adds
+ * open/close, which count the mappings and hold a segment and a module
+ * reference per VMA. shmem_vm_ops is static in mm/shmem.c: its address is
+ * learnt from the first mapping (every shmem file uses the same table).
+ * Side effect: vma_is_shmem() is false for these VMAs, so userfaultfd
+ * refuses them.
  */
-static struct vm_operations_struct floe_vm_ops;
-static DEFINE_SPINLOCK(floe_vm_ops_lock);
+static const struct vm_operations_struct *floe_shmem_vm_ops;
 
 static void floe_vma_open(struct vm_area_struct *vma)
 {
@@ -420,23 +439,64 @@ static void floe_vma_close(struct vm_area_struct *vma)
 	module_put(THIS_MODULE);
 }
 
-static int floe_vm_ops_init(const struct vm_operations_struct *shmem_ops)
+static vm_fault_t floe_vma_fault(struct vm_fault *vmf)
 {
-	int ret = 0;
+	return floe_shmem_vm_ops->fault(vmf);
+}
 
-	spin_lock(&floe_vm_ops_lock);
-	if (!floe_vm_ops.open) {
-		/* Wrapping would hide shmem's own open/close (none in 6.1). */
-		if (WARN_ON_ONCE(shmem_ops->open || shmem_ops->close)) {
-			ret = -ENODEV;
-		} else {
-			floe_vm_ops = *shmem_ops;
-			floe_vm_ops.open = floe_vma_open;
-			floe_vm_ops.close = floe_vma_close;
-		}
-	}
-	spin_unlock(&floe_vm_ops_lock);
-	return ret;
+static vm_fault_t floe_vma_map_pages(struct vm_fault *vmf, pgoff_t start,
+				     pgoff_t end)
+{
+	return floe_shmem_vm_ops->map_pages(vmf, start, end);
+}
+
+#ifdef CONFIG_NUMA
+static int floe_vma_set_policy(struct vm_area_struct *vma,
+			       struct mempolicy *new)
+{
+	return floe_shmem_vm_ops->set_policy(vma, new);
+}
+
+DEFINE_FLOE_VM_GET_POLICY(floe_vma, &floe_shmem_vm_ops)
+#endif
+
+static const struct vm_operations_struct floe_vm_ops = {
+	.open		= floe_vma_open,
+	.close		= floe_vma_close,
+	.fault		= floe_vma_fault,
+	.map_pages	= floe_vma_map_pages,
+#ifdef CONFIG_NUMA
+	.set_policy	= floe_vma_set_policy,
+	.get_policy	= floe_vma_get_policy,
+#endif
+};
+
+/*
+ * Check that @ops, which shmem gave a mapping, has exactly the handlers
+ * floe_vm_ops forwards to (as from 6.1 to 6.12), so that none is lost.
+ */
+static int floe_vm_ops_check(const struct vm_operations_struct *ops)
+{
+	const struct vm_operations_struct want = {
+		.fault		= ops->fault,
+		.map_pages	= ops->map_pages,
+#ifdef CONFIG_NUMA
+		.set_policy	= ops->set_policy,
+		.get_policy	= ops->get_policy,
+#endif
+	};
+	bool ok = ops->fault && ops->map_pages;
+
+#ifdef CONFIG_NUMA
+	ok = ok && ops->set_policy && ops->get_policy;
+#endif
+	if (WARN_ON_ONCE(!ok || memcmp(ops, &want, sizeof(want))))
+		return -ENODEV;
+	/* All shmem files share one table; a different one is news too. */
+	if (cmpxchg(&floe_shmem_vm_ops, NULL, ops) &&
+	    WARN_ON_ONCE(READ_ONCE(floe_shmem_vm_ops) != ops))
+		return -ENODEV;
+	return 0;
 }
 
 static int floe_segf_mmap(struct file *file, struct vm_area_struct *vma)
@@ -458,13 +518,13 @@ static int floe_segf_mmap(struct file *file, struct vm_area_struct *vma)
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;
 		/* mprotect(PROT_WRITE) must fail too. */
-		vma->vm_flags &= ~VM_MAYWRITE;
+		vm_flags_clear(vma, VM_MAYWRITE);
 	}
 
 	vma_set_file(vma, seg->shmem);
 	ret = call_mmap(vma->vm_file, vma);
 	if (!ret)
-		ret = floe_vm_ops_init(vma->vm_ops);
+		ret = floe_vm_ops_check(vma->vm_ops);
 	if (ret)
 		return ret;
 	vma->vm_ops = &floe_vm_ops;

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * floe sysfs: /sys/kernel/floe/{ports,segments}/ and global counters. The
- * counters are nr_ports and nr_segments, as the directories take the plain
- * names.
+ * counters are nr_ports, nr_segments and nr_holds, as the directories take
+ * the plain names.
  *
  * Every show() reads immutable fields or atomics and never takes floe_lock:
- * kobject_del() runs under floe_lock and waits for active show() calls.
+ * kobject_del() runs under floe_lock and waits for active show() calls,
+ * so whatever a segment's directory points at lives while show() runs.
  */
 #include <linux/cred.h>
 #include <linux/kobject.h>
@@ -30,12 +31,21 @@ static struct kobj_attribute prefix##_attr_##name =			\
 
 static struct kobject *floe_kobj, *floe_ports_kobj, *floe_segs_kobj;
 
+/* A linked segment's owner outlives its sysfs directory. */
+static int floe_seg_holders(const struct floe_seg *seg)
+{
+	const struct floe_port *owner = READ_ONCE(seg->owner);
+
+	return owner ? atomic_read(&owner->nr_holders) : 0;
+}
+
 FLOE_ATTR(floe, abi_version, "%u", FLOE_ABI_VERSION);
 FLOE_ATTR(floe, nr_ports, "%d", atomic_read(&floe_nr_ports));
 FLOE_ATTR(floe, nr_segments, "%d", atomic_read(&floe_nr_segs));
 FLOE_ATTR(floe, segment_bytes, "%lld", atomic64_read(&floe_seg_bytes));
 FLOE_ATTR(floe, deaths, "%llu", floe_deaths());
 FLOE_ATTR(floe, max_ports, "%u", floe_max_ports);
+FLOE_ATTR(floe, nr_holds, "%d", atomic_read(&floe_nr_holds));
 
 static struct attribute *floe_attrs[] = {
 	&floe_attr_abi_version.attr,
@@ -44,6 +54,7 @@ static struct attribute *floe_attrs[] = {
 	&floe_attr_segment_bytes.attr,
 	&floe_attr_deaths.attr,
 	&floe_attr_max_ports.attr,
+	&floe_attr_nr_holds.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(floe);
@@ -99,6 +110,7 @@ FLOE_ATTR(seg, mode, "%04o", to_seg(kobj)->mode);
 FLOE_ATTR(seg, uid, "%u", from_kuid_munged(&init_user_ns, to_seg(kobj)->uid));
 FLOE_ATTR(seg, gid, "%u", from_kgid_munged(&init_user_ns, to_seg(kobj)->gid));
 FLOE_ATTR(seg, mappings, "%d", atomic_read(&to_seg(kobj)->mappings));
+FLOE_ATTR(seg, holders, "%d", floe_seg_holders(to_seg(kobj)));
 
 static struct attribute *floe_seg_attrs[] = {
 	&seg_attr_name.attr,
@@ -108,6 +120,7 @@ static struct attribute *floe_seg_attrs[] = {
 	&seg_attr_uid.attr,
 	&seg_attr_gid.attr,
 	&seg_attr_mappings.attr,
+	&seg_attr_holders.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(floe_seg);

@@ -1,14 +1,19 @@
 #!/bin/sh
 # Install the Debian packages floe needs to build and test, when missing.
-# Usage: scripts/deps.sh [host|vm|kunit|bench|all]   (default: all)
+# Usage: scripts/deps.sh [host|vm|kunit|checkpatch|bench|all]   (default: all)
 set -eu
 tier=${1:-all}
 
 host_pkgs="build-essential pkg-config liburing-dev libinih-dev libjson-c-dev"
 # make check-fuzz: clang with the libFuzzer and sanitizer runtimes
 fuzz_pkgs="clang libclang-rt-dev"
-vm_pkgs="qemu-system-x86 linux-headers-amd64 busybox-static cpio gzip"
+# make check-vm: Debian's 6.1 (linux-headers-amd64) and 6.12 kernel lines,
+# whose modules DKMS builds; xz-utils unpacks a module DKMS compressed
+vm_pkgs="qemu-system-x86 linux-headers-amd64 linux-headers-6.12-amd64 dkms
+	busybox-static cpio gzip xz-utils"
 kunit_pkgs="linux-source-6.1 bc flex bison libelf-dev libssl-dev dwarves xz-utils"
+# make check-checkpatch: the kernel's checkpatch.pl, from linux-source-6.1
+checkpatch_pkgs="linux-source-6.1 xz-utils perl"
 # scripts/bench.sh: peers (iceoryx's RouDi, C binding; ZeroMQ), gnuplot, jq
 bench_pkgs="iceoryx libiceoryx-binding-c-dev libzmq3-dev gnuplot-nox jq"
 
@@ -16,9 +21,10 @@ case "$tier" in
 host) want="$host_pkgs" ;;
 vm) want="$host_pkgs $vm_pkgs" ;;
 kunit) want="$host_pkgs $vm_pkgs $kunit_pkgs" ;;
+checkpatch) want="$checkpatch_pkgs" ;;
 bench) want="$host_pkgs $bench_pkgs" ;;
-all) want="$host_pkgs $fuzz_pkgs $vm_pkgs $kunit_pkgs $bench_pkgs" ;;
-*) echo "deps.sh: unknown tier '$tier' (host|vm|kunit|bench|all)" >&2; exit 2 ;;
+all) want="$host_pkgs $fuzz_pkgs $vm_pkgs $kunit_pkgs $checkpatch_pkgs $bench_pkgs" ;;
+*) echo "deps.sh: unknown tier '$tier' (host|vm|kunit|checkpatch|bench|all)" >&2; exit 2 ;;
 esac
 
 missing=""

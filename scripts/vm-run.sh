@@ -148,19 +148,22 @@ mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 echo "FLOE-VM: START $(uname -r)"
 
 up() { cut -d' ' -f1 /proc/uptime; }
-totals() { cat /sys/kernel/floe/nr_ports /sys/kernel/floe/nr_segments 2>/dev/null | tr '\n' ' '; }
+totals() {
+	cat /sys/kernel/floe/nr_ports /sys/kernel/floe/nr_segments \
+		/sys/kernel/floe/nr_holds 2>/dev/null | tr '\n' ' '
+}
 # Tests run one at a time, so the module's totals must come back to what
 # they were before each (within 2 s: killed children may still be exiting).
-leaked() {	# totals before -> prints "P ports, S segments" if not back
+leaked() {	# totals before -> prints "P ports, S segments, H holds" if not back
 	set -- $1
-	[ $# -eq 2 ] || return 0
+	[ $# -eq 3 ] || return 0
 	i=0
 	while :; do
-		set -- "$1" "$2" $(totals)
-		[ "$3" -le "$1" ] && [ "$4" -le "$2" ] && return 0
+		set -- "$1" "$2" "$3" $(totals)
+		[ "$4" -le "$1" ] && [ "$5" -le "$2" ] && [ "$6" -le "$3" ] && return 0
 		i=$((i + 1))
 		if [ $i -ge 20 ]; then
-			echo "$(($3 - $1)) ports, $(($4 - $2)) segments"
+			echo "$(($4 - $1)) ports, $(($5 - $2)) segments, $(($6 - $3)) holds"
 			return 0
 		fi
 		sleep 0.1

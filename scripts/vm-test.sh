@@ -1,33 +1,45 @@
 #!/bin/bash
-# Tier 2: floe.ko on Debian's own kernel under qemu.
-# Builds floe.ko against the installed linux-headers (from a copy of kmod/),
-# the tests in tests/kmod/ (static), and boots Debian's vmlinuz with them;
-# rmmod at the end must succeed. t_modcycle (unload/reload cycles) runs last.
+# Tier 2: floe.ko on Debian's own kernels under qemu, one boot per kernel
+# line (KVERS; scripts/debian-kernel.sh says which version each line is).
+# For each kernel:
+#   - the module to load comes from a provider, scripts/vm-module/<name>.sh
+#     KVER OUTDIR, which prints the path of a floe.ko: `dkms` (default)
+#     builds and installs the installed DKMS source with dkms, as users do
+#     (a failed build prints DKMS's make.log); `kbuild` builds kmod/
+#     directly;
+#   - floe.ko must also build from kmod/ against its headers with W=1 and
+#     without a single warning;
+#   - Debian's vmlinuz boots with it and runs the tests in tests/kmod
+#     (static) and the extra (library) tests on the kmod backend; rmmod at
+#     the end must succeed. t_modcycle (unload/reload cycles) runs last.
 #
 # Usage: scripts/vm-test.sh [EXTRA_TEST...]
 # Environment:
+#   KVERS           kernel lines, e.g. "6.12" (default "6.1 6.12")
+#   VM_MODULE       module provider (default dkms): scripts/vm-module/$VM_MODULE.sh
 #   VM_EXTRA_TESTS  more static test binaries (e.g. the library's tests),
 #                   run with FLOE_BACKEND=kmod; also taken as arguments
 #   VM_EXTRA_FILES  files the extra tests need, staged as /files/<name>
 #   VM_KMOD_TESTS   subset of tests/kmod to run (e.g. "t_death t_perm")
 #   VM_TIMEOUT      per-test timeout in seconds (default 120)
 #   VM_VERBOSE=1    echo the whole console
-#   VM_OUT          work directory (default build/vm)
+#   VM_OUT          work directory (default build/vm; one subdirectory per line)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 cd "$repo"
 t_start=$(date +%s)
 
-"$here/deps.sh" vm
-ver=$("$here/debian-kernel.sh" --version)
-kernel=$("$here/debian-kernel.sh")
-kdir=/lib/modules/$ver/build
+kvers=${KVERS:-6.1 6.12}
+provider_name=${VM_MODULE:-dkms}
+provider=$here/vm-module/$provider_name.sh
+[ -x "$provider" ] || {
+	echo "vm-test: no module provider $provider (VM_MODULE=$provider_name)" >&2
+	exit 2
+}
 out=${VM_OUT:-$repo/build/vm}
 
-echo "vm-test: kernel $ver"
-kmod=$("$here/kmod-build.sh" "$kdir" "$out/kmod")
-[ -f "$kmod/floe.ko" ] || { echo "vm-test: $kmod/floe.ko not built" >&2; exit 1; }
+"$here/deps.sh" vm
 
 # shellcheck disable=SC2086 # a list of names
 mapfile -t tests < <("$here/kmod-tests-build.sh" "$out/tests" ${VM_KMOD_TESTS:-})
@@ -65,27 +77,72 @@ for t in "${tests[@]}"; do
 	if [ "$(basename "$t")" = t_modcycle ]; then last+=("$t"); else ordered+=("$t"); fi
 done
 ordered+=("${extra[@]}" "${last[@]}")
+t_tests=$(date +%s)
+echo "vm-test: kernels: $kvers; module: $provider_name; ${#ordered[@]} tests (built in $((t_tests - t_start))s)"
 
-t_built=$(date +%s)
-echo "vm-test: built in $((t_built - t_start))s; running ${#ordered[@]} tests"
 verbose=()
 [ "${VM_VERBOSE:-0}" = 1 ] && verbose=(-v)
-rc=0
-"$here/vm-run.sh" -k "$kernel" -m "$kmod/floe.ko" -r -e FLOE_BACKEND=kmod \
-	"${staged[@]}" -t "${VM_TIMEOUT:-120}" -l "$out/console.log" "${verbose[@]}" "${ordered[@]}" || rc=$?
-t_end=$(date +%s)
+rc=0 summary=()
 
-echo "vm-test: verdicts:"
-for t in "${ordered[@]}"; do
-	n=$(basename "$t")
-	line=$(grep -E "FLOE-VM: (PASS|FAIL) $n( |\$)" "$out/console.log" | head -n1 || true)
-	case "$line" in
-	*"FLOE-VM: PASS"*) v="PASS ${line##* }" ;;
-	*"FLOE-VM: FAIL"*) v="FAIL ${line#*FLOE-VM: FAIL "$n" }" ;;
-	*) v="NOT RUN" ;;
-	esac
-	printf 'vm-test:   %-32s %s\n' "$n" "$v"
+# One kernel line: build checks, module, boot. Returns non-zero on failure.
+run_line() {
+	local line=$1 dir=$out/$1 ver kernel ko t0 t1 t2 vrc=0 n l v
+	t0=$(date +%s)
+	ver=$("$here/debian-kernel.sh" --version "$line") || return 1
+	kernel=$("$here/debian-kernel.sh" "$line") || return 1
+	echo "vm-test: [$line] kernel $ver"
+	mkdir -p "$dir"
+	ko=$("$provider" "$ver" "$dir/module") || {
+		echo "vm-test: [$line] FAIL: module provider $provider_name"
+		return 1
+	}
+	if [ "$(basename "$ko")" != floe.ko ] || [ ! -f "$ko" ]; then
+		echo "vm-test: [$line] FAIL: provider $provider_name gave '$ko', not a floe.ko"
+		return 1
+	fi
+	# Zero warnings, W=1 included (kmod-build.sh prints them).
+	"$here/kmod-build.sh" "/lib/modules/$ver/build" "$dir/w1" W=1 >/dev/null || return 1
+	if grep -E 'warning:|WARNING:' "$dir/w1.log" >/dev/null; then
+		echo "vm-test: [$line] FAIL: floe.ko builds with warnings (W=1; log $dir/w1.log)"
+		return 1
+	fi
+	echo "vm-test: [$line] module $ko ($provider_name)"
+	t1=$(date +%s)
+	"$here/vm-run.sh" -k "$kernel" -m "$ko" -r -e FLOE_BACKEND=kmod \
+		"${staged[@]}" -t "${VM_TIMEOUT:-120}" -l "$dir/console.log" \
+		"${verbose[@]}" "${ordered[@]}" || vrc=$?
+	t2=$(date +%s)
+
+	echo "vm-test: [$line] verdicts:"
+	for t in "${ordered[@]}"; do
+		n=$(basename "$t")
+		l=$(grep -E "FLOE-VM: (PASS|FAIL) $n( |\$)" "$dir/console.log" | head -n1 || true)
+		case "$l" in
+		*"FLOE-VM: PASS"*) v="PASS ${l##* }" ;;
+		*"FLOE-VM: FAIL"*) v="FAIL ${l#*FLOE-VM: FAIL "$n" }" ;;
+		*) v="NOT RUN" ;;
+		esac
+		printf 'vm-test:   %-32s %s\n' "$n" "$v"
+	done
+	echo "vm-test: [$line] timing: builds and module $((t1 - t0))s, vm $((t2 - t1))s"
+	return "$vrc"
+}
+
+for line in $kvers; do
+	t0=$(date +%s)
+	lrc=0
+	run_line "$line" || lrc=$?
+	t1=$(date +%s)
+	if [ "$lrc" = 0 ]; then
+		summary+=("$line PASS ($((t1 - t0))s)")
+	else
+		summary+=("$line FAIL ($((t1 - t0))s; console log $out/$line/console.log)")
+		rc=1
+	fi
 done
-echo "vm-test: timing: build $((t_built - t_start))s, vm $((t_end - t_built))s, total $((t_end - t_start))s"
-if [ "$rc" = 0 ]; then echo "vm-test: PASS"; else echo "vm-test: FAIL (console log $out/console.log)"; fi
+
+t_end=$(date +%s)
+for s in "${summary[@]}"; do echo "vm-test: kernel $s"; done
+echo "vm-test: timing: tests $((t_tests - t_start))s, total $((t_end - t_start))s"
+if [ "$rc" = 0 ]; then echo "vm-test: PASS"; else echo "vm-test: FAIL"; fi
 exit "$rc"

@@ -32,6 +32,10 @@ int floe_errno_to_error(int err)
 	case EINVAL:
 	case ENAMETOOLONG:
 		return FLOE_E_INVALID;
+	case ESRCH:		/* kmod: the port named is not alive */
+		return FLOE_E_DEAD;
+	case ENOTTY:		/* kmod: the module predates the ioctl */
+		return FLOE_E_BACKEND;
 	default:
 		return FLOE_E_SYSTEM;
 	}

@@ -85,6 +85,27 @@ struct floe_backend_ops {
 	enum floe_liveness (*port_liveness)(struct floe_backend *be,
 					    const struct floe_port_ref *ref);
 	/**
+	 * Keep the segments @owner (a port of this backend) owns, now and
+	 * later, reachable by name after @owner is unregistered or dies, for
+	 * as long as @holder (a live port of any process) holds them: until
+	 * port_release or @holder's own end. Holding twice is one hold.
+	 * kmod: FLOE_IOC_SEG_HOLD; FLOE_E_NOT_FOUND if @owner is not ours,
+	 * FLOE_E_DEAD if @holder is not alive, FLOE_E_NO_SPACE past the
+	 * module's holders per owner, FLOE_E_BACKEND if the module predates
+	 * holds. shm: 0, nothing to do: there a dead or departed port's
+	 * names stay until userspace cleans them up lazily.
+	 */
+	int (*port_hold)(struct floe_backend *be,
+			 const struct floe_port_ref *owner,
+			 const struct floe_port_ref *holder);
+	/**
+	 * Drop @holder's hold on the segments of port @owner_id; @holder or
+	 * @owner_id must be a port of this backend (else FLOE_E_PERMISSION).
+	 * kmod: FLOE_E_NOT_FOUND if there is no such hold. shm: 0.
+	 */
+	int (*port_release)(struct floe_backend *be, uint64_t owner_id,
+			    const struct floe_port_ref *holder);
+	/**
 	 * A value below FLOE_CLAIM_KEY_LIMIT from which claim_liveness tells
 	 * whether @ref's port lives: a slot holds it while the port claims
 	 * it, before the full ref is written, so that a claimer killed in

@@ -154,6 +154,33 @@ static void kmod_port_unregister(struct floe_backend *be,
 	ioctl(to_kmod(be)->dev, FLOE_IOC_PORT_UNREGISTER, &arg);
 }
 
+static int kmod_hold_ioctl(struct floe_backend *be, uint64_t owner_id,
+			   uint64_t holder_id, uint32_t flags)
+{
+	struct floe_seg_hold arg = {
+		.owner_port = owner_id,
+		.holder_port = holder_id,
+		.flags = flags,
+	};
+
+	return ioctl(to_kmod(be)->dev, FLOE_IOC_SEG_HOLD, &arg)
+		       ? floe_errno_to_error(errno)
+		       : 0;
+}
+
+static int kmod_port_hold(struct floe_backend *be,
+			  const struct floe_port_ref *owner,
+			  const struct floe_port_ref *holder)
+{
+	return kmod_hold_ioctl(be, owner->id, holder->id, 0);
+}
+
+static int kmod_port_release(struct floe_backend *be, uint64_t owner_id,
+			     const struct floe_port_ref *holder)
+{
+	return kmod_hold_ioctl(be, owner_id, holder->id, FLOE_HOLD_RELEASE);
+}
+
 static enum floe_liveness kmod_port_liveness(struct floe_backend *be,
 					     const struct floe_port_ref *ref)
 {
@@ -226,6 +253,8 @@ static const struct floe_backend_ops kmod_ops = {
 	.port_register = kmod_port_register,
 	.port_unregister = kmod_port_unregister,
 	.port_liveness = kmod_port_liveness,
+	.port_hold = kmod_port_hold,
+	.port_release = kmod_port_release,
 	.claim_key = kmod_claim_key,
 	.claim_liveness = kmod_claim_liveness,
 	.death_epoch = kmod_death_epoch,

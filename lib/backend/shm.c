@@ -189,6 +189,29 @@ static enum floe_liveness shm_port_liveness(struct floe_backend *be,
 }
 
 /* Liveness is the node's: its id is the key. */
+/*
+ * No kernel unlinks a departed port's names here: they stay until the
+ * library cleans up after it, so there is nothing to hold.
+ */
+static int shm_port_hold(struct floe_backend *be,
+			 const struct floe_port_ref *owner,
+			 const struct floe_port_ref *holder)
+{
+	(void)be;
+	(void)owner;
+	(void)holder;
+	return 0;
+}
+
+static int shm_port_release(struct floe_backend *be, uint64_t owner_id,
+			    const struct floe_port_ref *holder)
+{
+	(void)be;
+	(void)owner_id;
+	(void)holder;
+	return 0;
+}
+
 static uint64_t shm_claim_key(struct floe_backend *be,
 			      const struct floe_port_ref *ref)
 {
@@ -224,6 +247,8 @@ static const struct floe_backend_ops shm_ops = {
 	.port_register = shm_port_register,
 	.port_unregister = shm_port_unregister,
 	.port_liveness = shm_port_liveness,
+	.port_hold = shm_port_hold,
+	.port_release = shm_port_release,
 	.claim_key = shm_claim_key,
 	.claim_liveness = shm_claim_liveness,
 	.death_epoch = shm_death_epoch,

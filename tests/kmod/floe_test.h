@@ -126,6 +126,18 @@ static inline int fl_unregister(int dev, uint64_t id)
 	return ioctl(dev, FLOE_IOC_PORT_UNREGISTER, &u);
 }
 
+/* FLOE_IOC_SEG_HOLD: add (flags 0) or FLOE_HOLD_RELEASE; 0 or -1 with errno. */
+static inline int fl_hold(int dev, uint64_t owner, uint64_t holder, uint32_t flags)
+{
+	struct floe_seg_hold h;
+
+	memset(&h, 0, sizeof(h));
+	h.owner_port = owner;
+	h.holder_port = holder;
+	h.flags = flags;
+	return ioctl(dev, FLOE_IOC_SEG_HOLD, &h);
+}
+
 /* Map the liveness table read-only; NULL on failure. */
 static inline const struct floe_live_header *fl_map_live(int dev, size_t *len)
 {

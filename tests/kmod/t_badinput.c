@@ -3,7 +3,7 @@
  * Bad input on every ioctl, each with its exact errno: wrong sizes and
  * directions, unknown commands, bad pointers, malformed names and service
  * names, sizes, modes, flags, access values, roles, non-zero reserved/pad
- * fields, foreign or unknown ports. Faults while copying results back must
+ * fields, foreign, unknown or equal ports (holds). Faults while copying results back must
  * leave nothing behind (no segment, fd or port).
  */
 #define _GNU_SOURCE
@@ -366,6 +366,56 @@ static void port_fields(void)
 	tap_errno(fl_unregister(dev, ~0ULL), ENOENT, "PORT_UNREGISTER id ~0: ENOENT");
 }
 
+static void hold_fields(void)
+{
+	struct floe_seg_hold h;
+	long long holds = sys_num(SYS_FLOE "/nr_holds");
+	uint64_t mine = 0, other = 0;
+	int d2 = fl_dev();
+
+	tap_require(fl_register(dev, FLOE_ROLE_PUBLISHER, "badinput", 0, &mine, NULL) == 0 &&
+		    d2 >= 0 && fl_register(d2, FLOE_ROLE_SUBSCRIBER, "badinput", 0, &other,
+					   NULL) == 0, "a port here and one on another file");
+	{
+		uint32_t flags[] = { 1U << 1, 1U << 31, ~0U };
+
+		for (unsigned int i = 0; i < 3; i++)
+			tap_errno(fl_hold(dev, mine, other, flags[i]), EINVAL,
+				  "SEG_HOLD flags %#x: EINVAL", flags[i]);
+	}
+	memset(&h, 0, sizeof(h));
+	h.owner_port = mine;
+	h.holder_port = other;
+	h.pad = 1;
+	tap_errno(ioctl(dev, FLOE_IOC_SEG_HOLD, &h), EINVAL, "SEG_HOLD pad != 0: EINVAL");
+	for (int i = 0; i < 4; i++) {
+		memset(&h, 0, sizeof(h));
+		h.owner_port = mine;
+		h.holder_port = other;
+		h.reserved[i] = 1;
+		tap_errno(ioctl(dev, FLOE_IOC_SEG_HOLD, &h), EINVAL,
+			  "SEG_HOLD reserved[%d] != 0: EINVAL", i);
+	}
+	tap_errno(fl_hold(dev, mine, mine, 0), EINVAL, "SEG_HOLD owner == holder: EINVAL");
+	tap_errno(fl_hold(dev, 0, 0, FLOE_HOLD_RELEASE), EINVAL,
+		  "SEG_HOLD release owner == holder == 0: EINVAL");
+	tap_errno(fl_hold(dev, 0xdeadbeefULL, other, 0), ENOENT, "SEG_HOLD owner unknown: ENOENT");
+	tap_errno(fl_hold(dev, other, mine, 0), ENOENT,
+		  "SEG_HOLD owner of another file: ENOENT");
+	tap_errno(fl_hold(dev, mine, 0xdeadbeefULL, 0), ESRCH, "SEG_HOLD holder unknown: ESRCH");
+	tap_errno(fl_hold(dev, mine, 0, 0), ESRCH, "SEG_HOLD holder 0: ESRCH");
+	tap_errno(fl_hold(dev, 0xdeadbeefULL, 0xfeedULL, FLOE_HOLD_RELEASE), EPERM,
+		  "SEG_HOLD release with neither port on this file: EPERM");
+	tap_errno(fl_hold(dev, mine, other, FLOE_HOLD_RELEASE), ENOENT,
+		  "SEG_HOLD release of a hold that does not exist: ENOENT");
+	tap_eq(sys_num(SYS_FLOE "/nr_holds"), holds, "no hold made by the failures");
+	tap_ok(fl_hold(dev, mine, other, 0) == 0 && fl_hold(d2, mine, other, FLOE_HOLD_RELEASE) == 0,
+	       "SEG_HOLD and its release by the holder's file work");
+	tap_eq(sys_num(SYS_FLOE "/nr_holds"), holds, "  ...no hold left");
+	fl_unregister(dev, mine);
+	close(d2);
+}
+
 struct cmd {
 	const char *name;
 	unsigned long nr;
@@ -378,6 +428,7 @@ static const struct cmd cmds[] = {
 	{ "SEG_CREATE", 0x01, _IOC_READ | _IOC_WRITE, sizeof(struct floe_seg_create) },
 	{ "SEG_OPEN", 0x02, _IOC_READ | _IOC_WRITE, sizeof(struct floe_seg_open) },
 	{ "SEG_UNLINK", 0x03, _IOC_WRITE, sizeof(struct floe_seg_unlink) },
+	{ "SEG_HOLD", 0x04, _IOC_WRITE, sizeof(struct floe_seg_hold) },
 	{ "PORT_REGISTER", 0x10, _IOC_READ | _IOC_WRITE, sizeof(struct floe_port_register) },
 	{ "PORT_UNREGISTER", 0x11, _IOC_WRITE, sizeof(struct floe_port_unregister) },
 };
@@ -387,7 +438,8 @@ static void commands(void)
 	/* Big enough for any struct, all zero: valid-looking but wrong-sized. */
 	static char buf[4096];
 	unsigned long bogus[] = {
-		_IO(FLOE_IOC_MAGIC, 0x04),
+		_IO(FLOE_IOC_MAGIC, 0x05),
+		_IOWR(FLOE_IOC_MAGIC, 0x05, struct floe_seg_create),
 		_IOWR(FLOE_IOC_MAGIC, 0x04, struct floe_seg_create),
 		_IOWR(FLOE_IOC_MAGIC, 0x12, struct floe_port_register),
 		_IOR(FLOE_IOC_MAGIC, 0xff, uint64_t),
@@ -514,6 +566,7 @@ int main(void)
 	create_fields();
 	open_fields();
 	port_fields();
+	hold_fields();
 	commands();
 	fault_on_reply();
 	close(dev);

@@ -3,10 +3,12 @@
  * Randomized sequences against /dev/floe: every ioctl with random,
  * boundary and garbage arguments (bad sizes and commands, non-zero
  * reserved fields, unterminated, overlong and escaping names, huge sizes,
- * unknown roles, foreign ids, wrong fds, unmapped argument pointers),
+ * unknown roles, foreign ids, holds on and for any port, wrong fds,
+ * unmapped argument pointers),
  * mmap/mprotect/mremap/munmap of the returned fds and of the device with
  * random offsets, lengths and protections, forked children that hold ports
- * and segments and are SIGKILLed at random moments, and random closes.
+ * and segments (some held by our ports, so they outlive the child) and are
+ * SIGKILLed at random moments, and random closes.
  *
  * Checked: nothing the module must refuse succeeds (each call's verdict is
  * predicted from the uapi rules), no mapping of a read-only fd becomes
@@ -323,6 +325,47 @@ static void op_unregister(void)
 			 (unsigned long long)u.id, strerror(errno));
 }
 
+static int is_ours(uint64_t id)
+{
+	for (int i = 0; i < nports; i++)
+		if (ports[i] == id)
+			return 1;
+	return 0;
+}
+
+/* A port id: one of ours, 0, or anything. */
+static uint64_t rnd_port(void)
+{
+	if (nports && chance(75))
+		return ports[below(nports)];
+	return chance(30) ? 0 : rnd();
+}
+
+static void op_hold(void)
+{
+	struct floe_seg_hold h;
+	int bad = 0, r;
+
+	memset(&h, 0, sizeof(h));
+	h.owner_port = rnd_port();
+	h.holder_port = rnd_port();
+	h.flags = chance(90) ? (uint32_t)below(2) : (uint32_t)rnd();
+	bad |= (h.flags & ~FLOE_HOLD_FLAGS_ALL) != 0;
+	if (chance(5)) {
+		h.pad = 1 + (uint32_t)below(UINT32_MAX - 1);
+		bad = 1;
+	}
+	reserved_garbage(h.reserved, 4, &bad);
+	bad |= h.owner_port == h.holder_port;
+	/* adding needs an owner of this file; releasing, either port */
+	if (h.flags & FLOE_HOLD_RELEASE)
+		bad |= !is_ours(h.owner_port) && !is_ours(h.holder_port);
+	else
+		bad |= !is_ours(h.owner_port);
+	r = ioctl(dev, FLOE_IOC_SEG_HOLD, &h);
+	verdict(r, bad, "SEG_HOLD", h.flags);
+}
+
 /* Commands the module does not know, or known ones with the wrong size. */
 static void op_bad_command(void)
 {
@@ -342,6 +385,7 @@ static void op_bad_command(void)
 	case FLOE_IOC_SEG_CREATE:
 	case FLOE_IOC_SEG_OPEN:
 	case FLOE_IOC_SEG_UNLINK:
+	case FLOE_IOC_SEG_HOLD:
 	case FLOE_IOC_PORT_REGISTER:
 	case FLOE_IOC_PORT_UNREGISTER:
 		return; /* a valid command by chance: covered elsewhere */
@@ -480,6 +524,9 @@ static void op_fork(void)
 			fd = fl_create(d, fl_name("fzk"), PAGE * (1 + below(4)),
 				       0600, chance(50) ? id : 0,
 				       chance(20) ? FLOE_SEG_PERSIST : 0);
+			/* the parent's ports keep our segments after we die */
+			if (nports && chance(30))
+				fl_hold(d, id, ports[below(nports)], 0);
 			if (fd >= 0) {
 				p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 					 MAP_SHARED, fd, 0);
@@ -538,7 +585,8 @@ static void cleanup(void)
 }
 
 /* Totals are updated by the last put, which may be deferred a little. */
-static int totals_back(long long ports0, long long segs0, long long bytes0)
+static int totals_back(long long ports0, long long segs0, long long bytes0,
+		       long long holds0)
 {
 	long long t0 = tap_now_ns();
 
@@ -546,13 +594,15 @@ static int totals_back(long long ports0, long long segs0, long long bytes0)
 		long long p = sys_num(SYS_FLOE "/nr_ports");
 		long long s = sys_num(SYS_FLOE "/nr_segments");
 		long long b = sys_num(SYS_FLOE "/segment_bytes");
+		long long h = sys_num(SYS_FLOE "/nr_holds");
 
-		if (p == ports0 && s == segs0 && b == bytes0)
+		if (p == ports0 && s == segs0 && b == bytes0 && h == holds0)
 			return 1;
 		if (tap_now_ns() - t0 > 5000000000LL) {
 			tap_diag("totals: ports %lld (was %lld), segments %lld "
-				 "(was %lld), bytes %lld (was %lld)",
-				 p, ports0, s, segs0, b, bytes0);
+				 "(was %lld), bytes %lld (was %lld), holds %lld "
+				 "(was %lld)", p, ports0, s, segs0, b, bytes0,
+				 h, holds0);
 			return 0;
 		}
 		usleep(10000);
@@ -595,7 +645,7 @@ int main(void)
 	const char *seed_env = getenv("FLOE_FUZZ_SEED");
 	const char *iters_env = getenv("FLOE_FUZZ_ITERS");
 	long iters = iters_env && *iters_env ? atol(iters_env) : 2000;
-	long long ports0, segs0, bytes0;
+	long long ports0, segs0, bytes0, holds0;
 	uint64_t seed;
 
 	tap_init(240);
@@ -611,12 +661,14 @@ int main(void)
 	ports0 = sys_num(SYS_FLOE "/nr_ports");
 	segs0 = sys_num(SYS_FLOE "/nr_segments");
 	bytes0 = sys_num(SYS_FLOE "/segment_bytes");
-	tap_require(ports0 >= 0 && segs0 >= 0 && bytes0 >= 0,
+	holds0 = sys_num(SYS_FLOE "/nr_holds");
+	tap_require(ports0 >= 0 && segs0 >= 0 && bytes0 >= 0 && holds0 >= 0,
 		    "totals readable in " SYS_FLOE);
 
 	for (long i = 0; i < iters; i++) {
-		switch (below(16)) {
+		switch (below(17)) {
 		case 0: op_version(); break;
+		case 16: op_hold(); break;
 		case 1: case 2: case 3: op_create(); break;
 		case 4: case 5: op_open(); break;
 		case 6: op_unlink(); break;
@@ -637,7 +689,7 @@ int main(void)
 	valid_ops_still_work();
 	close(dev);
 	dev = -1;
-	tap_ok(totals_back(ports0, segs0, bytes0),
+	tap_ok(totals_back(ports0, segs0, bytes0, holds0),
 	       "sysfs totals back to where they started");
 	return tap_done();
 }

@@ -142,6 +142,41 @@ struct floe_seg_unlink {
 	__u64 reserved[2];
 };
 
+/* floe_seg_hold.flags */
+#define FLOE_HOLD_RELEASE	(1U << 0)	/* drop the hold instead */
+#define FLOE_HOLD_FLAGS_ALL	FLOE_HOLD_RELEASE
+
+/**
+ * struct floe_seg_hold - FLOE_IOC_SEG_HOLD
+ * @owner_port:	a port; the hold covers its segments, those it owns now
+ *		and those it creates later
+ * @holder_port: a live port, of any file; not @owner_port (EINVAL)
+ * @flags:	0 to add the hold, FLOE_HOLD_RELEASE to drop it
+ * @pad:	must be zero
+ * @reserved:	must be zero
+ *
+ * While @owner_port lives a hold changes nothing. When it is unregistered
+ * or dies, its segments that still have a holder stay linked (openable by
+ * name with the usual permission check, in sysfs with their owner id)
+ * instead of being unlinked, until the last hold goes: released, or its
+ * holder port unregistered or dead. Then the remaining segments are
+ * unlinked. An owner whose segments were all unlinked by name loses its
+ * holds too. FLOE_IOC_SEG_UNLINK works regardless of holds.
+ *
+ * Adding: @owner_port must be registered on this file (else ENOENT),
+ * @holder_port must be alive (else ESRCH); holding twice is one hold; an
+ * owner has at most max_holders holders (module parameter; else ENOSPC).
+ * Releasing: this file must have @holder_port or @owner_port registered
+ * (else EPERM); ENOENT if there is no such hold.
+ */
+struct floe_seg_hold {
+	__u64 owner_port;
+	__u64 holder_port;
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[4];
+};
+
 /**
  * struct floe_port_register - FLOE_IOC_PORT_REGISTER
  * @service:	service (or node) name, for monitoring
@@ -217,6 +252,7 @@ struct floe_live_slot {
 #define FLOE_IOC_SEG_CREATE	_IOWR(FLOE_IOC_MAGIC, 0x01, struct floe_seg_create)
 #define FLOE_IOC_SEG_OPEN	_IOWR(FLOE_IOC_MAGIC, 0x02, struct floe_seg_open)
 #define FLOE_IOC_SEG_UNLINK	_IOW(FLOE_IOC_MAGIC, 0x03, struct floe_seg_unlink)
+#define FLOE_IOC_SEG_HOLD	_IOW(FLOE_IOC_MAGIC, 0x04, struct floe_seg_hold)
 #define FLOE_IOC_PORT_REGISTER	_IOWR(FLOE_IOC_MAGIC, 0x10, struct floe_port_register)
 #define FLOE_IOC_PORT_UNREGISTER _IOW(FLOE_IOC_MAGIC, 0x11, struct floe_port_unregister)
 
