@@ -23,9 +23,10 @@ LIBS := -luring -linih -lpthread
 # run on the host and inside the qemu initramfs.
 PROG_LDFLAGS := -static
 
-LIB_SRCS := $(wildcard lib/*.c lib/base/*.c lib/backend/*.c)
+LIB_SRCS := $(wildcard lib/*.c lib/base/*.c lib/backend/*.c lib/engine/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
-LIB_HDRS := $(wildcard include/*.h include/uapi/linux/*.h lib/*.h lib/base/*.h lib/backend/*.h)
+LIB_HDRS := $(wildcard include/*.h include/uapi/linux/*.h lib/*.h lib/base/*.h \
+	lib/backend/*.h lib/engine/*.h)
 
 HOST_TESTS := $(patsubst tests/host/%.c,$(O)/tests/host/%,$(wildcard tests/host/t_*.c))
 EXAMPLES := $(patsubst examples/%.c,$(O)/examples/%,$(wildcard examples/*.c))

@@ -2,7 +2,7 @@
 /*
  * Blackboard: typed key → value entries in one service segment of the
  * blackboard pattern ("<domain>.b.<hash>"). The writer takes the single
- * 'p' slot, readers the 's' slots. After the slots come one descriptor
+ * source slot, readers the sink slots. After the slots come one descriptor
  * per entry (key, type; written by the creator before the segment becomes
  * READY, never changed), one state cell per entry, and the value area.
  *
@@ -76,21 +76,20 @@ struct floe_blackboard {
 	uint32_t n;
 	struct bb_entry *entries; /* creation order */
 	struct key_index *by_key; /* sorted by key */
-	char *values;             /* the value area in the mapping */
+	struct floe_bb_cell *cells; /* in the mapping */
+	char *values;               /* the value area in the mapping */
 };
 
 struct floe_writer {
 	floe_blackboard *bb;
-	struct floe_port_ref ref;
-	uint32_t slot;
+	struct floe_port port;
 	floe_notifier *notifier;
 	uint8_t *loaned; /* per entry: its unpublished slot is loaned out */
 };
 
 struct floe_reader {
 	floe_blackboard *bb;
-	struct floe_port_ref ref;
-	uint32_t slot;
+	struct floe_port port;
 	floe_listener *listener;
 	uint64_t *seen; /* per entry: generation last read */
 };
@@ -181,16 +180,36 @@ static int64_t find_key(const floe_blackboard *bb, uint64_t key)
 	return -1;
 }
 
+/* Where the body's parts are, from the QoS alone. */
+struct bb_layout {
+	uint64_t descs, cells, values, end;
+};
+
+static void bb_layout(const struct floe_shm_qos *q, uint64_t body,
+		      struct bb_layout *b)
+{
+	b->descs = body;
+	b->cells = floe_align_up(b->descs + (uint64_t)q->bb.entries *
+						    sizeof(struct floe_bb_desc),
+				 FLOE_CACHELINE);
+	/* page-aligned, so that any alignment up to 4096 can be honoured */
+	b->values = floe_align_up(b->cells + (uint64_t)q->bb.entries *
+						     sizeof(struct floe_bb_cell),
+				  4096);
+	b->end = b->values + q->bb.value_bytes;
+}
+
 static struct floe_bb_desc *descs(floe_service *svc)
 {
-	return (struct floe_bb_desc *)((char *)svc->seg.addr +
-				       svc->lay.conns_off);
+	struct bb_layout b;
+
+	bb_layout(&svc->qos, svc->lay.body_off, &b);
+	return (struct floe_bb_desc *)((char *)svc->seg.addr + b.descs);
 }
 
 static struct floe_bb_cell *cell_of(const floe_blackboard *bb, uint32_t i)
 {
-	return (struct floe_bb_cell *)((char *)bb->svc->seg.addr +
-				       bb->svc->lay.bb_cells_off) + i;
+	return bb->cells + i;
 }
 
 static void *slot_of(const floe_blackboard *bb, uint32_t i, uint32_t slot)
@@ -216,11 +235,15 @@ static void fill_segment(void *seg, const struct floe_svc_layout *lay,
 			 const void *ctx)
 {
 	const struct fill_ctx *f = ctx;
-	struct floe_bb_desc *d = (struct floe_bb_desc *)((char *)seg +
-							 lay->conns_off);
-	struct floe_bb_cell *cells = (struct floe_bb_cell *)((char *)seg +
-							     lay->bb_cells_off);
-	char *values = (char *)seg + lay->bb_values_off;
+	struct bb_layout b;
+	struct floe_bb_desc *d;
+	struct floe_bb_cell *cells;
+	char *values;
+
+	bb_layout(&((struct floe_svc_header *)seg)->qos, lay->body_off, &b);
+	d = (struct floe_bb_desc *)((char *)seg + b.descs);
+	cells = (struct floe_bb_cell *)((char *)seg + b.cells);
+	values = (char *)seg + b.values;
 
 	for (uint32_t i = 0; i < f->n; i++) {
 		const struct floe_blackboard_entry *src = &f->entries[i];
@@ -280,8 +303,9 @@ static int entries_from_segment(floe_blackboard *bb)
 {
 	floe_service *svc = bb->svc;
 	const struct floe_bb_desc *d = descs(svc);
+	struct bb_layout b;
 
-	bb->n = svc->qos.bb_entries;
+	bb->n = svc->qos.bb.entries;
 	bb->entries = calloc(bb->n, sizeof(*bb->entries));
 	if (!bb->entries)
 		return FLOE_E_NOMEM;
@@ -297,9 +321,11 @@ static int entries_from_segment(floe_blackboard *bb)
 		if (!entry_type_valid(e->type_name, e->size, e->align))
 			return FLOE_E_CORRUPT;
 	}
-	if (place_values(bb->entries, bb->n) > svc->qos.bb_value_bytes)
+	if (place_values(bb->entries, bb->n) > svc->qos.bb.value_bytes)
 		return FLOE_E_CORRUPT;
-	bb->values = (char *)svc->seg.addr + svc->lay.bb_values_off;
+	bb_layout(&svc->qos, svc->lay.body_off, &b);
+	bb->cells = (struct floe_bb_cell *)((char *)svc->seg.addr + b.cells);
+	bb->values = (char *)svc->seg.addr + b.values;
 	return index_keys(bb) == FLOE_E_INVALID ? FLOE_E_CORRUPT : 0;
 }
 
@@ -343,7 +369,7 @@ static int open_events(floe_blackboard *bb, floe_node *node,
 {
 	struct floe_event_qos q = {
 		.max_notifiers = 1,
-		.max_listeners = bb->svc->qos.max_subscribers,
+		.max_listeners = bb->svc->qos.bb.max_readers,
 		.max_nodes = bb->svc->qos.max_nodes,
 		.event_id_max = bb->n - 1,
 	};
@@ -356,17 +382,74 @@ static int open_events(floe_blackboard *bb, floe_node *node,
 					 &bb->events);
 }
 
+static int layout(const struct floe_shm_qos *q, struct floe_svc_layout *l)
+{
+	const uint32_t counts[FLOE_SLOT_KINDS] = { q->max_nodes, 1,
+						   q->bb.max_readers };
+	struct bb_layout b;
+
+	if (!floe_slot_counts_valid(counts) || !q->bb.entries ||
+	    q->bb.entries > FLOE_LIMIT_BB_ENTRIES || !q->bb.value_bytes ||
+	    q->bb.value_bytes > FLOE_LIMIT_BB_VALUE_BYTES)
+		return FLOE_E_INVALID;
+	bb_layout(q, floe_slots_layout(counts, l), &b);
+	l->size = b.end;
+	return 0;
+}
+
+/* The entries are checked apart (check_entries). */
+static bool satisfies(const struct floe_shm_qos *have,
+		      const struct floe_shm_qos *want)
+{
+	return want->bb.max_readers <= have->bb.max_readers;
+}
+
+/* Values are copied in place: no directions. */
+static uint32_t directions(const struct floe_shm_qos *q,
+			   const struct floe_svc_layout *l,
+			   const struct floe_shm_type *types,
+			   struct floe_dir dirs[FLOE_MAX_DIRS])
+{
+	(void)q;
+	(void)l;
+	(void)types;
+	(void)dirs;
+	return 0;
+}
+
+static void describe(const struct floe_shm_qos *q,
+		     struct floe_service_info *info)
+{
+	info->blackboard_qos = (struct floe_blackboard_qos){
+		.max_readers = q->bb.max_readers,
+		.max_nodes = q->max_nodes,
+	};
+	info->blackboard_entries = q->bb.entries;
+}
+
+const struct floe_pattern floe_bb_pattern = {
+	.kind = FLOE_PATTERN_KIND_BLACKBOARD,
+	.seg_kind = FLOE_KIND_BLACKBOARD,
+	.roles = { FLOE_ROLE_NODE, FLOE_ROLE_WRITER, FLOE_ROLE_READER },
+	.types = 1,
+	.layout = layout,
+	.satisfies = satisfies,
+	.directions = directions,
+	.describe = describe,
+};
+
 static void bb_spec(const struct floe_blackboard_opts *opts,
 		    const struct floe_blackboard_qos *qos,
 		    struct floe_svc_spec *spec)
 {
 	*spec = (struct floe_svc_spec){
-		.type = { .name = BLACKBOARD_TYPE_NAME, .size = 8, .align = 8 },
+		.pattern = &floe_bb_pattern,
+		.types = { { .name = BLACKBOARD_TYPE_NAME, .size = 8,
+			     .align = 8 } },
 		.qos = {
-			.max_publishers = 1,
-			.max_subscribers = qos->max_readers,
+			.pattern = FLOE_PATTERN_KIND_BLACKBOARD,
 			.max_nodes = qos->max_nodes,
-			.pattern = FLOE_PATTERN_BLACKBOARD,
+			.bb = { .max_readers = qos->max_readers },
 		},
 		.attributes = opts ? opts->attributes : NULL,
 		.num_attributes = opts ? opts->num_attributes : 0,
@@ -397,12 +480,12 @@ FLOE_EXPORT int floe_blackboard_create(floe_node *node, const char *name,
 	if (ret)
 		goto fail;
 	bb_spec(opts, &qos, &spec);
-	spec.qos.bb_entries = bb->n;
-	spec.qos.bb_value_bytes = (uint32_t)value_bytes;
+	spec.qos.bb.entries = bb->n;
+	spec.qos.bb.value_bytes = (uint32_t)value_bytes;
 	fill = (struct fill_ctx){ opts->entries, bb->entries, bb->n };
 	spec.fill = fill_segment;
 	spec.fill_ctx = &fill;
-	ret = floe_svc_create(node, name, &spec, &bb->svc);
+	ret = floe_svc_get(node, name, &spec, FLOE_SVC_CREATE, &bb->svc);
 	if (ret)
 		goto fail;
 	/* From here on, what counts is what the segment says. */
@@ -441,9 +524,8 @@ FLOE_EXPORT int floe_blackboard_open(floe_node *node, const char *name,
 		return FLOE_E_NOMEM;
 	bb_spec(opts, want, &spec);
 	demand = spec.qos;
-	demand.max_publishers = 0;
 	spec.demand = &demand;
-	ret = floe_svc_open(node, name, &spec, &bb->svc);
+	ret = floe_svc_get(node, name, &spec, FLOE_SVC_OPEN, &bb->svc);
 	if (!ret)
 		ret = entries_from_segment(bb);
 	if (!ret)
@@ -492,38 +574,6 @@ FLOE_EXPORT int floe_blackboard_key(const floe_blackboard *bb, size_t index,
 /* Ports                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Register a port of @role and take a slot of @kind for it (the one 'p'
- * slot for the writer: a dead writer's is reclaimed by the claim). */
-static int port_attach(floe_blackboard *bb, uint32_t role, char kind,
-		       struct floe_port_ref *ref, uint32_t *slot)
-{
-	struct floe_backend *be = bb->svc->node->be;
-	int ret;
-
-	ret = be->ops->port_register(be, role, bb->svc->name,
-				     bb->svc->node->ref.id, ref);
-	if (ret)
-		return ret;
-	ret = floe_svc_claim(bb->svc, kind, ref, 0);
-	if (ret < 0) {
-		be->ops->port_unregister(be, ref);
-		return ret;
-	}
-	*slot = (uint32_t)ret;
-	atomic_fetch_add(&bb->svc->ports, 1);
-	return 0;
-}
-
-static void port_detach(floe_blackboard *bb, char kind,
-			const struct floe_port_ref *ref, uint32_t slot)
-{
-	struct floe_backend *be = bb->svc->node->be;
-
-	floe_svc_release(bb->svc, kind, slot, ref->id);
-	be->ops->port_unregister(be, ref);
-	atomic_fetch_sub(&bb->svc->ports, 1);
-}
-
 /* ------------------------------------------------------------------ */
 /* Writer                                                             */
 /* ------------------------------------------------------------------ */
@@ -540,14 +590,14 @@ FLOE_EXPORT int floe_writer_create(floe_blackboard *bb, floe_writer **out)
 		return FLOE_E_NOMEM;
 	w->bb = bb;
 	w->loaned = calloc(bb->n, sizeof(*w->loaned));
-	ret = w->loaned ? port_attach(bb, FLOE_ROLE_WRITER, 'p', &w->ref,
-				      &w->slot)
+	/* the one writer slot: a dead writer's is reclaimed by the join */
+	ret = w->loaned ? floe_port_join(bb->svc, FLOE_SLOT_SOURCE, 0, &w->port)
 			: FLOE_E_NOMEM;
 	if (ret)
 		goto fail;
 	ret = floe_notifier_create(bb->events, &w->notifier);
 	if (ret) {
-		port_detach(bb, 'p', &w->ref, w->slot);
+		floe_port_leave(&w->port, false);
 		goto fail;
 	}
 	*out = w;
@@ -563,7 +613,7 @@ FLOE_EXPORT void floe_writer_destroy(floe_writer *w)
 	if (!w)
 		return;
 	floe_notifier_destroy(w->notifier);
-	port_detach(w->bb, 'p', &w->ref, w->slot);
+	floe_port_leave(&w->port, false);
 	free(w->loaned);
 	free(w);
 }
@@ -657,14 +707,13 @@ FLOE_EXPORT int floe_reader_create(floe_blackboard *bb, floe_reader **out)
 		return FLOE_E_NOMEM;
 	r->bb = bb;
 	r->seen = calloc(bb->n, sizeof(*r->seen));
-	ret = r->seen ? port_attach(bb, FLOE_ROLE_READER, 's', &r->ref,
-				    &r->slot)
+	ret = r->seen ? floe_port_join(bb->svc, FLOE_SLOT_SINK, 0, &r->port)
 		      : FLOE_E_NOMEM;
 	if (ret)
 		goto fail;
 	ret = floe_listener_create(bb->events, &r->listener);
 	if (ret) {
-		port_detach(bb, 's', &r->ref, r->slot);
+		floe_port_leave(&r->port, false);
 		goto fail;
 	}
 	*out = r;
@@ -680,7 +729,7 @@ FLOE_EXPORT void floe_reader_destroy(floe_reader *r)
 	if (!r)
 		return;
 	floe_listener_destroy(r->listener);
-	port_detach(r->bb, 's', &r->ref, r->slot);
+	floe_port_leave(&r->port, false);
 	free(r->seen);
 	free(r);
 }

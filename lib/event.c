@@ -3,8 +3,8 @@
  * Events: notifiers signal event ids, listeners learn which ids fired.
  *
  * An event service is a service segment of the event pattern (namespace
- * "<domain>.e.<hash>"): notifiers take the 'p' slots, listeners the 's'
- * slots, and listener slot j owns the cell at conns_off + j * conn_stride,
+ * "<domain>.e.<hash>"): notifiers take the source slots, listeners the
+ * sink slots, and listener slot j owns the cell at body_off + j * stride,
  * a struct floe_event_cell followed by one bit per event id.
  *
  * Notify (no lock, no system call unless someone sleeps):
@@ -50,6 +50,7 @@
 
 #include <linux/floe.h>
 
+#include "base/bounds.h"
 #include "internal.h"
 
 #define EVENT_TYPE_NAME "floe.event"
@@ -62,9 +63,7 @@ struct listener_target {
 };
 
 struct floe_notifier {
-	floe_service *svc;
-	struct floe_port_ref ref;
-	uint32_t slot;
+	struct floe_port port;
 	uint32_t words; /* bit words per cell */
 	uint64_t seen_changes;
 	uint64_t seen_deaths;
@@ -75,9 +74,7 @@ struct floe_notifier {
 };
 
 struct floe_listener {
-	floe_service *svc;
-	struct floe_port_ref ref;
-	uint32_t slot;
+	struct floe_port port;
 	uint32_t words;
 	uint64_t id_max;
 	struct floe_event_cell *cell;
@@ -103,73 +100,142 @@ FLOE_EXPORT void floe_event_qos_init(struct floe_event_qos *qos)
 	};
 }
 
-static void event_qos_to_shm(const struct floe_event_qos *q,
-			     struct floe_shm_qos *s)
+static uint32_t bit_words_of(const struct floe_shm_qos *q)
 {
-	/* The pub-sub fields stay 0: the event layout ignores them and a
-	 * demand of 0 asks for nothing. */
-	*s = (struct floe_shm_qos){
-		.max_publishers = q->max_notifiers,
-		.max_subscribers = q->max_listeners,
-		.max_nodes = q->max_nodes,
-		.pattern = FLOE_PATTERN_EVENT,
-		.event_id_max = q->event_id_max,
+	return q->event.event_id_max / 64 + 1;
+}
+
+/* Bytes of a listener's cell: its header and its bits. */
+static uint64_t cell_stride(const struct floe_shm_qos *q)
+{
+	return floe_align_up(sizeof(struct floe_event_cell) +
+				     (uint64_t)bit_words_of(q) * sizeof(uint64_t),
+			     FLOE_CACHELINE);
+}
+
+static int layout(const struct floe_shm_qos *q, struct floe_svc_layout *l)
+{
+	const uint32_t counts[FLOE_SLOT_KINDS] = {
+		q->max_nodes, q->event.max_notifiers, q->event.max_listeners
+	};
+
+	if (!floe_slot_counts_valid(counts) ||
+	    q->event.event_id_max > FLOE_LIMIT_EVENT_ID)
+		return FLOE_E_INVALID;
+	l->size = floe_slots_layout(counts, l) +
+		  (uint64_t)q->event.max_listeners * cell_stride(q);
+	return 0;
+}
+
+static bool satisfies(const struct floe_shm_qos *have,
+		      const struct floe_shm_qos *want)
+{
+	const struct floe_event_shm_qos *h = &have->event, *w = &want->event;
+
+	return w->max_notifiers <= h->max_notifiers &&
+	       w->max_listeners <= h->max_listeners &&
+	       w->event_id_max <= h->event_id_max;
+}
+
+/* Events move no data: no directions. */
+static uint32_t directions(const struct floe_shm_qos *q,
+			   const struct floe_svc_layout *l,
+			   const struct floe_shm_type *types,
+			   struct floe_dir dirs[FLOE_MAX_DIRS])
+{
+	(void)q;
+	(void)l;
+	(void)types;
+	(void)dirs;
+	return 0;
+}
+
+static void qos_from_shm(const struct floe_shm_qos *s,
+			 struct floe_event_qos *q)
+{
+	*q = (struct floe_event_qos){
+		.max_notifiers = s->event.max_notifiers,
+		.max_listeners = s->event.max_listeners,
+		.max_nodes = s->max_nodes,
+		.event_id_max = s->event.event_id_max,
 	};
 }
 
-/* What floe_svc_* needs for an event service; the type is fixed. QoS
- * bounds are checked by floe_svc_layout when the service is created. */
-static void event_spec(const struct floe_event_opts *opts, bool creating,
-		       struct floe_svc_spec *spec, struct floe_shm_qos *demand)
+static void describe(const struct floe_shm_qos *q,
+		     struct floe_service_info *info)
+{
+	qos_from_shm(q, &info->event_qos);
+}
+
+const struct floe_pattern floe_event_pattern = {
+	.kind = FLOE_PATTERN_KIND_EVENT,
+	.seg_kind = FLOE_KIND_EVENT,
+	.roles = { FLOE_ROLE_NODE, FLOE_ROLE_NOTIFIER, FLOE_ROLE_LISTENER },
+	.types = 1,
+	.layout = layout,
+	.satisfies = satisfies,
+	.directions = directions,
+	.describe = describe,
+};
+
+static void qos_to_shm(const struct floe_event_qos *q, struct floe_shm_qos *s)
+{
+	*s = (struct floe_shm_qos){
+		.pattern = FLOE_PATTERN_KIND_EVENT,
+		.max_nodes = q->max_nodes,
+		.event = {
+			.max_notifiers = q->max_notifiers,
+			.max_listeners = q->max_listeners,
+			.event_id_max = q->event_id_max,
+		},
+	};
+}
+
+/* The type of an event service is fixed; QoS bounds are checked by the
+ * layout when the service is created. */
+static int get_service(floe_node *node, const char *name,
+		       const struct floe_event_opts *opts,
+		       enum floe_svc_how how, floe_service **out)
 {
 	const struct floe_event_qos *qos = opts ? opts->qos : NULL;
 	struct floe_event_qos defaults;
-
-	floe_event_qos_init(&defaults);
-	*spec = (struct floe_svc_spec){
-		.type = { .name = EVENT_TYPE_NAME, .size = 8, .align = 8 },
+	struct floe_shm_qos demand;
+	struct floe_svc_spec spec = {
+		.pattern = &floe_event_pattern,
+		.types = { { .name = EVENT_TYPE_NAME, .size = 8, .align = 8 } },
 		.attributes = opts ? opts->attributes : NULL,
 		.num_attributes = opts ? opts->num_attributes : 0,
 		.mode = opts ? opts->mode : 0,
 	};
-	event_qos_to_shm(creating && qos ? qos : &defaults, &spec->qos);
+
+	floe_event_qos_init(&defaults);
+	qos_to_shm(how != FLOE_SVC_OPEN && qos ? qos : &defaults, &spec.qos);
 	if (qos) {
-		event_qos_to_shm(qos, demand);
-		spec->demand = demand;
+		qos_to_shm(qos, &demand);
+		spec.demand = &demand;
 	}
+	return floe_svc_get(node, name, &spec, how, out);
 }
 
 FLOE_EXPORT int floe_event_open(floe_node *node, const char *name,
 				const struct floe_event_opts *opts,
 				floe_service **out)
 {
-	struct floe_svc_spec spec;
-	struct floe_shm_qos demand;
-
-	event_spec(opts, false, &spec, &demand);
-	return floe_svc_open(node, name, &spec, out);
+	return get_service(node, name, opts, FLOE_SVC_OPEN, out);
 }
 
 FLOE_EXPORT int floe_event_create(floe_node *node, const char *name,
 				  const struct floe_event_opts *opts,
 				  floe_service **out)
 {
-	struct floe_svc_spec spec;
-	struct floe_shm_qos demand;
-
-	event_spec(opts, true, &spec, &demand);
-	return floe_svc_create(node, name, &spec, out);
+	return get_service(node, name, opts, FLOE_SVC_CREATE, out);
 }
 
 FLOE_EXPORT int floe_event_open_or_create(floe_node *node, const char *name,
 					  const struct floe_event_opts *opts,
 					  floe_service **out)
 {
-	struct floe_svc_spec spec;
-	struct floe_shm_qos demand;
-
-	event_spec(opts, true, &spec, &demand);
-	return floe_svc_open_or_create(node, name, &spec, out);
+	return get_service(node, name, opts, FLOE_SVC_OPEN_OR_CREATE, out);
 }
 
 FLOE_EXPORT void floe_event_qos(const floe_service *svc,
@@ -177,35 +243,25 @@ FLOE_EXPORT void floe_event_qos(const floe_service *svc,
 {
 	if (!svc || !qos)
 		return;
-	*qos = (struct floe_event_qos){
-		.max_notifiers = svc->qos.max_publishers,
-		.max_listeners = svc->qos.max_subscribers,
-		.max_nodes = svc->qos.max_nodes,
-		.event_id_max = svc->qos.event_id_max,
-	};
+	qos_from_shm(&svc->qos, qos);
 }
 
 /* ------------------------------------------------------------------ */
 /* Cells and wake-up primitives                                       */
 /* ------------------------------------------------------------------ */
 
-/* Cell of listener slot @j (< max_subscribers; the layout was validated
+/* Cell of listener slot @j (< max_listeners; the layout was validated
  * against the mapping's size when the service was attached). */
 static struct floe_event_cell *cell_at(floe_service *svc, uint32_t j)
 {
 	return (struct floe_event_cell *)((char *)svc->seg.addr +
-					  svc->lay.conns_off +
-					  (uint64_t)j * svc->lay.conn_stride);
+					  svc->lay.body_off +
+					  (uint64_t)j * cell_stride(&svc->qos));
 }
 
 static _Atomic uint64_t *cell_bits(struct floe_event_cell *cell)
 {
 	return (_Atomic uint64_t *)(cell + 1);
-}
-
-static uint32_t bit_words(floe_service *svc)
-{
-	return svc->qos.event_id_max / 64 + 1;
 }
 
 static void futex_wake_all(_Atomic uint32_t *word)
@@ -261,7 +317,7 @@ static void poke(int sock, const struct sockaddr_un *addr, socklen_t len)
 /* Bring the cached listener slots in line with the service. */
 static void rescan(floe_notifier *n)
 {
-	floe_service *svc = n->svc;
+	floe_service *svc = n->port.svc;
 	struct floe_backend *be = svc->node->be;
 
 	/* Read the counters first: a change during the scan is seen next
@@ -269,10 +325,11 @@ static void rescan(floe_notifier *n)
 	n->seen_changes = floe_svc_changes(svc);
 	n->seen_deaths = be->ops->death_epoch(be);
 	n->nactive = 0;
-	for (uint32_t j = 0; j < svc->qos.max_subscribers; j++) {
+	for (uint32_t j = 0; j < svc->qos.event.max_listeners; j++) {
 		struct listener_target *t = &n->targets[j];
 		struct floe_port_ref ref;
-		uint64_t owner = floe_svc_slot_owner(svc, 's', j, &ref);
+		uint64_t owner = floe_svc_slot_owner(svc, FLOE_SLOT_SINK, j,
+						     &ref);
 
 		if (owner != t->owner) {
 			t->owner = owner;
@@ -287,7 +344,7 @@ static void rescan(floe_notifier *n)
 
 static void rescan_if_changed(floe_notifier *n)
 {
-	floe_service *svc = n->svc;
+	floe_service *svc = n->port.svc;
 	struct floe_backend *be = svc->node->be;
 	uint64_t deaths = be->ops->death_epoch(be);
 
@@ -312,41 +369,27 @@ static void notifier_free(floe_notifier *n)
 
 FLOE_EXPORT int floe_notifier_create(floe_service *svc, floe_notifier **out)
 {
-	struct floe_backend *be;
 	floe_notifier *n;
 	int ret;
 
 	if (!svc || !out)
 		return FLOE_E_INVALID;
-	if (svc->qos.pattern != FLOE_PATTERN_EVENT)
+	if (svc->pattern != &floe_event_pattern)
 		return FLOE_E_PATTERN;
-	be = svc->node->be;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return FLOE_E_NOMEM;
-	n->svc = svc;
 	n->sock = -1;
-	n->words = bit_words(svc);
-	n->targets = calloc(svc->qos.max_subscribers, sizeof(*n->targets));
-	n->active = calloc(svc->qos.max_subscribers, sizeof(*n->active));
-	if (!n->targets || !n->active) {
-		notifier_free(n);
-		return FLOE_E_NOMEM;
-	}
-	ret = be->ops->port_register(be, FLOE_ROLE_NOTIFIER, svc->name,
-				     svc->node->ref.id, &n->ref);
+	n->words = bit_words_of(&svc->qos);
+	n->targets = calloc(svc->qos.event.max_listeners, sizeof(*n->targets));
+	n->active = calloc(svc->qos.event.max_listeners, sizeof(*n->active));
+	ret = n->targets && n->active
+		      ? floe_port_join(svc, FLOE_SLOT_SOURCE, 0, &n->port)
+		      : FLOE_E_NOMEM;
 	if (ret) {
 		notifier_free(n);
 		return ret;
 	}
-	ret = floe_svc_claim(svc, 'p', &n->ref, 0);
-	if (ret < 0) {
-		be->ops->port_unregister(be, &n->ref);
-		notifier_free(n);
-		return ret;
-	}
-	n->slot = (uint32_t)ret;
-	atomic_fetch_add(&svc->ports, 1);
 	rescan(n);
 	*out = n;
 	return 0;
@@ -354,20 +397,15 @@ FLOE_EXPORT int floe_notifier_create(floe_service *svc, floe_notifier **out)
 
 FLOE_EXPORT void floe_notifier_destroy(floe_notifier *n)
 {
-	struct floe_backend *be;
-
 	if (!n)
 		return;
-	be = n->svc->node->be;
-	floe_svc_release(n->svc, 'p', n->slot, n->ref.id);
-	be->ops->port_unregister(be, &n->ref);
-	atomic_fetch_sub(&n->svc->ports, 1);
+	floe_port_leave(&n->port, false);
 	notifier_free(n);
 }
 
 FLOE_EXPORT uint64_t floe_notifier_id(const floe_notifier *n)
 {
-	return n ? n->ref.id : 0;
+	return n ? n->port.ref.id : 0;
 }
 
 FLOE_EXPORT int floe_notifier_notify(floe_notifier *n, uint64_t event_id)
@@ -378,7 +416,7 @@ FLOE_EXPORT int floe_notifier_notify(floe_notifier *n, uint64_t event_id)
 
 	if (!n)
 		return FLOE_E_INVALID;
-	if (event_id > n->svc->qos.event_id_max)
+	if (event_id > n->port.svc->qos.event.event_id_max)
 		return FLOE_E_INVALID;
 	word = (uint32_t)(event_id / 64);
 	mask = 1ULL << (event_id % 64);
@@ -386,7 +424,7 @@ FLOE_EXPORT int floe_notifier_notify(floe_notifier *n, uint64_t event_id)
 	for (uint32_t k = 0; k < n->nactive; k++) {
 		uint32_t j = n->active[k];
 		struct listener_target *t = &n->targets[j];
-		struct floe_event_cell *cell = cell_at(n->svc, j);
+		struct floe_event_cell *cell = cell_at(n->port.svc, j);
 
 		/* Not (yet, or any more) the cell of the slot's owner: a
 		 * listener still setting up, or a stale or forged id. */
@@ -423,75 +461,59 @@ static void cell_init(floe_listener *l)
 		atomic_store_explicit(&l->bits[w], 0, memory_order_relaxed);
 	atomic_store_explicit(&cell->waiters, 0, memory_order_relaxed);
 	atomic_store_explicit(&cell->fd_armed, 0, memory_order_relaxed);
-	atomic_store_explicit(&cell->listener_id, l->ref.id,
+	atomic_store_explicit(&cell->listener_id, l->port.ref.id,
 			      memory_order_release);
 }
 
 FLOE_EXPORT int floe_listener_create(floe_service *svc, floe_listener **out)
 {
-	struct floe_backend *be;
 	floe_listener *l;
 	int ret;
 
 	if (!svc || !out)
 		return FLOE_E_INVALID;
-	if (svc->qos.pattern != FLOE_PATTERN_EVENT)
+	if (svc->pattern != &floe_event_pattern)
 		return FLOE_E_PATTERN;
-	be = svc->node->be;
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return FLOE_E_NOMEM;
-	l->svc = svc;
 	l->sock = -1;
-	l->words = bit_words(svc);
-	l->id_max = svc->qos.event_id_max;
-	ret = be->ops->port_register(be, FLOE_ROLE_LISTENER, svc->name,
-				     svc->node->ref.id, &l->ref);
+	l->words = bit_words_of(&svc->qos);
+	l->id_max = svc->qos.event.event_id_max;
+	/* Notifiers see the slot before its cell is ours; they skip a cell
+	 * whose listener_id is not the slot's owner until cell_init is done. */
+	ret = floe_port_join(svc, FLOE_SLOT_SINK, 0, &l->port);
 	if (ret) {
 		free(l);
 		return ret;
 	}
-	/* Notifiers see the slot before its cell is ours; they skip a cell
-	 * whose listener_id is not the slot's owner until cell_init is done. */
-	ret = floe_svc_claim(svc, 's', &l->ref, 0);
-	if (ret < 0) {
-		be->ops->port_unregister(be, &l->ref);
-		free(l);
-		return ret;
-	}
-	l->slot = (uint32_t)ret;
-	l->cell = cell_at(svc, l->slot);
+	l->cell = cell_at(svc, l->port.slot);
 	l->bits = cell_bits(l->cell);
 	cell_init(l);
-	atomic_fetch_add(&svc->ports, 1);
 	*out = l;
 	return 0;
 }
 
 FLOE_EXPORT void floe_listener_destroy(floe_listener *l)
 {
-	struct floe_backend *be;
 	uint64_t mine;
 
 	if (!l)
 		return;
-	be = l->svc->node->be;
 	/* Still our slot: retire the cell before the slot can be re-taken,
 	 * so notifiers stop signalling it. */
-	mine = l->ref.id;
+	mine = l->port.ref.id;
 	atomic_compare_exchange_strong(&l->cell->listener_id, &mine, 0);
 	atomic_store(&l->cell->fd_armed, 0);
-	floe_svc_release(l->svc, 's', l->slot, l->ref.id);
 	if (l->sock >= 0)
 		close(l->sock);
-	be->ops->port_unregister(be, &l->ref);
-	atomic_fetch_sub(&l->svc->ports, 1);
+	floe_port_leave(&l->port, false);
 	free(l);
 }
 
 FLOE_EXPORT uint64_t floe_listener_id(const floe_listener *l)
 {
-	return l ? l->ref.id : 0;
+	return l ? l->port.ref.id : 0;
 }
 
 static bool bits_pending(floe_listener *l)
@@ -622,8 +644,8 @@ FLOE_EXPORT int floe_listener_fd(floe_listener *l)
 	sock = dgram_socket();
 	if (sock < 0)
 		return floe_fd_errno(errno);
-	l->addr_len = listener_addr(l->svc->node->be->domain, l->ref.id,
-				    &l->addr);
+	l->addr_len = listener_addr(l->port.svc->node->be->domain,
+				    l->port.ref.id, &l->addr);
 	/* EADDRINUSE: someone else holds our name (abstract names are
 	 * global to the network namespace). */
 	if (bind(sock, (struct sockaddr *)&l->addr, l->addr_len)) {

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The library's handles, shared between its source files. */
+/*
+ * The library's handles and its generic layers, shared between its source
+ * files: nodes, services (lib/service.c), slots and ports (lib/slots.c).
+ * docs/architecture.md is the map.
+ */
 #ifndef FLOE_INTERNAL_H
 #define FLOE_INTERNAL_H
 
@@ -7,14 +11,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <linux/floe.h>
+
 #include "backend/backend.h"
-#include "base/bitset.h"
-#include "base/pool.h"
+#include "engine/dir.h"
 #include "floe.h"
 #include "layout.h"
 #include "names.h"
+#include "pattern.h"
 
 #define FLOE_EXPORT __attribute__((visibility("default")))
+
+/* The public roles are the module's. */
+_Static_assert((int)FLOE_PORT_NODE == FLOE_ROLE_NODE &&
+		       (int)FLOE_PORT_PUBLISHER == FLOE_ROLE_PUBLISHER &&
+		       (int)FLOE_PORT_SUBSCRIBER == FLOE_ROLE_SUBSCRIBER &&
+		       (int)FLOE_PORT_NOTIFIER == FLOE_ROLE_NOTIFIER &&
+		       (int)FLOE_PORT_LISTENER == FLOE_ROLE_LISTENER &&
+		       (int)FLOE_PORT_CLIENT == FLOE_ROLE_CLIENT &&
+		       (int)FLOE_PORT_SERVER == FLOE_ROLE_SERVER &&
+		       (int)FLOE_PORT_WRITER == FLOE_ROLE_WRITER &&
+		       (int)FLOE_PORT_READER == FLOE_ROLE_READER,
+	       "enum floe_port_role mirrors the uapi enum floe_role");
 
 struct floe_node {
 	struct floe_backend *be;
@@ -26,37 +44,32 @@ struct floe_node {
 
 struct floe_service {
 	floe_node *node;
-	/* the service itself, or for a request-response direction (a
-	 * pub-sub view of one, lib/request_response.c) the service it is a
-	 * view of; slot kinds below are the base's */
-	floe_service *base;
-	/* kind of the base's slots that this view's publishers are */
-	char sender_kind;
-	struct floe_rr_layout rr; /* request-response: both directions */
+	const struct floe_pattern *pattern;
 	struct floe_seg seg;
 	struct floe_svc_header *hdr;
 	struct floe_svc_layout lay;
-	struct floe_shm_qos qos; /* validated copy */
-	uint64_t type_size;
-	uint64_t type_align;
-	uint64_t payload_offset;
+	/* validated copies of the header */
+	struct floe_shm_qos qos;
+	struct floe_shm_type types[FLOE_MAX_TYPES];
+	uint32_t num_attrs;
+	struct floe_shm_attr attrs[FLOE_MAX_ATTRIBUTES];
+	/* the directions its ports send samples in */
+	struct floe_dir dirs[FLOE_MAX_DIRS];
+	uint32_t ndirs;
 	uint32_t node_slot;
 	_Atomic int ports;
 	char seg_name[FLOE_SEG_NAME_MAX];
 	char name[FLOE_NAME_LEN + 1];
-	char type_name[FLOE_TYPE_NAME_LEN + 1];
-	/* request-response: the response type (type_* is the request's) */
-	uint64_t resp_type_size;
-	uint64_t resp_type_align;
-	char resp_type_name[FLOE_TYPE_NAME_LEN + 1];
-	uint32_t num_attrs;
-	struct floe_shm_attr attrs[FLOE_MAX_ATTRIBUTES];
 };
 
-/* service.c: what a service is opened or created with, any pattern */
+/* ------------------------------------------------------------------ */
+/* Services: lib/service.c                                            */
+/* ------------------------------------------------------------------ */
+
+/* What a service is opened or created with, any pattern. */
 struct floe_svc_spec {
-	struct floe_type type;
-	struct floe_type resp_type; /* request-response only */
+	const struct floe_pattern *pattern;
+	struct floe_type types[FLOE_MAX_TYPES];
 	struct floe_shm_qos qos;           /* create: the service's */
 	const struct floe_shm_qos *demand; /* open: minimums, or NULL */
 	const struct floe_attribute *attributes;
@@ -69,51 +82,23 @@ struct floe_svc_spec {
 	const void *fill_ctx;
 };
 
-int floe_svc_open(floe_node *node, const char *name,
-		  const struct floe_svc_spec *spec, floe_service **out);
-int floe_svc_create(floe_node *node, const char *name,
-		    const struct floe_svc_spec *spec, floe_service **out);
-int floe_svc_open_or_create(floe_node *node, const char *name,
-			    const struct floe_svc_spec *spec,
-			    floe_service **out);
+enum floe_svc_how {
+	FLOE_SVC_OPEN,
+	FLOE_SVC_CREATE,
+	FLOE_SVC_OPEN_OR_CREATE,
+};
 
+/** Open and/or create a service of any pattern, and join it as a node. */
+int floe_svc_get(floe_node *node, const char *name,
+		 const struct floe_svc_spec *spec, enum floe_svc_how how,
+		 floe_service **out);
 /** Map and validate a service segment without joining it. */
 int floe_svc_attach(floe_node *node, const char *seg_name, floe_service **out);
 void floe_svc_detach(floe_service *svc);
-
-/* service.c: slots and connections of a mapped service */
-struct floe_slot *floe_svc_slot(floe_service *svc, char kind, uint32_t i);
-struct floe_conn *floe_svc_conn(floe_service *svc, uint32_t pub,
-				uint32_t sub);
-struct floe_ring *floe_conn_sub_ring(floe_service *svc, struct floe_conn *c);
-struct floe_ring *floe_conn_comp_ring(floe_service *svc, struct floe_conn *c);
-/** Take a free slot of @kind ('n', 'p', 's') for @ref. Index or error. */
-int floe_svc_claim(floe_service *svc, char kind, const struct floe_port_ref *ref,
-		   uint32_t buffer_size);
-void floe_svc_release(floe_service *svc, char kind, uint32_t i, uint64_t id);
-/** Owner of a slot if it is ready, else 0; fills @ref (a copy). */
-uint64_t floe_svc_slot_owner(floe_service *svc, char kind, uint32_t i,
-			     struct floe_port_ref *ref);
-/** As floe_svc_slot_owner, but a lingering sender's slot gives its id
- * with FLOE_SLOT_LINGERING set. */
-uint64_t floe_svc_slot_peer(floe_service *svc, char kind, uint32_t i,
-			    struct floe_port_ref *ref);
-/**
- * A sender (publisher, client, server) of slot @i of @kind leaves; with
- * @keep some of its connections still hold samples, so its slot and
- * data stay until their receivers took them or are gone.
- */
-void floe_svc_leave(floe_service *svc, char kind, uint32_t i, uint64_t id,
-		    bool keep);
-/**
- * A receiver closed its connection from the gone sender @id of this
- * view's publisher slot @i (it took everything, or leaves): finish the
- * sender's slot if nobody else still reads from it.
- */
-void floe_svc_sender_released(floe_service *svc, uint32_t i, uint64_t id);
-/** Free slots whose ports are dead; returns how many were freed. */
-int floe_svc_reclaim_dead(floe_service *svc);
 uint64_t floe_svc_changes(floe_service *svc);
+/** The service's payload type @i as its API hands it out. */
+struct floe_type floe_svc_type(const floe_service *svc, uint32_t i);
+
 /** A growing list of port ids. */
 struct floe_id_list {
 	uint64_t *ids;
@@ -135,77 +120,72 @@ struct floe_name_list {
 };
 int floe_list_kind(floe_node *node, enum floe_seg_kind kind,
 		   struct floe_name_list *list);
-/** Unlink the data segments of publisher @pub_id if their headers say it
- * owns them and it is dead (the id may come from a hostile peer). */
+/** Unlink the data segments of sender @pub_id if their headers say it
+ * owns them and it is gone (the id may come from a hostile peer). */
 void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id);
 
-/*
- * Publishers and subscribers on a service view, for ports that are both at
- * once (request-response clients and servers, lib/request_response.c):
- * the caller registered the port and claimed its slot.
- */
-int floe_pub_open(floe_service *svc, const struct floe_publisher_opts *opts,
-		  const struct floe_port_ref *ref, uint32_t slot,
-		  floe_publisher **out);
+/* ------------------------------------------------------------------ */
+/* Slots and ports: lib/slots.c                                       */
+/* ------------------------------------------------------------------ */
+
+struct floe_slot *floe_svc_slot(floe_service *svc, enum floe_slot_kind kind,
+				uint32_t i);
+/** Owner of a slot if it is ready, else 0; fills @ref (a copy). */
+uint64_t floe_svc_slot_owner(floe_service *svc, enum floe_slot_kind kind,
+			     uint32_t i, struct floe_port_ref *ref);
+/** As floe_svc_slot_owner, but a lingering sender's slot gives its id
+ * with FLOE_SLOT_LINGERING set. */
+uint64_t floe_svc_slot_peer(floe_service *svc, enum floe_slot_kind kind,
+			    uint32_t i, struct floe_port_ref *ref);
+/** Take a free slot of @kind for @ref. Index or error. */
+int floe_svc_claim(floe_service *svc, enum floe_slot_kind kind,
+		   const struct floe_port_ref *ref, uint32_t buffer_size);
+void floe_svc_release(floe_service *svc, enum floe_slot_kind kind, uint32_t i,
+		      uint64_t id);
+/** Free slots whose ports are dead; returns how many were freed. */
+int floe_svc_reclaim_dead(floe_service *svc);
+/** True if some node slot is taken by a node that may be alive. */
+bool floe_svc_in_use(floe_service *svc);
+/** Remove the service if no live node uses it; true if removed. */
+bool floe_svc_try_remove(floe_service *svc);
 /**
- * Close the publisher: connections whose subscriber took everything are
- * closed; true if some still hold samples, which stay readable (the
- * caller then lets the slot linger: floe_svc_leave).
+ * A receiver closed its connection from the gone sender @id of sender slot
+ * @i of @dir (it took everything, or leaves): finish the sender's slot if
+ * nobody else still reads from it.
  */
-bool floe_pub_close(floe_publisher *pub);
-/** One subscriber: its slot and port id. */
-struct floe_pub_target {
+void floe_svc_sender_released(const struct floe_dir *dir, uint32_t i,
+			      uint64_t id);
+
+/* A port: registered with the backend, holding a slot of its service. */
+struct floe_port {
+	floe_service *svc;
+	struct floe_port_ref ref;
 	uint32_t slot;
-	uint64_t sub_id;
+	enum floe_slot_kind kind;
 };
+
 /**
- * Send to every subscriber, or only to @to; @tag goes into the chunk
- * header. With @reached (max_subscribers entries), each subscriber slot's
- * entry is set to the port id the sample reached, or 0.
+ * Register a port of @svc's pattern's role for @kind and take a slot of
+ * that kind (a receiver's @buffer_size is recorded in it).
  */
-int floe_pub_send(floe_sample_mut *s, const struct floe_pub_target *to,
-		  uint64_t tag, uint64_t *reached);
-/** Queue a marker (no chunk, 16 bits of @tag) for @to, in order with the
- * samples sent to it. 0, FLOE_E_DEAD (not connected) or WOULD_BLOCK. */
-int floe_pub_mark(floe_publisher *pub, const struct floe_pub_target *to,
-		  uint32_t tag);
-
-
-int floe_sub_open(floe_service *svc, const struct floe_port_ref *ref,
-		  uint32_t slot, uint32_t max_borrowed, floe_subscriber **out);
-void floe_sub_close(floe_subscriber *sub);
-/** A marker taken from a queue: who queued it and its tag. */
-struct floe_marker {
-	uint64_t pub_id;
-	uint32_t pub_slot;
-	uint32_t tag;
-};
+int floe_port_join(floe_service *svc, enum floe_slot_kind kind,
+		   uint32_t buffer_size, struct floe_port *port);
 /**
- * As floe_subscriber_receive, but a marker is returned too (2, *@mark
- * filled); with @mark NULL markers are skipped.
+ * Leave: free the slot — or, with @keep (a sender whose connections still
+ * hold samples), let it linger until its receivers took them — and
+ * unregister.
  */
-int floe_sub_receive(floe_subscriber *sub, const floe_sample **out,
-		     struct floe_marker *mark);
-/** The chunk header's tag, and the publisher slot a sample came from. */
-uint64_t floe_sample_tag(const floe_sample *s);
-uint32_t floe_sample_pub_slot(const floe_sample *s);
-/** Samples the subscriber holds (received, not released). */
-uint32_t floe_sub_borrowed(const floe_subscriber *sub);
-/** Connect to (and map the memory of) publishers that appeared. */
-void floe_sub_refresh(floe_subscriber *sub);
-/** True while @sub reads from publisher @pub_id in @slot (or may soon:
- * its slot still holds it). */
-bool floe_sub_has_source(floe_subscriber *sub, uint32_t slot, uint64_t pub_id);
+void floe_port_leave(struct floe_port *port, bool keep);
 
-/** The server's publisher of responses (for tests: leak checks). */
-floe_publisher *floe_server_responses(floe_server *srv);
-/** The client's publisher of requests (for tests: leak checks). */
-floe_publisher *floe_client_requests(floe_client *client);
+/* Test hooks: a port's sender, for leak checks of its pool. */
+struct floe_sender;
+struct floe_sender *floe_publisher_sender(floe_publisher *pub);
+struct floe_sender *floe_client_sender(floe_client *client);
+struct floe_sender *floe_server_sender(floe_server *server);
 
-/** Chunks in the publisher's pool right now (for tests: leak checks). */
-uint32_t floe_publisher_free_chunks(const floe_publisher *pub);
-/** Size of the publisher's pool. */
-uint32_t floe_publisher_chunk_count(const floe_publisher *pub);
+/* ------------------------------------------------------------------ */
+/* Odds and ends: lib/util.c                                          */
+/* ------------------------------------------------------------------ */
 
 uint64_t floe_now_ns(void);
 /** errno of a failed call that makes a descriptor (socket, timerfd, ...)

@@ -3,15 +3,14 @@
  * The layout of floe's shared memory. Three kinds of segments:
  *
  *  node     "<domain>.n.<id>"   a node's registration record
- *  service  "<domain>.s.<hash>" (publish-subscribe; "<domain>.e.<hash>" for
- *           events, laid out by lib/event.c; "<domain>.b.<hash>" for
- *           blackboards, lib/blackboard.c) header (type, QoS, attributes), slots for
- *           nodes, publishers and subscribers, and one connection per
- *           (publisher slot, subscriber slot) pair holding two queues:
- *           submission (publisher → subscriber: chunks to read) and
- *           completion (subscriber → publisher: chunks given back)
- *  data     "<domain>.d.<publisher id>.<generation>" a publisher's chunks;
- *           only the publisher maps it writable
+ *  service  "<domain>.<p>.<hash>", one namespace letter <p> per messaging
+ *           pattern (lib/pattern.h): a header (pattern, QoS, types,
+ *           attributes), then slots for nodes and for the pattern's two
+ *           kinds of ports, then what the pattern lays out after them
+ *           (connections and their queues, event cells, blackboard
+ *           entries)
+ *  data     "<domain>.d.<port id>.<generation>" a sender's chunks; only
+ *           the sender maps it writable
  *
  * Everything here is read by processes that must not trust each other:
  * sizes are recomputed locally from validated QoS, never taken from
@@ -21,13 +20,14 @@
 #define FLOE_LAYOUT_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "backend/backend.h"
 #include "base/ring.h"
 #include "floe.h"
 
-#define FLOE_LAYOUT_VERSION 4
+#define FLOE_LAYOUT_VERSION 5
 #define FLOE_NODE_MAGIC 0x31646f6e656f6c66ULL    /* "floenod1" */
 #define FLOE_SERVICE_MAGIC 0x31637673656f6c66ULL /* "floesvc1" */
 #define FLOE_DATA_MAGIC 0x31617461646f6c66ULL    /* "flodata1" */
@@ -41,9 +41,9 @@
 #define FLOE_LIMIT_EVENT_ID ((1U << 20) - 1)
 #define FLOE_LIMIT_BB_ENTRIES 4096
 #define FLOE_LIMIT_BB_VALUE_BYTES (1U << 30)
-/* Largest data segment a publisher makes (a pool of chunks). */
+/* Largest data segment a sender makes (a pool of chunks). */
 #define FLOE_LIMIT_DATA_BYTES (1ULL << 46)
-/* Data segment generations a subscriber keeps mapped per publisher. */
+/* Data segment generations a receiver keeps mapped per sender. */
 #define FLOE_MAX_LIVE_GENERATIONS 8
 
 struct floe_node_record {
@@ -57,12 +57,16 @@ struct floe_node_record {
 	char name[FLOE_NAME_LEN + 1];
 };
 
-/* Messaging patterns; each has its own service namespace and layout. */
-enum floe_pattern {
-	FLOE_PATTERN_PUBSUB = 1,
-	FLOE_PATTERN_EVENT = 2,
-	FLOE_PATTERN_REQUEST_RESPONSE = 3,
-	FLOE_PATTERN_BLACKBOARD = 4,
+/*
+ * Every pattern's service has slots of three kinds: its nodes, and its two
+ * kinds of ports — the side that originates (publisher, notifier, client,
+ * writer) and the side that takes (subscriber, listener, server, reader).
+ */
+enum floe_slot_kind {
+	FLOE_SLOT_NODE = 0,
+	FLOE_SLOT_SOURCE = 1,
+	FLOE_SLOT_SINK = 2,
+	FLOE_SLOT_KINDS = 3,
 };
 
 enum floe_service_state {
@@ -71,27 +75,72 @@ enum floe_service_state {
 	FLOE_SVC_REMOVING = 2,
 };
 
-struct floe_shm_qos {
+/*
+ * Each pattern's QoS as shared memory holds it; the header's `pattern`
+ * says which. Each is validated by its pattern (lib/pattern.h), and no
+ * field means anything but what its name says.
+ */
+struct floe_pubsub_shm_qos {
 	uint32_t max_publishers;
 	uint32_t max_subscribers;
-	uint32_t max_nodes;
-	uint32_t buffer;
-	uint32_t borrowed;
+	uint32_t buffer;   /* samples queued per subscriber and publisher */
+	uint32_t borrowed; /* samples a subscriber may hold */
 	uint32_t history;
-	uint32_t loans;
+	uint32_t loans; /* samples a publisher may have loaned */
 	uint32_t user_header_size;
 	uint32_t safe_overflow;
-	uint32_t pattern;      /* enum floe_pattern */
-	uint32_t event_id_max; /* events: largest event id */
-	uint32_t bb_entries;     /* blackboard: number of entries */
-	uint32_t bb_value_bytes; /* blackboard: bytes of the value area */
+};
+
+struct floe_event_shm_qos {
+	uint32_t max_notifiers;
+	uint32_t max_listeners;
+	uint32_t event_id_max;
 	uint32_t pad;
+};
+
+struct floe_rr_shm_qos {
+	uint32_t max_clients;
+	uint32_t max_servers;
+	uint32_t active_per_client; /* pending responses a client may have */
+	uint32_t loaned_requests;
+	uint32_t response_buffer; /* responses queued per client and server */
+	uint32_t loaned_responses;
+	uint32_t fire_and_forget;
+	uint32_t pad;
+};
+
+struct floe_bb_shm_qos {
+	uint32_t max_readers;
+	uint32_t entries;
+	uint32_t value_bytes; /* the value area */
+	uint32_t pad;
+};
+
+struct floe_shm_qos {
+	uint32_t pattern; /* enum floe_pattern_kind: which member below */
+	uint32_t max_nodes;
+	union {
+		struct floe_pubsub_shm_qos pubsub;
+		struct floe_event_shm_qos event;
+		struct floe_rr_shm_qos rr;
+		struct floe_bb_shm_qos bb;
+		uint64_t reserved[8];
+	};
 };
 
 struct floe_shm_attr {
 	char key[FLOE_ATTR_KEY_LEN + 1];
 	char value[FLOE_ATTR_VALUE_LEN + 1];
 };
+
+/* A payload type as recorded (request-response records two). */
+struct floe_shm_type {
+	char name[FLOE_TYPE_NAME_LEN + 1];
+	uint64_t size;
+	uint64_t align;
+};
+
+#define FLOE_MAX_TYPES 2
 
 struct floe_svc_header {
 	uint64_t magic;
@@ -105,24 +154,18 @@ struct floe_svc_header {
 	/* bumped whenever a slot is taken or freed: ports re-scan on change */
 	_Atomic uint64_t changes;
 	char name[FLOE_NAME_LEN + 1];
-	char type_name[FLOE_TYPE_NAME_LEN + 1];
-	uint64_t type_size;
-	uint64_t type_align;
 	struct floe_shm_qos qos;
+	struct floe_shm_type types[FLOE_MAX_TYPES];
 	uint32_t num_attrs;
 	uint32_t mode;
 	struct floe_shm_attr attrs[FLOE_MAX_ATTRIBUTES];
-	/* request-response: the response type (type_* is the request's) */
-	char resp_type_name[FLOE_TYPE_NAME_LEN + 1];
-	uint64_t resp_type_size;
-	uint64_t resp_type_align;
 };
 
 /*
- * A node, publisher or subscriber slot. Its owner word says what state it
- * is in; every change of state is a compare-and-swap on it, so a stale
- * actor fails instead of freeing a slot that a new port has taken
- * meanwhile (ids are unique):
+ * A node or port slot. Its owner word says what state it is in; every
+ * change of state is a compare-and-swap on it, so a stale actor fails
+ * instead of freeing a slot that a new port has taken meanwhile (ids are
+ * unique):
  *   0                            free
  *   FLOE_SLOT_CLAIMING | key     a port is claiming it and writing its ref;
  *                                the key (backend claim_key) tells whether
@@ -133,7 +176,7 @@ struct floe_svc_header {
  *                                or died with samples still queued: its
  *                                slot and data stay until every receiver it
  *                                was connected to has taken them or is gone
- *                                (lib/service.c); anyone may then finish
+ *                                (lib/slots.c); anyone may then finish
  *   FLOE_SLOT_TOMBSTONE | id     the owner is gone and a reclaimer cleans up
  *                                after it; anyone may finish (the reclaimer
  *                                may die too)
@@ -145,11 +188,11 @@ struct floe_svc_header {
 	(FLOE_SLOT_TOMBSTONE | FLOE_SLOT_CLAIMING | FLOE_SLOT_LINGERING)
 
 struct floe_slot {
-	_Atomic uint64_t owner; /* port id and state: lib/service.c */
-	uint32_t buffer_size;   /* subscriber: its queue depth */
+	_Atomic uint64_t owner; /* port id and state: lib/slots.c */
+	uint32_t buffer_size;   /* receiver: its queue depth */
 	uint32_t pad0;
 	struct floe_port_ref ref;
-	/* publisher: generation of its current data segment */
+	/* sender: generation of its current data segment */
 	_Atomic uint32_t generation;
 	uint32_t pad;
 };
@@ -183,10 +226,9 @@ struct floe_event_cell {
 /*
  * Blackboard: after the slots, one descriptor per entry (written by the
  * creator, then read-only), one state cell per entry, and the value area
- * (at bb_values_off, bb_value_bytes long) holding two value slots per
- * entry. Where an entry's slots are is recomputed by every process from
- * the descriptors' sizes and alignments (see lib/blackboard.c), never read
- * as an offset.
+ * holding two value slots per entry. Where an entry's slots are is
+ * recomputed by every process from the descriptors' sizes and alignments
+ * (see lib/blackboard.c), never read as an offset.
  */
 struct floe_bb_desc {
 	uint64_t key;
@@ -216,13 +258,13 @@ static inline uint64_t floe_entry(uint32_t epoch, uint32_t gen, uint32_t chunk)
 
 struct floe_data_header {
 	uint64_t magic;
-	struct floe_port_ref owner; /* the publisher */
+	struct floe_port_ref owner; /* the sender */
 	uint64_t publisher_id;
 	uint32_t generation;
 	uint32_t chunk_count;
 	uint64_t chunk_stride;
 	uint64_t max_len; /* elements a chunk holds */
-	/* set by a publisher that left while some of this data was still
+	/* set by a sender that left while some of this data was still
 	 * queued: whoever finishes its lingering slot may unlink it */
 	_Atomic uint32_t departed;
 	uint32_t pad;
@@ -235,55 +277,23 @@ struct floe_chunk_header {
 	uint64_t reserved;
 };
 
-/* Where things are in a service segment, derived from its QoS alone. */
-struct floe_svc_layout {
-	uint64_t nodes_off;
-	uint64_t pubs_off;
-	uint64_t subs_off;
-	/* pub-sub: connections [pub][sub]; events: one cell per listener */
-	uint64_t conns_off;
-	uint64_t conn_stride;
-	uint64_t sub_ring_off;  /* within a connection */
-	uint64_t comp_ring_off; /* within a connection */
-	/* blackboard: descriptors at conns_off, cells and values here */
-	uint64_t bb_cells_off;
-	uint64_t bb_values_off;
-	uint64_t size;
-	uint32_t sub_cap;
-	uint32_t comp_cap;
-	uint32_t chunk_count;
-};
-
 /*
- * Request-response: one segment, two publish-subscribe directions over
- * shared slots. Client slots ('p' in the layout) publish requests and
- * subscribe to responses; server slots ('s') the reverse. Each direction is
- * laid out exactly as a publish-subscribe service with its own connection
- * array, so lib/publisher.c and lib/subscriber.c run on a view of it. The
- * QoS fields mean, for this pattern:
- *   max_publishers  max clients          max_subscribers  max servers
- *   buffer          responses queued per client and server
- *   borrowed        max active requests per client
- *   loans           requests a client may have loaned
- *   history         responses a server may have loaned
- *   event_id_max    fire-and-forget enabled (0 or 1)
- * After the two connection arrays: one word per (client, request
- * channel) holding the tag of the request it carries, cleared when the
- * client drops its pending response.
+ * Where things are in a service segment, derived from its QoS alone: the
+ * slots (the same for every pattern), then the pattern's part from
+ * `body_off` (lib/pattern.h says what it holds).
  */
-struct floe_rr_layout {
-	struct floe_svc_layout req;  /* clients → servers */
-	struct floe_svc_layout resp; /* servers → clients */
-	struct floe_shm_qos req_qos;
-	struct floe_shm_qos resp_qos;
-	uint64_t channels_off;
+struct floe_svc_layout {
+	uint64_t slots_off[FLOE_SLOT_KINDS];
+	uint32_t slots[FLOE_SLOT_KINDS]; /* how many of each kind */
+	uint64_t body_off;
+	uint64_t size;
 };
 
-/** The two directions of a request-response service. 0 or FLOE_E_INVALID. */
-int floe_rr_layout(const struct floe_shm_qos *q, struct floe_rr_layout *rr);
-
-/** Check QoS bounds and compute the layout. 0 or FLOE_E_CORRUPT/INVALID. */
-int floe_svc_layout(const struct floe_shm_qos *qos, struct floe_svc_layout *l);
+/** Lay out the slots of @counts, from after the header; their end. */
+uint64_t floe_slots_layout(const uint32_t counts[FLOE_SLOT_KINDS],
+			   struct floe_svc_layout *l);
+/** Check that the slot counts are within the limits. */
+bool floe_slot_counts_valid(const uint32_t counts[FLOE_SLOT_KINDS]);
 
 /** Chunk geometry of a data segment. */
 uint64_t floe_chunk_payload_offset(uint32_t user_header_size, uint64_t align);

@@ -352,10 +352,6 @@ static int remove_if_dead(floe_node *node, const char *seg_name,
 
 FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 {
-	static const enum floe_seg_kind service_kinds[] = {
-		FLOE_KIND_SERVICE, FLOE_KIND_EVENT, FLOE_KIND_BLACKBOARD,
-		FLOE_KIND_REQUEST_RESPONSE
-	};
 	struct floe_id_list senders = { 0 };
 	struct floe_name_list list;
 	int cleaned = 0;
@@ -364,10 +360,8 @@ FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 	if (!node)
 		return FLOE_E_INVALID;
 	ret = for_each_node(node, remove_if_dead, &cleaned);
-	for (size_t k = 0; ret >= 0 && k < sizeof(service_kinds) /
-					       sizeof(service_kinds[0]);
-	     k++) {
-		int r = floe_list_kind(node, service_kinds[k], &list);
+	for (size_t k = 0; ret >= 0 && k < FLOE_PATTERNS; k++) {
+		int r = floe_list_kind(node, floe_patterns[k]->seg_kind, &list);
 
 		for (size_t i = 0; !r && i < list.count; i++)
 			floe_service_cleanup_by_name(node, list.names[i],

@@ -20,6 +20,7 @@
  * segments through the library's private headers.)
  */
 #include "fuzz_common.h"
+#include "base/bounds.h"
 #include "internal.h"
 
 #define NENTRIES 3
@@ -159,6 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	floe_reader *r, *r2;
 	floe_writer *w, *w2;
 	struct floe_svc_layout *l;
+	uint64_t cells_off, values_off;
 	bool intact;
 	char *base;
 	void *loan;
@@ -187,19 +189,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	ev = map(node, FLOE_KIND_EVENT);
 	l = &seg->lay;
 	base = seg->seg.addr;
-	regions[0] = (struct fz_region){ base + l->nodes_off,
-					 l->conns_off - l->nodes_off };
+	/* the layout of lib/blackboard.c: descriptors, cells, values */
+	cells_off = floe_align_up(l->body_off + NENTRIES *
+						      sizeof(struct floe_bb_desc),
+				  FLOE_CACHELINE);
+	values_off = floe_align_up(cells_off + NENTRIES *
+						       sizeof(struct floe_bb_cell),
+				   4096);
+	regions[0] = (struct fz_region){ base + l->slots_off[FLOE_SLOT_NODE],
+					 l->body_off -
+						 l->slots_off[FLOE_SLOT_NODE] };
 	regions[1] = (struct fz_region){
-		base + l->conns_off, NENTRIES * sizeof(struct floe_bb_desc)
+		base + l->body_off, NENTRIES * sizeof(struct floe_bb_desc)
 	};
 	regions[2] = (struct fz_region){
-		base + l->bb_cells_off, NENTRIES * sizeof(struct floe_bb_cell)
+		base + cells_off, NENTRIES * sizeof(struct floe_bb_cell)
 	};
-	regions[3] = (struct fz_region){ base + l->bb_values_off,
-					 seg->qos.bb_value_bytes };
-	regions[4] = (struct fz_region){ (char *)ev->seg.addr +
-						 ev->lay.nodes_off,
-					 ev->lay.size - ev->lay.nodes_off };
+	regions[3] = (struct fz_region){ base + values_off,
+					 seg->qos.bb.value_bytes };
+	regions[4] = (struct fz_region){
+		(char *)ev->seg.addr + ev->lay.slots_off[FLOE_SLOT_NODE],
+		ev->lay.size - ev->lay.slots_off[FLOE_SLOT_NODE]
+	};
 	if (regions[3].size > sizeof(before))
 		abort();
 	memcpy(before, regions[3].base, regions[3].size);

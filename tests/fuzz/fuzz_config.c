@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "layout.h"
+#include "pattern.h"
 
 static int fd = -1;
 
@@ -61,20 +61,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	/* the [pubsub] defaults must describe a service that can exist */
 	{
 		struct floe_shm_qos q = {
-			.max_publishers = cfg.pubsub.max_publishers,
-			.max_subscribers = cfg.pubsub.max_subscribers,
+			.pattern = FLOE_PATTERN_KIND_PUBSUB,
 			.max_nodes = cfg.pubsub.max_nodes,
-			.buffer = cfg.pubsub.subscriber_max_buffer_size,
-			.borrowed = cfg.pubsub.subscriber_max_borrowed_samples,
-			.history = cfg.pubsub.history_size,
-			.loans = cfg.pubsub.publisher_max_loaned_samples,
-			.pattern = FLOE_PATTERN_PUBSUB,
+			.pubsub = {
+				.max_publishers = cfg.pubsub.max_publishers,
+				.max_subscribers = cfg.pubsub.max_subscribers,
+				.buffer = cfg.pubsub.subscriber_max_buffer_size,
+				.borrowed =
+					cfg.pubsub.subscriber_max_borrowed_samples,
+				.history = cfg.pubsub.history_size,
+				.loans = cfg.pubsub.publisher_max_loaned_samples,
+			},
 		};
 		struct floe_svc_layout lay;
 
 		/* only the ranges are the parser's business; combinations
 		 * (history > buffer, too many chunks) are refused later */
-		(void)floe_svc_layout(&q, &lay);
+		(void)floe_pubsub_pattern.layout(&q, &lay);
 	}
 	return 0;
 }

@@ -125,15 +125,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if (!hi || p > hi)
 			hi = p;
 	}
-	lo -= svc->payload_offset;
+	lo -= svc->dirs[0].payload_offset;
 	hi += sizeof(struct msg);
 
-	regions[0] = (struct fz_region){ (char *)svc->seg.addr +
-						 svc->lay.nodes_off,
-					 svc->lay.size - svc->lay.nodes_off };
+	regions[0] = (struct fz_region){
+		(char *)svc->seg.addr + svc->lay.slots_off[FLOE_SLOT_NODE],
+		svc->lay.size - svc->lay.slots_off[FLOE_SLOT_NODE]
+	};
 	regions[1] = (struct fz_region){ (char *)svc->seg.addr +
-						 svc->lay.conns_off,
-					 svc->lay.size - svc->lay.conns_off };
+						 svc->lay.body_off,
+					 svc->lay.size - svc->lay.body_off };
 	regions[2] = (struct fz_region){ lo, (size_t)(hi - lo) };
 	if (len)
 		fz_patch(data + 1, len - 1, regions, 3);

@@ -19,7 +19,7 @@
  * through the library's private headers.)
  */
 #include "fuzz_common.h"
-#include "internal.h"
+#include "rr.h"
 
 #define NCHANNELS 4
 #define NSERVERS 2
@@ -205,13 +205,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	floe_client *cli, *late_cli = NULL;
 	floe_node *node = fz_node("fuzz");
 	char *req_lo = NULL, *req_hi = NULL, *resp_lo = NULL, *resp_hi = NULL;
-	struct floe_rr_layout rr;
 	struct fz_region regions[6];
 	struct floe_rr_qos qos;
 	uint64_t resp_off;
 	floe_service *svc;
 	int ret;
-	char *base;
+	char *base, *words;
 	void *p;
 
 	floe_rr_qos_init(&qos);
@@ -224,10 +223,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	opts.qos = &qos;
 	if (floe_rr_create(node, "fuzz/rr", &opts, &svc) ||
 	    floe_server_create(svc, NULL, &srv) ||
-	    floe_client_create(svc, NULL, &cli) ||
-	    floe_rr_layout(&svc->qos, &rr))
+	    floe_client_create(svc, NULL, &cli))
 		abort();
-	resp_off = floe_chunk_payload_offset(0, svc->resp_type_align);
+	resp_off = svc->dirs[1].payload_offset;
 
 	/*
 	 * In flight: request A answered once (stream open), C answered and
@@ -236,10 +234,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	 */
 	if (request(cli, 1, false, &pa, &p) != 1)
 		abort();
-	span(&req_lo, &req_hi, p, svc->payload_offset);
+	span(&req_lo, &req_hi, p, svc->dirs[0].payload_offset);
 	if (request(cli, 3, false, &pc, &p) != 1)
 		abort();
-	span(&req_lo, &req_hi, p, svc->payload_offset);
+	span(&req_lo, &req_hi, p, svc->dirs[0].payload_offset);
 	aa = take(srv);
 	ac = take(srv);
 	if (respond(aa, 10, &p) != 1)
@@ -251,20 +249,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	floe_active_request_drop(ac);
 	if (request(cli, 2, false, &pb, &p) != 1)
 		abort();
-	span(&req_lo, &req_hi, p, svc->payload_offset);
+	span(&req_lo, &req_hi, p, svc->dirs[0].payload_offset);
 	if (request(cli, 6, true, NULL, &p) != 1)
 		abort();
-	span(&req_lo, &req_hi, p, svc->payload_offset);
+	span(&req_lo, &req_hi, p, svc->dirs[0].payload_offset);
 
 	base = svc->seg.addr;
-	regions[0] = (struct fz_region){ base + svc->lay.nodes_off,
-					 svc->lay.size - svc->lay.nodes_off };
-	regions[1] = (struct fz_region){ base + rr.req.conns_off,
-					 rr.req.size - rr.req.conns_off };
-	regions[2] = (struct fz_region){ base + rr.resp.conns_off,
-					 rr.resp.size - rr.resp.conns_off };
-	regions[3] = (struct fz_region){ base + rr.channels_off,
-					 svc->lay.size - rr.channels_off };
+	regions[0] = (struct fz_region){
+		base + svc->lay.slots_off[FLOE_SLOT_NODE],
+		svc->lay.size - svc->lay.slots_off[FLOE_SLOT_NODE]
+	};
+	regions[1] = (struct fz_region){ base + svc->dirs[0].conns_off,
+					 svc->dirs[1].conns_off -
+						 svc->dirs[0].conns_off };
+	words = (char *)floe_rr_channel_words(svc, 0);
+	regions[2] = (struct fz_region){ base + svc->dirs[1].conns_off,
+					 (size_t)(words - base) -
+						 svc->dirs[1].conns_off };
+	regions[3] = (struct fz_region){ words,
+					 svc->lay.size - (size_t)(words - base) };
 	regions[4] = (struct fz_region){ req_lo, (size_t)(req_hi - req_lo) };
 	regions[5] = (struct fz_region){ resp_lo, (size_t)(resp_hi - resp_lo) };
 	fz_unpatched = len < 4;

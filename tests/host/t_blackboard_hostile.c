@@ -10,6 +10,7 @@
  * internals: it maps the segment through the library's private headers.)
  */
 #include "helpers.h"
+#include "base/bounds.h"
 #include "internal.h"
 
 #define BB "t/bb/hostile"
@@ -91,9 +92,13 @@ int main(void)
 		      floe_name_hash(BB), 0);
 	ret = floe_svc_attach(node, seg_name, &svc);
 	tap_require(ret == 0, "segment mapped: %s", floe_strerror(ret));
-	d = (struct floe_bb_desc *)((char *)svc->seg.addr + svc->lay.conns_off);
+	/* the layout of lib/blackboard.c: descriptors, then cells */
+	d = (struct floe_bb_desc *)((char *)svc->seg.addr + svc->lay.body_off);
 	cells = (struct floe_bb_cell *)((char *)svc->seg.addr +
-					svc->lay.bb_cells_off);
+					floe_align_up(svc->lay.body_off +
+							      svc->qos.bb.entries *
+								      sizeof(*d),
+						      FLOE_CACHELINE));
 	memcpy(saved, d, sizeof(saved));
 	qos_saved = svc->hdr->qos;
 
@@ -137,10 +142,10 @@ int main(void)
 
 	/* QoS: value area too small for the descriptors, or larger than
 	 * the mapping. */
-	svc->hdr->qos.bb_value_bytes = 64;
+	svc->hdr->qos.bb.value_bytes = 64;
 	tap_eq(floe_blackboard_open(node, BB, NULL, &other), FLOE_E_CORRUPT,
 	       "value area smaller than the entries: open refuses");
-	svc->hdr->qos.bb_value_bytes = 1U << 29;
+	svc->hdr->qos.bb.value_bytes = 1U << 29;
 	tap_eq(floe_blackboard_open(node, BB, NULL, &other), FLOE_E_CORRUPT,
 	       "value area beyond the mapping: open refuses");
 	svc->hdr->qos = qos_saved;
@@ -152,8 +157,8 @@ int main(void)
 	/* Random bytes over slots, descriptors, cells and values. */
 	ok = 1;
 	for (int round = 0; round < 200; round++) {
-		char *base = (char *)svc->seg.addr + svc->lay.nodes_off;
-		uint64_t len = svc->lay.size - svc->lay.nodes_off;
+		char *base = (char *)svc->seg.addr + svc->lay.slots_off[FLOE_SLOT_NODE];
+		uint64_t len = svc->lay.size - svc->lay.slots_off[FLOE_SLOT_NODE];
 
 		for (uint64_t i = 0; i < len / 8; i += 1 + th_rand_below(16))
 			((uint64_t *)base)[i] = th_rand_below(4) ? th_rand()

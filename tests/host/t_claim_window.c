@@ -62,14 +62,14 @@ static int claimer(void *arg)
 		return 1;
 	if (a->claim_node_slot) {
 		/* our node's slot: from owned back to half-claimed */
-		r = leave_claiming(be, floe_svc_slot(svc, 'n', svc->node_slot),
+		r = leave_claiming(be, floe_svc_slot(svc, FLOE_SLOT_NODE, svc->node_slot),
 				   node->ref.id, &node->ref);
 	} else {
 		r = be->ops->port_register(be, FLOE_ROLE_SUBSCRIBER, svc->name,
 					   node->ref.id, &ref);
 		if (!th_check(r == 0, "register: %s", floe_strerror(r)))
 			return 1;
-		r = leave_claiming(be, floe_svc_slot(svc, 's', 0), 0, &ref);
+		r = leave_claiming(be, floe_svc_slot(svc, FLOE_SLOT_SINK, 0), 0, &ref);
 	}
 	th_check(r == 0, "slot left half-claimed");
 	th_send_u64(&a->to_parent, (uint64_t)(r == 0));
@@ -171,7 +171,7 @@ int main(void)
 	/* 2a. a forged tombstone naming a live publisher of another service */
 	victim_id = start_victim(node, &victim_svc, &victim);
 	tap_require(victim_id, "a live publisher of another service");
-	atomic_store(&floe_svc_slot(svc, 'p', 0)->owner,
+	atomic_store(&floe_svc_slot(svc, FLOE_SLOT_SOURCE, 0)->owner,
 		     FLOE_SLOT_TOMBSTONE | victim_id);
 	r = floe_publisher_create(svc, NULL, &pub);
 	floe_publisher_destroy(pub);
@@ -187,7 +187,7 @@ int main(void)
 	tap_require(r == 0, "a data segment of the dead publisher: %s",
 		    floe_strerror(r));
 	floe_seg_close(&seg);
-	atomic_store(&floe_svc_slot(svc, 'p', 0)->owner,
+	atomic_store(&floe_svc_slot(svc, FLOE_SLOT_SOURCE, 0)->owner,
 		     FLOE_SLOT_TOMBSTONE | dead_pub);
 	r = floe_publisher_create(svc, NULL, &pub);
 	tap_eq(r, 0, "a tombstone is finished: a publisher gets the slot");

@@ -20,7 +20,7 @@
  * no shared object is left once everything is closed.
  */
 #include "rr_helpers.h"
-#include "internal.h" /* pool accessors: leak checks below the loan limit */
+#include "engine/engine.h" /* pool accessors: leak checks below the loan limit */
 
 #define SERVICE "t/crash"
 #define CONCURRENT 4 /* victims alive at a time */
@@ -431,8 +431,8 @@ static int survivor_publisher(void *arg)
 		floe_publisher_update_connections(pub);
 		got = th_loan_all(pub, &got_err);
 		if (got == base && got_err == base_err &&
-		    floe_publisher_free_chunks(pub) ==
-			    floe_publisher_chunk_count(pub))
+		    floe_sender_free_chunks(floe_publisher_sender(pub)) ==
+			    floe_sender_chunk_count(floe_publisher_sender(pub)))
 			break;
 	}
 	th_check(got == base && got_err == base_err,
@@ -584,7 +584,7 @@ static int survivor_server(void *arg)
 	floe_node *node = th_node("survivor server");
 	floe_service *svc = NULL;
 	floe_server *server = NULL;
-	floe_publisher *pool;
+	struct floe_sender *pool;
 	uint64_t answered = 0, foreign = 0, v;
 	int r;
 
@@ -594,7 +594,7 @@ static int survivor_server(void *arg)
 	r = floe_server_create(svc, &so, &server);
 	if (!th_check(r == 0, "server: %s", floe_strerror(r)))
 		return 1;
-	pool = floe_server_responses(server);
+	pool = floe_server_sender(server);
 	th_send_u64(&from_server, floe_server_id(server)); /* ready */
 
 	while (!th_pending(&to_server)) {
@@ -620,16 +620,16 @@ static int survivor_server(void *arg)
 
 	/* every client is dead or done: the whole pool must come back */
 	for (uint64_t deadline = th_now_ns() + 2000000000ull;
-	     floe_publisher_free_chunks(pool) !=
-		     floe_publisher_chunk_count(pool) &&
+	     floe_sender_free_chunks(pool) !=
+		     floe_sender_chunk_count(pool) &&
 	     th_now_ns() < deadline;
 	     th_sleep_ms(1))
 		floe_server_update_connections(server);
-	th_check(floe_publisher_free_chunks(pool) ==
-			 floe_publisher_chunk_count(pool),
+	th_check(floe_sender_free_chunks(pool) ==
+			 floe_sender_chunk_count(pool),
 		 "server pool after the storm: %u of %u chunks free",
-		 floe_publisher_free_chunks(pool),
-		 floe_publisher_chunk_count(pool));
+		 floe_sender_free_chunks(pool),
+		 floe_sender_chunk_count(pool));
 	th_child_diag("survivor server: %" PRIu64 " requests (%" PRIu64
 		      " of victims)", answered, foreign);
 	th_send_u64(&from_server, answered);

@@ -11,7 +11,7 @@
  * again; and no shared object is left once everything is closed.
  */
 #include "helpers.h"
-#include "internal.h" /* pool accessors: leak checks below the loan limit */
+#include "engine/engine.h" /* pool accessors: leak checks below the loan limit */
 
 #define SERVICE "t/storm"
 #define CONCURRENT 4		/* victims alive at a time */
@@ -192,19 +192,19 @@ static int survivor_publisher(void *arg)
 			floe_publisher_update_connections(pub);
 			got = th_loan_all(pub, &got_err);
 			if (got == base && got_err == base_err &&
-			    floe_publisher_free_chunks(pub) ==
-				    floe_publisher_chunk_count(pub))
+			    floe_sender_free_chunks(floe_publisher_sender(pub)) ==
+				    floe_sender_chunk_count(floe_publisher_sender(pub)))
 				break;
 			th_sleep_ms(1);
 		} while (th_now_ns() < deadline);
 	}
 	th_check(got == base && got_err == base_err &&
-			 floe_publisher_free_chunks(pub) ==
-				 floe_publisher_chunk_count(pub),
+			 floe_sender_free_chunks(floe_publisher_sender(pub)) ==
+				 floe_sender_chunk_count(floe_publisher_sender(pub)),
 		 "pool after the storm: %d loans (%s), before: %d (%s); "
 		 "%u of %u chunks free", got, floe_strerror(got_err), base,
-		 floe_strerror(base_err), floe_publisher_free_chunks(pub),
-		 floe_publisher_chunk_count(pub));
+		 floe_strerror(base_err), floe_sender_free_chunks(floe_publisher_sender(pub)),
+		 floe_sender_chunk_count(floe_publisher_sender(pub)));
 	th_send_u64(&from_sp, (uint64_t)th_child_failures);
 	floe_publisher_destroy(pub);
 	floe_service_close(svc);

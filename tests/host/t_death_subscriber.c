@@ -11,7 +11,7 @@
  * serves a new subscriber and no shared object is left.
  */
 #include "helpers.h"
-#include "internal.h" /* pool accessors: leak checks below the loan limit */
+#include "engine/engine.h" /* pool accessors: leak checks below the loan limit */
 
 #define SERVICE "t/dsub"
 #define BUFFER 4
@@ -67,8 +67,8 @@ static int pool_recovers(floe_publisher *pub, int want, int want_err,
 		floe_publisher_update_connections(pub);
 		*got = th_loan_all(pub, got_err);
 		if (*got == want && *got_err == want_err &&
-		    floe_publisher_free_chunks(pub) ==
-			    floe_publisher_chunk_count(pub))
+		    floe_sender_free_chunks(floe_publisher_sender(pub)) ==
+			    floe_sender_chunk_count(floe_publisher_sender(pub)))
 			return 1;
 		if (th_now_ns() > deadline)
 			return 0;

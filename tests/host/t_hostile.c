@@ -43,7 +43,7 @@ static int msg_ok(const floe_sample *s, uint64_t seq)
 
 static struct floe_ring *sub_ring(floe_service *svc)
 {
-	return floe_conn_sub_ring(svc, floe_svc_conn(svc, 0, 0));
+	return floe_dir_sub_ring(&svc->dirs[0], floe_dir_conn(&svc->dirs[0], 0, 0));
 }
 
 static int valid_code(int r)
@@ -84,18 +84,18 @@ int main(void)
 	     floe_subscriber_receive(sub, &held[1]) == 1;
 	tap_require(ok, "subscriber holds two samples");
 	{
-		struct floe_conn *c = floe_svc_conn(svc, 0, 0);
-		struct floe_ring *comp = floe_conn_comp_ring(svc, c);
+		struct floe_conn *c = floe_dir_conn(&svc->dirs[0], 0, 0);
+		struct floe_ring *comp = floe_dir_comp_ring(&svc->dirs[0], c);
 		uint32_t epoch = atomic_load(&c->epoch);
 
 		prod.tail = prod.head_cache = atomic_load(&comp->tail);
 		/* wrong epoch for every index, out-of-range indices, and
 		 * right-epoch indices that are not in flight */
-		for (uint32_t i = 0; i < svc->lay.chunk_count; i++)
-			floe_ring_push(comp, svc->lay.comp_cap,
-				       svc->lay.comp_cap, &prod,
+		for (uint32_t i = 0; i < svc->dirs[0].chunk_count; i++)
+			floe_ring_push(comp, svc->dirs[0].comp_cap,
+				       svc->dirs[0].comp_cap, &prod,
 				       floe_entry(epoch + 7, 0, i));
-		floe_ring_push(comp, svc->lay.comp_cap, svc->lay.comp_cap,
+		floe_ring_push(comp, svc->dirs[0].comp_cap, svc->dirs[0].comp_cap,
 			       &prod, floe_entry(epoch, 0, 0xffffffffu));
 		for (int k = 2; k < 6; k++)
 			send_seq(pub, (uint64_t)k);
@@ -118,20 +118,20 @@ int main(void)
 	send_seq(pub, 100);
 	{
 		uint64_t h = atomic_load(&ring->head);
-		uint64_t e = atomic_load(&ring->entries[h % svc->lay.sub_cap]);
+		uint64_t e = atomic_load(&ring->entries[h % svc->dirs[0].sub_cap]);
 
-		atomic_store(&ring->entries[h % svc->lay.sub_cap],
+		atomic_store(&ring->entries[h % svc->dirs[0].sub_cap],
 			     floe_entry(FLOE_ENTRY_EPOCH(e), FLOE_ENTRY_GEN(e),
-					svc->lay.chunk_count + 5));
+					svc->dirs[0].chunk_count + 5));
 	}
 	tap_eq(floe_subscriber_receive(sub, &s), 0,
 	       "out-of-range chunk index is skipped");
 	send_seq(pub, 101);
 	{
 		uint64_t h = atomic_load(&ring->head);
-		uint64_t e = atomic_load(&ring->entries[h % svc->lay.sub_cap]);
+		uint64_t e = atomic_load(&ring->entries[h % svc->dirs[0].sub_cap]);
 
-		atomic_store(&ring->entries[h % svc->lay.sub_cap],
+		atomic_store(&ring->entries[h % svc->dirs[0].sub_cap],
 			     floe_entry(FLOE_ENTRY_EPOCH(e), 77,
 					FLOE_ENTRY_CHUNK(e)));
 	}
@@ -144,12 +144,12 @@ int main(void)
 
 		tap_require(floe_publisher_loan(pub, 1, &m) == 0, "loan");
 		((struct floe_chunk_header *)((char *)floe_sample_mut_payload(m) -
-					      svc->payload_offset))
+					      svc->dirs[0].payload_offset))
 			->len = 1ULL << 40;
 		floe_sample_mut_send(m);
 		/* send rewrote the header; corrupt it again after the fact */
 		((struct floe_chunk_header *)((char *)floe_sample_mut_payload(m) -
-					      svc->payload_offset))
+					      svc->dirs[0].payload_offset))
 			->len = 1ULL << 40;
 	}
 	tap_eq(floe_subscriber_receive(sub, &s), 0,
@@ -175,16 +175,16 @@ int main(void)
 	       "and no phantom samples are reported");
 
 	/* A QoS no layout can satisfy. */
-	svc->hdr->qos.max_publishers = 0;
+	svc->hdr->qos.pubsub.max_publishers = 0;
 	r = floe_service_open(node, "t/hostile", &o, &other);
 	tap_eq(r, FLOE_E_CORRUPT, "corrupt QoS in the header: open refuses");
-	svc->hdr->qos.max_publishers = 1;
+	svc->hdr->qos.pubsub.max_publishers = 1;
 
 	/* Random bytes over every slot and queue, many times over. */
 	ok = 1;
 	for (int round = 0; round < 300; round++) {
-		char *base = (char *)svc->seg.addr + svc->lay.nodes_off;
-		uint64_t len = svc->lay.size - svc->lay.nodes_off;
+		char *base = (char *)svc->seg.addr + svc->lay.slots_off[FLOE_SLOT_NODE];
+		uint64_t len = svc->lay.size - svc->lay.slots_off[FLOE_SLOT_NODE];
 		floe_sample_mut *m;
 
 		for (uint64_t i = 0; i < len / 8; i += 1 + th_rand_below(16))

@@ -6,7 +6,7 @@
  * new publisher must come back (none leaked by a dropped queue entry).
  */
 #include "helpers.h"
-#include "internal.h" /* pool accessors for the leak check */
+#include "engine/engine.h" /* pool accessors for the leak check */
 
 int main(void)
 {
@@ -56,8 +56,8 @@ int main(void)
 	tap_ok(ok && floe_subscriber_receive(sub, &s) == 0,
 	       "all three arrive, in order, none before or after");
 	floe_publisher_update_connections(second);
-	tap_eq(floe_publisher_free_chunks(second),
-	       floe_publisher_chunk_count(second) - 1,
+	tap_eq(floe_sender_free_chunks(floe_publisher_sender(second)),
+	       floe_sender_chunk_count(floe_publisher_sender(second)) - 1,
 	       "every chunk back but the one history keeps");
 	floe_publisher_destroy(second);
 	floe_subscriber_destroy(sub);

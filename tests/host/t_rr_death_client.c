@@ -6,7 +6,7 @@
  * its connections every response chunk is back in its pool. Repeated a
  * few times: nothing accumulates, and a live client is served meanwhile.
  */
-#include "internal.h" /* floe_server_responses, pool counts */
+#include "engine/engine.h" /* floe_server_sender, pool counts */
 #include "rr_helpers.h"
 
 #define SERVICE "t/rr/death-client"
@@ -59,7 +59,7 @@ int main(void)
 	floe_service *svc = NULL;
 	floe_server *srv = NULL;
 	floe_client *live = NULL;
-	floe_publisher *pool;
+	struct floe_sender *pool;
 	int ok_disc = 1, ok_pool = 1, ok_live = 1;
 
 	tap_plan(9);
@@ -67,7 +67,7 @@ int main(void)
 	tap_require(floe_rr_create(node, SERVICE, &o, &svc) == 0, "create");
 	tap_require(floe_server_create(svc, NULL, &srv) == 0, "server");
 	tap_require(floe_client_create(svc, NULL, &live) == 0, "live client");
-	pool = floe_server_responses(srv);
+	pool = floe_server_sender(srv);
 	for (int round = 0; round < ROUNDS; round++) {
 		struct victim_arg va;
 		floe_active_request *a[2];
@@ -101,11 +101,11 @@ int main(void)
 		floe_active_request_drop(a[0]);
 		floe_active_request_drop(a[1]);
 		floe_server_update_connections(srv);
-		if (floe_publisher_free_chunks(pool) !=
-		    floe_publisher_chunk_count(pool)) {
+		if (floe_sender_free_chunks(pool) !=
+		    floe_sender_chunk_count(pool)) {
 			tap_diag("round %d: %u of %u chunks free", round,
-				 floe_publisher_free_chunks(pool),
-				 floe_publisher_chunk_count(pool));
+				 floe_sender_free_chunks(pool),
+				 floe_sender_chunk_count(pool));
 			ok_pool = 0;
 		}
 		/* the live client is still served */

@@ -8,7 +8,7 @@
  * return valid codes; genuine traffic still works after the forgeries.
  * (Test of internals: forges through the library's private API.)
  */
-#include "internal.h"
+#include "engine/engine.h"
 #include "rr_helpers.h"
 
 #define SERVICE "t/rr/hostile"
@@ -50,16 +50,15 @@ int main(void)
 {
 	const char *domain = th_setup("rrhostile");
 	struct floe_rr_opts o = rr_opts(NULL);
-	struct floe_rr_layout lay;
 	floe_node *node = NULL;
 	floe_service *svc = NULL;
 	floe_client *c = NULL;
 	floe_server *s = NULL;
-	floe_publisher *spub, *cpub;
+	struct floe_sender *spub, *cpub;
 	floe_pending_response *p;
 	floe_active_request *a;
 	const floe_response *resp;
-	struct floe_pub_target to = { .slot = 0 };
+	struct floe_target to = { .slot = 0 };
 	struct rr_req req;
 	int r, forged_seen = 0, valid = 1;
 	uint8_t *base;
@@ -69,9 +68,9 @@ int main(void)
 	tap_require(floe_rr_create(node, SERVICE, &o, &svc) == 0, "create");
 	tap_require(floe_server_create(svc, NULL, &s) == 0, "server");
 	tap_require(floe_client_create(svc, NULL, &c) == 0, "client");
-	spub = floe_server_responses(s);
-	cpub = floe_client_requests(c);
-	to.sub_id = floe_client_id(c);
+	spub = floe_server_sender(s);
+	cpub = floe_client_sender(c);
+	to.id = floe_client_id(c);
 	tap_ok(round_trip(c, s, 0), "genuine round trip");
 
 	/* A forging server: responses and markers with tags of other
@@ -85,9 +84,9 @@ int main(void)
 		uint64_t tag = th_rand();
 
 		if (i % 3 == 0)
-			floe_pub_mark(spub, &to, (uint32_t)tag);
-		else if (floe_publisher_loan(spub, 1, &m) == 0)
-			floe_pub_send(m, &to, i % 2 ? tag : tag & 0xffff, NULL);
+			floe_sender_mark(spub, &to, (uint32_t)tag);
+		else if (floe_sender_loan(spub, 1, &m) == 0)
+			floe_sender_send(m, &to, i % 2 ? tag : tag & 0xffff, NULL);
 		while ((r = floe_pending_response_receive(p, &resp)) == 1) {
 			forged_seen++;
 			floe_response_release(resp);
@@ -106,9 +105,9 @@ int main(void)
 	for (int i = 0; i < 200; i++) {
 		floe_sample_mut *m;
 
-		if (floe_publisher_loan(cpub, 1, &m) == 0) {
+		if (floe_sender_loan(cpub, 1, &m) == 0) {
 			rr_fill_req(floe_sample_mut_payload(m), 1, 99, 0);
-			floe_pub_send(m, NULL, th_rand(), NULL);
+			floe_sender_send(m, NULL, th_rand(), NULL);
 		}
 		while ((r = floe_server_receive(s, &a)) == 1) {
 			floe_response_mut *rm;
@@ -123,10 +122,9 @@ int main(void)
 	       "forged requests rejected or served, genuine ones still work");
 
 	/* Random bytes over every queue and channel word. */
-	floe_rr_layout(&svc->qos, &lay);
 	base = svc->seg.addr;
 	for (int round = 0; round < 20; round++) {
-		for (uint64_t off = lay.req.conns_off; off < svc->lay.size;
+		for (uint64_t off = svc->lay.body_off; off < svc->lay.size;
 		     off += 8)
 			if (th_rand_below(4) == 0)
 				*(volatile uint64_t *)(base + off) = th_rand();

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A direction: what a sender and a receiver of one service share. Sender
+ * slots, receiver slots and a connection per (sender, receiver) pair, each
+ * holding a submission queue (sender → receiver: chunks to read) and a
+ * completion queue (receiver → sender: chunks given back). The samples
+ * travel in the senders' own data segments.
+ *
+ * Publish-subscribe has one direction (publishers → subscribers),
+ * request-response two (clients → servers, servers → clients) in one
+ * segment. Every number here comes from QoS this process validated, never
+ * from shared memory.
+ */
+#ifndef FLOE_ENGINE_DIR_H
+#define FLOE_ENGINE_DIR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "layout.h"
+
+struct floe_dir {
+	floe_service *svc; /* whose header and node */
+	void *base;        /* its segment, as mapped here */
+	enum floe_slot_kind sender, receiver;
+	uint32_t senders, receivers;
+	/* connections [sender][receiver] */
+	uint64_t conns_off;
+	uint64_t conn_stride;
+	uint64_t sub_ring_off;  /* within a connection */
+	uint64_t comp_ring_off; /* within a connection */
+	uint32_t sub_cap;       /* submission ring: data limit + markers */
+	uint32_t comp_cap;
+	uint32_t chunk_count;   /* chunks in a sender's pool */
+	/* the queues' QoS */
+	uint32_t buffer;   /* samples queued per connection */
+	uint32_t borrowed; /* samples a receiver may hold */
+	uint32_t history;  /* samples re-delivered to a late receiver */
+	uint32_t loans;    /* samples a sender may have loaned */
+	uint32_t user_header_size;
+	bool safe_overflow;
+	/* the payload */
+	uint64_t type_size;
+	uint64_t type_align;
+	uint64_t payload_offset; /* within a chunk */
+};
+
+/**
+ * Lay out @d's connections from @conns_off, for the counts and queue QoS
+ * already in it (from a pattern's QoS, validated here), with room for
+ * @markers markers per submission queue beyond its data. Returns where
+ * they end, or 0 for QoS out of bounds.
+ */
+uint64_t floe_dir_layout(struct floe_dir *d, uint64_t conns_off,
+			 uint32_t markers);
+
+static inline struct floe_conn *floe_dir_conn(const struct floe_dir *d,
+					      uint32_t sender,
+					      uint32_t receiver)
+{
+	uint64_t idx = (uint64_t)sender * d->receivers + receiver;
+
+	return (struct floe_conn *)((char *)d->base + d->conns_off +
+				    idx * d->conn_stride);
+}
+
+static inline struct floe_ring *floe_dir_sub_ring(const struct floe_dir *d,
+						  struct floe_conn *c)
+{
+	return (struct floe_ring *)((char *)c + d->sub_ring_off);
+}
+
+static inline struct floe_ring *floe_dir_comp_ring(const struct floe_dir *d,
+						   struct floe_conn *c)
+{
+	return (struct floe_ring *)((char *)c + d->comp_ring_off);
+}
+
+#endif

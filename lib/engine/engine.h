@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine: senders and receivers of one direction (lib/engine/dir.h).
+ * A sender owns a pool of chunks in its data segments and the producing
+ * side of one submission queue per connected receiver; a receiver the
+ * consuming side of one submission queue per sender. No lock and no
+ * system call per message.
+ *
+ * The public ports are thin over it: a publisher is a sender, a
+ * subscriber a receiver (lib/pubsub.c); a request-response client is a
+ * sender of requests and a receiver of responses, a server the reverse
+ * (lib/rr_client.c, lib/rr_server.c). A loan is the public floe_sample_mut,
+ * a received sample the public floe_sample.
+ */
+#ifndef FLOE_ENGINE_H
+#define FLOE_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/dir.h"
+#include "internal.h"
+
+struct floe_sender;
+struct floe_receiver;
+
+struct floe_sender_opts {
+	enum floe_unable_to_deliver unable_to_deliver;
+	uint64_t initial_max_slice_len; /* elements; 0 → 1 */
+	enum floe_allocation allocation;
+	uint64_t max_slice_len; /* 0 → no bound beyond memory */
+};
+
+/* One receiver: its slot and port id. */
+struct floe_target {
+	uint32_t slot;
+	uint64_t id;
+};
+
+/**
+ * Open the sending side of @port (its slot is a sender slot of @dir).
+ * FLOE_E_INVALID for bad options.
+ */
+int floe_sender_open(const struct floe_dir *dir, const struct floe_port *port,
+		     const struct floe_sender_opts *opts,
+		     struct floe_sender **out);
+/**
+ * Close: connections whose receiver took everything are closed; true if
+ * some still hold samples, which stay readable (the caller then lets the
+ * slot linger: floe_port_leave). Loans must have ended.
+ */
+bool floe_sender_close(struct floe_sender *tx);
+/** Loans not yet sent or discarded. */
+uint32_t floe_sender_loaned(const struct floe_sender *tx);
+/** Loan a chunk of @len elements, as floe_publisher_loan. */
+int floe_sender_loan(struct floe_sender *tx, uint64_t len,
+		     floe_sample_mut **out);
+/**
+ * Send to every receiver, or only to @to; @tag goes into the chunk header.
+ * With @reached (dir->receivers entries), each receiver slot's entry is
+ * set to the port id the sample reached, or 0. Returns how many it
+ * reached; the loan ends whatever the result.
+ */
+int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
+		     uint64_t tag, uint64_t *reached);
+/** Queue a marker (no chunk, 16 bits of @tag) for @to, in order with the
+ * samples sent to it. 0, FLOE_E_DEAD (not connected) or WOULD_BLOCK. */
+int floe_sender_mark(struct floe_sender *tx, const struct floe_target *to,
+		     uint32_t tag);
+/** Connect new receivers and take back what receivers returned or died
+ * holding. */
+void floe_sender_update(struct floe_sender *tx);
+/** Chunks in the pool right now, and its size (for tests: leak checks). */
+uint32_t floe_sender_free_chunks(const struct floe_sender *tx);
+uint32_t floe_sender_chunk_count(const struct floe_sender *tx);
+
+/** Open the receiving side of @port (its slot is a receiver slot of
+ * @dir), holding at most @max_borrowed samples. */
+int floe_receiver_open(const struct floe_dir *dir, const struct floe_port *port,
+		       uint32_t max_borrowed, struct floe_receiver **out);
+/** Close; gone senders lingering for it are let go. Samples must have
+ * been released. */
+void floe_receiver_close(struct floe_receiver *rx);
+/** Samples held (received, not released). */
+uint32_t floe_receiver_borrowed(const struct floe_receiver *rx);
+/** A marker taken from a queue: who queued it and its tag. */
+struct floe_marker {
+	uint64_t pub_id;
+	uint32_t pub_slot;
+	uint32_t tag;
+};
+/**
+ * Take the next entry: 1 with *@out, 2 with *@mark (only if @mark; with
+ * @mark NULL markers are skipped), 0 if nothing is waiting, or
+ * FLOE_E_BORROW_LIMIT.
+ */
+int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
+			  struct floe_marker *mark);
+/** True if an entry is waiting. */
+bool floe_receiver_has_data(struct floe_receiver *rx);
+/** Connect to (and map the memory of) senders that appeared. */
+void floe_receiver_refresh(struct floe_receiver *rx);
+/** True while @rx reads from sender @id in @slot (or may soon: its slot
+ * still holds it). */
+bool floe_receiver_has_source(struct floe_receiver *rx, uint32_t slot,
+			      uint64_t id);
+/** The chunk header's tag, and the sender slot a sample came from. */
+uint64_t floe_sample_tag(const floe_sample *s);
+uint32_t floe_sample_sender_slot(const floe_sample *s);
+
+#endif

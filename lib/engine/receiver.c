@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A receiver: the consuming side of one submission queue per sender, and
+ * the producing side of the matching completion queue.
+ *
+ * A "source" is one connected sender: its queue epoch, the generations of
+ * its data segment mapped read-only, and the samples held from it. When
+ * the sender leaves, what it already queued is still drained; a source
+ * whose sender is gone lives on while samples from it are held, so a
+ * sample stays valid until released even if its sender died.
+ *
+ * Everything read from shared memory is validated before use: queue
+ * entries (epoch, generation, chunk index), data segment headers and chunk
+ * headers (sender id, length). The header fields are copied once, so a
+ * sender rewriting them later cannot change what was validated.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bounds.h"
+#include "engine/engine.h"
+
+/* Rounds of a receive that finds its sources changed under it (a retired
+ * source makes room for at most one new one per slot). */
+#define RECEIVE_PASSES 3
+
+struct source_map {
+	struct floe_seg seg;
+	uint64_t stride;
+	uint64_t max_len;
+	uint32_t gen;
+	uint32_t held;
+};
+
+struct source {
+	uint64_t pub_id;
+	uint32_t pub_slot;
+	uint32_t epoch;
+	struct floe_ring_producer comp_prod;
+	uint32_t held;
+	bool draining; /* sender gone or queue broken: finish what's queued */
+	bool gone;     /* the sender left or died */
+	bool retired;  /* no longer polled; freed with its last sample */
+	struct source_map maps[FLOE_MAX_LIVE_GENERATIONS];
+	struct source *next_retired;
+};
+
+struct floe_sample {
+	struct floe_receiver *rx;
+	struct source *src;
+	const void *payload;
+	const void *user_header;
+	uint64_t len;
+	uint64_t sequence;
+	uint64_t pub_id;
+	uint64_t tag;
+	uint32_t chunk;
+	uint32_t map;
+	bool in_use;
+};
+
+struct floe_receiver {
+	const struct floe_dir *dir;
+	struct floe_port_ref ref;
+	uint32_t slot;
+	struct source **sources; /* by sender slot */
+	struct source *retired;
+	struct floe_sample *samples;
+	uint32_t max_borrowed;
+	uint32_t borrowed;
+	uint32_t next_source;
+	uint64_t seen_changes;
+	uint64_t seen_deaths;
+	bool rescan; /* a slot freed up locally: look for new senders */
+};
+
+static void free_source(struct source *src)
+{
+	for (uint32_t m = 0; m < FLOE_MAX_LIVE_GENERATIONS; m++)
+		if (src->maps[m].seg.addr)
+			floe_seg_close(&src->maps[m].seg);
+	free(src);
+}
+
+/*
+ * Close our connection from the gone sender @pub_id of slot @i: we took
+ * all it left us (or leave), so its lingering slot may be finished.
+ */
+static void let_go(struct floe_receiver *rx, uint32_t i, uint64_t pub_id)
+{
+	struct floe_conn *sc = floe_dir_conn(rx->dir, i, rx->slot);
+	struct floe_backend *be = rx->dir->svc->node->be;
+	uint64_t me = rx->ref.id;
+
+	if (atomic_load(&sc->pub_id) != pub_id ||
+	    !atomic_compare_exchange_strong(&sc->sub_id, &me, 0))
+		return;
+	/* with the module: its data need not outlive it for us any more */
+	be->ops->port_release(be, pub_id, &rx->ref);
+	floe_svc_sender_released(rx->dir, i, pub_id);
+}
+
+/* Stop polling @src; free it now or with its last held sample. */
+static void retire_source(struct floe_receiver *rx, struct source *src)
+{
+	if (src->gone)
+		let_go(rx, src->pub_slot, src->pub_id);
+	rx->sources[src->pub_slot] = NULL;
+	rx->rescan = true;
+	if (!src->held) {
+		free_source(src);
+		return;
+	}
+	src->retired = true;
+	src->next_retired = rx->retired;
+	rx->retired = src;
+}
+
+/* Map generation @gen of the source's data segment; index or -1. */
+static int map_generation(struct floe_receiver *rx, struct source *src,
+			  uint32_t gen)
+{
+	const struct floe_dir *d = rx->dir;
+	struct floe_backend *be = d->svc->node->be;
+	char name[FLOE_SEG_NAME_MAX];
+	struct floe_data_header dh;
+	struct source_map *m = NULL;
+	struct floe_seg seg = { .fd = -1 };
+	uint64_t need;
+
+	for (uint32_t i = 0; i < FLOE_MAX_LIVE_GENERATIONS; i++)
+		if (src->maps[i].seg.addr && src->maps[i].gen == gen)
+			return (int)i;
+	/* Free a slot: an older generation nothing is held from. */
+	for (uint32_t i = 0; i < FLOE_MAX_LIVE_GENERATIONS && !m; i++)
+		if (!src->maps[i].seg.addr)
+			m = &src->maps[i];
+	for (uint32_t i = 0; i < FLOE_MAX_LIVE_GENERATIONS && !m; i++) {
+		if (!src->maps[i].held) {
+			floe_seg_close(&src->maps[i].seg);
+			m = &src->maps[i];
+		}
+	}
+	if (!m || gen == 0)
+		return -1;
+	floe_seg_name(name, be->domain, FLOE_KIND_DATA, src->pub_id, gen);
+	if (be->ops->seg_open(be, name, false, &seg))
+		return -1;
+	if (seg.size < floe_data_chunks_offset()) {
+		floe_seg_close(&seg);
+		return -1;
+	}
+	/* One copy of the header, validated and then used: the sender
+	 * can rewrite the original at any time. */
+	memcpy(&dh, seg.addr, sizeof(dh));
+	need = floe_data_bytes(dh.chunk_stride, d->chunk_count);
+	if (dh.magic != FLOE_DATA_MAGIC || dh.publisher_id != src->pub_id ||
+	    dh.generation != gen || dh.chunk_count != d->chunk_count ||
+	    need > seg.size || dh.chunk_stride % FLOE_CACHELINE ||
+	    dh.chunk_stride < floe_chunk_stride(d->payload_offset, dh.max_len,
+						d->type_size,
+						d->type_align)) {
+		floe_seg_close(&seg);
+		return -1;
+	}
+	m->seg = seg;
+	m->stride = dh.chunk_stride;
+	m->max_len = dh.max_len;
+	m->gen = gen;
+	m->held = 0;
+	return (int)(m - src->maps);
+}
+
+static void connect_source(struct floe_receiver *rx, uint32_t i, uint64_t pub_id,
+			   struct floe_conn *sc, bool gone)
+{
+	struct source *src = calloc(1, sizeof(*src));
+
+	if (!src)
+		return; /* retried on the next update */
+	src->pub_id = pub_id;
+	src->pub_slot = i;
+	src->draining = src->gone = gone;
+	src->epoch = atomic_load(&sc->epoch);
+	for (uint32_t m = 0; m < FLOE_MAX_LIVE_GENERATIONS; m++)
+		src->maps[m].seg.fd = -1;
+	rx->sources[i] = src;
+	/* Map now, so queued samples stay readable if the sender goes. */
+	map_generation(rx, src, atomic_load(
+		&floe_svc_slot(rx->dir->svc, rx->dir->sender, i)->generation));
+}
+
+/*
+ * Follow the sender slots: connect to senders that connected to us
+ * (gone ones too: what they left queued is ours to read), and mark the
+ * sources whose sender left, died or dropped us as draining.
+ */
+static void update(struct floe_receiver *rx)
+{
+	const struct floe_dir *d = rx->dir;
+	struct floe_backend *be = d->svc->node->be;
+
+	rx->seen_changes = floe_svc_changes(d->svc);
+	rx->seen_deaths = be->ops->death_epoch(be);
+	rx->rescan = false;
+	for (uint32_t i = 0; i < d->senders; i++) {
+		struct floe_conn *sc = floe_dir_conn(d, i, rx->slot);
+		struct source *src = rx->sources[i];
+		struct floe_port_ref ref;
+		uint64_t raw = floe_svc_slot_peer(d->svc, d->sender, i, &ref);
+		uint64_t pub_id = raw & ~FLOE_SLOT_LINGERING;
+		bool lingering = raw & FLOE_SLOT_LINGERING;
+		bool connected = pub_id &&
+				 atomic_load(&sc->sub_id) == rx->ref.id &&
+				 atomic_load(&sc->pub_id) == pub_id;
+
+		if (src && src->pub_id != pub_id) {
+			src->draining = src->gone = true;
+		} else if (src && (lingering || be->ops->port_liveness(be, &ref) ==
+							FLOE_PORT_DEAD)) {
+			src->draining = src->gone = true;
+		} else if (src && !connected) {
+			src->draining = true; /* dropped us: reconnects later */
+		} else if (src) {
+			map_generation(rx, src, atomic_load(
+				&floe_svc_slot(d->svc, d->sender, i)->generation));
+		} else if (connected) {
+			connect_source(rx, i, pub_id, sc,
+				       lingering ||
+					       be->ops->port_liveness(be, &ref) ==
+						       FLOE_PORT_DEAD);
+		}
+	}
+}
+
+static void update_if_changed(struct floe_receiver *rx)
+{
+	struct floe_backend *be = rx->dir->svc->node->be;
+
+	if (rx->rescan || floe_svc_changes(rx->dir->svc) != rx->seen_changes ||
+	    be->ops->death_epoch(be) != rx->seen_deaths)
+		update(rx);
+}
+
+static struct floe_sample *free_sample(struct floe_receiver *rx)
+{
+	for (uint32_t i = 0; i < rx->max_borrowed; i++)
+		if (!rx->samples[i].in_use)
+			return &rx->samples[i];
+	return NULL;
+}
+
+static void give_back(struct floe_receiver *rx, struct source *src,
+		      uint32_t chunk)
+{
+	struct floe_conn *sc;
+
+	if (src->draining)
+		return; /* the connection is over: nobody takes it back */
+	sc = floe_dir_conn(rx->dir, src->pub_slot, rx->slot);
+	floe_ring_push(floe_dir_comp_ring(rx->dir, sc), rx->dir->comp_cap,
+		       rx->dir->comp_cap, &src->comp_prod,
+		       floe_entry(src->epoch, 0, chunk));
+}
+
+/* Turn a queue entry into a sample, its chunk in mapping @mi; false if it
+ * fails validation. */
+static bool accept(struct floe_receiver *rx, struct source *src, uint64_t entry,
+		   int mi, struct floe_sample *s)
+{
+	const struct floe_dir *d = rx->dir;
+	uint32_t chunk = FLOE_ENTRY_CHUNK(entry);
+	const struct floe_chunk_header *ch;
+	struct source_map *m;
+	uint64_t pub_id, len;
+
+	if (chunk >= d->chunk_count || mi < 0)
+		return false;
+	m = &src->maps[mi];
+	ch = floe_at(m->seg.addr, m->seg.size,
+		     floe_data_chunks_offset() + (uint64_t)chunk * m->stride,
+		     m->stride);
+	if (!ch)
+		return false;
+	pub_id = __atomic_load_n(&ch->publisher_id, __ATOMIC_RELAXED);
+	len = __atomic_load_n(&ch->len, __ATOMIC_RELAXED);
+	if (pub_id != src->pub_id || !len || len > m->max_len)
+		return false;
+	s->rx = rx;
+	s->src = src;
+	s->payload = (const char *)ch + d->payload_offset;
+	s->user_header = d->user_header_size ? ch + 1 : NULL;
+	s->len = len;
+	s->sequence = __atomic_load_n(&ch->sequence, __ATOMIC_RELAXED);
+	s->pub_id = pub_id;
+	s->tag = __atomic_load_n(&ch->reserved, __ATOMIC_RELAXED);
+	s->chunk = chunk;
+	s->map = (uint32_t)mi;
+	s->in_use = true;
+	m->held++;
+	src->held++;
+	rx->borrowed++;
+	return true;
+}
+
+/* Next valid entry of @src: 1 with *s filled, 2 with *mark filled (only
+ * if @mark), 0 when none. */
+static int receive_from(struct floe_receiver *rx, struct source *src,
+			struct floe_sample *s, struct floe_marker *mark)
+{
+	const struct floe_dir *d = rx->dir;
+	struct floe_conn *sc = floe_dir_conn(d, src->pub_slot, rx->slot);
+	struct floe_ring *ring = floe_dir_sub_ring(d, sc);
+	uint64_t entry, head;
+	int mi;
+
+	for (;;) {
+		enum floe_ring_result r = floe_ring_peek(
+			ring, d->sub_cap, d->sub_cap, &entry, &head);
+
+		if (r == FLOE_RING_EMPTY && !src->draining)
+			return 0;
+		if (r != FLOE_RING_OK ||
+		    FLOE_ENTRY_EPOCH(entry) != (src->epoch & 0xffff)) {
+			/* Drained, or corrupt, or the queue now belongs to a
+			 * newer connection (whose entry stays queued for it):
+			 * this source is done. */
+			retire_source(rx, src);
+			return 0;
+		}
+		/* Map the chunk's memory before taking the entry: a leaving
+		 * sender keeps its data only while a queue refers to it. */
+		mi = FLOE_ENTRY_CHUNK(entry) == FLOE_ENTRY_MARKER
+			     ? -1
+			     : map_generation(rx, src, FLOE_ENTRY_GEN(entry));
+		if (!floe_ring_take(ring, head))
+			continue; /* evicted under us by safe overflow */
+		if (FLOE_ENTRY_CHUNK(entry) == FLOE_ENTRY_MARKER) {
+			if (!mark)
+				continue;
+			*mark = (struct floe_marker){
+				.pub_id = src->pub_id,
+				.pub_slot = src->pub_slot,
+				.tag = FLOE_ENTRY_GEN(entry),
+			};
+			return 2;
+		}
+		if (accept(rx, src, entry, mi, s))
+			return 1;
+		give_back(rx, src, FLOE_ENTRY_CHUNK(entry));
+	}
+}
+
+int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
+			  struct floe_marker *mark)
+{
+	uint32_t n;
+	struct floe_sample *s;
+	int got;
+
+	s = free_sample(rx);
+	if (!s)
+		return FLOE_E_BORROW_LIMIT;
+	n = rx->dir->senders;
+	/* A source retired on the way may leave its slot to a newer
+	 * sender whose samples wait already: look again, so that what is
+	 * waiting is returned in this very call. */
+	for (uint32_t pass = 0; pass < RECEIVE_PASSES; pass++) {
+		update_if_changed(rx);
+		/* Publishers take turns, so a busy one cannot starve the
+		 * others. */
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t i = (rx->next_source + k) % n;
+			struct source *src = rx->sources[i];
+
+			if (src && (got = receive_from(rx, src, s, mark))) {
+				rx->next_source = (i + 1) % n;
+				if (got == 1)
+					*out = s;
+				return got;
+			}
+		}
+		if (!rx->rescan)
+			break;
+	}
+	return 0;
+}
+
+uint32_t floe_receiver_borrowed(const struct floe_receiver *rx)
+{
+	return rx->borrowed;
+}
+
+void floe_receiver_refresh(struct floe_receiver *rx)
+{
+	update_if_changed(rx);
+}
+
+bool floe_receiver_has_source(struct floe_receiver *rx, uint32_t slot,
+			      uint64_t pub_id)
+{
+	struct floe_port_ref ref;
+
+	update_if_changed(rx);
+	return (rx->sources[slot] && rx->sources[slot]->pub_id == pub_id) ||
+	       floe_svc_slot_owner(rx->dir->svc, rx->dir->sender, slot, &ref) == pub_id;
+}
+
+bool floe_receiver_has_data(struct floe_receiver *rx)
+{
+	update_if_changed(rx);
+	for (uint32_t i = 0; i < rx->dir->senders; i++) {
+		struct source *src = rx->sources[i];
+		struct floe_conn *sc;
+
+		if (!src)
+			continue;
+		sc = floe_dir_conn(rx->dir, i, rx->slot);
+		if (floe_ring_count(floe_dir_sub_ring(rx->dir, sc),
+				    rx->dir->sub_cap))
+			return true;
+	}
+	return false;
+}
+
+FLOE_EXPORT void floe_sample_release(const floe_sample *cs)
+{
+	struct floe_sample *s = (struct floe_sample *)cs;
+	struct floe_receiver *rx;
+	struct source *src;
+
+	if (!s || !s->in_use)
+		return;
+	rx = s->rx;
+	src = s->src;
+	s->in_use = false;
+	rx->borrowed--;
+	src->maps[s->map].held--;
+	src->held--;
+	if (!src->retired) {
+		give_back(rx, src, s->chunk);
+		return;
+	}
+	if (src->held)
+		return;
+	for (struct source **p = &rx->retired; *p; p = &(*p)->next_retired) {
+		if (*p == src) {
+			*p = src->next_retired;
+			break;
+		}
+	}
+	free_source(src);
+}
+
+int floe_receiver_open(const struct floe_dir *dir, const struct floe_port *port,
+		       uint32_t max_borrowed, struct floe_receiver **out)
+{
+	struct floe_receiver *rx = calloc(1, sizeof(*rx));
+
+	if (!rx)
+		return FLOE_E_NOMEM;
+	rx->dir = dir;
+	rx->ref = port->ref;
+	rx->slot = port->slot;
+	rx->max_borrowed = max_borrowed;
+	rx->sources = calloc(dir->senders, sizeof(*rx->sources));
+	rx->samples = calloc(max_borrowed, sizeof(*rx->samples));
+	if (!rx->sources || !rx->samples) {
+		free(rx->sources);
+		free(rx->samples);
+		free(rx);
+		return FLOE_E_NOMEM;
+	}
+	update(rx);
+	*out = rx;
+	return 0;
+}
+
+/* Senders reclaim everything in flight to us once the slot goes; gone
+ * ones lingering for us are let go. */
+void floe_receiver_close(struct floe_receiver *rx)
+{
+	const struct floe_dir *d = rx->dir;
+	struct floe_backend *be = d->svc->node->be;
+
+	for (uint32_t i = 0; i < d->senders; i++) {
+		struct floe_conn *sc = floe_dir_conn(d, i, rx->slot);
+		struct floe_port_ref ref;
+		uint64_t raw;
+
+		if (atomic_load(&sc->sub_id) != rx->ref.id)
+			continue;
+		raw = floe_svc_slot_peer(d->svc, d->sender, i, &ref);
+		if ((raw & FLOE_SLOT_LINGERING) ||
+		    (raw && be->ops->port_liveness(be, &ref) == FLOE_PORT_DEAD))
+			let_go(rx, i, raw & ~FLOE_SLOT_LINGERING);
+	}
+	for (uint32_t i = 0; i < d->senders; i++)
+		if (rx->sources[i])
+			free_source(rx->sources[i]);
+	while (rx->retired) {
+		struct source *next = rx->retired->next_retired;
+
+		free_source(rx->retired);
+		rx->retired = next;
+	}
+	free(rx->sources);
+	free(rx->samples);
+	free(rx);
+}
+
+FLOE_EXPORT const void *floe_sample_payload(const floe_sample *s)
+{
+	return s->payload;
+}
+
+FLOE_EXPORT uint64_t floe_sample_payload_size(const floe_sample *s)
+{
+	return s->len * s->rx->dir->type_size;
+}
+
+FLOE_EXPORT uint64_t floe_sample_len(const floe_sample *s)
+{
+	return s->len;
+}
+
+FLOE_EXPORT const void *floe_sample_user_header(const floe_sample *s)
+{
+	return s->user_header;
+}
+
+FLOE_EXPORT uint64_t floe_sample_publisher_id(const floe_sample *s)
+{
+	return s->pub_id;
+}
+
+FLOE_EXPORT uint64_t floe_sample_sequence(const floe_sample *s)
+{
+	return s->sequence;
+}
+
+uint64_t floe_sample_tag(const floe_sample *s)
+{
+	return s->tag;
+}
+
+uint32_t floe_sample_sender_slot(const floe_sample *s)
+{
+	return s->src->pub_slot;
+}

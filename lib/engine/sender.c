@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A sender's connections: the producing side of one submission queue per
+ * connected receiver, and the consuming side of its completion queue.
+ * Receivers are connected when their slot is taken (history is re-sent to
+ * a late one), disconnected when it is freed or they die, quarantined when
+ * their queues are found corrupt. With the module, a sender holds its data
+ * for every receiver it connects (backend port_hold), so what it queued
+ * stays readable however it ends.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/sender.h"
+
+/*
+ * Returned chunks are collected every few sends (at most this many, and a
+ * quarter of the pool) or when the pool runs dry: reading a completion
+ * queue is a cache miss, since the receiver wrote it last, so it is not
+ * paid on every loan.
+ */
+#define RECLAIM_EVERY 8
+
+/* Evictions a full queue with safe overflow may take before it counts as
+ * tampered with (an honest one needs one, two if the receiver races). */
+#define SAFE_OVERFLOW_ROUNDS 4
+
+static struct floe_backend *backend(const struct floe_sender *tx)
+{
+	return tx->dir->svc->node->be;
+}
+
+static struct floe_conn *conn(const struct floe_sender *tx, uint32_t j)
+{
+	return floe_dir_conn(tx->dir, tx->slot, j);
+}
+
+static void changed(const struct floe_sender *tx)
+{
+	atomic_fetch_add(&tx->dir->svc->hdr->changes, 1);
+}
+
+/* An entry given back (or evicted) from receiver @j's connection. */
+static void take_back(struct floe_sender *tx, uint32_t j, uint64_t entry)
+{
+	struct tx_conn *c = &tx->conns[j];
+	uint32_t chunk = FLOE_ENTRY_CHUNK(entry);
+
+	if (FLOE_ENTRY_EPOCH(entry) != (c->epoch & 0xffff) ||
+	    !floe_bitset_test(&c->inflight, chunk))
+		return; /* stale or bogus: never ours to free */
+	floe_bitset_clear(&c->inflight, chunk);
+	c->inflight_count--;
+	floe_tx_unref(tx, chunk);
+}
+
+static void unref_all(struct floe_sender *tx, struct floe_bitset *set)
+{
+	for (uint32_t chunk = floe_bitset_next(set, 0); chunk < tx->chunk_count;
+	     chunk = floe_bitset_next(set, chunk + 1)) {
+		floe_bitset_clear(set, chunk);
+		floe_tx_unref(tx, chunk);
+	}
+}
+
+static void end_connection(struct floe_sender *tx, uint32_t j)
+{
+	atomic_store(&conn(tx, j)->sub_id, 0);
+	tx->conns[j].inflight_count = 0;
+	tx->conns[j].sub_id = 0;
+}
+
+/* The receiver left or died: everything in flight to it comes back. */
+static void disconnect(struct floe_sender *tx, uint32_t j)
+{
+	unref_all(tx, &tx->conns[j].inflight);
+	end_connection(tx, j);
+}
+
+/*
+ * The connection's shared state is corrupt (someone wrote garbage into it)
+ * but the receiver may be alive and holding samples: set its chunks aside
+ * and connect it afresh on the next update.
+ */
+static void quarantine(struct floe_sender *tx, uint32_t j)
+{
+	struct tx_conn *c = &tx->conns[j];
+	uint32_t words = (tx->chunk_count + 63) / 64;
+
+	if (c->quarantine_owner && c->quarantine_owner != c->sub_id)
+		unref_all(tx, &c->quarantine);
+	for (uint32_t w = 0; w < words; w++) {
+		c->quarantine.words[w] |= c->inflight.words[w];
+		c->inflight.words[w] = 0;
+	}
+	c->quarantine_owner = c->sub_id;
+	end_connection(tx, j);
+	changed(tx);
+}
+
+static void reclaim(struct floe_sender *tx, uint32_t j)
+{
+	struct floe_ring *ring = floe_dir_comp_ring(tx->dir, conn(tx, j));
+	uint32_t cap = tx->dir->comp_cap;
+	enum floe_ring_result r;
+	uint64_t entry;
+
+	while ((r = floe_ring_pop(ring, cap, cap, &entry)) == FLOE_RING_OK)
+		take_back(tx, j, entry);
+	if (r == FLOE_RING_CORRUPT)
+		quarantine(tx, j);
+}
+
+void floe_tx_reclaim_all(struct floe_sender *tx)
+{
+	for (uint32_t j = 0; j < tx->dir->receivers; j++)
+		if (tx->conns[j].sub_id)
+			reclaim(tx, j);
+}
+
+static enum floe_ring_result push(struct floe_sender *tx, uint32_t j,
+				  uint32_t chunk)
+{
+	struct tx_conn *c = &tx->conns[j];
+	uint64_t entry = floe_entry(c->epoch, floe_tx_chunk_gen(tx, chunk),
+				    chunk);
+	enum floe_ring_result r;
+
+	r = floe_ring_push(floe_dir_sub_ring(tx->dir, conn(tx, j)),
+			   tx->dir->sub_cap, c->limit, &c->sub_prod, entry);
+	if (r == FLOE_RING_OK && !floe_bitset_test(&c->inflight, chunk)) {
+		floe_bitset_set(&c->inflight, chunk);
+		c->inflight_count++;
+		tx->refcnt[chunk]++;
+	}
+	return r;
+}
+
+static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
+			     const struct floe_port_ref *ref,
+			     uint32_t buffer_size)
+{
+	const struct floe_dir *d = tx->dir;
+	struct floe_backend *be = backend(tx);
+	struct tx_conn *c = &tx->conns[j];
+	struct floe_conn *sc = conn(tx, j);
+	uint32_t first;
+	int ret;
+
+	/* Our data must outlive us for as long as this receiver may read
+	 * it (FLOE_E_BACKEND: a module without holds; go on without). */
+	ret = be->ops->port_hold(be, &tx->ref, ref);
+	if (ret && ret != FLOE_E_BACKEND)
+		return; /* it died meanwhile, or the module's limit: later */
+	/* sub_id 0 keeps the receiver away while the queues are reset. */
+	atomic_store(&sc->sub_id, 0);
+	floe_ring_reset(floe_dir_sub_ring(d, sc));
+	floe_ring_reset(floe_dir_comp_ring(d, sc));
+	floe_ring_producer_init(&c->sub_prod);
+	c->epoch = atomic_load(&sc->epoch) + 1;
+	atomic_store(&sc->epoch, c->epoch);
+	atomic_store(&sc->pub_id, tx->ref.id);
+	atomic_store(&sc->sub_id, id);
+	/* tells the receiver to look at its connections again */
+	changed(tx);
+	c->sub_id = id;
+	c->sub_ref = *ref;
+	c->limit = buffer_size && buffer_size < d->buffer ? buffer_size
+							  : d->buffer;
+	/* Late joiner: the newest history samples that fit, oldest first. */
+	first = tx->hist_len > c->limit ? tx->hist_len - c->limit : 0;
+	for (uint32_t k = first; k < tx->hist_len; k++)
+		push(tx, j,
+		     tx->history[(tx->hist_next + d->history - tx->hist_len +
+				  k) % d->history]);
+}
+
+/*
+ * Bring connections in line with the receiver slots. @check_liveness also
+ * asks the backend whether connected receivers still live (a system call
+ * per receiver with the shm backend: slow paths only).
+ */
+static void update(struct floe_sender *tx, bool check_liveness)
+{
+	const struct floe_dir *d = tx->dir;
+	struct floe_backend *be = backend(tx);
+
+	tx->seen_changes = floe_svc_changes(d->svc);
+	tx->seen_deaths = be->ops->death_epoch(be);
+	if (check_liveness)
+		floe_svc_reclaim_dead(d->svc);
+	for (uint32_t j = 0; j < d->receivers; j++) {
+		struct tx_conn *c = &tx->conns[j];
+		struct floe_port_ref ref;
+		uint64_t owner =
+			floe_svc_slot_owner(d->svc, d->receiver, j, &ref);
+
+		if (c->quarantine_owner && owner != c->quarantine_owner) {
+			unref_all(tx, &c->quarantine);
+			c->quarantine_owner = 0;
+		}
+		if (c->sub_id && (owner != c->sub_id ||
+				  (check_liveness &&
+				   be->ops->port_liveness(be, &c->sub_ref) ==
+					   FLOE_PORT_DEAD)))
+			disconnect(tx, j);
+		if (owner && !c->sub_id)
+			connect_receiver(
+				tx, j, owner, &ref,
+				__atomic_load_n(&floe_svc_slot(d->svc,
+							       d->receiver, j)
+							 ->buffer_size,
+						__ATOMIC_RELAXED));
+	}
+}
+
+static void update_if_changed(struct floe_sender *tx)
+{
+	struct floe_backend *be = backend(tx);
+	uint64_t deaths = be->ops->death_epoch(be);
+
+	if (floe_svc_changes(tx->dir->svc) != tx->seen_changes ||
+	    deaths != tx->seen_deaths)
+		update(tx, deaths != tx->seen_deaths);
+}
+
+void floe_tx_refresh(struct floe_sender *tx)
+{
+	update_if_changed(tx);
+	if (tx->sends_since_reclaim >= tx->reclaim_batch) {
+		tx->sends_since_reclaim = 0;
+		floe_tx_reclaim_all(tx);
+	}
+}
+
+void floe_tx_recover(struct floe_sender *tx)
+{
+	update(tx, true);
+	floe_tx_reclaim_all(tx);
+}
+
+void floe_sender_update(struct floe_sender *tx)
+{
+	floe_tx_recover(tx);
+}
+
+static void sender_free(struct floe_sender *tx, bool keep)
+{
+	for (uint32_t j = 0; tx->conns && j < tx->dir->receivers; j++) {
+		floe_bitset_fini(&tx->conns[j].inflight);
+		floe_bitset_fini(&tx->conns[j].quarantine);
+	}
+	free(tx->conns);
+	free(tx->history);
+	floe_tx_chunks_fini(tx, keep);
+	free(tx);
+}
+
+int floe_sender_open(const struct floe_dir *dir, const struct floe_port *port,
+		     const struct floe_sender_opts *opts,
+		     struct floe_sender **out)
+{
+	struct floe_sender *tx;
+	int ret;
+
+	if (opts->unable_to_deliver > FLOE_DELIVER_BLOCK ||
+	    opts->allocation > FLOE_ALLOC_POWER_OF_TWO ||
+	    (opts->max_slice_len &&
+	     opts->max_slice_len < opts->initial_max_slice_len))
+		return FLOE_E_INVALID;
+	tx = calloc(1, sizeof(*tx));
+	if (!tx)
+		return FLOE_E_NOMEM;
+	tx->dir = dir;
+	tx->ref = port->ref;
+	tx->slot = port->slot;
+	tx->opts = *opts;
+	if (!tx->opts.initial_max_slice_len)
+		tx->opts.initial_max_slice_len = 1;
+	tx->reclaim_batch = dir->chunk_count / 4;
+	if (tx->reclaim_batch > RECLAIM_EVERY)
+		tx->reclaim_batch = RECLAIM_EVERY;
+	if (!tx->reclaim_batch)
+		tx->reclaim_batch = 1;
+	tx->conns = calloc(dir->receivers, sizeof(*tx->conns));
+	tx->history = calloc(dir->history + 1, sizeof(*tx->history));
+	ret = FLOE_E_NOMEM;
+	if (!tx->conns || !tx->history)
+		goto fail;
+	for (uint32_t j = 0; j < dir->receivers; j++)
+		if (floe_bitset_init(&tx->conns[j].inflight, dir->chunk_count) ||
+		    floe_bitset_init(&tx->conns[j].quarantine,
+				     dir->chunk_count))
+			goto fail;
+	ret = floe_tx_chunks_init(tx);
+	if (ret)
+		goto fail;
+	update(tx, false);
+	*out = tx;
+	return 0;
+fail:
+	sender_free(tx, false);
+	return ret;
+}
+
+bool floe_sender_close(struct floe_sender *tx)
+{
+	const struct floe_dir *d = tx->dir;
+	struct floe_backend *be = backend(tx);
+	bool keep = false;
+
+	for (uint32_t j = 0; j < d->receivers; j++) {
+		struct tx_conn *c = &tx->conns[j];
+		uint64_t id = c->sub_id;
+
+		if (!id)
+			continue;
+		if (floe_ring_count(floe_dir_sub_ring(d, conn(tx, j)),
+				    d->sub_cap)) {
+			keep = true;
+			continue;
+		}
+		/* it took everything: nothing of ours to keep for it */
+		atomic_compare_exchange_strong(&conn(tx, j)->sub_id, &id, 0);
+		be->ops->port_release(be, tx->ref.id, &c->sub_ref);
+	}
+	sender_free(tx, keep);
+	return keep;
+}
+
+/* Retry a full queue until the receiver makes room, leaves or dies. */
+static enum floe_ring_result push_blocking(struct floe_sender *tx, uint32_t j,
+					   uint32_t chunk)
+{
+	struct floe_backend *be = backend(tx);
+	struct tx_conn *c = &tx->conns[j];
+	enum floe_ring_result r;
+
+	for (uint32_t round = 0;; round++) {
+		r = push(tx, j, chunk);
+		if (r != FLOE_RING_FULL)
+			return r;
+		reclaim(tx, j);
+		if (!c->sub_id)
+			return FLOE_RING_CORRUPT;
+		if (round % 256 == 255) {
+			struct floe_port_ref ref;
+
+			if (floe_svc_slot_owner(tx->dir->svc, tx->dir->receiver,
+						j, &ref) != c->sub_id ||
+			    be->ops->port_liveness(be, &c->sub_ref) ==
+				    FLOE_PORT_DEAD) {
+				disconnect(tx, j);
+				return FLOE_RING_CORRUPT;
+			}
+		}
+		floe_backoff(round < 1024 ? round : 1024);
+	}
+}
+
+static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
+{
+	const struct floe_dir *d = tx->dir;
+	struct tx_conn *c = &tx->conns[j];
+	enum floe_ring_result r;
+
+	/* An honest receiver holds at most its queue, its borrowed samples
+	 * and one on its way back; one that keeps more (never returning
+	 * them) gets nothing more rather than drain the pool for everyone. */
+	if (c->inflight_count >= c->limit + d->borrowed + 1) {
+		reclaim(tx, j);
+		if (c->inflight_count >= c->limit + d->borrowed + 1)
+			return false;
+	}
+	r = push(tx, j, chunk);
+
+	/* An honest ring has room after one eviction, or after the receiver
+	 * took the oldest itself: full after an empty peek, or after a few
+	 * rounds, means indices someone tampered with (found by
+	 * tests/fuzz/fuzz_pubsub, where this looped forever). */
+	for (uint32_t round = 0; r == FLOE_RING_FULL && d->safe_overflow;
+	     round++) {
+		struct floe_ring *ring = floe_dir_sub_ring(d, conn(tx, j));
+		uint64_t oldest, head;
+
+		/* Safe overflow: the oldest queued sample makes room, unless
+		 * the receiver took it first (then there is room anyway). */
+		r = floe_ring_peek(ring, d->sub_cap, c->limit, &oldest, &head);
+		if (r == FLOE_RING_CORRUPT)
+			break;
+		if (r == FLOE_RING_OK && floe_ring_take(ring, head))
+			take_back(tx, j, oldest);
+		if (r == FLOE_RING_EMPTY || round == SAFE_OVERFLOW_ROUNDS) {
+			r = push(tx, j, chunk);
+			if (r == FLOE_RING_FULL)
+				r = FLOE_RING_CORRUPT;
+			break;
+		}
+		r = push(tx, j, chunk);
+	}
+	if (r == FLOE_RING_FULL &&
+	    tx->opts.unable_to_deliver == FLOE_DELIVER_BLOCK)
+		r = push_blocking(tx, j, chunk);
+	if (r == FLOE_RING_CORRUPT && c->sub_id)
+		quarantine(tx, j);
+	return r == FLOE_RING_OK;
+}
+
+/* The last @history samples sent stay for late receivers. */
+static void keep_history(struct floe_sender *tx, uint32_t chunk)
+{
+	uint32_t n = tx->dir->history;
+
+	if (!n)
+		return;
+	if (tx->hist_len == n)
+		floe_tx_unref(tx, tx->history[tx->hist_next]);
+	else
+		tx->hist_len++;
+	tx->history[tx->hist_next] = chunk;
+	tx->hist_next = (tx->hist_next + 1) % n;
+	tx->refcnt[chunk]++;
+}
+
+int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
+		     uint64_t tag, uint64_t *reached)
+{
+	struct floe_sender *tx;
+	struct floe_chunk_header *ch;
+	int delivered = 0;
+
+	if (!s || !s->in_use)
+		return FLOE_E_INVALID;
+	tx = s->tx;
+	update_if_changed(tx);
+	ch = floe_tx_chunk(tx, s->chunk);
+	ch->publisher_id = tx->ref.id;
+	ch->sequence = tx->sequence++;
+	ch->len = s->len;
+	ch->reserved = tag;
+	for (uint32_t j = 0; j < tx->dir->receivers; j++) {
+		uint64_t id = tx->conns[j].sub_id;
+		bool ok = id && (!to || (j == to->slot && id == to->id)) &&
+			  deliver(tx, j, s->chunk);
+
+		if (reached)
+			reached[j] = ok ? id : 0;
+		delivered += ok;
+	}
+	tx->sends_since_reclaim++;
+	keep_history(tx, s->chunk);
+	floe_tx_end_loan(s);
+	return delivered;
+}
+
+int floe_sender_mark(struct floe_sender *tx, const struct floe_target *to,
+		     uint32_t tag)
+{
+	const struct floe_dir *d = tx->dir;
+	struct tx_conn *c;
+	enum floe_ring_result r;
+
+	update_if_changed(tx);
+	if (to->slot >= d->receivers)
+		return FLOE_E_INVALID;
+	c = &tx->conns[to->slot];
+	if (c->sub_id != to->id)
+		return FLOE_E_DEAD;
+	/* Markers may use the ring's capacity beyond the data limit. */
+	r = floe_ring_push(floe_dir_sub_ring(d, conn(tx, to->slot)), d->sub_cap,
+			   d->sub_cap, &c->sub_prod,
+			   floe_entry(c->epoch, tag, FLOE_ENTRY_MARKER));
+	if (r == FLOE_RING_CORRUPT)
+		quarantine(tx, to->slot);
+	return r == FLOE_RING_OK ? 0 : FLOE_E_WOULD_BLOCK;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside a sender, shared by its two files: lib/engine/chunks.c (the pool
+ * of chunks in data segments that grow by generation, and the loans) and
+ * lib/engine/sender.c (connections, delivery, overflow).
+ *
+ * Bookkeeping stays in this process, where no peer can touch it: a
+ * reference count per chunk (the loan, the history, one per receiver it
+ * was queued to) and, per connection, the set of chunks in flight to that
+ * receiver. A chunk coming back through a completion queue is accepted
+ * only if it is in that set, so a buggy receiver can neither free a chunk
+ * twice nor free another's; when a receiver goes (or dies), everything in
+ * its set is reclaimed at once.
+ */
+#ifndef FLOE_ENGINE_SENDER_H
+#define FLOE_ENGINE_SENDER_H
+
+#include "base/bitset.h"
+#include "base/pool.h"
+#include "engine/engine.h"
+
+struct tx_conn {
+	uint64_t sub_id; /* 0: not connected */
+	struct floe_port_ref sub_ref;
+	struct floe_ring_producer sub_prod;
+	uint32_t limit;
+	uint32_t epoch;
+	struct floe_bitset inflight;
+	uint32_t inflight_count;
+	/* chunks of a connection dropped as corrupt while its receiver
+	 * lives: it may still hold them, so they are freed only once that
+	 * receiver is gone */
+	struct floe_bitset quarantine;
+	uint64_t quarantine_owner;
+};
+
+/* A data segment: the pool's chunks at one size. */
+struct tx_gen {
+	struct floe_seg seg;
+	uint64_t max_len;
+	uint64_t stride;
+	uint32_t gen;
+	uint32_t users; /* chunks bound to this generation */
+	bool live;
+};
+
+struct floe_sample_mut {
+	struct floe_sender *tx;
+	void *payload;
+	void *user_header;
+	uint64_t len;
+	uint32_t chunk;
+	bool in_use;
+};
+
+struct floe_sender {
+	const struct floe_dir *dir;
+	struct floe_port_ref ref;
+	uint32_t slot;
+	struct floe_sender_opts opts;
+	/* chunks.c */
+	uint32_t chunk_count;
+	struct floe_pool pool;
+	uint32_t *refcnt;
+	uint8_t *chunk_gen; /* index into gens[] */
+	struct tx_gen gens[FLOE_MAX_LIVE_GENERATIONS];
+	uint32_t cur;
+	uint32_t next_gen;
+	struct floe_sample_mut *loans;
+	uint32_t loaned;
+	/* sender.c */
+	struct tx_conn *conns; /* by receiver slot */
+	uint32_t *history;
+	uint32_t hist_len;
+	uint32_t hist_next;
+	uint64_t sequence;
+	uint32_t sends_since_reclaim;
+	uint32_t reclaim_batch;
+	uint64_t seen_changes;
+	uint64_t seen_deaths;
+};
+
+/* chunks.c */
+int floe_tx_chunks_init(struct floe_sender *tx);
+/** Close the data segments; with @keep their names stay (marked as left
+ * by their sender) for receivers still to read queued samples. */
+void floe_tx_chunks_fini(struct floe_sender *tx, bool keep);
+void *floe_tx_chunk(struct floe_sender *tx, uint32_t chunk);
+uint32_t floe_tx_chunk_gen(struct floe_sender *tx, uint32_t chunk);
+/** Drop a reference; the last one returns the chunk to the pool. */
+void floe_tx_unref(struct floe_sender *tx, uint32_t chunk);
+/** A free chunk of at least @len elements, reference count 1. */
+int floe_tx_alloc(struct floe_sender *tx, uint64_t len, uint32_t *chunk);
+/** End loan @s (sent or discarded). */
+void floe_tx_end_loan(floe_sample_mut *s);
+
+/* sender.c: follow the receivers' slots, and every few sends take back
+ * what they returned (a completion queue read is a cache miss) */
+void floe_tx_refresh(struct floe_sender *tx);
+/* take back everything returned */
+void floe_tx_reclaim_all(struct floe_sender *tx);
+/* also ask whether receivers died holding chunks: slow, for a dry pool */
+void floe_tx_recover(struct floe_sender *tx);
+
+#endif

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Request-response, inside: what the service glue (lib/rr.c), the client
+ * (lib/rr_client.c) and the server (lib/rr_server.c) share.
+ *
+ * One segment, two directions of the engine (lib/engine/): requests
+ * (clients, the source slots → servers, the sink slots) and responses
+ * (servers → clients). A client is a sender of requests and a receiver of
+ * responses on one port and one slot; a server the reverse. So every
+ * property of pub-sub holds here too: zero copies, no lock and no system
+ * call per message, chunks returned when a peer dies, everything read from
+ * shared memory validated.
+ *
+ * Streams. A client has max_active_requests_per_client channels; a request
+ * takes a free one and carries a tag in its chunk header:
+ *     sequence << 24 | fire-and-forget flag << 16 | channel
+ * A server's responses carry the request's tag, so the client routes each
+ * to its pending response (responses of other channels met on the way are
+ * kept aside, in order). Dropping an active request queues an end marker
+ * (a queue entry without a chunk, after the responses) to the client; the
+ * response rings keep room for one marker per channel beyond the data
+ * limit, so a marker never waits for a slow reader and never evicts data.
+ * A channel is free again once every server the request reached has ended
+ * it or is gone, so a late marker can never end a newer stream.
+ *
+ * After both directions' connections: one channel word per (client,
+ * channel) holding the tag that channel carries (0 once its pending
+ * response is dropped): the servers' cheap way to learn that nobody listens
+ * any more.
+ */
+#ifndef FLOE_RR_H
+#define FLOE_RR_H
+
+#include "engine/engine.h"
+
+#define RR_REQUESTS 0  /* svc->dirs[]: clients → servers */
+#define RR_RESPONSES 1 /* servers → clients */
+
+#define TAG_CHANNEL(tag) ((uint32_t)(tag) & 0xffff)
+#define TAG_FIRE_AND_FORGET (1ULL << 16)
+#define TAG_SEQ_SHIFT 24
+
+/** The channel words of client slot @slot. */
+_Atomic uint64_t *floe_rr_channel_words(floe_service *svc, uint32_t slot);
+
+#endif

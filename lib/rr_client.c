@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Request-response clients: a sender of requests and a receiver of
+ * responses on one port (lib/rr.h). Each request takes a channel; the
+ * responses of every server it reached are routed to its pending
+ * response, kept aside (the stash) when they arrive while another channel
+ * is being read.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rr.h"
+
+/* How often a waiting client asks whether its servers still live. */
+#define LIVENESS_PERIOD_NS 1000000ULL
+#define STASH_NONE UINT32_MAX
+
+struct stash_entry {
+	const floe_sample *sample;
+	uint32_t next;
+};
+
+struct floe_pending_response {
+	floe_client *client;
+	uint64_t tag;      /* 0: channel free */
+	uint64_t *servers; /* by server slot: id still streaming, or 0 */
+	uint32_t streaming;
+	bool lost;    /* a server went without ending the stream */
+	bool dropped; /* the user let go; freed when streaming reaches 0 */
+	uint32_t stash_head, stash_tail;
+	uint64_t next_liveness_ns;
+};
+
+struct floe_request_mut {
+	floe_client *client;
+	floe_sample_mut *sample;
+	bool in_use;
+};
+
+struct floe_client {
+	struct floe_port port;
+	floe_service *svc;
+	struct floe_sender *tx;   /* requests */
+	struct floe_receiver *rx; /* responses */
+	uint32_t channels_n;
+	uint32_t servers_n;
+	struct floe_pending_response *channels;
+	uint64_t *servers; /* channels_n * servers_n */
+	struct floe_request_mut *loans;
+	uint32_t loans_n;
+	struct stash_entry *stash;
+	uint32_t stash_free;
+	uint64_t next_seq;
+	_Atomic uint64_t *words; /* this client's channel words */
+};
+
+static void stash_push(floe_client *c, struct floe_pending_response *p,
+		       const floe_sample *s)
+{
+	uint32_t e = c->stash_free;
+
+	/* Never empty: the stash has an entry per sample we may hold. */
+	c->stash_free = c->stash[e].next;
+	c->stash[e] = (struct stash_entry){ .sample = s, .next = STASH_NONE };
+	if (p->stash_tail == STASH_NONE)
+		p->stash_head = e;
+	else
+		c->stash[p->stash_tail].next = e;
+	p->stash_tail = e;
+}
+
+static const floe_sample *stash_pop(floe_client *c,
+				    struct floe_pending_response *p)
+{
+	uint32_t e = p->stash_head;
+	const floe_sample *s;
+
+	if (e == STASH_NONE)
+		return NULL;
+	s = c->stash[e].sample;
+	p->stash_head = c->stash[e].next;
+	if (p->stash_head == STASH_NONE)
+		p->stash_tail = STASH_NONE;
+	c->stash[e].next = c->stash_free;
+	c->stash_free = e;
+	return s;
+}
+
+static void free_channel(struct floe_pending_response *p)
+{
+	p->tag = 0;
+	p->dropped = false;
+}
+
+/* Server @slot (@id) is done with channel @p: ended it, or went. */
+static void server_done(struct floe_pending_response *p, uint32_t slot,
+			bool lost)
+{
+	p->servers[slot] = 0;
+	p->streaming--;
+	p->lost |= lost;
+	if (!p->streaming && p->dropped)
+		free_channel(p);
+}
+
+/* The channel a response or marker with @tag from server @slot (@id)
+ * belongs to, or NULL if none expects it (stale or bogus). */
+static struct floe_pending_response *route(floe_client *c, uint64_t tag,
+					   uint32_t slot, uint64_t id,
+					   bool marker)
+{
+	uint32_t k = TAG_CHANNEL(tag);
+	struct floe_pending_response *p;
+
+	if (k >= c->channels_n || slot >= c->servers_n)
+		return NULL;
+	p = &c->channels[k];
+	if (!p->tag || p->servers[slot] != id ||
+	    (!marker && tag != p->tag))
+		return NULL;
+	return p;
+}
+
+/* Take one entry off the response queues. 1: progress, 0: none, <0. */
+static int pump(floe_client *c)
+{
+	const floe_sample *s;
+	struct floe_marker m;
+	struct floe_pending_response *p;
+	int ret = floe_receiver_receive(c->rx, &s, &m);
+
+	if (ret == 2) {
+		p = route(c, m.tag, m.pub_slot, m.pub_id, true);
+		if (p)
+			server_done(p, m.pub_slot, false);
+		return 1;
+	}
+	if (ret != 1)
+		return ret;
+	p = route(c, floe_sample_tag(s), floe_sample_sender_slot(s),
+		  floe_sample_publisher_id(s), false);
+	if (p && !p->dropped)
+		stash_push(c, p, s);
+	else
+		floe_sample_release(s);
+	return 1;
+}
+
+/*
+ * Servers that went without ending @p's stream. What a server queued
+ * before it went is still read: it is gone for us once its slot no longer
+ * holds it and its queue is drained. Whether it died is a system call
+ * with the shm backend, so it is asked at most every LIVENESS_PERIOD_NS.
+ */
+static void check_servers(floe_client *c, struct floe_pending_response *p)
+{
+	struct floe_backend *be = c->svc->node->be;
+	uint64_t now = floe_now_ns();
+	bool ask = now >= p->next_liveness_ns;
+
+	if (ask)
+		p->next_liveness_ns = now + LIVENESS_PERIOD_NS;
+	for (uint32_t j = 0; p->streaming && j < c->servers_n;
+	     j++) {
+		struct floe_port_ref ref;
+		uint64_t id = p->servers[j];
+
+		if (!id)
+			continue;
+		if (ask &&
+		    floe_svc_slot_owner(c->svc, FLOE_SLOT_SINK, j, &ref) == id &&
+		    be->ops->port_liveness(be, &ref) == FLOE_PORT_DEAD)
+			floe_svc_reclaim_dead(c->svc);
+		if (!floe_receiver_has_source(c->rx, j, id))
+			server_done(p, j, true);
+	}
+}
+
+/* Make a channel free if any can be: read what is queued, notice dead
+ * servers. */
+static struct floe_pending_response *free_channel_for(floe_client *c)
+{
+	for (int round = 0; round < 2; round++) {
+		for (uint32_t k = 0; k < c->channels_n; k++)
+			if (!c->channels[k].tag)
+				return &c->channels[k];
+		if (round)
+			break;
+		while (pump(c) == 1)
+			;
+		for (uint32_t k = 0; k < c->channels_n; k++)
+			if (c->channels[k].dropped) {
+				c->channels[k].next_liveness_ns = 0;
+				check_servers(c, &c->channels[k]);
+			}
+	}
+	return NULL;
+}
+
+static void client_free(floe_client *c)
+{
+	free(c->channels);
+	free(c->servers);
+	free(c->loans);
+	free(c->stash);
+	free(c);
+}
+
+FLOE_EXPORT int floe_client_create(floe_service *svc,
+				   const struct floe_client_opts *opts,
+				   floe_client **out)
+{
+	struct floe_sender_opts tx_opts = { .initial_max_slice_len = 1 };
+	uint32_t held;
+	floe_client *c;
+	int ret;
+
+	if (!svc || !out)
+		return FLOE_E_INVALID;
+	if (svc->pattern != &floe_rr_pattern)
+		return FLOE_E_PATTERN;
+	if (opts)
+		tx_opts = (struct floe_sender_opts){
+			.initial_max_slice_len = opts->initial_max_slice_len,
+			.allocation = opts->allocation,
+			.max_slice_len = opts->max_slice_len,
+		};
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return FLOE_E_NOMEM;
+	c->svc = svc;
+	c->servers_n = svc->qos.rr.max_servers;
+	c->channels_n = svc->qos.rr.active_per_client;
+	c->loans_n = svc->qos.rr.loaned_requests;
+	/* a full response budget per server: a server cannot make us hold
+	 * more, the engine refuses to send past it */
+	held = svc->dirs[RR_RESPONSES].borrowed * c->servers_n;
+	c->channels = calloc(c->channels_n, sizeof(*c->channels));
+	c->servers = calloc((size_t)c->channels_n * c->servers_n,
+			    sizeof(*c->servers));
+	c->loans = calloc(c->loans_n, sizeof(*c->loans));
+	c->stash = calloc(held, sizeof(*c->stash));
+	if (!c->channels || !c->servers || !c->loans || !c->stash) {
+		client_free(c);
+		return FLOE_E_NOMEM;
+	}
+	for (uint32_t k = 0; k < c->channels_n; k++)
+		c->channels[k] = (struct floe_pending_response){
+			.client = c,
+			.servers = c->servers + (size_t)k * c->servers_n,
+			.stash_head = STASH_NONE,
+			.stash_tail = STASH_NONE,
+		};
+	for (uint32_t e = 0; e < held; e++)
+		c->stash[e].next = e + 1 < held ? e + 1 : STASH_NONE;
+	c->next_seq = 1;
+	ret = floe_port_join(svc, FLOE_SLOT_SOURCE,
+			     svc->dirs[RR_RESPONSES].buffer, &c->port);
+	if (ret) {
+		client_free(c);
+		return ret;
+	}
+	c->words = floe_rr_channel_words(svc, c->port.slot);
+	for (uint32_t k = 0; k < c->channels_n; k++)
+		atomic_store(&c->words[k], 0);
+	ret = floe_receiver_open(&svc->dirs[RR_RESPONSES], &c->port, held,
+				 &c->rx);
+	if (ret)
+		goto fail;
+	ret = floe_sender_open(&svc->dirs[RR_REQUESTS], &c->port, &tx_opts,
+			       &c->tx);
+	if (ret) {
+		floe_receiver_close(c->rx);
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	floe_port_leave(&c->port, false);
+	client_free(c);
+	return ret;
+}
+
+/* Every request loan, pending response and response the user was given
+ * must be over before the client goes: their memory goes with it. */
+static void client_check_idle(floe_client *c)
+{
+	uint32_t loans = 0, pending = 0, stashed = 0, held;
+
+	for (uint32_t i = 0; i < c->loans_n; i++)
+		loans += c->loans[i].in_use;
+	for (uint32_t k = 0; k < c->channels_n; k++) {
+		pending += c->channels[k].tag && !c->channels[k].dropped;
+		for (uint32_t e = c->channels[k].stash_head; e != STASH_NONE;
+		     e = c->stash[e].next)
+			stashed++;
+	}
+	held = floe_receiver_borrowed(c->rx) - stashed;
+	if (loans || pending || held)
+		floe_misuse("floe_client_destroy",
+			    "client of service '%s' still has %u loaned "
+			    "requests, %u pending responses not dropped and "
+			    "%u responses not released", c->svc->name, loans,
+			    pending, held);
+}
+
+FLOE_EXPORT void floe_client_destroy(floe_client *c)
+{
+	bool keep;
+
+	if (!c)
+		return;
+	client_check_idle(c);
+	/* requests still queued (fire-and-forget ones among them) stay for
+	 * their servers; the responses to us are reclaimed once we go */
+	keep = floe_sender_close(c->tx);
+	floe_receiver_close(c->rx);
+	floe_port_leave(&c->port, keep);
+	client_free(c);
+}
+
+struct floe_sender *floe_client_sender(floe_client *c)
+{
+	return c->tx;
+}
+
+FLOE_EXPORT uint64_t floe_client_id(const floe_client *c)
+{
+	return c->port.ref.id;
+}
+
+FLOE_EXPORT int floe_client_loan(floe_client *c, uint64_t len,
+				 floe_request_mut **out)
+{
+	struct floe_request_mut *r = NULL;
+	int ret;
+
+	if (!c || !out || !len)
+		return FLOE_E_INVALID;
+	for (uint32_t i = 0; i < c->loans_n && !r; i++)
+		if (!c->loans[i].in_use)
+			r = &c->loans[i];
+	if (!r)
+		return FLOE_E_LOAN_LIMIT;
+	ret = floe_sender_loan(c->tx, len, &r->sample);
+	if (ret)
+		return ret;
+	r->client = c;
+	r->in_use = true;
+	*out = r;
+	return 0;
+}
+
+FLOE_EXPORT void *floe_request_mut_payload(floe_request_mut *r)
+{
+	return floe_sample_mut_payload(r->sample);
+}
+
+FLOE_EXPORT uint64_t floe_request_mut_len(const floe_request_mut *r)
+{
+	return floe_sample_mut_len(r->sample);
+}
+
+FLOE_EXPORT void floe_request_mut_discard(floe_request_mut *r)
+{
+	if (!r || !r->in_use)
+		return;
+	floe_sample_mut_discard(r->sample);
+	r->in_use = false;
+}
+
+FLOE_EXPORT int floe_request_mut_send(floe_request_mut *r,
+				      floe_pending_response **out)
+{
+	struct floe_pending_response *p;
+	floe_client *c;
+	uint64_t tag;
+	int ret;
+
+	if (!r || !r->in_use || !out)
+		return FLOE_E_INVALID;
+	c = r->client;
+	p = free_channel_for(c);
+	if (!p)
+		return FLOE_E_ACTIVE_LIMIT;
+	tag = c->next_seq++ << TAG_SEQ_SHIFT | (uint64_t)(p - c->channels);
+	/* before any server can see the request and ask */
+	atomic_store(&c->words[p - c->channels], tag);
+	p->tag = tag;
+	p->lost = false;
+	p->dropped = false;
+	/* a server that reads the request has no need to be asked */
+	p->next_liveness_ns = floe_now_ns() + LIVENESS_PERIOD_NS;
+	ret = floe_sender_send(r->sample, NULL, tag, p->servers);
+	r->in_use = false;
+	/* Connect to the servers now, so that what they answer is followed
+	 * from the start. */
+	floe_receiver_refresh(c->rx);
+	p->streaming = 0;
+	for (uint32_t j = 0; j < c->servers_n; j++)
+		p->streaming += p->servers[j] != 0;
+	*out = p;
+	return ret;
+}
+
+FLOE_EXPORT int floe_request_mut_send_fire_and_forget(floe_request_mut *r)
+{
+	floe_client *c;
+	int ret;
+
+	if (!r || !r->in_use)
+		return FLOE_E_INVALID;
+	c = r->client;
+	if (!c->svc->qos.rr.fire_and_forget)
+		return FLOE_E_QOS_MISMATCH;
+	ret = floe_sender_send(r->sample, NULL,
+			    c->next_seq++ << TAG_SEQ_SHIFT | TAG_FIRE_AND_FORGET,
+			    NULL);
+	r->in_use = false;
+	return ret;
+}
+
+FLOE_EXPORT int floe_client_send_copy(floe_client *c, const void *data,
+				      size_t bytes,
+				      floe_pending_response **out)
+{
+	floe_request_mut *r;
+	int ret;
+
+	if (!c || !data || !bytes || bytes % c->svc->types[0].size || !out)
+		return FLOE_E_INVALID;
+	ret = floe_client_loan(c, bytes / c->svc->types[0].size, &r);
+	if (ret)
+		return ret;
+	memcpy(floe_request_mut_payload(r), data, bytes);
+	ret = floe_request_mut_send(r, out);
+	if (ret < 0)
+		floe_request_mut_discard(r);
+	return ret;
+}
+
+FLOE_EXPORT int floe_pending_response_receive(floe_pending_response *p,
+					      const floe_response **out)
+{
+	floe_client *c;
+
+	if (!p || !out || !p->tag || p->dropped)
+		return FLOE_E_INVALID;
+	c = p->client;
+	for (;;) {
+		const floe_sample *s = stash_pop(c, p);
+		int ret;
+
+		if (s) {
+			*out = (const floe_response *)s;
+			return 1;
+		}
+		if (!p->streaming)
+			return p->lost ? FLOE_E_DEAD : FLOE_E_END_OF_STREAM;
+		ret = pump(c);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			continue;
+		check_servers(c, p);
+		if (p->streaming && p->stash_head == STASH_NONE)
+			return 0;
+	}
+}
+
+FLOE_EXPORT uint32_t floe_pending_response_servers(floe_pending_response *p)
+{
+	return p ? p->streaming : 0;
+}
+
+FLOE_EXPORT void floe_pending_response_drop(floe_pending_response *p)
+{
+	floe_client *c;
+	const floe_sample *s;
+
+	if (!p || !p->tag || p->dropped)
+		return;
+	c = p->client;
+	atomic_store(&c->words[p - c->channels], 0);
+	while ((s = stash_pop(c, p)))
+		floe_sample_release(s);
+	if (p->streaming)
+		p->dropped = true;
+	else
+		free_channel(p);
+}
+
+FLOE_EXPORT const void *floe_response_payload(const floe_response *r)
+{
+	return floe_sample_payload((const floe_sample *)r);
+}
+
+FLOE_EXPORT uint64_t floe_response_payload_size(const floe_response *r)
+{
+	return floe_sample_payload_size((const floe_sample *)r);
+}
+
+FLOE_EXPORT uint64_t floe_response_len(const floe_response *r)
+{
+	return floe_sample_len((const floe_sample *)r);
+}
+
+FLOE_EXPORT uint64_t floe_response_server_id(const floe_response *r)
+{
+	return floe_sample_publisher_id((const floe_sample *)r);
+}
+
+FLOE_EXPORT void floe_response_release(const floe_response *r)
+{
+	floe_sample_release((const floe_sample *)r);
+}
+
