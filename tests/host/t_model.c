@@ -16,7 +16,7 @@
  * publishers that live for one burst (create, send, destroy with the
  * samples still queued), sends followed by the worker SIGKILLing itself,
  * and exits right after sending (destroying everything, or not). The
- * first 1-2 workers are anchors that live to the end (their subscribers
+ * first two workers are anchors that live to the end (their subscribers
  * carry the obligations checked); some others are flash workers: open,
  * publish a burst or two, end at once. The parent SIGKILLs random workers
  * at random times and starts new ones.
@@ -775,7 +775,7 @@ static void set_weights(void)
 	weights[OP_PUB_CREATE] = 30;
 	weights[OP_PUB_DESTROY] = endings & END_DESTROY ? 20 : 0;
 	weights[OP_SUB_CREATE] = 30;
-	weights[OP_SUB_DESTROY] = me->anchor ? 2 : 10;
+	weights[OP_SUB_DESTROY] = me->anchor ? 1 : 10;
 	weights[OP_SEND] = 50 + (unsigned)th_rand_below(300);
 	weights[OP_RECV] = 20 + (unsigned)th_rand_below(300);
 	weights[OP_RELEASE] = 40;
@@ -825,10 +825,12 @@ static int flash_worker(void)
 		pub_send(p, burst_len(svc));
 		th_sleep_us(th_rand_below(300));
 	}
+	/* end as the allowed endings say (flash workers are only started
+	 * when exit or kill is allowed) */
 	how = (int)th_rand_below(3);
-	if (how == 0 && (endings & END_KILL))
+	if (!(endings & END_EXIT) || (how == 0 && (endings & END_KILL)))
 		op_send_die();
-	if (how == 1 && (endings & END_EXIT)) {
+	if (how == 1) {
 		model_log("X %" PRIu64 " 1", model_now());
 		_exit(0);
 	}
@@ -887,7 +889,8 @@ static int worker(void *arg)
 		case OP_PUB_DESTROY: op_pub_destroy(); break;
 		case OP_SUB_CREATE: op_sub_create(); break;
 		case OP_SUB_DESTROY:
-			if (nwsubs)
+			/* an anchor's subscribers mostly live to the end */
+			if (nwsubs && (!me->anchor || !th_rand_below(20)))
 				sub_destroy(&wsubs[th_rand_below(
 					(uint64_t)nwsubs)]);
 			break;
@@ -1744,15 +1747,16 @@ int main(void)
 	tap_require(th_pipe_init(&model_acks) == 0, "pipes");
 
 	/* Run: keep 2-4 workers going, kill some at random times. The
-	 * first 1-2 are anchors: they live to the end. */
-	anchors = 1 + (int)th_rand_below(2);
+	 * first two are anchors: they live to the end. */
+	anchors = 2;
 	run_end = model_now() + (uint64_t)secs * 1000000000ull;
 	while (model_now() < run_end) {
 		int running = model_reap();
 
 		if (running < 2 || (running < 4 && th_rand_below(20) == 0)) {
 			int anchor = model_nworkers < anchors;
-			int flash = !anchor && running >= 2 && endings &&
+			int flash = !anchor && running >= 2 &&
+				    (endings & (END_EXIT | END_KILL)) &&
 				    th_rand_below(2);
 
 			if (model_spawn(worker, seed, anchor, flash) < 0 &&
