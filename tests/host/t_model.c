@@ -419,9 +419,9 @@ static void sub_destroy(struct wsub *s)
 {
 	uint64_t t0, t1;
 
-	/* Sometimes destroy while holding samples: they are returned. */
-	if (th_rand_below(2))
-		release_all(s);
+	/* held samples go back first (destroying a subscriber that holds
+	 * some is a misuse) */
+	release_all(s);
 	t0 = model_now();
 	floe_subscriber_destroy(s->h);
 	t1 = model_now();
