@@ -46,11 +46,12 @@
  *                 creation began before the send returned and it was not
  *                 destroyed before the send began - a dead subscriber's
  *                 slot may be counted until reclaimed) and it left or
- *                 died without receiving the sample, or (safe overflow)
- *                 at least its
- *                 buffer size later samples of that publisher were sent
- *                 while it lived. The publisher's end (destroy, exit,
- *                 SIGKILL) excuses nothing;
+ *                 died without receiving the sample (and without taking
+ *                 a later sample of that publisher, which would have come
+ *                 after it), or (safe overflow) at least its buffer size
+ *                 later samples of that publisher were sent while it
+ *                 lived. The publisher's end (destroy, exit, SIGKILL)
+ *                 excuses nothing;
  *  receive consistency  has_samples true => the next receive on that
  *                 subscriber returns a sample (excused only on a safe
  *                 overflow service by a concurrent send, whose eviction
@@ -61,13 +62,17 @@
  * Violations are printed with the seed and the log lines involved.
  *
  * Environment: FLOE_MODEL_SECS (default 4) seconds of random operations,
- * capped by FLOE_TEST_TIMEOUT; FLOE_MODEL_ENDINGS (default "all"): which
+ * capped by FLOE_TEST_TIMEOUT (make check-storm: STORM_SECS), in rounds of
+ * at most FLOE_MODEL_ROUND_SECS (default 10), each with fresh services
+ * (new QoS), workers and logs, and a seed of its own (printed; round 0's
+ * is the test's); FLOE_MODEL_ENDINGS (default "all"): which
  * publisher endings happen, a comma list of "destroy" (destroy and
  * burst-lived publishers), "exit" (workers exiting on their own), "kill"
  * (SIGKILLs by the parent and by workers after a send), or "none" (no
  * publisher ever ends before the drain; subscribers still come and go) -
  * for telling violations about publisher endings from the rest;
- * FLOE_MODEL_KEEP=1 keeps the logs (kept anyway when a check fails).
+ * FLOE_MODEL_KEEP=1 keeps the logs (kept anyway for a round with a
+ * violation: the directory is printed).
  */
 #include "model.h"
 
@@ -1719,47 +1724,73 @@ static void rm_logs(void)
 	rmdir(model_dir);
 }
 
-int main(void)
+/* Forget a round's workers, logs and model. */
+static void reset_round(void)
 {
-	const char *domain = th_setup("model");
-	long secs = th_env_long("FLOE_MODEL_SECS", 4);
-	long timeout = th_env_long("FLOE_TEST_TIMEOUT", 120);
-	long watchdog = timeout > 20 ? timeout - 10 : timeout;
-	const char *tmp = getenv("TMPDIR");
+	for (int w = 0; w < model_nworkers; w++)
+		free(model_workers[w].log);
+	model_nworkers = 0;
+	for (uint32_t i = 0; i < npubm; i++)
+		free(pubm[i].sends.v);
+	for (uint32_t i = 0; i < nsubm; i++)
+		free(subm[i].evs.v);
+	nrecs = npubm = nsubm = nsendm = 0;
+	model_map_free(&pub_by_key);
+	model_map_free(&sub_by_key);
+	model_map_free(&send_by_key);
+	model_map_free(&received);
+	model_map_free(&last_seq);
+	for (int i = 0; i < MAX_SVC; i++) {
+		free(svc_subs[i].v);
+		free(svc_sends[i].v);
+		memset(&svc_subs[i], 0, sizeof(svc_subs[i]));
+		memset(&svc_sends[i], 0, sizeof(svc_sends[i]));
+	}
+}
+
+struct totals {
+	long rounds, workers, kills, self, exited, survived, bad, failed;
+	struct stats st;
+};
+
+static long violations(void)
+{
+	return cat_api.count + cat_log.count + cat_integrity.count +
+	       cat_intact.count + cat_phantom.count + cat_dup.count +
+	       cat_order.count + cat_over.count + cat_loss.count +
+	       cat_consistency.count + cat_drain.count;
+}
+
+/*
+ * One round: fresh services (QoS from the round's seed), workers and
+ * logs; run for @secs, stop, drain, check. Returns 1 if it was clean.
+ */
+static int run_round(const char base[192], int round, long secs, long phase_ms,
+		     struct totals *tot)
+{
+	long before = violations(), failed;
 	uint64_t run_end;
-	long phase_ms, kills = 0, failed;
-	struct stats st = { 0 };
 	floe_node *node = NULL;
-	int r, all_ok = 1, anchors;
+	int anchors = 2;
 
-	seed = th_rng_state; /* th_setup seeded it: the seed it printed */
-	endings = parse_endings(getenv("FLOE_MODEL_ENDINGS"));
-	if (secs < 1)
-		secs = 1;
-	if (secs > watchdog / 3)
-		secs = watchdog / 3 > 0 ? watchdog / 3 : 1;
-	phase_ms = (watchdog - secs) * 1000 / 5;
-	if (phase_ms < 2000)
-		phase_ms = 2000;
-	model_base = th_now_ns();
-
-	tap_plan(15);
+	th_seed(seed);
 	configure();
-	tap_diag("model seed %" PRIu64 " (FLOE_SEED=%" PRIu64 " replays the "
-		 "operations), %ld s, publisher endings:%s%s%s%s", seed, seed,
-		 secs, endings & END_DESTROY ? " destroy" : "",
+	tap_diag("round %d: seed %" PRIu64 " (FLOE_SEED=%" PRIu64 " replays "
+		 "its operations), %ld s, publisher endings:%s%s%s%s", round,
+		 seed, seed, secs, endings & END_DESTROY ? " destroy" : "",
 		 endings & END_EXIT ? " exit" : "",
 		 endings & END_KILL ? " kill" : "", endings ? "" : " none");
 	for (int i = 0; i < nsvc; i++)
 		describe_svc(i);
-	snprintf(model_dir, sizeof(model_dir), "%s/floe-model-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	tap_require(mkdtemp(model_dir) != NULL, "log directory %s", model_dir);
-	tap_require(th_pipe_init(&model_acks) == 0, "pipes");
+	snprintf(model_dir, sizeof(model_dir), "%s/r%d", base, round);
+	if (mkdir(model_dir, 0700) < 0) {
+		tap_diag("mkdir %s: %s", model_dir, strerror(errno));
+		tot->failed++;
+		return 0;
+	}
 
 	/* Run: keep 2-4 workers going, kill some at random times. The
 	 * first two are anchors: they live to the end. */
-	anchors = 2;
 	run_end = model_now() + (uint64_t)secs * 1000000000ull;
 	while (model_now() < run_end) {
 		int running = model_reap();
@@ -1780,7 +1811,7 @@ int main(void)
 
 			if (w) {
 				model_kill(w);
-				kills++;
+				tot->kills++;
 			}
 		}
 		th_sleep_us(2000 + th_rand_below(6000));
@@ -1808,51 +1839,118 @@ int main(void)
 			failed++;
 		}
 	}
-	r = floe_node_create("model-parent", NULL, &node);
-	if (!r) {
+	if (!floe_node_create("model-parent", NULL, &node)) {
 		floe_node_cleanup_dead(node);
 		floe_node_destroy(node);
 	}
 
 	/* Check. */
 	load_logs();
-	check_receives(&st);
-	check_loss(&st);
-	{
-		long ex = 0, self = 0, surv = 0, bad = 0;
+	check_receives(&tot->st);
+	check_loss(&tot->st);
+	for (int i = 0; i < model_nworkers; i++) {
+		enum model_fate f = model_workers[i].fate;
 
-		for (int i = 0; i < model_nworkers; i++) {
-			enum model_fate f = model_workers[i].fate;
-
-			ex += f == MODEL_EXITED;
-			self += f == MODEL_SELF_KILLED;
-			surv += f == MODEL_SURVIVED;
-			if (f == MODEL_FAILED || f == MODEL_RUNNING) {
-				bad++;
-				tap_diag("worker w%d failed:", i);
-				show_fate(i);
-			}
+		tot->exited += f == MODEL_EXITED;
+		tot->self += f == MODEL_SELF_KILLED;
+		tot->survived += f == MODEL_SURVIVED;
+		if (f == MODEL_FAILED || f == MODEL_RUNNING) {
+			tot->bad++;
+			tap_diag("worker w%d failed:", i);
+			show_fate(i);
 		}
-		tap_diag("%d workers: %ld killed by the parent, %ld killed "
-			 "themselves after a send, %ld exited, %ld survived",
-			 model_nworkers, kills, self, ex, surv);
-		tap_diag("%ld sends (%ld maybe sent, %ld reached someone), %ld "
-			 "receives, %ld obligations on history-0 services "
-			 "(excused: %ld left or died, %ld overflowed; %ld "
-			 "checked against subscribers bound to them: survivors "
-			 "or takers of later samples), %ld "
-			 "has_samples true (%ld followed by an empty receive), "
-			 "%ld subscribers drained", st.sends, st.maybe,
-			 st.reached, st.receives, st.obligations,
-			 st.excused_left, st.excused_overflow,
-			 st.bound_checks, st.has_true,
-			 st.consistency_checks, st.drained);
-		tap_ok(model_nworkers >= 2 && st.reached > 0 && st.receives > 0,
-		       "workers ran (%d workers, %ld sends, %ld receives)",
-		       model_nworkers, st.sends, st.receives);
-		tap_ok(bad == 0 && failed == 0,
-		       "no worker crashed, failed or hung (%ld)", bad);
 	}
+	tot->workers += model_nworkers;
+	tot->failed += failed;
+	tot->rounds++;
+	if (violations() == before && !failed &&
+	    !th_env_long("FLOE_MODEL_KEEP", 0)) {
+		rm_logs();
+		reset_round();
+		return 1;
+	}
+	tap_diag("round %d (seed %" PRIu64 "): logs kept in %s", round, seed,
+		 model_dir);
+	reset_round();
+	return 0;
+}
+
+int main(void)
+{
+	const char *domain = th_setup("model");
+	long secs = th_env_long("FLOE_MODEL_SECS", 4);
+	long round_secs = th_env_long("FLOE_MODEL_ROUND_SECS", 10);
+	long timeout = th_env_long("FLOE_TEST_TIMEOUT", 120);
+	long watchdog = timeout > 20 ? timeout - 10 : timeout;
+	const char *tmp = getenv("TMPDIR");
+	char base[192];
+	uint64_t begin = th_now_ns(), first_seed;
+	long phase_ms, left;
+	struct totals tot = { 0 };
+	struct stats *st = &tot.st;
+	int all_ok = 1;
+
+	first_seed = th_rng_state; /* th_setup seeded it: the seed it printed */
+	endings = parse_endings(getenv("FLOE_MODEL_ENDINGS"));
+	/* what the watchdog leaves: a third for stopping, draining and
+	 * checking */
+	if (secs < 1)
+		secs = 1;
+	if (secs > watchdog * 2 / 3)
+		secs = watchdog * 2 / 3 > 0 ? watchdog * 2 / 3 : 1;
+	if (round_secs < 1)
+		round_secs = 1;
+	phase_ms = (watchdog - secs) * 1000 / 5;
+	if (phase_ms < 2000)
+		phase_ms = 2000;
+	if (phase_ms > 30000)
+		phase_ms = 30000;
+	model_base = th_now_ns();
+
+	tap_plan(15);
+	snprintf(base, sizeof(base), "%s/floe-model-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	tap_require(mkdtemp(base) != NULL, "log directory %s", base);
+	tap_require(th_pipe_init(&model_acks) == 0, "pipes");
+
+	/* Rounds of at most FLOE_MODEL_ROUND_SECS (the logs of one are
+	 * checked and dropped before the next), each with a seed of its
+	 * own: round 0's is the test's seed. */
+	seed = first_seed;
+	for (left = secs; left > 0; left -= round_secs) {
+		long this = left < round_secs ? left : round_secs;
+		uint64_t spent = (th_now_ns() - begin) / 1000000000ull;
+
+		if (tot.rounds && spent + (uint64_t)this * 3 / 2 + 5 >
+					  (uint64_t)watchdog) {
+			tap_diag("time budget spent after %ld rounds",
+				 tot.rounds);
+			break;
+		}
+		run_round(base, (int)tot.rounds, this, phase_ms, &tot);
+		seed = (th_pattern(first_seed, (uint64_t)tot.rounds) &
+			INT64_MAX) | 1; /* FLOE_SEED takes a long */
+	}
+	rmdir(base); /* fails if a round's logs were kept */
+
+	tap_diag("%ld rounds, %ld workers: %ld killed by the parent, %ld "
+		 "killed themselves after a send, %ld exited, %ld survived",
+		 tot.rounds, tot.workers, tot.kills, tot.self, tot.exited,
+		 tot.survived);
+	tap_diag("%ld sends (%ld maybe sent, %ld reached someone), %ld "
+		 "receives, %ld obligations on history-0 services (excused: "
+		 "%ld left or died, %ld overflowed; %ld checked against "
+		 "subscribers bound to them: survivors or takers of later "
+		 "samples), %ld has_samples true (%ld followed by an empty "
+		 "receive), %ld subscribers drained", st->sends, st->maybe,
+		 st->reached, st->receives, st->obligations, st->excused_left,
+		 st->excused_overflow, st->bound_checks, st->has_true,
+		 st->consistency_checks, st->drained);
+	tap_ok(tot.workers >= 2 && st->reached > 0 && st->receives > 0,
+	       "workers ran (%ld workers, %ld sends, %ld receives)",
+	       tot.workers, st->sends, st->receives);
+	tap_ok(tot.bad == 0 && tot.failed == 0,
+	       "no worker crashed, failed or hung (%ld)", tot.bad);
 	{
 		struct model_category *cats[] = {
 			&cat_api, &cat_integrity, &cat_intact, &cat_phantom,
@@ -1871,9 +1969,5 @@ int main(void)
 	}
 	all_ok &= tap_eq(th_count_objects(domain, 1), 0,
 			 "no shared objects remain");
-	if (all_ok && !th_env_long("FLOE_MODEL_KEEP", 0))
-		rm_logs();
-	else
-		tap_diag("logs kept in %s (seed %" PRIu64 ")", model_dir, seed);
 	return tap_done();
 }
