@@ -49,8 +49,9 @@
  *                 died without receiving the sample (and without taking
  *                 a later sample of that publisher, which would have come
  *                 after it), or (safe overflow) at least its buffer size
- *                 later samples of that publisher were sent while it
- *                 lived. The publisher's end (destroy, exit, SIGKILL)
+ *                 later samples of that publisher were sent before it
+ *                 took a later one (or ended): enough to push it out. The
+ *                 publisher's end (destroy, exit, SIGKILL)
  *                 excuses nothing;
  *  receive consistency  has_samples true => the next receive on that
  *                 subscriber returns a sample (excused only on a safe
@@ -84,6 +85,7 @@
 #define WORDS 4
 #define MAYBE INT64_MIN /* a send's result when the worker died in it */
 #define NONE UINT32_MAX
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 struct model_msg {
 	uint64_t pub_id;  /* floe id of the publisher */
@@ -968,6 +970,7 @@ static struct model_vec svc_subs[MAX_SVC], svc_sends[MAX_SVC];
 /* (subscriber << 32 | publisher) -> the highest sequence received */
 static struct model_map last_seq;
 
+
 #define GROW(arr, n, cap)                                                   \
 	do {                                                                \
 		if ((n) == (cap)) {                                         \
@@ -979,6 +982,48 @@ static struct model_map last_seq;
 			}                                                   \
 		}                                                           \
 	} while (0)
+
+/* (subscriber << 32 | publisher) -> index in rx_lists: the receive
+ * records of its samples, in receive (and so sequence) order */
+static struct model_map rx_by_pair;
+static struct model_vec *rx_lists;
+static uint32_t nrx_lists, caprx_lists;
+
+static void rx_append(uint32_t si, uint32_t pi, uint32_t ri)
+{
+	uint64_t key = ((uint64_t)si << 32) | pi;
+	uint32_t x;
+
+	if (!model_map_get(&rx_by_pair, key, &x)) {
+		GROW(rx_lists, nrx_lists, caprx_lists);
+		x = nrx_lists++;
+		memset(&rx_lists[x], 0, sizeof(rx_lists[x]));
+		model_map_put(&rx_by_pair, key, x);
+	}
+	model_vec_push(&rx_lists[x], ri);
+}
+
+/* When subscriber @si took its first sample of publisher @pi after @seq
+ * (the receive's return), or UINT64_MAX. */
+static uint64_t first_later_rx(uint32_t si, uint32_t pi, uint64_t seq)
+{
+	uint32_t x, lo = 0, hi;
+	struct model_vec *v;
+
+	if (!model_map_get(&rx_by_pair, ((uint64_t)si << 32) | pi, &x))
+		return UINT64_MAX;
+	v = &rx_lists[x];
+	hi = v->n;
+	while (lo < hi) { /* first with sequence > seq */
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if ((uint64_t)recs[v->v[mid]].v[8] > seq)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo < v->n ? (uint64_t)recs[v->v[lo]].v[1] : UINT64_MAX;
+}
 
 static struct model_category
 	cat_api = { "api", "no unexpected errors from the API", 0 },
@@ -1539,6 +1584,7 @@ static void check_receives(struct stats *st)
 						s->key & 0xffff, pseq, pubm[pi].w,
 						pkey & 0xffff, prev))
 						show_sub_around(si, pi, pseq);
+					rx_append(si, pi, ri);
 					if (!model_map_get(&last_seq,
 							   ((uint64_t)si << 32) | pi,
 							   &prev) ||
@@ -1614,9 +1660,13 @@ static void check_loss(struct stats *st)
 			if (model_map_get(&received,
 					  ((uint64_t)cands->v[k] << 32) | i, NULL))
 				continue;
-			/* overflow: enough later samples to push it out */
+			/* overflow: enough later samples to push it out of
+			 * the queue before it took a later one (or ended) */
 			if (q->enable_safe_overflow &&
-			    later_delivered(sd->pub, sd->seq, s->t_end,
+			    later_delivered(sd->pub, sd->seq,
+					    MIN(s->t_end,
+						first_later_rx(cands->v[k],
+							       sd->pub, sd->seq)),
 					    s->buf) >= s->buf) {
 				excused++;
 				overflow++;
@@ -1740,6 +1790,10 @@ static void reset_round(void)
 	model_map_free(&send_by_key);
 	model_map_free(&received);
 	model_map_free(&last_seq);
+	model_map_free(&rx_by_pair);
+	for (uint32_t i = 0; i < nrx_lists; i++)
+		free(rx_lists[i].v);
+	nrx_lists = 0;
 	for (int i = 0; i < MAX_SVC; i++) {
 		free(svc_subs[i].v);
 		free(svc_sends[i].v);
