@@ -498,7 +498,15 @@ static inline void model_show_around(int worker, const char *line, int before,
 /* Violations                                                         */
 /* ------------------------------------------------------------------ */
 
-#define MODEL_SHOW 6 /* violations printed in full per category */
+/* violations printed in full per category: $FLOE_MODEL_SHOW, else 6 */
+static inline long model_show_max(void)
+{
+	static long n = -1;
+
+	if (n < 0)
+		n = th_env_long("FLOE_MODEL_SHOW", 6);
+	return n;
+}
 
 struct model_category {
 	const char *name;
@@ -519,7 +527,7 @@ static inline int model_violation(struct model_category *c, uint64_t seed,
 	char text[768];
 	va_list ap;
 
-	if (++c->count > MODEL_SHOW)
+	if (++c->count > model_show_max())
 		return 0;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);

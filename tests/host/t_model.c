@@ -73,7 +73,8 @@
  * publisher ever ends before the drain; subscribers still come and go) -
  * for telling violations about publisher endings from the rest;
  * FLOE_MODEL_KEEP=1 keeps the logs (kept anyway for a round with a
- * violation: the directory is printed).
+ * violation: the directory is printed); FLOE_MODEL_SHOW (default 6):
+ * violations printed in full per category (the rest are counted).
  */
 #include "model.h"
 

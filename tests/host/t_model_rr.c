@@ -53,7 +53,7 @@
  * FLOE_MODEL_ENDINGS ("all", "none", or a list of destroy, exit, kill:
  * here they are the ways servers end - destroy is a clean destroy after
  * ending every stream; exit and kill may end them mid-stream),
- * FLOE_MODEL_KEEP=1.
+ * FLOE_MODEL_KEEP=1, FLOE_MODEL_SHOW (default 6).
  */
 #include "model.h"
 #include "rr_helpers.h"
