@@ -1404,11 +1404,124 @@ struct stats {
 	long pool_empty;
 };
 
+/* A sample subscriber @si received (record @ri): integrity, phantom,
+ * duplicate, order, over-delivery. */
+static void check_sample(uint32_t si, uint32_t ri)
+{
+	struct subm *s = &subm[si];
+	const struct floe_pubsub_qos *q = &svcs[s->svc].q;
+	struct rec *rc = &recs[ri];
+	uint64_t pkey = (uint64_t)rc->v[7];
+	uint64_t pseq = (uint64_t)rc->v[8];
+	uint64_t pair;
+	uint32_t pi, sdi, prev;
+	struct sendm *sd;
+
+	if (!rc->v[9]) {
+		if (model_violation(&cat_integrity, seed,
+				    "w%d.s%" PRIu64 " received a sample whose "
+				    "payload does not match its header", s->w,
+				    s->key & 0xffff))
+			show_rec(ri);
+		return;
+	}
+	if (!model_map_get(&pub_by_key, pkey, &pi)) {
+		if (model_violation(&cat_phantom, seed,
+				    "w%d.s%" PRIu64 " received a sample of an "
+				    "unknown publisher", s->w, s->key & 0xffff))
+			show_rec(ri);
+		return;
+	}
+	if ((uint64_t)rc->v[5] != pubm[pi].id &&
+	    model_violation(&cat_integrity, seed,
+			    "header publisher id %" PRId64 " is not the id %"
+			    PRIu64 " of the publisher that wrote it", rc->v[5],
+			    pubm[pi].id))
+		show_rec(ri);
+	sdi = find_send(pkey, pseq);
+	if (sdi == NONE) {
+		if (model_violation(&cat_phantom, seed,
+				    "w%d.s%" PRIu64 " received seq %" PRIu64
+				    " of w%d.p%" PRIu64 ", which never sent it",
+				    s->w, s->key & 0xffff, pseq, pubm[pi].w,
+				    pkey & 0xffff))
+			show_rec(ri);
+		return;
+	}
+	sd = &sendm[sdi];
+	if ((sd->svc != s->svc || sd->t0 > (uint64_t)rc->v[1]) &&
+	    model_violation(&cat_phantom, seed,
+			    "w%d.s%" PRIu64 " received seq %" PRIu64 " of w%d.p%"
+			    PRIu64 " on service %d before it was sent, or "
+			    "from another service", s->w, s->key & 0xffff,
+			    pseq, pubm[pi].w, pkey & 0xffff, s->svc)) {
+		show_rec(ri);
+		show_rec(sd->irec);
+	}
+	if (model_map_get(&received, ((uint64_t)si << 32) | sdi, NULL)) {
+		if (model_violation(&cat_dup, seed,
+				    "w%d.s%" PRIu64 " received seq %" PRIu64
+				    " of w%d.p%" PRIu64 " again", s->w,
+				    s->key & 0xffff, pseq, pubm[pi].w,
+				    pkey & 0xffff))
+			show_sub_around(si, pi, pseq + 1);
+		return;
+	}
+	model_map_put(&received, ((uint64_t)si << 32) | sdi, 1);
+	sd->nrecv++;
+	pair = ((uint64_t)si << 32) | pi;
+	if (model_map_get(&last_seq, pair, &prev) && pseq < prev &&
+	    model_violation(&cat_order, seed,
+			    "w%d.s%" PRIu64 " received seq %" PRIu64 " of w%d.p%"
+			    PRIu64 " after seq %u", s->w, s->key & 0xffff, pseq,
+			    pubm[pi].w, pkey & 0xffff, prev))
+		show_sub_around(si, pi, pseq);
+	rx_append(si, pi, ri);
+	if (!model_map_get(&last_seq, pair, &prev) || pseq > prev)
+		model_map_put(&last_seq, pair, (uint32_t)pseq);
+	if (!q->history_size && sd->res != MAYBE && sd->t1 < s->t_begin &&
+	    model_violation(&cat_over, seed,
+			    "w%d.s%" PRIu64 " (service %d, history 0) received "
+			    "seq %" PRIu64 " of w%d.p%" PRIu64 ", sent before "
+			    "it was created", s->w, s->key & 0xffff, s->svc,
+			    pseq, pubm[pi].w, pkey & 0xffff)) {
+		show_rec(s->irec);
+		show_send(sdi);
+		show_rec(ri);
+	}
+}
+
+/* Subscriber @si: has_samples (record @hi) said true, then the next
+ * receive (@ri) returned 0. Only a concurrent send evicting from a full
+ * queue (safe overflow) can empty it for an instant. */
+static void check_has_then_empty(uint32_t si, uint32_t hi, uint32_t ri)
+{
+	struct subm *s = &subm[si];
+	const struct floe_pubsub_qos *q = &svcs[s->svc].q;
+	struct rec *h = &recs[hi], *rc = &recs[ri];
+
+	if (q->enable_safe_overflow &&
+	    concurrent_send(s->svc, (uint64_t)h->v[0], (uint64_t)rc->v[1]) !=
+		    NONE)
+		return;
+	if (!model_violation(&cat_consistency, seed,
+			     "subscriber w%d.s%" PRIu64 " (id %" PRIu64
+			     ", service %d, safe overflow %s): has_samples "
+			     "true, then receive returned 0", s->w,
+			     s->key & 0xffff, s->id, s->svc,
+			     onoff(q->enable_safe_overflow)))
+		return;
+	if (strchr(h->line, '\n') + 1 != rc->line) {
+		model_show_around(h->w, h->line, 4, 0);
+		tap_diag("    ...");
+	}
+	model_show_around(rc->w, rc->line, 4, 0);
+}
+
 static void check_receives(struct stats *st)
 {
 	for (uint32_t si = 0; si < nsubm; si++) {
 		struct subm *s = &subm[si];
-		const struct floe_pubsub_qos *q = &svcs[s->svc].q;
 		uint32_t pending_has = NONE, zero_in_drain = NONE;
 		int in_drain = 0;
 
@@ -1445,34 +1558,8 @@ static void check_receives(struct stats *st)
 				break;
 			case 'r':
 				if (rc->v[4] == 0 && pending_has != NONE) {
-					struct rec *h = &recs[pending_has];
-					uint32_t cs = NONE;
-
 					st->consistency_checks++;
-					if (q->enable_safe_overflow)
-						cs = concurrent_send(
-							s->svc, (uint64_t)h->v[0],
-							(uint64_t)rc->v[1]);
-					if (cs == NONE &&
-					    model_violation(&cat_consistency, seed,
-						"subscriber w%d.s%" PRIu64 " (id %"
-						PRIu64 ", service %d, safe "
-						"overflow %s): has_samples true, "
-						"then receive returned 0", s->w,
-						s->key & 0xffff, s->id, s->svc,
-						onoff(q->enable_safe_overflow))) {
-						if (strchr(h->line, '\n') + 1 !=
-						    rc->line) {
-							model_show_around(
-								h->w, h->line,
-								4, 0);
-							tap_diag("    ...");
-						}
-						model_show_around(rc->w, rc->line,
-								  4, 0);
-					}
-				} else if (rc->v[4] == 0 && pending_has == NONE) {
-					/* nothing to hold it to */
+					check_has_then_empty(si, pending_has, ri);
 				}
 				if (rc->v[4] == 0 && in_drain)
 					zero_in_drain = ri;
@@ -1488,127 +1575,7 @@ static void check_receives(struct stats *st)
 					"sample", s->w, s->key & 0xffff, s->id))
 					model_show_around(rc->w, rc->line, 4, 0);
 				zero_in_drain = NONE;
-				/* the sample itself */
-				{
-					uint64_t pkey = (uint64_t)rc->v[7];
-					uint64_t pseq = (uint64_t)rc->v[8];
-					uint32_t pi, sdi, prev;
-					struct sendm *sd;
-
-					if (!rc->v[9]) {
-						if (model_violation(
-							    &cat_integrity, seed,
-							    "w%d.s%" PRIu64
-							    " received a sample "
-							    "whose payload does "
-							    "not match its "
-							    "header", s->w,
-							    s->key & 0xffff))
-							show_rec(ri);
-						break;
-					}
-					if (!model_map_get(&pub_by_key, pkey, &pi)) {
-						if (model_violation(
-							    &cat_phantom, seed,
-							    "w%d.s%" PRIu64
-							    " received a sample "
-							    "of an unknown "
-							    "publisher", s->w,
-							    s->key & 0xffff))
-							show_rec(ri);
-						break;
-					}
-					if ((uint64_t)rc->v[5] != pubm[pi].id &&
-					    model_violation(&cat_integrity, seed,
-						"header publisher id %" PRId64
-						" is not the id %" PRIu64
-						" of the publisher that wrote it",
-						rc->v[5], pubm[pi].id))
-						show_rec(ri);
-					sdi = find_send(pkey, pseq);
-					if (sdi == NONE) {
-						if (model_violation(
-							    &cat_phantom, seed,
-							    "w%d.s%" PRIu64
-							    " received seq %"
-							    PRIu64 " of w%d.p%"
-							    PRIu64 ", which "
-							    "never sent it",
-							    s->w, s->key & 0xffff,
-							    pseq, pubm[pi].w,
-							    pkey & 0xffff))
-							show_rec(ri);
-						break;
-					}
-					sd = &sendm[sdi];
-					if ((sd->svc != s->svc ||
-					     sd->t0 > (uint64_t)rc->v[1]) &&
-					    model_violation(&cat_phantom, seed,
-						"w%d.s%" PRIu64 " received seq %"
-						PRIu64 " of w%d.p%" PRIu64
-						" on service %d before it was "
-						"sent, or from another service",
-						s->w, s->key & 0xffff, pseq,
-						pubm[pi].w, pkey & 0xffff,
-						s->svc)) {
-						show_rec(ri);
-						show_rec(sd->irec);
-					}
-					if (model_map_get(&received,
-							  ((uint64_t)si << 32) |
-								  sdi, NULL)) {
-						if (model_violation(
-							    &cat_dup, seed,
-							    "w%d.s%" PRIu64
-							    " received seq %"
-							    PRIu64 " of w%d.p%"
-							    PRIu64 " again",
-							    s->w, s->key & 0xffff,
-							    pseq, pubm[pi].w,
-							    pkey & 0xffff))
-							show_sub_around(si, pi,
-									pseq + 1);
-						break;
-					}
-					model_map_put(&received,
-						      ((uint64_t)si << 32) | sdi,
-						      1);
-					sd->nrecv++;
-					if (model_map_get(&last_seq,
-							  ((uint64_t)si << 32) | pi,
-							  &prev) &&
-					    pseq < prev &&
-					    model_violation(&cat_order, seed,
-						"w%d.s%" PRIu64 " received seq %"
-						PRIu64 " of w%d.p%" PRIu64
-						" after seq %u", s->w,
-						s->key & 0xffff, pseq, pubm[pi].w,
-						pkey & 0xffff, prev))
-						show_sub_around(si, pi, pseq);
-					rx_append(si, pi, ri);
-					if (!model_map_get(&last_seq,
-							   ((uint64_t)si << 32) | pi,
-							   &prev) ||
-					    pseq > prev)
-						model_map_put(&last_seq,
-							      ((uint64_t)si << 32) |
-								      pi,
-							      (uint32_t)pseq);
-					if (!q->history_size &&
-					    sd->res != MAYBE &&
-					    sd->t1 < s->t_begin &&
-					    model_violation(&cat_over, seed,
-						"w%d.s%" PRIu64 " (service %d, "
-						"history 0) received seq %" PRIu64
-						" of w%d.p%" PRIu64 ", sent "
-						"before it was created", s->w,
-						s->key & 0xffff, s->svc, pseq,
-						pubm[pi].w, pkey & 0xffff)) {
-						show_rec(s->irec);
-						show_send(sdi);
-						show_rec(ri);
-					}
-				}
+				check_sample(si, ri);
 				break;
 			default:
 				break;
