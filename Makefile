@@ -154,13 +154,15 @@ check-host: tests benches tools
 	$(MAKE) check-cli
 
 # The long crash storms (the bounded ones run in check-host): STORM_N
-# kills, for at most STORM_SECS seconds each. E.g. make check-storm
-# STORM_SECS=3600.
+# kills, for at most STORM_SECS seconds each, and as long a model-based
+# test (t_model). E.g. make check-storm STORM_SECS=3600.
 STORM_N ?= 1000000
 STORM_SECS ?= 600
-STORM_TESTS := $(O)/tests/host/t_crash_storm $(O)/tests/host/t_death_storm
+STORM_TESTS := $(O)/tests/host/t_crash_storm $(O)/tests/host/t_death_storm \
+	$(O)/tests/host/t_model
 check-storm: $(STORM_TESTS)
 	FLOE_STORM_N=$(STORM_N) FLOE_STORM_SECS=$(STORM_SECS) \
+		FLOE_MODEL_SECS=$(STORM_SECS) \
 		FLOE_TEST_TIMEOUT=$$(($(STORM_SECS) + 300)) \
 		tests/run-host.sh $(STORM_TESTS)
 
