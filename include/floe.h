@@ -309,9 +309,9 @@ int floe_publisher_create(floe_service *service,
 /**
  * Destroy; every loan must be sent or discarded first (else abort). What
  * was delivered stays: samples held stay valid until released, samples
- * still queued are received as if the publisher were there. Until its
- * subscribers took them (or left) the publisher's slot stays taken, so a
- * new publisher may meet FLOE_E_PORT_LIMIT meanwhile.
+ * still queued are received as if the publisher were there (a new
+ * publisher in its slot queues behind them), until each subscriber took
+ * them or left.
  */
 void floe_publisher_destroy(floe_publisher *pub);
 /** The publisher's port id (appears in every sample header). */

@@ -597,7 +597,7 @@ FLOE_EXPORT int floe_writer_create(floe_blackboard *bb, floe_writer **out)
 		goto fail;
 	ret = floe_notifier_create(bb->events, &w->notifier);
 	if (ret) {
-		floe_port_leave(&w->port, false);
+		floe_port_leave(&w->port);
 		goto fail;
 	}
 	*out = w;
@@ -613,7 +613,7 @@ FLOE_EXPORT void floe_writer_destroy(floe_writer *w)
 	if (!w)
 		return;
 	floe_notifier_destroy(w->notifier);
-	floe_port_leave(&w->port, false);
+	floe_port_leave(&w->port);
 	free(w->loaned);
 	free(w);
 }
@@ -713,7 +713,7 @@ FLOE_EXPORT int floe_reader_create(floe_blackboard *bb, floe_reader **out)
 		goto fail;
 	ret = floe_listener_create(bb->events, &r->listener);
 	if (ret) {
-		floe_port_leave(&r->port, false);
+		floe_port_leave(&r->port);
 		goto fail;
 	}
 	*out = r;
@@ -729,7 +729,7 @@ FLOE_EXPORT void floe_reader_destroy(floe_reader *r)
 	if (!r)
 		return;
 	floe_listener_destroy(r->listener);
-	floe_port_leave(&r->port, false);
+	floe_port_leave(&r->port);
 	free(r->seen);
 	free(r);
 }

@@ -399,7 +399,7 @@ FLOE_EXPORT void floe_notifier_destroy(floe_notifier *n)
 {
 	if (!n)
 		return;
-	floe_port_leave(&n->port, false);
+	floe_port_leave(&n->port);
 	notifier_free(n);
 }
 
@@ -507,7 +507,7 @@ FLOE_EXPORT void floe_listener_destroy(floe_listener *l)
 	atomic_store(&l->cell->fd_armed, 0);
 	if (l->sock >= 0)
 		close(l->sock);
-	floe_port_leave(&l->port, false);
+	floe_port_leave(&l->port);
 	free(l);
 }
 

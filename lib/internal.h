@@ -107,8 +107,8 @@ struct floe_id_list {
 };
 /**
  * Reclaim a service's dead slots by segment name and remove it if unused;
- * if it stays, add to @senders the ids of the senders still in its slots
- * (alive, or lingering: their data is still to be read).
+ * if it stays, add to @senders the ids of the senders whose data it may
+ * still need (floe_svc_for_each_sender).
  */
 void floe_service_cleanup_by_name(floe_node *node, const char *seg_name,
 				  struct floe_id_list *senders);
@@ -133,10 +133,6 @@ struct floe_slot *floe_svc_slot(floe_service *svc, enum floe_slot_kind kind,
 /** Owner of a slot if it is ready, else 0; fills @ref (a copy). */
 uint64_t floe_svc_slot_owner(floe_service *svc, enum floe_slot_kind kind,
 			     uint32_t i, struct floe_port_ref *ref);
-/** As floe_svc_slot_owner, but a lingering sender's slot gives its id
- * with FLOE_SLOT_LINGERING set. */
-uint64_t floe_svc_slot_peer(floe_service *svc, enum floe_slot_kind kind,
-			    uint32_t i, struct floe_port_ref *ref);
 /** Take a free slot of @kind for @ref. Index or error. */
 int floe_svc_claim(floe_service *svc, enum floe_slot_kind kind,
 		   const struct floe_port_ref *ref, uint32_t buffer_size);
@@ -148,13 +144,36 @@ int floe_svc_reclaim_dead(floe_service *svc);
 bool floe_svc_in_use(floe_service *svc);
 /** Remove the service if no live node uses it; true if removed. */
 bool floe_svc_try_remove(floe_service *svc);
+/* What a new sender of row @i may do with the connection to column @j. */
+enum floe_takeover {
+	FLOE_TAKE_FRESH, /* closed (or made so): start it afresh */
+	FLOE_TAKE_CARRY, /* gone senders' leftovers are queued: append
+			  * behind them (they are recorded as carried) */
+	FLOE_TAKE_WAIT,  /* every carried record is in use: later */
+};
+/* (*@done: a gone sender with nothing left in it, to be finished with
+ * floe_svc_leftovers_closed once the connection is ours.) */
+enum floe_takeover floe_svc_take_over(const struct floe_dir *dir, uint32_t i,
+				      uint32_t j, uint64_t me, uint64_t *done);
 /**
- * A receiver closed its connection from the gone sender @id of sender slot
- * @i of @dir (it took everything, or leaves): finish the sender's slot if
- * nobody else still reads from it.
+ * A connection of the gone sender @id in row @i of @dir was closed, or
+ * its leftovers read: unlink its data if no live receiver still reads
+ * from it.
  */
-void floe_svc_sender_released(const struct floe_dir *dir, uint32_t i,
-			      uint64_t id);
+void floe_svc_leftovers_closed(const struct floe_dir *dir, uint32_t i,
+			       uint64_t id);
+/** The receiver of column @j read the leftovers of @id carried in row
+ * @i's connection (or is gone): forget them. */
+void floe_svc_forget_carried(const struct floe_dir *dir, uint32_t i,
+			     uint32_t j, uint64_t id);
+/** Forget every sender whose leftovers row @i's connection to column @j
+ * carries (its receiver is gone, or its queue reset). */
+void floe_svc_forget_all_carried(const struct floe_dir *dir, uint32_t i,
+				 uint32_t j);
+/** Call @fn with every sender whose data the service may still need: the
+ * slots' owners and the senders of open connections. */
+void floe_svc_for_each_sender(floe_service *svc,
+			      void (*fn)(uint64_t id, void *ctx), void *ctx);
 
 /* A port: registered with the backend, holding a slot of its service. */
 struct floe_port {
@@ -170,12 +189,8 @@ struct floe_port {
  */
 int floe_port_join(floe_service *svc, enum floe_slot_kind kind,
 		   uint32_t buffer_size, struct floe_port *port);
-/**
- * Leave: free the slot — or, with @keep (a sender whose connections still
- * hold samples), let it linger until its receivers took them — and
- * unregister.
- */
-void floe_port_leave(struct floe_port *port, bool keep);
+/** Leave: free the slot and unregister. */
+void floe_port_leave(struct floe_port *port);
 
 /* Test hooks: a port's sender, for leak checks of its pool. */
 struct floe_sender;

@@ -172,20 +172,13 @@ struct floe_svc_header {
  *                                the port lives, so a claimer killed
  *                                half-way is reclaimed too
  *   id                           owned; the ref is complete
- *   FLOE_SLOT_LINGERING | id     a sender (publisher, client, server) left
- *                                or died with samples still queued: its
- *                                slot and data stay until every receiver it
- *                                was connected to has taken them or is gone
- *                                (lib/slots.c); anyone may then finish
  *   FLOE_SLOT_TOMBSTONE | id     the owner is gone and a reclaimer cleans up
  *                                after it; anyone may finish (the reclaimer
  *                                may die too)
  */
 #define FLOE_SLOT_TOMBSTONE (1ULL << 63)
 #define FLOE_SLOT_CLAIMING (1ULL << 62)
-#define FLOE_SLOT_LINGERING (1ULL << 61)
-#define FLOE_SLOT_STATE \
-	(FLOE_SLOT_TOMBSTONE | FLOE_SLOT_CLAIMING | FLOE_SLOT_LINGERING)
+#define FLOE_SLOT_STATE (FLOE_SLOT_TOMBSTONE | FLOE_SLOT_CLAIMING)
 
 struct floe_slot {
 	_Atomic uint64_t owner; /* port id and state: lib/slots.c */
@@ -197,15 +190,36 @@ struct floe_slot {
 	uint32_t pad;
 };
 
+/*
+ * A connection from the sender of a row to the receiver of a column. Open
+ * while sub_id is set: the sender pub_id delivers to it, or, once that
+ * sender is gone (left or dead, its slot freed or taken by another), its
+ * leftovers wait in the queue for the receiver, which closes it when it
+ * took them (or leaves). A new sender of the row carries such leftovers
+ * over: it records their sender and epoch in a free carried_* entry and
+ * queues behind them (the receiver reads them first, telling whose an
+ * entry is by its epoch, then clears the record); only when every record
+ * is in use does it wait. So samples a send reported delivered are never
+ * discarded for a newcomer, and the last to close a gone sender's
+ * connections unlinks its data (lib/slots.c).
+ */
+#define FLOE_CONN_CARRIED 3
+
 struct floe_conn {
 	_Atomic uint64_t pub_id;
 	_Atomic uint64_t sub_id;
 	/* changes on every (re)connection; tags every queue entry so that
-	 * leftovers of an earlier connection in this pair are recognised */
+	 * entries of an earlier connection in this pair are recognised */
 	_Atomic uint32_t epoch;
-	uint8_t pad[FLOE_CACHELINE - 20];
+	_Atomic uint32_t carried_epoch[FLOE_CONN_CARRIED];
+	/* gone senders whose leftovers are still queued ahead, or 0 */
+	_Atomic uint64_t carried_id[FLOE_CONN_CARRIED];
+	uint8_t pad[FLOE_CACHELINE - 56];
 	/* followed by the submission ring, then the completion ring */
 };
+
+_Static_assert(sizeof(struct floe_conn) == FLOE_CACHELINE,
+	       "a connection's header is one cache line");
 
 /*
  * Events: one cell per listener slot. A notifier sets the event's bit and
@@ -265,7 +279,7 @@ struct floe_data_header {
 	uint64_t chunk_stride;
 	uint64_t max_len; /* elements a chunk holds */
 	/* set by a sender that left while some of this data was still
-	 * queued: whoever finishes its lingering slot may unlink it */
+	 * queued: whoever closes its last connection may unlink it */
 	_Atomic uint32_t departed;
 	uint32_t pad;
 };

@@ -38,7 +38,7 @@ struct floe_pattern {
 			  const struct floe_shm_qos *want);
 	/**
 	 * The directions in which its ports send samples (they own data
-	 * segments and may linger), laid out as @l after @q, carrying
+	 * segments), laid out as @l after @q, carrying
 	 * @types; their svc is left to the caller. Returns how many.
 	 */
 	uint32_t (*directions)(const struct floe_shm_qos *q,

@@ -249,7 +249,7 @@ FLOE_EXPORT int floe_publisher_create(floe_service *svc,
 	}
 	ret = floe_sender_open(&svc->dirs[0], &pub->port, &tx_opts, &pub->tx);
 	if (ret) {
-		floe_port_leave(&pub->port, false);
+		floe_port_leave(&pub->port);
 		free(pub);
 		return ret;
 	}
@@ -265,7 +265,8 @@ FLOE_EXPORT void floe_publisher_destroy(floe_publisher *pub)
 		floe_misuse(__func__, "%u loaned samples of service '%s' are "
 			    "neither sent nor discarded",
 			    floe_sender_loaned(pub->tx), pub->port.svc->name);
-	floe_port_leave(&pub->port, floe_sender_close(pub->tx));
+	floe_sender_close(pub->tx);
+	floe_port_leave(&pub->port);
 	free(pub);
 }
 
@@ -349,7 +350,7 @@ FLOE_EXPORT int floe_subscriber_create(floe_service *svc,
 	ret = floe_receiver_open(&svc->dirs[0], &sub->port,
 				 svc->dirs[0].borrowed, &sub->rx);
 	if (ret) {
-		floe_port_leave(&sub->port, false);
+		floe_port_leave(&sub->port);
 		free(sub);
 		return ret;
 	}
@@ -366,7 +367,7 @@ FLOE_EXPORT void floe_subscriber_destroy(floe_subscriber *sub)
 			    "not released", floe_receiver_borrowed(sub->rx),
 			    sub->port.svc->name);
 	floe_receiver_close(sub->rx);
-	floe_port_leave(&sub->port, false);
+	floe_port_leave(&sub->port);
 	free(sub);
 }
 

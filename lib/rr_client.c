@@ -232,9 +232,12 @@ FLOE_EXPORT int floe_client_create(floe_service *svc,
 	c->servers_n = svc->qos.rr.max_servers;
 	c->channels_n = svc->qos.rr.active_per_client;
 	c->loans_n = svc->qos.rr.loaned_requests;
-	/* a full response budget per server: a server cannot make us hold
-	 * more, the engine refuses to send past it */
-	held = svc->dirs[RR_RESPONSES].borrowed * c->servers_n;
+	/* a full response budget per server slot, for its server and for
+	 * the gone ones whose responses are carried ahead of it (struct
+	 * floe_conn): servers cannot make us hold more, the engine refuses
+	 * to send past it */
+	held = svc->dirs[RR_RESPONSES].borrowed * c->servers_n *
+	       (FLOE_CONN_CARRIED + 1);
 	c->channels = calloc(c->channels_n, sizeof(*c->channels));
 	c->servers = calloc((size_t)c->channels_n * c->servers_n,
 			    sizeof(*c->servers));
@@ -276,7 +279,7 @@ FLOE_EXPORT int floe_client_create(floe_service *svc,
 	*out = c;
 	return 0;
 fail:
-	floe_port_leave(&c->port, false);
+	floe_port_leave(&c->port);
 	client_free(c);
 	return ret;
 }
@@ -306,16 +309,15 @@ static void client_check_idle(floe_client *c)
 
 FLOE_EXPORT void floe_client_destroy(floe_client *c)
 {
-	bool keep;
 
 	if (!c)
 		return;
 	client_check_idle(c);
 	/* requests still queued (fire-and-forget ones among them) stay for
 	 * their servers; the responses to us are reclaimed once we go */
-	keep = floe_sender_close(c->tx);
+	floe_sender_close(c->tx);
 	floe_receiver_close(c->rx);
-	floe_port_leave(&c->port, keep);
+	floe_port_leave(&c->port);
 	client_free(c);
 }
 

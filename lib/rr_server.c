@@ -98,7 +98,7 @@ FLOE_EXPORT int floe_server_create(floe_service *svc,
 	*out = srv;
 	return 0;
 fail:
-	floe_port_leave(&srv->port, false);
+	floe_port_leave(&srv->port);
 	server_free(srv);
 	return ret;
 }
@@ -106,7 +106,6 @@ fail:
 FLOE_EXPORT void floe_server_destroy(floe_server *srv)
 {
 	uint32_t loans = 0, active = 0;
-	bool keep;
 
 	if (!srv)
 		return;
@@ -119,9 +118,9 @@ FLOE_EXPORT void floe_server_destroy(floe_server *srv)
 			    "active requests not dropped and %u loaned "
 			    "responses", srv->svc->name, active, loans);
 	/* responses and end markers still queued stay for their clients */
-	keep = floe_sender_close(srv->tx);
+	floe_sender_close(srv->tx);
 	floe_receiver_close(srv->rx);
-	floe_port_leave(&srv->port, keep);
+	floe_port_leave(&srv->port);
 	server_free(srv);
 }
 

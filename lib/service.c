@@ -25,6 +25,8 @@
 #define DEFAULT_MODE 0600
 /* open_or_create attempts while the service appears and disappears */
 #define GET_ROUNDS 2000
+/* open_once: the service is full of nodes that are all dead */
+#define ABANDONED 1
 
 uint64_t floe_svc_changes(floe_service *svc)
 {
@@ -136,8 +138,10 @@ void floe_svc_detach(floe_service *svc)
 	free(svc);
 }
 
-static void add_id(struct floe_id_list *list, uint64_t id)
+static void add_id(uint64_t id, void *ctx)
 {
+	struct floe_id_list *list = ctx;
+
 	if (list->count == list->cap) {
 		size_t cap = list->cap ? list->cap * 2 : 16;
 		uint64_t *grown = realloc(list->ids, cap * sizeof(*grown));
@@ -160,17 +164,8 @@ void floe_service_cleanup_by_name(floe_node *node, const char *seg_name,
 	if (floe_svc_attach(node, seg_name, &svc))
 		return;
 	floe_svc_reclaim_dead(svc);
-	for (uint32_t k = 0; !floe_svc_try_remove(svc) && k < svc->ndirs; k++) {
-		const struct floe_dir *d = &svc->dirs[k];
-
-		for (uint32_t i = 0; i < d->senders; i++) {
-			uint64_t raw = atomic_load(
-				&floe_svc_slot(svc, d->sender, i)->owner);
-
-			if (raw && !(raw & FLOE_SLOT_CLAIMING))
-				add_id(senders, raw & ~FLOE_SLOT_STATE);
-		}
-	}
+	if (!floe_svc_try_remove(svc))
+		floe_svc_for_each_sender(svc, add_id, senders);
 	floe_svc_detach(svc);
 }
 
@@ -263,7 +258,7 @@ static int open_once(floe_node *node, const char *name,
 	if (!ret)
 		ret = join(svc);
 	if (ret == FLOE_E_NODE_LIMIT && !floe_svc_in_use(svc))
-		ret = FLOE_E_BUSY; /* abandoned: open_or_create replaces it */
+		ret = ABANDONED;
 	if (ret) {
 		floe_svc_detach(svc);
 		return ret;
@@ -436,8 +431,20 @@ int floe_svc_get(floe_node *node, const char *name,
 	if (!node || !out)
 		return FLOE_E_INVALID;
 	service_seg_name(node, name, spec->pattern, seg_name);
-	if (how == FLOE_SVC_OPEN)
-		return open_once(node, name, spec, out);
+	if (how == FLOE_SVC_OPEN) {
+		/* a remover that finds us backs out: wait for it (only an
+		 * abandoned service stays BUSY, for open_or_create) */
+		uint64_t deadline = floe_now_ns() + SERVICE_READY_TIMEOUT_NS;
+
+		for (uint32_t round = 0;; round++) {
+			ret = open_once(node, name, spec, out);
+			if (ret == ABANDONED)
+				return FLOE_E_BUSY;
+			if (ret != FLOE_E_BUSY || floe_now_ns() > deadline)
+				return ret;
+			floe_backoff(round);
+		}
+	}
 	if (how == FLOE_SVC_CREATE)
 		return create(node, name, spec, seg_name, out);
 	/* open and create race with other processes doing the same: retry
@@ -446,9 +453,11 @@ int floe_svc_get(floe_node *node, const char *name,
 		ret = open_once(node, name, spec, out);
 		if (ret == FLOE_E_NOT_FOUND)
 			ret = create(node, name, spec, seg_name, out);
-		else if (ret == FLOE_E_BUSY &&
+		else if ((ret == FLOE_E_BUSY || ret == ABANDONED) &&
 			 remove_if_abandoned(node, seg_name))
 			continue;
+		if (ret == ABANDONED)
+			ret = FLOE_E_BUSY;
 		if (ret != FLOE_E_EXISTS && ret != FLOE_E_BUSY &&
 		    ret != FLOE_E_NOT_FOUND)
 			return ret;

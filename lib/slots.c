@@ -6,10 +6,10 @@
  * compare-and-swap only, so that crashes at any point leave a state that
  * someone else can finish.
  *
- * A sender that goes (leaves or dies) while its queues hold samples
- * lingers: its slot and data stay until every receiver it was connected to
- * has closed that connection (it took everything, or left) or is gone.
- * Whoever sees the last one closed frees the slot and unlinks the data.
+ * A sender that goes (leaves or dies) while its queues hold samples leaves
+ * them in their connections (struct floe_conn): its slot is freed at once,
+ * its data stays until the last receiver reading them closes its
+ * connection, and whoever sees that unlinks the data.
  */
 #include <string.h>
 
@@ -57,32 +57,64 @@ static void ref_load(struct floe_port_ref *dst, const struct floe_port_ref *src)
 	memcpy(dst, w, sizeof(w));
 }
 
-uint64_t floe_svc_slot_peer(floe_service *svc, enum floe_slot_kind kind,
-			    uint32_t i, struct floe_port_ref *ref)
+uint64_t floe_svc_slot_owner(floe_service *svc, enum floe_slot_kind kind,
+			     uint32_t i, struct floe_port_ref *ref)
 {
 	struct floe_slot *slot = floe_svc_slot(svc, kind, i);
 	uint64_t raw = atomic_load_explicit(&slot->owner, memory_order_acquire);
 
-	if (!raw || (raw & (FLOE_SLOT_TOMBSTONE | FLOE_SLOT_CLAIMING)))
+	if (!raw || (raw & FLOE_SLOT_STATE))
 		return 0;
 	ref_load(ref, &slot->ref);
 	/* The ref must belong to the owner read before it (a slot freed and
 	 * taken again in between would mix two ports). */
 	atomic_thread_fence(memory_order_acquire);
-	if (ref->id != (raw & ~FLOE_SLOT_STATE) ||
+	if (ref->id != raw ||
 	    atomic_load_explicit(&slot->owner, memory_order_acquire) != raw)
 		return 0;
 	return raw;
 }
 
-uint64_t floe_svc_slot_owner(floe_service *svc, enum floe_slot_kind kind,
-			     uint32_t i, struct floe_port_ref *ref)
-{
-	uint64_t raw = floe_svc_slot_peer(svc, kind, i, ref);
+static bool port_lives(floe_service *svc, enum floe_slot_kind kind,
+		       uint32_t i, uint64_t id);
 
-	return raw & FLOE_SLOT_LINGERING ? 0 : raw;
+/*
+ * Does a gone sender of free row @i (of the directions whose senders are
+ * @kind) still have leftovers queued for a live receiver? Connections to
+ * receivers that are gone are closed on the way.
+ */
+static bool row_has_leftovers(floe_service *svc, enum floe_slot_kind kind,
+			      uint32_t i)
+{
+	bool left = false;
+
+	for (uint32_t k = 0; k < svc->ndirs; k++) {
+		const struct floe_dir *d = &svc->dirs[k];
+
+		for (uint32_t j = 0; d->sender == kind && j < d->receivers;
+		     j++) {
+			struct floe_conn *c = floe_dir_conn(d, i, j);
+			uint64_t sub = atomic_load(&c->sub_id);
+
+			if (!sub)
+				continue;
+			if (port_lives(svc, d->receiver, j, sub)) {
+				left = true;
+			} else if (atomic_compare_exchange_strong(&c->sub_id,
+								  &sub, 0)) {
+				floe_svc_leftovers_closed(
+					d, i, atomic_load(&c->pub_id));
+				floe_svc_forget_all_carried(d, i, j);
+			}
+		}
+	}
+	return left;
 }
 
+/*
+ * Take a free slot; a sender prefers one whose row holds no leftovers of a
+ * gone sender, since it reaches their receivers only once they took them.
+ */
 static int try_claim(floe_service *svc, enum floe_slot_kind kind,
 		     const struct floe_port_ref *ref, uint32_t buffer_size)
 {
@@ -91,26 +123,30 @@ static int try_claim(floe_service *svc, enum floe_slot_kind kind,
 			 (be->ops->claim_key(be, ref) &
 			  (FLOE_CLAIM_KEY_LIMIT - 1));
 
-	for (uint32_t i = 0; i < svc->lay.slots[kind]; i++) {
-		struct floe_slot *slot = floe_svc_slot(svc, kind, i);
-		uint64_t expected = 0;
+	for (uint32_t pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < svc->lay.slots[kind]; i++) {
+			struct floe_slot *slot = floe_svc_slot(svc, kind, i);
+			uint64_t expected = 0;
 
-		if (atomic_load_explicit(&slot->owner, memory_order_relaxed))
-			continue;
-		if (!atomic_compare_exchange_strong(&slot->owner, &expected,
-						    claim))
-			continue;
-		ref_store(&slot->ref, ref);
-		__atomic_store_n(&slot->buffer_size, buffer_size,
-				 __ATOMIC_RELAXED);
-		/* fails only if we were taken for dead, or a peer wrote over
-		 * the slot: either way our ref may be torn, so give up */
-		expected = claim;
-		if (!atomic_compare_exchange_strong(&slot->owner, &expected,
-						    ref->id))
-			return FLOE_E_CORRUPT;
-		bump_changes(svc);
-		return (int)i;
+			if (atomic_load_explicit(&slot->owner,
+						 memory_order_relaxed) ||
+			    (!pass && row_has_leftovers(svc, kind, i)) ||
+			    !atomic_compare_exchange_strong(&slot->owner,
+							    &expected, claim))
+				continue;
+			ref_store(&slot->ref, ref);
+			__atomic_store_n(&slot->buffer_size, buffer_size,
+					 __ATOMIC_RELAXED);
+			/* fails only if we were taken for dead, or a peer
+			 * wrote over the slot: either way our ref may be
+			 * torn, so give up */
+			expected = claim;
+			if (!atomic_compare_exchange_strong(&slot->owner,
+							    &expected, ref->id))
+				return FLOE_E_CORRUPT;
+			bump_changes(svc);
+			return (int)i;
+		}
 	}
 	return FLOE_E_PORT_LIMIT;
 }
@@ -139,97 +175,178 @@ void floe_svc_release(floe_service *svc, enum floe_slot_kind kind, uint32_t i,
 	bump_changes(svc);
 }
 
-/* The direction whose senders are slots of @kind, or NULL: those ports
- * send nothing (and own no data). */
-static const struct floe_dir *sender_dir(floe_service *svc,
-					 enum floe_slot_kind kind)
+/* Is the port in slot @i of @kind the one with @id, and alive? */
+static bool port_lives(floe_service *svc, enum floe_slot_kind kind,
+		       uint32_t i, uint64_t id)
 {
-	for (uint32_t k = 0; k < svc->ndirs; k++)
-		if (svc->dirs[k].sender == kind)
-			return &svc->dirs[k];
-	return NULL;
+	struct floe_backend *be = svc->node->be;
+	struct floe_port_ref ref;
+
+	return floe_svc_slot_owner(svc, kind, i, &ref) == id &&
+	       be->ops->port_liveness(be, &ref) != FLOE_PORT_DEAD;
 }
 
-/*
- * Does a receiver still read from the gone sender @id of slot @i? Its
- * connection is open (the receiver has not closed it) and the receiver
- * lives. Connections of receivers found gone are closed on the way.
- */
+static bool carries(struct floe_conn *c, uint64_t id)
+{
+	for (int k = 0; k < FLOE_CONN_CARRIED; k++)
+		if (atomic_load(&c->carried_id[k]) == id)
+			return true;
+	return false;
+}
+
+/* Does a live receiver still read leftovers of the gone sender @id from
+ * row @i? Connections to receivers found gone are closed on the way. */
 static bool still_read(const struct floe_dir *d, uint32_t i, uint64_t id)
 {
-	struct floe_backend *be = d->svc->node->be;
-
 	for (uint32_t j = 0; j < d->receivers; j++) {
 		struct floe_conn *c = floe_dir_conn(d, i, j);
 		uint64_t sub = atomic_load(&c->sub_id);
-		struct floe_port_ref ref;
 
-		if (!sub || atomic_load(&c->pub_id) != id)
+		if (!sub || (atomic_load(&c->pub_id) != id && !carries(c, id)))
 			continue;
-		if (floe_svc_slot_owner(d->svc, d->receiver, j, &ref) == sub &&
-		    be->ops->port_liveness(be, &ref) != FLOE_PORT_DEAD)
+		if (port_lives(d->svc, d->receiver, j, sub))
 			return true;
-		atomic_compare_exchange_strong(&c->sub_id, &sub, 0);
+		if (atomic_load(&c->pub_id) == id)
+			atomic_compare_exchange_strong(&c->sub_id, &sub, 0);
+		for (int k = 0; k < FLOE_CONN_CARRIED; k++) {
+			uint64_t mine = id;
+
+			atomic_compare_exchange_strong(&c->carried_id[k],
+						       &mine, 0);
+		}
 	}
 	return false;
 }
 
-/* Clean up after the gone port of a tombstone @raw and free the slot
- * (unlinking twice is harmless); true if this call freed it. */
-static bool finish_reclaim(floe_service *svc, enum floe_slot_kind kind,
-			   struct floe_slot *slot, uint64_t raw)
+void floe_svc_leftovers_closed(const struct floe_dir *d, uint32_t i,
+			       uint64_t id)
 {
-	if (sender_dir(svc, kind))
-		floe_unlink_publisher_data(svc->node->be,
-					   raw & ~FLOE_SLOT_STATE);
+	if (id && !still_read(d, i, id))
+		floe_unlink_publisher_data(d->svc->node->be, id);
+	bump_changes(d->svc);
+}
+
+void floe_svc_forget_carried(const struct floe_dir *d, uint32_t i,
+			     uint32_t j, uint64_t id)
+{
+	struct floe_conn *c = floe_dir_conn(d, i, j);
+	bool forgot = false;
+
+	for (int k = 0; id && k < FLOE_CONN_CARRIED; k++) {
+		uint64_t mine = id;
+
+		forgot |= atomic_compare_exchange_strong(&c->carried_id[k],
+							 &mine, 0);
+	}
+	if (forgot)
+		floe_svc_leftovers_closed(d, i, id);
+}
+
+void floe_svc_forget_all_carried(const struct floe_dir *d, uint32_t i,
+				 uint32_t j)
+{
+	struct floe_conn *c = floe_dir_conn(d, i, j);
+
+	for (int k = 0; k < FLOE_CONN_CARRIED; k++)
+		floe_svc_forget_carried(d, i, j,
+					atomic_load(&c->carried_id[k]));
+}
+
+/* Is an entry of @epoch still queued in @c? */
+static bool queued(const struct floe_dir *d, struct floe_conn *c,
+		   uint32_t epoch)
+{
+	struct floe_ring *r = floe_dir_sub_ring(d, c);
+	uint64_t h = atomic_load(&r->head), t = atomic_load(&r->tail);
+
+	for (uint64_t k = h; t - h <= d->sub_cap && k != t; k++)
+		if (FLOE_ENTRY_EPOCH(atomic_load(&r->entries[k % d->sub_cap])) ==
+		    (epoch & 0xffff))
+			return true;
+	return false;
+}
+
+enum floe_takeover floe_svc_take_over(const struct floe_dir *d, uint32_t i,
+				      uint32_t j, uint64_t me, uint64_t *done)
+{
+	struct floe_conn *c = floe_dir_conn(d, i, j);
+	uint64_t sub = atomic_load(&c->sub_id), cur = atomic_load(&c->pub_id);
+
+	*done = 0;
+	if (!sub || cur == me)
+		return FLOE_TAKE_FRESH;
+	if (port_lives(d->svc, d->receiver, j, sub) &&
+	    floe_ring_count(floe_dir_sub_ring(d, c), d->sub_cap)) {
+		/* its sender queued nothing that is still there: only the
+		 * carried ones' remain */
+		if (!queued(d, c, atomic_load(&c->epoch))) {
+			*done = cur;
+			return FLOE_TAKE_CARRY;
+		}
+		/* queue behind them, in a free record (the epoch first:
+		 * whoever sees the id reads it) */
+		for (int k = 0; k < FLOE_CONN_CARRIED; k++) {
+			uint64_t none = 0;
+
+			if (atomic_load(&c->carried_id[k]))
+				continue;
+			atomic_store(&c->carried_epoch[k],
+				     atomic_load(&c->epoch));
+			if (atomic_compare_exchange_strong(&c->carried_id[k],
+							   &none, cur))
+				return FLOE_TAKE_CARRY;
+		}
+		return FLOE_TAKE_WAIT;
+	}
+	/* it took them all (it holds what it still reads mapped), or is
+	 * gone */
+	if (!atomic_compare_exchange_strong(&c->sub_id, &sub, 0))
+		return FLOE_TAKE_WAIT;
+	floe_svc_leftovers_closed(d, i, cur);
+	floe_svc_forget_all_carried(d, i, j);
+	return FLOE_TAKE_FRESH;
+}
+
+/*
+ * Close the connections a gone receiver @id of column @j still has open
+ * from gone senders (a live sender disconnects it itself), and forget the
+ * leftovers carried for it, finishing the senders whose last they were.
+ */
+static void receiver_gone(const struct floe_dir *d, uint32_t j, uint64_t id)
+{
+	for (uint32_t i = 0; i < d->senders; i++) {
+		struct floe_conn *c = floe_dir_conn(d, i, j);
+		uint64_t sub = id, pub = atomic_load(&c->pub_id);
+
+		if (atomic_load(&c->sub_id) != id)
+			continue;
+		floe_svc_forget_all_carried(d, i, j);
+		if (port_lives(d->svc, d->sender, i, pub) ||
+		    !atomic_compare_exchange_strong(&c->sub_id, &sub, 0))
+			continue;
+		floe_svc_leftovers_closed(d, i, pub);
+	}
+}
+
+/* Clean up after the gone port of a tombstone @raw in slot @i of @kind and
+ * free the slot; true if this call freed it. A sender's data stays for
+ * receivers still reading its leftovers. */
+static bool finish_reclaim(floe_service *svc, enum floe_slot_kind kind,
+			   uint32_t i, uint64_t raw)
+{
+	struct floe_slot *slot = floe_svc_slot(svc, kind, i);
+	uint64_t id = raw & ~FLOE_SLOT_STATE;
+
+	for (uint32_t k = 0; k < svc->ndirs; k++) {
+		if (svc->dirs[k].sender == kind)
+			floe_svc_leftovers_closed(&svc->dirs[k], i, id);
+		if (svc->dirs[k].receiver == kind)
+			receiver_gone(&svc->dirs[k], i, id);
+	}
 	if (!atomic_compare_exchange_strong(&slot->owner, &raw, 0))
 		return false;
 	bump_changes(svc);
 	return true;
-}
-
-/* Free the slot of a lingering sender (@raw) once nobody reads from it;
- * true if this call freed it. */
-static bool finish_lingering(const struct floe_dir *d, uint32_t i,
-			     uint64_t raw)
-{
-	struct floe_slot *slot = floe_svc_slot(d->svc, d->sender, i);
-	uint64_t id = raw & ~FLOE_SLOT_STATE;
-
-	if (still_read(d, i, id) ||
-	    !atomic_compare_exchange_strong(&slot->owner, &raw,
-					    id | FLOE_SLOT_TOMBSTONE))
-		return false;
-	return finish_reclaim(d->svc, d->sender, slot,
-			      id | FLOE_SLOT_TOMBSTONE);
-}
-
-/* Sender @id of slot @i is gone: let it linger; true if the slot is free
- * already (nobody reads from it). */
-static bool linger(const struct floe_dir *d, uint32_t i, uint64_t id)
-{
-	uint64_t raw = id;
-
-	if (!atomic_compare_exchange_strong(
-		    &floe_svc_slot(d->svc, d->sender, i)->owner, &raw,
-		    id | FLOE_SLOT_LINGERING))
-		return false;
-	bump_changes(d->svc);
-	return finish_lingering(d, i, id | FLOE_SLOT_LINGERING);
-}
-
-void floe_svc_sender_released(const struct floe_dir *d, uint32_t i,
-			      uint64_t id)
-{
-	struct floe_backend *be = d->svc->node->be;
-	struct floe_port_ref ref;
-	uint64_t raw = floe_svc_slot_peer(d->svc, d->sender, i, &ref);
-
-	if (raw == (id | FLOE_SLOT_LINGERING))
-		finish_lingering(d, i, raw);
-	else if (raw == id &&
-		 be->ops->port_liveness(be, &ref) == FLOE_PORT_DEAD)
-		linger(d, i, id);
 }
 
 int floe_svc_reclaim_dead(floe_service *svc)
@@ -238,8 +355,6 @@ int floe_svc_reclaim_dead(floe_service *svc)
 	int freed = 0;
 
 	for (int k = 0; k < FLOE_SLOT_KINDS; k++) {
-		const struct floe_dir *d = sender_dir(svc, k);
-
 		for (uint32_t i = 0; i < svc->lay.slots[k]; i++) {
 			struct floe_slot *slot = floe_svc_slot(svc, k, i);
 			uint64_t raw = atomic_load(&slot->owner);
@@ -247,11 +362,7 @@ int floe_svc_reclaim_dead(floe_service *svc)
 			uint64_t owner;
 
 			if (raw & FLOE_SLOT_TOMBSTONE) {
-				freed += finish_reclaim(svc, k, slot, raw);
-				continue;
-			}
-			if (raw & FLOE_SLOT_LINGERING) {
-				freed += d && finish_lingering(d, i, raw);
+				freed += finish_reclaim(svc, k, i, raw);
 				continue;
 			}
 			if (raw & FLOE_SLOT_CLAIMING) {
@@ -271,23 +382,44 @@ int floe_svc_reclaim_dead(floe_service *svc)
 			if (!owner || be->ops->port_liveness(be, &ref) !=
 					      FLOE_PORT_DEAD)
 				continue;
-			/* what a dead sender queued is still to be read */
-			if (d) {
-				freed += linger(d, i, owner);
-				continue;
-			}
 			raw = owner;
 			if (atomic_compare_exchange_strong(
 				    &slot->owner, &raw,
 				    owner | FLOE_SLOT_TOMBSTONE))
 				freed += finish_reclaim(
-					svc, k, slot,
-					owner | FLOE_SLOT_TOMBSTONE);
+					svc, k, i, owner | FLOE_SLOT_TOMBSTONE);
 		}
 	}
 	return freed;
 }
 
+void floe_svc_for_each_sender(floe_service *svc,
+			      void (*fn)(uint64_t id, void *ctx), void *ctx)
+{
+	for (uint32_t k = 0; k < svc->ndirs; k++) {
+		const struct floe_dir *d = &svc->dirs[k];
+
+		for (uint32_t i = 0; i < d->senders; i++) {
+			uint64_t owner = atomic_load(
+				&floe_svc_slot(svc, d->sender, i)->owner);
+
+			if (owner && !(owner & FLOE_SLOT_CLAIMING))
+				fn(owner & ~FLOE_SLOT_STATE, ctx);
+			for (uint32_t j = 0; j < d->receivers; j++) {
+				struct floe_conn *c = floe_dir_conn(d, i, j);
+
+				if (atomic_load(&c->sub_id))
+					fn(atomic_load(&c->pub_id), ctx);
+				for (int n = 0; n < FLOE_CONN_CARRIED; n++)
+					if (atomic_load(&c->carried_id[n]))
+						fn(atomic_load(&c->carried_id[n]),
+						   ctx);
+			}
+		}
+	}
+}
+
+/* True if some node slot is taken by a node that may be alive. */
 bool floe_svc_in_use(floe_service *svc)
 {
 	struct floe_backend *be = svc->node->be;
@@ -315,6 +447,11 @@ bool floe_svc_in_use(floe_service *svc)
 	return false;
 }
 
+static void unlink_data(uint64_t id, void *be)
+{
+	floe_unlink_publisher_data(be, id);
+}
+
 /*
  * A remover that finds a live node backs out, then looks again: the node
  * it saw may have left meanwhile and failed its own attempt while this one
@@ -340,18 +477,7 @@ bool floe_svc_try_remove(floe_service *svc)
 		atomic_store(&svc->hdr->state, FLOE_SVC_READY);
 		return false;
 	}
-	for (uint32_t k = 0; k < svc->ndirs; k++) {
-		const struct floe_dir *d = &svc->dirs[k];
-
-		for (uint32_t i = 0; i < d->senders; i++) {
-			uint64_t owner = atomic_load(
-				&floe_svc_slot(svc, d->sender, i)->owner);
-
-			if (owner && !(owner & FLOE_SLOT_CLAIMING))
-				floe_unlink_publisher_data(
-					svc->node->be, owner & ~FLOE_SLOT_STATE);
-		}
-	}
+	floe_svc_for_each_sender(svc, unlink_data, svc->node->be);
 	return true;
 }
 
@@ -377,15 +503,11 @@ int floe_port_join(floe_service *svc, enum floe_slot_kind kind,
 	return 0;
 }
 
-void floe_port_leave(struct floe_port *port, bool keep)
+void floe_port_leave(struct floe_port *port)
 {
 	floe_service *svc = port->svc;
-	const struct floe_dir *d = sender_dir(svc, port->kind);
 
-	if (keep && d)
-		linger(d, port->slot, port->ref.id);
-	else
-		floe_svc_release(svc, port->kind, port->slot, port->ref.id);
+	floe_svc_release(svc, port->kind, port->slot, port->ref.id);
 	svc->node->be->ops->port_unregister(svc->node->be, &port->ref);
 	atomic_fetch_sub(&svc->ports, 1);
 }

@@ -40,8 +40,8 @@ struct floe_port_ref {
 
 #define FLOE_SLOT_UNKNOWN UINT32_MAX
 
-/* Port ids and claim keys stay below this: slots use the top three bits. */
-#define FLOE_CLAIM_KEY_LIMIT (1ULL << 61)
+/* Port ids and claim keys stay below this: slots use the top two bits. */
+#define FLOE_CLAIM_KEY_LIMIT (1ULL << 62)
 
 enum floe_liveness {
 	FLOE_PORT_ALIVE = 1,

@@ -149,7 +149,7 @@ static int shm_port_register(struct floe_backend *be, uint32_t role,
 	do {
 		if (getrandom(&id, sizeof(id), 0) != sizeof(id))
 			return FLOE_E_SYSTEM;
-		id >>= 3; /* below FLOE_CLAIM_KEY_LIMIT */
+		id >>= 2; /* below FLOE_CLAIM_KEY_LIMIT */
 	} while (!id);
 	ref->id = id;
 	ref->node_id = node_id ? node_id : id;

@@ -39,6 +39,9 @@ struct floe_ring_producer {
 	/* last head seen: head only grows, so a stale value errs on the side
 	 * of "full" and head is re-read only then, sparing a cache miss */
 	uint64_t head_cache;
+	/* where this producer's entries begin: a limit counts only those
+	 * (entries of an earlier producer may still be queued ahead) */
+	uint64_t floor;
 };
 
 enum floe_ring_result {
@@ -68,12 +71,31 @@ static inline void floe_ring_producer_init(struct floe_ring_producer *p)
 {
 	p->tail = 0;
 	p->head_cache = 0;
+	p->floor = 0;
+}
+
+/** Go on producing where another producer left off: what it queued stays
+ * ahead of what comes now. */
+static inline void floe_ring_producer_resume(struct floe_ring *r,
+					     struct floe_ring_producer *p)
+{
+	p->tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+	p->head_cache = atomic_load_explicit(&r->head, memory_order_acquire);
+	p->floor = p->tail;
+}
+
+/* Entries of @p's own from @head up to @tail (earlier ones are not its). */
+static inline uint64_t floe_ring_own(const struct floe_ring_producer *p,
+				     uint64_t head, uint64_t tail)
+{
+	return tail - (head - p->floor < (uint64_t)1 << 63 ? head : p->floor);
 }
 
 /**
- * Producer: append @v unless @limit (<= @capacity) entries are queued.
- * @p is the producer's private state. Pushes with different limits may be
- * mixed: more than @limit entries queued is full, not corrupt.
+ * Producer: append @v unless @limit (<= @capacity) of its own entries are
+ * queued, or the ring is full. @p is the producer's private state. Pushes
+ * with different limits may be mixed: more than @limit entries queued is
+ * full, not corrupt.
  */
 static inline enum floe_ring_result
 floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
@@ -83,7 +105,8 @@ floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
 
 	/* The shared tail is this producer's own line, so reading it costs
 	 * nothing unless someone else wrote it; then resynchronise. */
-	if (t - p->head_cache >= limit ||
+	if (floe_ring_own(p, p->head_cache, t) >= limit ||
+	    t - p->head_cache >= capacity ||
 	    atomic_load_explicit(&r->tail, memory_order_relaxed) != t) {
 		uint64_t h = atomic_load_explicit(&r->head,
 						  memory_order_acquire);
@@ -99,7 +122,7 @@ floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
 		}
 		p->head_cache = h;
 		/* beyond @limit: pushes with a larger limit (markers) */
-		if (t - h >= limit)
+		if (floe_ring_own(p, h, t) >= limit || t - h >= capacity)
 			return FLOE_RING_FULL;
 	}
 	atomic_store_explicit(&r->entries[t % capacity], v,

@@ -24,7 +24,9 @@ uint64_t floe_dir_layout(struct floe_dir *d, uint64_t conns_off,
 	if (chunks > FLOE_LIMIT_CHUNKS)
 		return 0;
 	d->chunk_count = (uint32_t)chunks;
-	d->sub_cap = d->buffer + markers;
+	/* room for gone senders' leftovers ahead of a new one's (struct
+	 * floe_conn): each may fill its data limit and markers */
+	d->sub_cap = (FLOE_CONN_CARRIED + 1) * (d->buffer + markers);
 	d->comp_cap = d->chunk_count;
 	d->conns_off = conns_off;
 	d->sub_ring_off = sizeof(struct floe_conn);

@@ -29,7 +29,7 @@ struct floe_dir {
 	uint64_t conn_stride;
 	uint64_t sub_ring_off;  /* within a connection */
 	uint64_t comp_ring_off; /* within a connection */
-	uint32_t sub_cap;       /* submission ring: data limit + markers */
+	uint32_t sub_cap;       /* submission ring: room for carried ones too */
 	uint32_t comp_cap;
 	uint32_t chunk_count;   /* chunks in a sender's pool */
 	/* the queues' QoS */

@@ -45,11 +45,11 @@ int floe_sender_open(const struct floe_dir *dir, const struct floe_port *port,
 		     const struct floe_sender_opts *opts,
 		     struct floe_sender **out);
 /**
- * Close: connections whose receiver took everything are closed; true if
- * some still hold samples, which stay readable (the caller then lets the
- * slot linger: floe_port_leave). Loans must have ended.
+ * Close: connections whose receiver took everything are closed; those
+ * still holding samples stay open for their receivers, and so does the
+ * data (struct floe_conn). Loans must have ended.
  */
-bool floe_sender_close(struct floe_sender *tx);
+void floe_sender_close(struct floe_sender *tx);
 /** Loans not yet sent or discarded. */
 uint32_t floe_sender_loaned(const struct floe_sender *tx);
 /** Loan a chunk of @len elements, as floe_publisher_loan. */
@@ -78,7 +78,7 @@ uint32_t floe_sender_chunk_count(const struct floe_sender *tx);
  * @dir), holding at most @max_borrowed samples. */
 int floe_receiver_open(const struct floe_dir *dir, const struct floe_port *port,
 		       uint32_t max_borrowed, struct floe_receiver **out);
-/** Close; gone senders lingering for it are let go. Samples must have
+/** Close; what gone senders left it is let go. Samples must have
  * been released. */
 void floe_receiver_close(struct floe_receiver *rx);
 /** Samples held (received, not released). */

@@ -83,8 +83,9 @@ static void free_source(struct source *src)
 }
 
 /*
- * Close our connection from the gone sender @pub_id of slot @i: we took
- * all it left us (or leave), so its lingering slot may be finished.
+ * We are done with the gone sender @pub_id of row @i (we took all it left
+ * us, or leave): close our connection if it is still its, so that its
+ * data can go and a new sender of the row can connect to us.
  */
 static void let_go(struct floe_receiver *rx, uint32_t i, uint64_t pub_id)
 {
@@ -92,12 +93,14 @@ static void let_go(struct floe_receiver *rx, uint32_t i, uint64_t pub_id)
 	struct floe_backend *be = rx->dir->svc->node->be;
 	uint64_t me = rx->ref.id;
 
+	/* with the module: its data need not outlive it for us any more */
+	be->ops->port_release(be, pub_id, &rx->ref);
+	/* carried ahead of a newer sender's entries, or our connection */
+	floe_svc_forget_carried(rx->dir, i, rx->slot, pub_id);
 	if (atomic_load(&sc->pub_id) != pub_id ||
 	    !atomic_compare_exchange_strong(&sc->sub_id, &me, 0))
 		return;
-	/* with the module: its data need not outlive it for us any more */
-	be->ops->port_release(be, pub_id, &rx->ref);
-	floe_svc_sender_released(rx->dir, i, pub_id);
+	floe_svc_leftovers_closed(rx->dir, i, pub_id);
 }
 
 /* Stop polling @src; free it now or with its last held sample. */
@@ -171,8 +174,8 @@ static int map_generation(struct floe_receiver *rx, struct source *src,
 	return (int)(m - src->maps);
 }
 
-static void connect_source(struct floe_receiver *rx, uint32_t i, uint64_t pub_id,
-			   struct floe_conn *sc, bool gone)
+static void connect_source(struct floe_receiver *rx, uint32_t i,
+			   uint64_t pub_id, uint32_t epoch, bool gone)
 {
 	struct source *src = calloc(1, sizeof(*src));
 
@@ -181,13 +184,48 @@ static void connect_source(struct floe_receiver *rx, uint32_t i, uint64_t pub_id
 	src->pub_id = pub_id;
 	src->pub_slot = i;
 	src->draining = src->gone = gone;
-	src->epoch = atomic_load(&sc->epoch);
+	src->epoch = epoch;
 	for (uint32_t m = 0; m < FLOE_MAX_LIVE_GENERATIONS; m++)
 		src->maps[m].seg.fd = -1;
 	rx->sources[i] = src;
-	/* Map now, so queued samples stay readable if the sender goes. */
-	map_generation(rx, src, atomic_load(
-		&floe_svc_slot(rx->dir->svc, rx->dir->sender, i)->generation));
+	/* Map now, what the sender's slot announces (a gone one's may no
+	 * longer be its: the entries say what to map). */
+	if (!gone)
+		map_generation(rx, src, atomic_load(&floe_svc_slot(
+			rx->dir->svc, rx->dir->sender, i)->generation));
+}
+
+/* Is @id one of the gone senders whose leftovers @sc carries? */
+static bool carried(struct floe_conn *sc, uint64_t id)
+{
+	for (int k = 0; k < FLOE_CONN_CARRIED; k++)
+		if (atomic_load(&sc->carried_id[k]) == id)
+			return true;
+	return false;
+}
+
+/*
+ * Whose entry comes first in @sc's queue: the epoch of its oldest entry
+ * names a gone sender whose leftovers are carried, or else it is the
+ * connection's own sender's. Its epoch in *@epoch.
+ */
+static uint64_t first_sender(const struct floe_dir *d, struct floe_conn *sc,
+			     uint32_t *epoch)
+{
+	uint64_t entry, head;
+
+	if (floe_ring_peek(floe_dir_sub_ring(d, sc), d->sub_cap, d->sub_cap,
+			   &entry, &head) == FLOE_RING_OK) {
+		for (int k = 0; k < FLOE_CONN_CARRIED; k++) {
+			uint64_t id = atomic_load(&sc->carried_id[k]);
+
+			*epoch = atomic_load(&sc->carried_epoch[k]);
+			if (id && (*epoch & 0xffff) == FLOE_ENTRY_EPOCH(entry))
+				return id;
+		}
+	}
+	*epoch = atomic_load(&sc->epoch);
+	return atomic_load(&sc->pub_id);
 }
 
 /*
@@ -207,28 +245,33 @@ static void update(struct floe_receiver *rx)
 		struct floe_conn *sc = floe_dir_conn(d, i, rx->slot);
 		struct source *src = rx->sources[i];
 		struct floe_port_ref ref;
-		uint64_t raw = floe_svc_slot_peer(d->svc, d->sender, i, &ref);
-		uint64_t pub_id = raw & ~FLOE_SLOT_LINGERING;
-		bool lingering = raw & FLOE_SLOT_LINGERING;
-		bool connected = pub_id &&
-				 atomic_load(&sc->sub_id) == rx->ref.id &&
-				 atomic_load(&sc->pub_id) == pub_id;
+		uint64_t owner = floe_svc_slot_owner(d->svc, d->sender, i, &ref);
+		bool owner_dead = owner && be->ops->port_liveness(be, &ref) ==
+						   FLOE_PORT_DEAD;
+		bool ours = atomic_load(&sc->sub_id) == rx->ref.id;
+		/* whose connection to us, if any: the slot's owner, or a
+		 * gone sender's leftovers */
+		uint64_t pub_id = ours ? atomic_load(&sc->pub_id) : 0;
+		uint32_t epoch;
+		uint64_t first;
 
-		if (src && src->pub_id != pub_id) {
+		if (src && ours && carried(sc, src->pub_id)) {
+			/* reading what it left, ahead of a newer one's */
 			src->draining = src->gone = true;
-		} else if (src && (lingering || be->ops->port_liveness(be, &ref) ==
-							FLOE_PORT_DEAD)) {
+		} else if (src && src->pub_id != pub_id) {
+			/* dropped us, or another took the row: done when
+			 * drained; gone unless it is still the slot's */
+			src->draining = true;
+			src->gone |= src->pub_id != owner || owner_dead;
+		} else if (src && (pub_id != owner || owner_dead)) {
 			src->draining = src->gone = true;
-		} else if (src && !connected) {
-			src->draining = true; /* dropped us: reconnects later */
 		} else if (src) {
 			map_generation(rx, src, atomic_load(
 				&floe_svc_slot(d->svc, d->sender, i)->generation));
-		} else if (connected) {
-			connect_source(rx, i, pub_id, sc,
-				       lingering ||
-					       be->ops->port_liveness(be, &ref) ==
-						       FLOE_PORT_DEAD);
+		} else if (pub_id) {
+			first = first_sender(d, sc, &epoch);
+			connect_source(rx, i, first, epoch,
+				       first != owner || owner_dead);
 		}
 	}
 }
@@ -476,8 +519,8 @@ int floe_receiver_open(const struct floe_dir *dir, const struct floe_port *port,
 	return 0;
 }
 
-/* Senders reclaim everything in flight to us once the slot goes; gone
- * ones lingering for us are let go. */
+/* Senders reclaim everything in flight to us once the slot goes; what
+ * gone ones left us is let go. */
 void floe_receiver_close(struct floe_receiver *rx)
 {
 	const struct floe_dir *d = rx->dir;
@@ -486,14 +529,16 @@ void floe_receiver_close(struct floe_receiver *rx)
 	for (uint32_t i = 0; i < d->senders; i++) {
 		struct floe_conn *sc = floe_dir_conn(d, i, rx->slot);
 		struct floe_port_ref ref;
-		uint64_t raw;
+		uint64_t pub_id, owner;
 
 		if (atomic_load(&sc->sub_id) != rx->ref.id)
 			continue;
-		raw = floe_svc_slot_peer(d->svc, d->sender, i, &ref);
-		if ((raw & FLOE_SLOT_LINGERING) ||
-		    (raw && be->ops->port_liveness(be, &ref) == FLOE_PORT_DEAD))
-			let_go(rx, i, raw & ~FLOE_SLOT_LINGERING);
+		floe_svc_forget_all_carried(d, i, rx->slot);
+		pub_id = atomic_load(&sc->pub_id);
+		owner = floe_svc_slot_owner(d->svc, d->sender, i, &ref);
+		if (owner != pub_id ||
+		    be->ops->port_liveness(be, &ref) == FLOE_PORT_DEAD)
+			let_go(rx, i, pub_id);
 	}
 	for (uint32_t i = 0; i < d->senders; i++)
 		if (rx->sources[i])

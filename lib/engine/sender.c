@@ -4,9 +4,10 @@
  * connected receiver, and the consuming side of its completion queue.
  * Receivers are connected when their slot is taken (history is re-sent to
  * a late one), disconnected when it is freed or they die, quarantined when
- * their queues are found corrupt. With the module, a sender holds its data
- * for every receiver it connects (backend port_hold), so what it queued
- * stays readable however it ends.
+ * their queues are found corrupt. What a sender leaves queued when it goes
+ * stays in its connections for their receivers (struct floe_conn); with
+ * the module it holds its data for every receiver it connects (backend
+ * port_hold), so that data stays readable however it ends.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,11 @@ static void unref_all(struct floe_sender *tx, struct floe_bitset *set)
 
 static void end_connection(struct floe_sender *tx, uint32_t j)
 {
-	atomic_store(&conn(tx, j)->sub_id, 0);
+	struct floe_conn *sc = conn(tx, j);
+
+	atomic_store(&sc->sub_id, 0);
+	/* leftovers we carried for it are nobody's now */
+	floe_svc_forget_all_carried(tx->dir, tx->slot, j);
 	tx->conns[j].inflight_count = 0;
 	tx->conns[j].sub_id = 0;
 }
@@ -144,6 +149,7 @@ static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
 	struct floe_backend *be = backend(tx);
 	struct tx_conn *c = &tx->conns[j];
 	struct floe_conn *sc = conn(tx, j);
+	uint64_t done;
 	uint32_t first;
 	int ret;
 
@@ -152,15 +158,31 @@ static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
 	ret = be->ops->port_hold(be, &tx->ref, ref);
 	if (ret && ret != FLOE_E_BACKEND)
 		return; /* it died meanwhile, or the module's limit: later */
-	/* sub_id 0 keeps the receiver away while the queues are reset. */
-	atomic_store(&sc->sub_id, 0);
-	floe_ring_reset(floe_dir_sub_ring(d, sc));
-	floe_ring_reset(floe_dir_comp_ring(d, sc));
-	floe_ring_producer_init(&c->sub_prod);
+	/* A gone sender's leftovers still queued for this receiver are
+	 * never discarded: we queue behind them (or wait, if another's are
+	 * carried already). */
+	switch (floe_svc_take_over(d, tx->slot, j, tx->ref.id, &done)) {
+	case FLOE_TAKE_WAIT:
+		return; /* again when the receiver has read them */
+	case FLOE_TAKE_CARRY:
+		floe_ring_producer_resume(floe_dir_sub_ring(d, sc),
+					  &c->sub_prod);
+		break;
+	case FLOE_TAKE_FRESH:
+		/* sub_id 0 keeps the receiver away while the queues are
+		 * reset. */
+		atomic_store(&sc->sub_id, 0);
+		floe_ring_reset(floe_dir_sub_ring(d, sc));
+		floe_ring_reset(floe_dir_comp_ring(d, sc));
+		floe_ring_producer_init(&c->sub_prod);
+		break;
+	}
 	c->epoch = atomic_load(&sc->epoch) + 1;
 	atomic_store(&sc->epoch, c->epoch);
 	atomic_store(&sc->pub_id, tx->ref.id);
 	atomic_store(&sc->sub_id, id);
+	if (done)
+		floe_svc_leftovers_closed(d, tx->slot, done);
 	/* tells the receiver to look at its connections again */
 	changed(tx);
 	c->sub_id = id;
@@ -303,7 +325,7 @@ fail:
 	return ret;
 }
 
-bool floe_sender_close(struct floe_sender *tx)
+void floe_sender_close(struct floe_sender *tx)
 {
 	const struct floe_dir *d = tx->dir;
 	struct floe_backend *be = backend(tx);
@@ -311,21 +333,23 @@ bool floe_sender_close(struct floe_sender *tx)
 
 	for (uint32_t j = 0; j < d->receivers; j++) {
 		struct tx_conn *c = &tx->conns[j];
+		struct floe_port_ref ref;
 		uint64_t id = c->sub_id;
 
 		if (!id)
 			continue;
 		if (floe_ring_count(floe_dir_sub_ring(d, conn(tx, j)),
-				    d->sub_cap)) {
+				    d->sub_cap) &&
+		    floe_svc_slot_owner(d->svc, d->receiver, j, &ref) == id &&
+		    be->ops->port_liveness(be, &ref) != FLOE_PORT_DEAD) {
 			keep = true;
 			continue;
 		}
-		/* it took everything: nothing of ours to keep for it */
+		/* it took everything, or is gone: nothing to keep for it */
 		atomic_compare_exchange_strong(&conn(tx, j)->sub_id, &id, 0);
 		be->ops->port_release(be, tx->ref.id, &c->sub_ref);
 	}
 	sender_free(tx, keep);
-	return keep;
 }
 
 /* Retry a full queue until the receiver makes room, leaves or dies. */
@@ -385,9 +409,16 @@ static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 
 		/* Safe overflow: the oldest queued sample makes room, unless
 		 * the receiver took it first (then there is room anyway). */
-		r = floe_ring_peek(ring, d->sub_cap, c->limit, &oldest, &head);
+		r = floe_ring_peek(ring, d->sub_cap, d->sub_cap, &oldest,
+				   &head);
 		if (r == FLOE_RING_CORRUPT)
 			break;
+		/* the oldest is a gone sender's leftover: not ours to push
+		 * out, and ours are behind it (struct floe_conn) */
+		if (r == FLOE_RING_OK && head - c->sub_prod.floor >= 1ULL << 63) {
+			r = FLOE_RING_FULL;
+			break;
+		}
 		if (r == FLOE_RING_OK && floe_ring_take(ring, head))
 			take_back(tx, j, oldest);
 		if (r == FLOE_RING_EMPTY || round == SAFE_OVERFLOW_ROUNDS) {
