@@ -10,6 +10,9 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 
+/* Trace events in events/floe_kunit/, apart from floe.ko's. */
+#define FLOE_TRACE_SYSTEM floe_kunit
+
 #include "floe_segment.c"
 #include "floe_port.c"
 #include "floe_hold.c"

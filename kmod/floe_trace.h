@@ -5,8 +5,15 @@
  * tracefs under events/floe/. Emitted under floe_lock where the object could otherwise
  * go away, so each event shows a consistent object.
  */
+/*
+ * floe_kunit.ko builds the core files again with their own copy of the
+ * events: a system of its own keeps it loadable beside floe.ko.
+ */
+#ifndef FLOE_TRACE_SYSTEM
+#define FLOE_TRACE_SYSTEM floe
+#endif
 #undef TRACE_SYSTEM
-#define TRACE_SYSTEM floe
+#define TRACE_SYSTEM FLOE_TRACE_SYSTEM
 
 #if !defined(_FLOE_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _FLOE_TRACE_H
