@@ -41,58 +41,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <linux/floe.h>
-
 #include "base/bounds.h"
-#include "internal.h"
+#include "bb.h"
 
 #define BLACKBOARD_TYPE_NAME "floe.blackboard"
-/* A read gives up (FLOE_E_BUSY) after this many overwritten copies; with
- * floe_backoff's growing pauses, that is about a second. */
-#define READ_ATTEMPTS 4096
-
-#define STATE_WRITING 2ULL
-#define STATE_SLOT(s) ((uint32_t)((s) & 1))
-#define STATE_GEN(s) ((s) >> 2)
-
-/* An entry as this process validated it. */
-struct bb_entry {
-	uint64_t key;
-	uint64_t size;
-	uint64_t align;
-	uint64_t value_off; /* slot 0 within the value area */
-	uint64_t stride;    /* slot 1 is at value_off + stride */
-	char type_name[FLOE_TYPE_NAME_LEN + 1];
-};
-
-struct key_index {
-	uint64_t key;
-	uint32_t index;
-};
-
-struct floe_blackboard {
-	floe_service *svc;
-	floe_service *events; /* change notification, same name */
-	uint32_t n;
-	struct bb_entry *entries; /* creation order */
-	struct key_index *by_key; /* sorted by key */
-	struct floe_bb_cell *cells; /* in the mapping */
-	char *values;               /* the value area in the mapping */
-};
-
-struct floe_writer {
-	floe_blackboard *bb;
-	struct floe_port port;
-	floe_notifier *notifier;
-	uint8_t *loaned; /* per entry: its unpublished slot is loaned out */
-};
-
-struct floe_reader {
-	floe_blackboard *bb;
-	struct floe_port port;
-	floe_listener *listener;
-	uint64_t *seen; /* per entry: generation last read */
-};
 
 FLOE_EXPORT void floe_blackboard_qos_init(struct floe_blackboard_qos *qos)
 {
@@ -161,8 +113,7 @@ static int index_keys(floe_blackboard *bb)
 	return 0;
 }
 
-/* Index of @key, or -1. */
-static int64_t find_key(const floe_blackboard *bb, uint64_t key)
+int64_t floe_bb_find(const floe_blackboard *bb, uint64_t key)
 {
 	uint32_t lo = 0, hi = bb->n;
 
@@ -205,18 +156,6 @@ static struct floe_bb_desc *descs(floe_service *svc)
 
 	bb_layout(&svc->qos, svc->lay.body_off, &b);
 	return (struct floe_bb_desc *)((char *)svc->seg.addr + b.descs);
-}
-
-static struct floe_bb_cell *cell_of(const floe_blackboard *bb, uint32_t i)
-{
-	return bb->cells + i;
-}
-
-static void *slot_of(const floe_blackboard *bb, uint32_t i, uint32_t slot)
-{
-	const struct bb_entry *e = &bb->entries[i];
-
-	return bb->values + e->value_off + slot * e->stride;
 }
 
 /* ------------------------------------------------------------------ */
@@ -339,7 +278,7 @@ static int check_entries(const floe_blackboard *bb,
 		return FLOE_E_INVALID;
 	for (size_t i = 0; i < opts->num_entries; i++) {
 		const struct floe_blackboard_entry *want = &opts->entries[i];
-		int64_t k = find_key(bb, want->key);
+		int64_t k = floe_bb_find(bb, want->key);
 		const struct bb_entry *e;
 
 		if (k < 0)
@@ -404,19 +343,6 @@ static bool satisfies(const struct floe_shm_qos *have,
 	return want->bb.max_readers <= have->bb.max_readers;
 }
 
-/* Values are copied in place: no directions. */
-static uint32_t directions(const struct floe_shm_qos *q,
-			   const struct floe_svc_layout *l,
-			   const struct floe_shm_type *types,
-			   struct floe_dir dirs[FLOE_MAX_DIRS])
-{
-	(void)q;
-	(void)l;
-	(void)types;
-	(void)dirs;
-	return 0;
-}
-
 static void describe(const struct floe_shm_qos *q,
 		     struct floe_service_info *info)
 {
@@ -434,7 +360,7 @@ const struct floe_pattern floe_bb_pattern = {
 	.types = 1,
 	.layout = layout,
 	.satisfies = satisfies,
-	.directions = directions,
+	.directions = NULL, /* values are copied in place */
 	.describe = describe,
 };
 
@@ -568,275 +494,4 @@ FLOE_EXPORT int floe_blackboard_key(const floe_blackboard *bb, size_t index,
 		return FLOE_E_INVALID;
 	*key = bb->entries[index].key;
 	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Ports                                                              */
-/* ------------------------------------------------------------------ */
-
-/* ------------------------------------------------------------------ */
-/* Writer                                                             */
-/* ------------------------------------------------------------------ */
-
-FLOE_EXPORT int floe_writer_create(floe_blackboard *bb, floe_writer **out)
-{
-	floe_writer *w;
-	int ret;
-
-	if (!bb || !out)
-		return FLOE_E_INVALID;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return FLOE_E_NOMEM;
-	w->bb = bb;
-	w->loaned = calloc(bb->n, sizeof(*w->loaned));
-	/* the one writer slot: a dead writer's is reclaimed by the join */
-	ret = w->loaned ? floe_port_join(bb->svc, FLOE_SLOT_SOURCE, 0, &w->port)
-			: FLOE_E_NOMEM;
-	if (ret)
-		goto fail;
-	ret = floe_notifier_create(bb->events, &w->notifier);
-	if (ret) {
-		floe_port_leave(&w->port);
-		goto fail;
-	}
-	*out = w;
-	return 0;
-fail:
-	free(w->loaned);
-	free(w);
-	return ret;
-}
-
-FLOE_EXPORT void floe_writer_destroy(floe_writer *w)
-{
-	if (!w)
-		return;
-	floe_notifier_destroy(w->notifier);
-	floe_port_leave(&w->port);
-	free(w->loaned);
-	free(w);
-}
-
-/* The unpublished slot of entry @i, announced to readers. */
-static void *begin_write(floe_writer *w, uint32_t i)
-{
-	struct floe_bb_cell *cell = cell_of(w->bb, i);
-	uint64_t s = atomic_load_explicit(&cell->state, memory_order_relaxed);
-
-	if (!w->loaned[i]) {
-		atomic_store_explicit(&cell->state, s | STATE_WRITING,
-				      memory_order_relaxed);
-		/* the announcement before any byte of the value */
-		atomic_thread_fence(memory_order_release);
-		w->loaned[i] = 1;
-	}
-	return slot_of(w->bb, i, STATE_SLOT(s) ^ 1);
-}
-
-static void publish(floe_writer *w, uint32_t i)
-{
-	struct floe_bb_cell *cell = cell_of(w->bb, i);
-	uint64_t s = atomic_load_explicit(&cell->state, memory_order_relaxed);
-
-	atomic_store_explicit(&cell->state,
-			      (STATE_GEN(s) + 1) << 2 | (STATE_SLOT(s) ^ 1),
-			      memory_order_release);
-	w->loaned[i] = 0;
-	floe_notifier_notify(w->notifier, i);
-}
-
-FLOE_EXPORT int floe_writer_write(floe_writer *w, uint64_t key,
-				  const void *value, size_t size)
-{
-	int64_t i;
-
-	if (!w || !value)
-		return FLOE_E_INVALID;
-	i = find_key(w->bb, key);
-	if (i < 0)
-		return FLOE_E_NO_KEY;
-	if (size != w->bb->entries[i].size)
-		return FLOE_E_TYPE_MISMATCH;
-	memcpy(begin_write(w, (uint32_t)i), value, size);
-	publish(w, (uint32_t)i);
-	return 0;
-}
-
-FLOE_EXPORT int floe_writer_loan(floe_writer *w, uint64_t key, void **value)
-{
-	int64_t i;
-
-	if (!w || !value)
-		return FLOE_E_INVALID;
-	i = find_key(w->bb, key);
-	if (i < 0)
-		return FLOE_E_NO_KEY;
-	*value = begin_write(w, (uint32_t)i);
-	return 0;
-}
-
-FLOE_EXPORT int floe_writer_publish(floe_writer *w, uint64_t key)
-{
-	int64_t i;
-
-	if (!w)
-		return FLOE_E_INVALID;
-	i = find_key(w->bb, key);
-	if (i < 0)
-		return FLOE_E_NO_KEY;
-	if (!w->loaned[i])
-		return FLOE_E_INVALID;
-	publish(w, (uint32_t)i);
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Reader                                                             */
-/* ------------------------------------------------------------------ */
-
-FLOE_EXPORT int floe_reader_create(floe_blackboard *bb, floe_reader **out)
-{
-	floe_reader *r;
-	int ret;
-
-	if (!bb || !out)
-		return FLOE_E_INVALID;
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return FLOE_E_NOMEM;
-	r->bb = bb;
-	r->seen = calloc(bb->n, sizeof(*r->seen));
-	ret = r->seen ? floe_port_join(bb->svc, FLOE_SLOT_SINK, 0, &r->port)
-		      : FLOE_E_NOMEM;
-	if (ret)
-		goto fail;
-	ret = floe_listener_create(bb->events, &r->listener);
-	if (ret) {
-		floe_port_leave(&r->port);
-		goto fail;
-	}
-	*out = r;
-	return 0;
-fail:
-	free(r->seen);
-	free(r);
-	return ret;
-}
-
-FLOE_EXPORT void floe_reader_destroy(floe_reader *r)
-{
-	if (!r)
-		return;
-	floe_listener_destroy(r->listener);
-	floe_port_leave(&r->port);
-	free(r->seen);
-	free(r);
-}
-
-/* Was the copy taken under state @s1 intact, given the state @s2 seen
- * after it? Intact unless the writer began overwriting s1's slot: that
- * takes a publish of another generation and then a new announcement. */
-static bool copy_intact(uint64_t s1, uint64_t s2)
-{
-	if (STATE_GEN(s2) == STATE_GEN(s1))
-		return STATE_SLOT(s2) == STATE_SLOT(s1);
-	return STATE_GEN(s2) == STATE_GEN(s1) + 1 &&
-	       STATE_SLOT(s2) != STATE_SLOT(s1) && !(s2 & STATE_WRITING);
-}
-
-FLOE_EXPORT int floe_reader_read(floe_reader *r, uint64_t key, void *buf,
-				 size_t size, uint64_t *generation)
-{
-	struct floe_bb_cell *cell;
-	int64_t i;
-
-	if (!r || !buf)
-		return FLOE_E_INVALID;
-	i = find_key(r->bb, key);
-	if (i < 0)
-		return FLOE_E_NO_KEY;
-	if (size != r->bb->entries[i].size)
-		return FLOE_E_TYPE_MISMATCH;
-	cell = cell_of(r->bb, (uint32_t)i);
-	for (uint32_t round = 0; round < READ_ATTEMPTS; round++) {
-		uint64_t s1, s2;
-
-		s1 = atomic_load_explicit(&cell->state, memory_order_acquire);
-		memcpy(buf, slot_of(r->bb, (uint32_t)i, STATE_SLOT(s1)), size);
-		atomic_thread_fence(memory_order_acquire);
-		s2 = atomic_load_explicit(&cell->state, memory_order_relaxed);
-		if (copy_intact(s1, s2)) {
-			r->seen[i] = STATE_GEN(s1);
-			if (generation)
-				*generation = STATE_GEN(s1);
-			return 0;
-		}
-		floe_backoff(round);
-	}
-	return FLOE_E_BUSY;
-}
-
-FLOE_EXPORT int floe_reader_generation(floe_reader *r, uint64_t key,
-				       uint64_t *generation)
-{
-	int64_t i;
-
-	if (!r || !generation)
-		return FLOE_E_INVALID;
-	i = find_key(r->bb, key);
-	if (i < 0)
-		return FLOE_E_NO_KEY;
-	*generation = STATE_GEN(atomic_load_explicit(
-		&cell_of(r->bb, (uint32_t)i)->state, memory_order_acquire));
-	return 0;
-}
-
-FLOE_EXPORT int floe_reader_changed(floe_reader *r, uint64_t key)
-{
-	uint64_t gen;
-	int ret = floe_reader_generation(r, key, &gen);
-
-	if (ret)
-		return ret;
-	return gen != r->seen[find_key(r->bb, key)];
-}
-
-struct wait_ctx {
-	const floe_blackboard *bb;
-	floe_blackboard_cb cb;
-	void *ctx;
-	int count;
-};
-
-/* Event id → key; ids beyond the entries (a foreign notifier) are
- * dropped. */
-static void on_event(uint64_t id, void *ctx)
-{
-	struct wait_ctx *w = ctx;
-
-	if (id >= w->bb->n)
-		return;
-	w->count++;
-	if (w->cb)
-		w->cb(w->bb->entries[id].key, w->ctx);
-}
-
-FLOE_EXPORT int floe_reader_wait(floe_reader *r, uint64_t timeout_ns,
-				 floe_blackboard_cb cb, void *ctx)
-{
-	struct wait_ctx w = { .cb = cb, .ctx = ctx };
-	int ret;
-
-	if (!r)
-		return FLOE_E_INVALID;
-	w.bb = r->bb;
-	/* (a timeout of centuries, such as UINT64_MAX, is forever) */
-	ret = floe_listener_timed_wait(r->listener, timeout_ns, on_event, &w);
-	return ret < 0 ? ret : w.count;
-}
-
-FLOE_EXPORT floe_listener *floe_reader_listener(floe_reader *r)
-{
-	return r ? r->listener : NULL;
 }

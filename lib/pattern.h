@@ -38,8 +38,8 @@ struct floe_pattern {
 			  const struct floe_shm_qos *want);
 	/**
 	 * The directions in which its ports send samples (they own data
-	 * segments), laid out as @l after @q, carrying
-	 * @types; their svc is left to the caller. Returns how many.
+	 * segments), laid out as @l after @q, carrying @types; their svc is
+	 * left to the caller. Returns how many. NULL: none.
 	 */
 	uint32_t (*directions)(const struct floe_shm_qos *q,
 			       const struct floe_svc_layout *l,

@@ -280,7 +280,7 @@ FLOE_EXPORT int floe_publisher_loan(floe_publisher *pub, uint64_t len,
 {
 	if (!pub || !out || !len)
 		return FLOE_E_INVALID;
-	return floe_sender_loan(pub->tx, len, out);
+	return floe_sender_loan(pub->tx, len, pub, out);
 }
 
 FLOE_EXPORT int floe_sample_mut_send(floe_sample_mut *s)

@@ -159,6 +159,36 @@ _Atomic uint64_t *floe_rr_channel_words(floe_service *svc, uint32_t slot)
 	       (uint64_t)slot * svc->qos.rr.active_per_client;
 }
 
+int floe_rr_join(floe_service *svc, enum floe_slot_kind kind, uint32_t held,
+		 const struct floe_sender_opts *opts, struct floe_port *port,
+		 struct floe_receiver **rx, struct floe_sender **tx)
+{
+	/* a client receives responses and sends requests, a server the
+	 * reverse */
+	uint32_t in = kind == FLOE_SLOT_SOURCE ? RR_RESPONSES : RR_REQUESTS;
+	int ret = floe_port_join(svc, kind, svc->dirs[in].buffer, port);
+
+	if (ret)
+		return ret;
+	ret = floe_receiver_open(&svc->dirs[in], port, held, rx);
+	if (!ret) {
+		ret = floe_sender_open(&svc->dirs[!in], port, opts, tx);
+		if (ret)
+			floe_receiver_close(*rx);
+	}
+	if (ret)
+		floe_port_leave(port);
+	return ret;
+}
+
+void floe_rr_leave(struct floe_port *port, struct floe_receiver *rx,
+		   struct floe_sender *tx)
+{
+	floe_sender_close(tx);
+	floe_receiver_close(rx);
+	floe_port_leave(port);
+}
+
 static void qos_to_shm(const struct floe_rr_qos *q, struct floe_shm_qos *s)
 {
 	*s = (struct floe_shm_qos){

@@ -40,6 +40,15 @@
 #define TAG_FIRE_AND_FORGET (1ULL << 16)
 #define TAG_SEQ_SHIFT 24
 
+/** A client (@kind source) or server (sink) joins: its slot, its
+ * receiver (holding at most @held) and its sender. */
+int floe_rr_join(floe_service *svc, enum floe_slot_kind kind, uint32_t held,
+		 const struct floe_sender_opts *opts, struct floe_port *port,
+		 struct floe_receiver **rx, struct floe_sender **tx);
+/** And leaves: what its sender queued stays for its receivers. */
+void floe_rr_leave(struct floe_port *port, struct floe_receiver *rx,
+		   struct floe_sender *tx);
+
 /** The channel words of client slot @slot. */
 _Atomic uint64_t *floe_rr_channel_words(floe_service *svc, uint32_t slot);
 

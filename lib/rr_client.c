@@ -31,12 +31,6 @@ struct floe_pending_response {
 	uint64_t next_liveness_ns;
 };
 
-struct floe_request_mut {
-	floe_client *client;
-	floe_sample_mut *sample;
-	bool in_use;
-};
-
 struct floe_client {
 	struct floe_port port;
 	floe_service *svc;
@@ -46,8 +40,6 @@ struct floe_client {
 	uint32_t servers_n;
 	struct floe_pending_response *channels;
 	uint64_t *servers; /* channels_n * servers_n */
-	struct floe_request_mut *loans;
-	uint32_t loans_n;
 	struct stash_entry *stash;
 	uint32_t stash_free;
 	uint64_t next_seq;
@@ -201,7 +193,6 @@ static void client_free(floe_client *c)
 {
 	free(c->channels);
 	free(c->servers);
-	free(c->loans);
 	free(c->stash);
 	free(c);
 }
@@ -231,7 +222,6 @@ FLOE_EXPORT int floe_client_create(floe_service *svc,
 	c->svc = svc;
 	c->servers_n = svc->qos.rr.max_servers;
 	c->channels_n = svc->qos.rr.active_per_client;
-	c->loans_n = svc->qos.rr.loaned_requests;
 	/* a full response budget per server slot, for its server and for
 	 * the gone ones whose responses are carried ahead of it (struct
 	 * floe_conn): servers cannot make us hold more, the engine refuses
@@ -241,9 +231,8 @@ FLOE_EXPORT int floe_client_create(floe_service *svc,
 	c->channels = calloc(c->channels_n, sizeof(*c->channels));
 	c->servers = calloc((size_t)c->channels_n * c->servers_n,
 			    sizeof(*c->servers));
-	c->loans = calloc(c->loans_n, sizeof(*c->loans));
 	c->stash = calloc(held, sizeof(*c->stash));
-	if (!c->channels || !c->servers || !c->loans || !c->stash) {
+	if (!c->channels || !c->servers || !c->stash) {
 		client_free(c);
 		return FLOE_E_NOMEM;
 	}
@@ -257,8 +246,8 @@ FLOE_EXPORT int floe_client_create(floe_service *svc,
 	for (uint32_t e = 0; e < held; e++)
 		c->stash[e].next = e + 1 < held ? e + 1 : STASH_NONE;
 	c->next_seq = 1;
-	ret = floe_port_join(svc, FLOE_SLOT_SOURCE,
-			     svc->dirs[RR_RESPONSES].buffer, &c->port);
+	ret = floe_rr_join(svc, FLOE_SLOT_SOURCE, held, &tx_opts, &c->port,
+			   &c->rx, &c->tx);
 	if (ret) {
 		client_free(c);
 		return ret;
@@ -266,32 +255,17 @@ FLOE_EXPORT int floe_client_create(floe_service *svc,
 	c->words = floe_rr_channel_words(svc, c->port.slot);
 	for (uint32_t k = 0; k < c->channels_n; k++)
 		atomic_store(&c->words[k], 0);
-	ret = floe_receiver_open(&svc->dirs[RR_RESPONSES], &c->port, held,
-				 &c->rx);
-	if (ret)
-		goto fail;
-	ret = floe_sender_open(&svc->dirs[RR_REQUESTS], &c->port, &tx_opts,
-			       &c->tx);
-	if (ret) {
-		floe_receiver_close(c->rx);
-		goto fail;
-	}
 	*out = c;
 	return 0;
-fail:
-	floe_port_leave(&c->port);
-	client_free(c);
-	return ret;
 }
 
 /* Every request loan, pending response and response the user was given
  * must be over before the client goes: their memory goes with it. */
 static void client_check_idle(floe_client *c)
 {
-	uint32_t loans = 0, pending = 0, stashed = 0, held;
+	uint32_t loans = floe_sender_loaned(c->tx), pending = 0, stashed = 0;
+	uint32_t held;
 
-	for (uint32_t i = 0; i < c->loans_n; i++)
-		loans += c->loans[i].in_use;
 	for (uint32_t k = 0; k < c->channels_n; k++) {
 		pending += c->channels[k].tag && !c->channels[k].dropped;
 		for (uint32_t e = c->channels[k].stash_head; e != STASH_NONE;
@@ -315,9 +289,7 @@ FLOE_EXPORT void floe_client_destroy(floe_client *c)
 	client_check_idle(c);
 	/* requests still queued (fire-and-forget ones among them) stay for
 	 * their servers; the responses to us are reclaimed once we go */
-	floe_sender_close(c->tx);
-	floe_receiver_close(c->rx);
-	floe_port_leave(&c->port);
+	floe_rr_leave(&c->port, c->rx, c->tx);
 	client_free(c);
 }
 
@@ -334,41 +306,30 @@ FLOE_EXPORT uint64_t floe_client_id(const floe_client *c)
 FLOE_EXPORT int floe_client_loan(floe_client *c, uint64_t len,
 				 floe_request_mut **out)
 {
-	struct floe_request_mut *r = NULL;
-	int ret;
-
 	if (!c || !out || !len)
 		return FLOE_E_INVALID;
-	for (uint32_t i = 0; i < c->loans_n && !r; i++)
-		if (!c->loans[i].in_use)
-			r = &c->loans[i];
-	if (!r)
-		return FLOE_E_LOAN_LIMIT;
-	ret = floe_sender_loan(c->tx, len, &r->sample);
-	if (ret)
-		return ret;
-	r->client = c;
-	r->in_use = true;
-	*out = r;
-	return 0;
+	/* a request loan is the engine's, with the client as its context */
+	return floe_sender_loan(c->tx, len, c, (floe_sample_mut **)out);
+}
+
+static floe_sample_mut *loan_of(floe_request_mut *r)
+{
+	return (floe_sample_mut *)r;
 }
 
 FLOE_EXPORT void *floe_request_mut_payload(floe_request_mut *r)
 {
-	return floe_sample_mut_payload(r->sample);
+	return floe_sample_mut_payload(loan_of(r));
 }
 
 FLOE_EXPORT uint64_t floe_request_mut_len(const floe_request_mut *r)
 {
-	return floe_sample_mut_len(r->sample);
+	return floe_sample_mut_len((const floe_sample_mut *)r);
 }
 
 FLOE_EXPORT void floe_request_mut_discard(floe_request_mut *r)
 {
-	if (!r || !r->in_use)
-		return;
-	floe_sample_mut_discard(r->sample);
-	r->in_use = false;
+	floe_sample_mut_discard(loan_of(r));
 }
 
 FLOE_EXPORT int floe_request_mut_send(floe_request_mut *r,
@@ -379,9 +340,9 @@ FLOE_EXPORT int floe_request_mut_send(floe_request_mut *r,
 	uint64_t tag;
 	int ret;
 
-	if (!r || !r->in_use || !out)
+	c = floe_loan_ctx(loan_of(r));
+	if (!c || !out)
 		return FLOE_E_INVALID;
-	c = r->client;
 	p = free_channel_for(c);
 	if (!p)
 		return FLOE_E_ACTIVE_LIMIT;
@@ -393,8 +354,7 @@ FLOE_EXPORT int floe_request_mut_send(floe_request_mut *r,
 	p->dropped = false;
 	/* a server that reads the request has no need to be asked */
 	p->next_liveness_ns = floe_now_ns() + LIVENESS_PERIOD_NS;
-	ret = floe_sender_send(r->sample, NULL, tag, p->servers);
-	r->in_use = false;
+	ret = floe_sender_send(loan_of(r), NULL, tag, p->servers);
 	/* Connect to the servers now, so that what they answer is followed
 	 * from the start. */
 	floe_receiver_refresh(c->rx);
@@ -407,19 +367,16 @@ FLOE_EXPORT int floe_request_mut_send(floe_request_mut *r,
 
 FLOE_EXPORT int floe_request_mut_send_fire_and_forget(floe_request_mut *r)
 {
-	floe_client *c;
-	int ret;
+	floe_client *c = floe_loan_ctx(loan_of(r));
 
-	if (!r || !r->in_use)
+	if (!c)
 		return FLOE_E_INVALID;
-	c = r->client;
 	if (!c->svc->qos.rr.fire_and_forget)
 		return FLOE_E_QOS_MISMATCH;
-	ret = floe_sender_send(r->sample, NULL,
-			    c->next_seq++ << TAG_SEQ_SHIFT | TAG_FIRE_AND_FORGET,
-			    NULL);
-	r->in_use = false;
-	return ret;
+	return floe_sender_send(loan_of(r), NULL,
+				c->next_seq++ << TAG_SEQ_SHIFT |
+					TAG_FIRE_AND_FORGET,
+				NULL);
 }
 
 FLOE_EXPORT int floe_client_send_copy(floe_client *c, const void *data,

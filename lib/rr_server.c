@@ -22,12 +22,6 @@ struct floe_active_request {
 	bool in_use;
 };
 
-struct floe_response_mut {
-	floe_active_request *request;
-	floe_sample_mut *sample;
-	bool in_use;
-};
-
 struct floe_server {
 	struct floe_port port;
 	floe_service *svc;
@@ -35,14 +29,11 @@ struct floe_server {
 	struct floe_sender *tx;   /* responses */
 	struct floe_active_request *active;
 	uint32_t active_n;
-	struct floe_response_mut *loans;
-	uint32_t loans_n;
 };
 
 static void server_free(floe_server *srv)
 {
 	free(srv->active);
-	free(srv->loans);
 	free(srv);
 }
 
@@ -72,45 +63,28 @@ FLOE_EXPORT int floe_server_create(floe_service *svc,
 	/* every active request of every client, plus fire-and-forget ones
 	 * (which the clients' queue limits bound the same way) */
 	srv->active_n = svc->qos.rr.max_clients * svc->qos.rr.active_per_client;
-	srv->loans_n = svc->qos.rr.loaned_responses;
 	srv->active = calloc(srv->active_n, sizeof(*srv->active));
-	srv->loans = calloc(srv->loans_n, sizeof(*srv->loans));
-	if (!srv->active || !srv->loans) {
+	if (!srv->active) {
 		server_free(srv);
 		return FLOE_E_NOMEM;
 	}
-	ret = floe_port_join(svc, FLOE_SLOT_SINK,
-			     svc->dirs[RR_REQUESTS].buffer, &srv->port);
+	ret = floe_rr_join(svc, FLOE_SLOT_SINK, srv->active_n, &tx_opts,
+			   &srv->port, &srv->rx, &srv->tx);
 	if (ret) {
 		server_free(srv);
 		return ret;
 	}
-	ret = floe_receiver_open(&svc->dirs[RR_REQUESTS], &srv->port,
-				 srv->active_n, &srv->rx);
-	if (ret)
-		goto fail;
-	ret = floe_sender_open(&svc->dirs[RR_RESPONSES], &srv->port, &tx_opts,
-			       &srv->tx);
-	if (ret) {
-		floe_receiver_close(srv->rx);
-		goto fail;
-	}
 	*out = srv;
 	return 0;
-fail:
-	floe_port_leave(&srv->port);
-	server_free(srv);
-	return ret;
 }
 
 FLOE_EXPORT void floe_server_destroy(floe_server *srv)
 {
-	uint32_t loans = 0, active = 0;
+	uint32_t loans, active = 0;
 
 	if (!srv)
 		return;
-	for (uint32_t i = 0; i < srv->loans_n; i++)
-		loans += srv->loans[i].in_use;
+	loans = floe_sender_loaned(srv->tx);
 	for (uint32_t i = 0; i < srv->active_n; i++)
 		active += srv->active[i].in_use;
 	if (loans || active)
@@ -118,9 +92,7 @@ FLOE_EXPORT void floe_server_destroy(floe_server *srv)
 			    "active requests not dropped and %u loaned "
 			    "responses", srv->svc->name, active, loans);
 	/* responses and end markers still queued stay for their clients */
-	floe_sender_close(srv->tx);
-	floe_receiver_close(srv->rx);
-	floe_port_leave(&srv->port);
+	floe_rr_leave(&srv->port, srv->rx, srv->tx);
 	server_free(srv);
 }
 
@@ -233,64 +205,50 @@ FLOE_EXPORT bool floe_active_request_is_connected(floe_active_request *a)
 FLOE_EXPORT int floe_active_request_loan(floe_active_request *a, uint64_t len,
 					 floe_response_mut **out)
 {
-	struct floe_response_mut *r = NULL;
-	floe_server *srv;
-	int ret;
-
 	if (!a || !a->in_use || !out || !len)
 		return FLOE_E_INVALID;
 	if (a->tag & TAG_FIRE_AND_FORGET)
 		return FLOE_E_NO_RESPONSE;
-	srv = a->server;
-	for (uint32_t i = 0; i < srv->loans_n && !r; i++)
-		if (!srv->loans[i].in_use)
-			r = &srv->loans[i];
-	if (!r)
-		return FLOE_E_LOAN_LIMIT;
-	ret = floe_sender_loan(srv->tx, len, &r->sample);
-	if (ret)
-		return ret;
-	r->request = a;
-	r->in_use = true;
-	*out = r;
-	return 0;
+	/* a response loan is the engine's, with its request as context */
+	return floe_sender_loan(a->server->tx, len, a,
+				(floe_sample_mut **)out);
+}
+
+static floe_sample_mut *loan_of(floe_response_mut *r)
+{
+	return (floe_sample_mut *)r;
 }
 
 FLOE_EXPORT void *floe_response_mut_payload(floe_response_mut *r)
 {
-	return floe_sample_mut_payload(r->sample);
+	return floe_sample_mut_payload(loan_of(r));
 }
 
 FLOE_EXPORT uint64_t floe_response_mut_len(const floe_response_mut *r)
 {
-	return floe_sample_mut_len(r->sample);
+	return floe_sample_mut_len((const floe_sample_mut *)r);
 }
 
 FLOE_EXPORT void floe_response_mut_discard(floe_response_mut *r)
 {
-	if (!r || !r->in_use)
-		return;
-	floe_sample_mut_discard(r->sample);
-	r->in_use = false;
+	floe_sample_mut_discard(loan_of(r));
 }
 
 FLOE_EXPORT int floe_response_mut_send(floe_response_mut *r)
 {
-	floe_active_request *a;
+	floe_active_request *a = floe_loan_ctx(loan_of(r));
 	_Atomic uint64_t *words;
 	int ret;
 
-	if (!r || !r->in_use)
+	if (!a)
 		return FLOE_E_INVALID;
-	a = r->request;
-	r->in_use = false;
 	words = floe_rr_channel_words(a->server->svc, a->client.slot);
 	/* nobody listens: spare the client the work of throwing it away */
 	if (atomic_load(&words[TAG_CHANNEL(a->tag)]) != a->tag) {
-		floe_sample_mut_discard(r->sample);
+		floe_sample_mut_discard(loan_of(r));
 		return 0;
 	}
-	ret = floe_sender_send(r->sample, &a->client, a->tag, NULL);
+	ret = floe_sender_send(loan_of(r), &a->client, a->tag, NULL);
 	return ret < 0 ? ret : ret > 0;
 }
 
@@ -322,9 +280,7 @@ FLOE_EXPORT void floe_active_request_drop(floe_active_request *a)
 	srv = a->server;
 	/* its place is reused: a loan left pointing at it would answer
 	 * some later request */
-	for (uint32_t i = 0; i < srv->loans_n; i++)
-		if (srv->loans[i].in_use && srv->loans[i].request == a)
-			floe_response_mut_discard(&srv->loans[i]);
+	floe_sender_discard_loans(srv->tx, a);
 	if (!(a->tag & TAG_FIRE_AND_FORGET)) {
 		for (uint32_t round = 0; round < MARK_ATTEMPTS; round++) {
 			if (floe_sender_mark(a->server->tx, &a->client,

@@ -90,8 +90,10 @@ static int validate(floe_service *svc)
 		svc->attrs[i].key[FLOE_ATTR_KEY_LEN] = '\0';
 		svc->attrs[i].value[FLOE_ATTR_VALUE_LEN] = '\0';
 	}
-	svc->ndirs = svc->pattern->directions(&svc->qos, &svc->lay, svc->types,
-					      svc->dirs);
+	svc->ndirs = svc->pattern->directions
+			     ? svc->pattern->directions(&svc->qos, &svc->lay,
+							svc->types, svc->dirs)
+			     : 0;
 	for (uint32_t k = 0; k < svc->ndirs; k++) {
 		svc->dirs[k].svc = svc;
 		svc->dirs[k].base = svc->seg.addr;
@@ -280,7 +282,9 @@ static int check_types_fit(const struct floe_svc_spec *spec,
 		types[i].size = spec->types[i].size;
 		types[i].align = spec->types[i].align;
 	}
-	n = spec->pattern->directions(&spec->qos, lay, types, dirs);
+	n = spec->pattern->directions
+		    ? spec->pattern->directions(&spec->qos, lay, types, dirs)
+		    : 0;
 	for (uint32_t k = 0; k < n; k++) {
 		uint64_t stride = floe_chunk_stride(dirs[k].payload_offset, 1,
 						    dirs[k].type_size,

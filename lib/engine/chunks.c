@@ -211,7 +211,7 @@ int floe_tx_alloc(struct floe_sender *tx, uint64_t len, uint32_t *chunk)
 	return 0;
 }
 
-int floe_sender_loan(struct floe_sender *tx, uint64_t len,
+int floe_sender_loan(struct floe_sender *tx, uint64_t len, void *ctx,
 		     floe_sample_mut **out)
 {
 	const struct floe_dir *d = tx->dir;
@@ -232,6 +232,7 @@ int floe_sender_loan(struct floe_sender *tx, uint64_t len,
 	base = floe_tx_chunk(tx, chunk);
 	*s = (struct floe_sample_mut){
 		.tx = tx,
+		.ctx = ctx,
 		.chunk = chunk,
 		.len = len,
 		.payload = base + d->payload_offset,
@@ -250,6 +251,18 @@ void floe_tx_end_loan(floe_sample_mut *s)
 	s->in_use = false;
 	s->tx->loaned--;
 	floe_tx_unref(s->tx, s->chunk);
+}
+
+void *floe_loan_ctx(const floe_sample_mut *s)
+{
+	return s && s->in_use ? s->ctx : NULL;
+}
+
+void floe_sender_discard_loans(struct floe_sender *tx, const void *ctx)
+{
+	for (uint32_t i = 0; i < tx->dir->loans; i++)
+		if (tx->loans[i].in_use && tx->loans[i].ctx == ctx)
+			floe_tx_end_loan(&tx->loans[i]);
 }
 
 uint32_t floe_sender_loaned(const struct floe_sender *tx)

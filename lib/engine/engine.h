@@ -52,9 +52,14 @@ int floe_sender_open(const struct floe_dir *dir, const struct floe_port *port,
 void floe_sender_close(struct floe_sender *tx);
 /** Loans not yet sent or discarded. */
 uint32_t floe_sender_loaned(const struct floe_sender *tx);
-/** Loan a chunk of @len elements, as floe_publisher_loan. */
-int floe_sender_loan(struct floe_sender *tx, uint64_t len,
+/** Loan a chunk of @len elements, as floe_publisher_loan; @ctx is the
+ * user port's (request-response: the client, or the active request). */
+int floe_sender_loan(struct floe_sender *tx, uint64_t len, void *ctx,
 		     floe_sample_mut **out);
+/** A live loan's @ctx, or NULL if @s is no loan (never given, or over). */
+void *floe_loan_ctx(const floe_sample_mut *s);
+/** Discard every loan of @tx given with @ctx. */
+void floe_sender_discard_loans(struct floe_sender *tx, const void *ctx);
 /**
  * Send to every receiver, or only to @to; @tag goes into the chunk header.
  * With @reached (dir->receivers entries), each receiver slot's entry is

@@ -46,6 +46,7 @@ struct tx_gen {
 
 struct floe_sample_mut {
 	struct floe_sender *tx;
+	void *ctx;
 	void *payload;
 	void *user_header;
 	uint64_t len;

@@ -85,7 +85,7 @@ int main(void)
 
 		if (i % 3 == 0)
 			floe_sender_mark(spub, &to, (uint32_t)tag);
-		else if (floe_sender_loan(spub, 1, &m) == 0)
+		else if (floe_sender_loan(spub, 1, NULL, &m) == 0)
 			floe_sender_send(m, &to, i % 2 ? tag : tag & 0xffff, NULL);
 		while ((r = floe_pending_response_receive(p, &resp)) == 1) {
 			forged_seen++;
@@ -105,7 +105,7 @@ int main(void)
 	for (int i = 0; i < 200; i++) {
 		floe_sample_mut *m;
 
-		if (floe_sender_loan(cpub, 1, &m) == 0) {
+		if (floe_sender_loan(cpub, 1, NULL, &m) == 0) {
 			rr_fill_req(floe_sample_mut_payload(m), 1, 99, 0);
 			floe_sender_send(m, NULL, th_rand(), NULL);
 		}

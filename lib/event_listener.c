@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Event listeners: the cell of their slot, waited on through its futex
+ * word or, on request, an abstract datagram socket (lib/event.c has the
+ * protocol).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/futex.h"
+#include "event.h"
+
+struct floe_listener {
+	struct floe_port port;
+	uint32_t words;
+	uint64_t id_max;
+	struct floe_event_cell *cell;
+	_Atomic uint64_t *bits;
+	int sock; /* -1 until floe_listener_fd */
+	struct sockaddr_un addr;
+	socklen_t addr_len;
+};
+
+/* A fresh cell for a newly claimed slot; the id goes in last, so a
+ * notifier that sees it also sees the rest cleared. */
+static void cell_init(floe_listener *l)
+{
+	struct floe_event_cell *cell = l->cell;
+
+	atomic_store(&cell->listener_id, 0);
+	for (uint32_t w = 0; w < l->words; w++)
+		atomic_store_explicit(&l->bits[w], 0, memory_order_relaxed);
+	atomic_store_explicit(&cell->waiters, 0, memory_order_relaxed);
+	atomic_store_explicit(&cell->fd_armed, 0, memory_order_relaxed);
+	atomic_store_explicit(&cell->listener_id, l->port.ref.id,
+			      memory_order_release);
+}
+
+FLOE_EXPORT int floe_listener_create(floe_service *svc, floe_listener **out)
+{
+	floe_listener *l;
+	int ret;
+
+	if (!svc || !out)
+		return FLOE_E_INVALID;
+	if (svc->pattern != &floe_event_pattern)
+		return FLOE_E_PATTERN;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return FLOE_E_NOMEM;
+	l->sock = -1;
+	l->words = floe_event_words(&svc->qos);
+	l->id_max = svc->qos.event.event_id_max;
+	/* Notifiers see the slot before its cell is ours; they skip a cell
+	 * whose listener_id is not the slot's owner until cell_init is done. */
+	ret = floe_port_join(svc, FLOE_SLOT_SINK, 0, &l->port);
+	if (ret) {
+		free(l);
+		return ret;
+	}
+	l->cell = floe_event_cell(svc, l->port.slot);
+	l->bits = floe_event_bits(l->cell);
+	cell_init(l);
+	*out = l;
+	return 0;
+}
+
+FLOE_EXPORT void floe_listener_destroy(floe_listener *l)
+{
+	uint64_t mine;
+
+	if (!l)
+		return;
+	/* Still our slot: retire the cell before the slot can be re-taken,
+	 * so notifiers stop signalling it. */
+	mine = l->port.ref.id;
+	atomic_compare_exchange_strong(&l->cell->listener_id, &mine, 0);
+	atomic_store(&l->cell->fd_armed, 0);
+	if (l->sock >= 0)
+		close(l->sock);
+	floe_port_leave(&l->port);
+	free(l);
+}
+
+FLOE_EXPORT uint64_t floe_listener_id(const floe_listener *l)
+{
+	return l ? l->port.ref.id : 0;
+}
+
+static bool bits_pending(floe_listener *l)
+{
+	for (uint32_t w = 0; w < l->words; w++)
+		if (atomic_load(&l->bits[w]))
+			return true;
+	return false;
+}
+
+/* Empty the socket's queue: the readiness it carried is about to be
+ * answered by taking the bits. */
+static void drain(floe_listener *l)
+{
+	char buf[64];
+
+	while (recv(l->sock, buf, sizeof(buf), MSG_DONTWAIT) >= 0 ||
+	       errno == EINTR)
+		;
+}
+
+/* Take the pending ids and report them in increasing order. */
+static int collect(floe_listener *l, floe_event_cb cb, void *ctx)
+{
+	int count = 0;
+
+	if (l->sock >= 0)
+		drain(l);
+	for (uint32_t w = 0; w < l->words; w++) {
+		uint64_t v;
+
+		/* a load first: most words are empty, and an exchange
+		 * would take the cache line from the notifiers each time */
+		if (!atomic_load_explicit(&l->bits[w], memory_order_relaxed))
+			continue;
+		v = atomic_exchange(&l->bits[w], 0);
+		while (v) {
+			uint64_t id = (uint64_t)w * 64 +
+				      (uint64_t)__builtin_ctzll(v);
+
+			v &= v - 1;
+			if (id > l->id_max)
+				break; /* bits no notifier may set */
+			count++;
+			if (cb)
+				cb(id, ctx);
+		}
+	}
+	return count;
+}
+
+FLOE_EXPORT int floe_listener_try_wait(floe_listener *l, floe_event_cb cb,
+				       void *ctx)
+{
+	if (!l)
+		return FLOE_E_INVALID;
+	return collect(l, cb, ctx);
+}
+
+/* Wait for events until @deadline (NULL: forever). */
+static int wait_until(floe_listener *l, const struct timespec *deadline,
+		      floe_event_cb cb, void *ctx)
+{
+	struct floe_event_cell *cell = l->cell;
+
+	for (;;) {
+		uint32_t seq = atomic_load(&cell->futex_seq);
+		int count = collect(l, cb, ctx);
+		struct timespec now;
+
+		if (count)
+			return count;
+		if (deadline) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec > deadline->tv_sec ||
+			    (now.tv_sec == deadline->tv_sec &&
+			     now.tv_nsec >= deadline->tv_nsec))
+				return 0;
+		}
+		atomic_fetch_add(&cell->waiters, 1);
+		/* A notifier that saw waiters == 0 set its bit before: look
+		 * once more before sleeping. */
+		if (!bits_pending(l))
+			floe_futex_wait_until(&cell->futex_seq, seq, deadline);
+		atomic_fetch_sub(&cell->waiters, 1);
+	}
+}
+
+FLOE_EXPORT int floe_listener_timed_wait(floe_listener *l,
+					 uint64_t timeout_ns, floe_event_cb cb,
+					 void *ctx)
+{
+	struct timespec deadline;
+	uint64_t ns;
+
+	if (!l)
+		return FLOE_E_INVALID;
+	if (!timeout_ns)
+		return collect(l, cb, ctx);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	/* Saturate: a timeout of centuries is forever. */
+	if (timeout_ns / 1000000000ULL >
+	    (uint64_t)(INT64_MAX / 2) - (uint64_t)deadline.tv_sec)
+		return wait_until(l, NULL, cb, ctx);
+	ns = (uint64_t)deadline.tv_nsec + timeout_ns % 1000000000ULL;
+	deadline.tv_sec += (time_t)(timeout_ns / 1000000000ULL +
+				    ns / 1000000000ULL);
+	deadline.tv_nsec = (long)(ns % 1000000000ULL);
+	return wait_until(l, &deadline, cb, ctx);
+}
+
+FLOE_EXPORT int floe_listener_blocking_wait(floe_listener *l,
+					    floe_event_cb cb, void *ctx)
+{
+	if (!l)
+		return FLOE_E_INVALID;
+	return wait_until(l, NULL, cb, ctx);
+}
+
+FLOE_EXPORT int floe_listener_fd(floe_listener *l)
+{
+	int sock;
+
+	if (!l)
+		return FLOE_E_INVALID;
+	if (l->sock >= 0)
+		return l->sock;
+	sock = floe_event_socket();
+	if (sock < 0)
+		return floe_fd_errno(errno);
+	l->addr_len = floe_event_addr(l->port.svc->node->be->domain,
+				    l->port.ref.id, &l->addr);
+	/* EADDRINUSE: someone else holds our name (abstract names are
+	 * global to the network namespace). */
+	if (bind(sock, (struct sockaddr *)&l->addr, l->addr_len)) {
+		close(sock);
+		return FLOE_E_SYSTEM;
+	}
+	l->sock = sock;
+	atomic_store(&l->cell->fd_armed, 1);
+	/* Events that fired before notifiers could see fd_armed: make the
+	 * descriptor readable for them ourselves. */
+	if (bits_pending(l))
+		floe_event_poke(sock, &l->addr, l->addr_len);
+	return sock;
+}
