@@ -22,10 +22,11 @@ for t in "$@"; do
 	[ -f "$src" ] || { echo "kmod-tests-build: no $src" >&2; exit 2; }
 	bin="$out/$t"
 	# Rebuild when the source or a shared header is newer.
-	if [ ! -x "$bin" ] || [ -n "$(find "$src" "$repo/tests/kmod/tap.h" \
+	if [ ! -x "$bin" ] || [ -n "$(find "$src" "$repo/tests/tap.h" \
 		"$repo/tests/kmod/floe_test.h" "$repo/include/uapi/linux/floe.h" \
 		-newer "$bin" 2>/dev/null)" ]; then
 		gcc -static -O2 -Wall -Wextra -Werror -I"$repo/include/uapi" \
+			-I"$repo/tests" \
 			-o "$bin" "$src" >&2
 	fi
 	if [ "$t" = t_modcycle ]; then last=$bin; else echo "$bin"; fi

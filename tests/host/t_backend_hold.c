@@ -52,7 +52,7 @@ static int open_check(struct floe_backend *be, const char *name)
 }
 
 /* shm keeps names until someone unlinks them: the test does. */
-static void shm_unlink(const char *name)
+static void unlink_shm_file(const char *name)
 {
 	if (!kmod)
 		a->ops->seg_unlink(a, name);
@@ -85,7 +85,7 @@ int main(void)
 	       "then the name is %s", kmod ? "gone" : "still there (shm)");
 	tap_eq(b->ops->port_release(b, owner.id, &holder), kmod ? FLOE_E_NOT_FOUND : 0,
 	       "port_release again: %s", kmod ? "FLOE_E_NOT_FOUND" : "0 (shm)");
-	shm_unlink(name);
+	unlink_shm_file(name);
 
 	reg(a, FLOE_PORT_PUBLISHER, na.id, &owner2, "a second owner on a");
 	reg(b, FLOE_PORT_SUBSCRIBER, nb.id, &gone, "a holder on b, then unregistered");
@@ -111,7 +111,7 @@ int main(void)
 	tap_eq(open_check(a, name3), kmod ? FLOE_E_NOT_FOUND : 0,
 	       "its owner unregistered and the holder's backend closed: name %s",
 	       kmod ? "gone" : "still there (shm)");
-	shm_unlink(name3);
+	unlink_shm_file(name3);
 	a->ops->port_unregister(a, &owner2);
 	a->ops->port_unregister(a, &na);
 	a->ops->destroy(a);
