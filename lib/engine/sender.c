@@ -338,7 +338,11 @@ void floe_sender_close(struct floe_sender *tx)
 
 		if (!id)
 			continue;
-		if (floe_ring_count(floe_dir_sub_ring(d, conn(tx, j)),
+		/* kept only in a connection still as we made it: one a peer
+		 * wrote over could never be closed by its receiver */
+		if (atomic_load(&conn(tx, j)->pub_id) == tx->ref.id &&
+		    atomic_load(&conn(tx, j)->sub_id) == id &&
+		    floe_ring_count(floe_dir_sub_ring(d, conn(tx, j)),
 				    d->sub_cap) &&
 		    floe_svc_slot_owner(d->svc, d->receiver, j, &ref) == id &&
 		    be->ops->port_liveness(be, &ref) != FLOE_PORT_DEAD) {
