@@ -70,9 +70,11 @@ $(O)/libfloe.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)ar rcs $@ $^
 
-$(O)/libfloe.so.$(VERSION): $(LIB_OBJS)
+# lib/floe.map: the exported functions (the ABI), versioned FLOE_0.1
+$(O)/libfloe.so.$(VERSION): $(LIB_OBJS) lib/floe.map
 	@echo "  LD      $@"
-	$(Q)$(CC) -shared -Wl,-soname,libfloe.so.$(SOVERSION) -o $@ $^ $(LIBS)
+	$(Q)$(CC) -shared -Wl,-soname,libfloe.so.$(SOVERSION) \
+		-Wl,--version-script=lib/floe.map -o $@ $(LIB_OBJS) $(LIBS)
 	$(Q)ln -sf libfloe.so.$(VERSION) $(O)/libfloe.so.$(SOVERSION)
 	$(Q)ln -sf libfloe.so.$(SOVERSION) $(O)/libfloe.so
 
@@ -143,7 +145,9 @@ check:
 	$(MAKE) check-kunit
 	@echo "check: all tiers passed"
 
-check-host: tests benches tools
+check-host: lib tests benches tools
+	@# the shared library exports exactly the header's functions
+	scripts/check-abi.sh $(O)/libfloe.so
 	tests/run-host.sh $(HOST_TESTS)
 	@# the benchmark still works (speed is not judged here: machines are noisy)
 	$(O)/bench/pubsub_pingpong --quick --sizes 8,1M >/dev/null
