@@ -156,6 +156,8 @@ check-host: lib tests benches tools
 	$(O)/bench/request_response --quick >/dev/null
 	$(O)/bench/blackboard --quick >/dev/null
 	$(MAKE) check-cli
+	@# the manual pages render cleanly and document every public function
+	scripts/check-man.sh
 
 # The long crash storms (the bounded ones run in check-host): STORM_N
 # kills, for at most STORM_SECS seconds each, and as long a model-based
@@ -265,9 +267,14 @@ DKMSDIR ?= /usr/src/floe-$(VERSION)
 KMOD_SRCS := $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) kmod/Kbuild \
 	kmod/Makefile kmod/dkms.conf
 DEST_PREFIX := $(DESTDIR)$(PREFIX)
+# The API's manual: a page per family (docs/man3), floe.conf(5), floe(7)
+MAN3 := $(wildcard docs/man3/*.3)
+MAN5 := $(wildcard docs/man5/*.5)
+MANDIR := $(DEST_PREFIX)/share/man
 install: lib tools install-dkms
 	install -d $(addprefix $(DEST_PREFIX)/,lib/pkgconfig include/linux bin \
-		share/man/man1 share/bash-completion/completions) \
+		share/man/man1 share/man/man3 share/man/man5 share/man/man7 \
+		share/bash-completion/completions) \
 		$(DESTDIR)$(UDEVRULESDIR)
 	install -m 644 $(O)/libfloe.a $(DEST_PREFIX)/lib/
 	install -m 755 $(O)/libfloe.so.$(VERSION) $(DEST_PREFIX)/lib/
@@ -277,7 +284,16 @@ install: lib tools install-dkms
 	install -m 644 include/floe.h $(DEST_PREFIX)/include/
 	install -m 644 include/uapi/linux/floe.h $(DEST_PREFIX)/include/linux/
 	install -m 755 $(TOOL) $(DEST_PREFIX)/bin/
-	install -m 644 docs/floe.1 $(DEST_PREFIX)/share/man/man1/
+	install -m 644 docs/floe.1 $(MANDIR)/man1/
+	install -m 644 $(MAN3) $(MANDIR)/man3/
+	install -m 644 $(MAN5) $(MANDIR)/man5/
+	install -m 644 docs/floe.7 $(MANDIR)/man7/
+	@# a link page per function its family's page documents, so that
+	@# `man floe_publisher_loan` finds floe_publisher(3)
+	scripts/man-names.sh $(MAN3) | while read -r page fn; do \
+		p=$$(basename $$page); [ "$$fn.3" = "$$p" ] || \
+		echo ".so man3/$$p" >$(MANDIR)/man3/$$fn.3 || exit 1; \
+	done
 	install -m 644 tools/floe.bash-completion \
 		$(DEST_PREFIX)/share/bash-completion/completions/floe
 	install -m 644 udev/60-floe.rules $(DESTDIR)$(UDEVRULESDIR)/
