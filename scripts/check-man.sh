@@ -4,7 +4,8 @@
 #    a single groff warning, and its .TH names the file;
 #  - every function include/floe.h declares is listed in the NAME section of
 #    a page in docs/man3 and has its prototype in that page's SYNOPSIS, and
-#    no page lists a function the header does not declare.
+#    no page lists a function the header does not declare;
+#  - every error code of enum floe_error is described in floe_strerror(3).
 # Each failure says what to add or fix where.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -66,6 +67,14 @@ while read -r fn line; do
 		say "$page lists $fn in NAME but its SYNOPSIS has no prototype '$fn(': add it (as declared at include/floe.h:$line)"
 	fi
 done <"$tmp/header"
+
+# every error code is described where floe_strerror(3) lists them
+grep -n '^[[:space:]]*FLOE_E_[A-Z_]* = ' include/floe.h |
+	sed 's/^\([0-9]*\):[[:space:]]*\(FLOE_E_[A-Z_]*\) .*/\2 \1/' >"$tmp/errors"
+while read -r code line; do
+	grep -q "^\.BR* $code\b" docs/man3/floe_strerror.3 2>/dev/null ||
+		say "include/floe.h:$line defines $code, but docs/man3/floe_strerror.3 does not describe it: add a '.TP' entry for it under ERRORS there"
+done <"$tmp/errors"
 
 if [ "$bad" -ne 0 ]; then
 	echo "check-man: FAILED" >&2
