@@ -1,9 +1,12 @@
 #!/bin/sh
 # make install into a scratch DESTDIR (host only: needs make and a compiler):
-# every file where it belongs; examples/pubsub_publisher.c built against the
-# installed tree through `pkg-config --cflags --libs --static floe`, shared
-# and static, and run; the module built from the installed DKMS source the
-# way kmod/dkms.conf builds it (when kernel headers are installed).
+# every file where it belongs; a manual page for every public function (man
+# finds it under the prefix); the installed shared library exports exactly
+# the header's functions (scripts/check-abi.sh); examples/pubsub_publisher.c
+# built against the installed tree through `pkg-config --cflags --libs
+# --static floe`, shared and static, and run; the module built from the
+# installed DKMS source the way kmod/dkms.conf builds it (when kernel headers
+# are installed).
 set -u
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 version=$(sed -n 's/^VERSION := //p' "$repo/Makefile")
@@ -25,7 +28,7 @@ ok() {	# STATUS DESC; returns STATUS, so that `ok ... || show-why` works
 	return "$1"
 }
 
-echo "1..10"
+echo "1..13"
 make -C "$repo" -s install DESTDIR="$dest" PREFIX="$prefix" >"$tmp/install.log" 2>&1
 ok $? "make install DESTDIR=... PREFIX=$prefix" || sed 's/^/# /' "$tmp/install.log"
 
@@ -34,7 +37,8 @@ for f in "$root/lib/libfloe.a" "$root/lib/libfloe.so.$version" \
 	"$root/lib/libfloe.so.0" "$root/lib/libfloe.so" \
 	"$root/lib/pkgconfig/floe.pc" "$root/include/floe.h" \
 	"$root/include/linux/floe.h" "$root/bin/floe" \
-	"$root/share/man/man1/floe.1" \
+	"$root/share/man/man1/floe.1" "$root/share/man/man7/floe.7" \
+	"$root/share/man/man5/floe.conf.5" "$root/share/man/man3/floe_node.3" \
 	"$root/share/bash-completion/completions/floe" \
 	"$dest/lib/udev/rules.d/60-floe.rules" \
 	"$dest/usr/src/floe-$version/dkms.conf" \
@@ -54,6 +58,23 @@ grep -qx 'KERNEL=="floe", MODE="0666"' "$dest/lib/udev/rules.d/60-floe.rules"
 ok $? "udev rule: /dev/floe mode 0666"
 "$root/bin/floe" --version | grep -qx "floe $version"
 ok $? "the installed floe runs"
+
+# Every public function has a manual page under the prefix: its family's
+# page, or a link page that man resolves to it.
+nopage=""
+for fn in $("$repo/scripts/header-functions.sh" | cut -d' ' -f1); do
+	MANPATH=$root/share/man man -w "$fn" >/dev/null 2>&1 || nopage="$nopage $fn"
+done
+[ -z "$nopage" ]
+ok $? "man finds a page for every function of floe.h${nopage:+ (none for:$nopage)}"
+MANPATH=$root/share/man MANWIDTH=80 man floe_publisher_loan 2>/dev/null |
+	grep -q 'floe_publisher_loan(floe_publisher \*pub, uint64_t len,'
+ok $? "a function's link page renders its family's page (man floe_publisher_loan)"
+# The shared library exports exactly the header's functions, versioned.
+"$repo/scripts/check-abi.sh" "$root/lib/libfloe.so.$version" >"$tmp/abi.log" 2>&1 &&
+	nm -D --defined-only "$root/lib/libfloe.so.$version" | grep -q ' floe_node_create@@FLOE_0\.1$'
+ok $? "the installed libfloe.so exports the header's functions as FLOE_0.1" ||
+	sed 's/^/# /' "$tmp/abi.log"
 
 # The .pc file says /usr/local; the sysroot points pkg-config into DESTDIR.
 flags=$(PKG_CONFIG_PATH=$root/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest \
