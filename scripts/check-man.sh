@@ -62,7 +62,8 @@ while read -r fn line; do
 			b=$(basename "$p" .3)
 			case "$fn" in "$b"_*) echo "${#b} $p" ;; esac
 		done | sort -n | tail -n 1 | cut -d' ' -f2)
-		say "include/floe.h:$line declares $fn, but no page in docs/man3 documents it: add '$fn' to the NAME line of ${hint:-its family's page in docs/man3} and its prototype to that page's SYNOPSIS, and describe it (arguments, return value, errors)"
+		[ -n "$hint" ] || hint="the page of its family in docs/man3"
+		say "include/floe.h:$line declares $fn, but no page in docs/man3 documents it: add '$fn' to the NAME line of $hint and its prototype to that page's SYNOPSIS, and describe it (arguments, return value, errors)"
 	elif ! synopsis "$page" | grep -q "$fn("; then
 		say "$page lists $fn in NAME but its SYNOPSIS has no prototype '$fn(': add it (as declared at include/floe.h:$line)"
 	fi
@@ -72,7 +73,7 @@ done <"$tmp/header"
 grep -n '^[[:space:]]*FLOE_E_[A-Z_]* = ' include/floe.h |
 	sed 's/^\([0-9]*\):[[:space:]]*\(FLOE_E_[A-Z_]*\) .*/\2 \1/' >"$tmp/errors"
 while read -r code line; do
-	grep -q "^\.BR* $code\b" docs/man3/floe_strerror.3 2>/dev/null ||
+	grep -q "^\.BR* $code " docs/man3/floe_strerror.3 2>/dev/null ||
 		say "include/floe.h:$line defines $code, but docs/man3/floe_strerror.3 does not describe it: add a '.TP' entry for it under ERRORS there"
 done <"$tmp/errors"
 
