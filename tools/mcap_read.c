@@ -87,7 +87,11 @@ struct mcap_reader {
 	uint8_t *unpacked;
 	uint64_t unpacked_cap;
 	ZSTD_DCtx *zstd;
+	/* by id; the ids defined, to free them without touching every
+	 * page of the table */
 	struct channel *channels[65536];
+	uint16_t *defined;
+	size_t n_defined;
 	uint8_t schemas[65536 / 8];
 	uint64_t messages;
 	struct mcap_stats stats;
@@ -166,15 +170,16 @@ static int read_at(mcap_reader *r, void *buf, uint64_t len, uint64_t offset)
 	return MCAP_OK;
 }
 
-/* Grow *@buf to @len bytes (at least); @len is below the record limit. */
+/* Grow *@buf to @len bytes (at least); @len is below the record limit.
+ * Never NULL after: cursors over empty records point somewhere. */
 static int reserve(mcap_reader *r, uint8_t **buf, uint64_t *cap, uint64_t len,
 		   uint64_t offset)
 {
 	uint8_t *p;
 
-	if (len <= *cap)
+	if (*buf && len <= *cap)
 		return MCAP_OK;
-	p = realloc(*buf, len);
+	p = realloc(*buf, len ? len : 1);
 	if (!p)
 		return fail(r, MCAP_E_NOMEM, offset,
 			    "%llu bytes for a record", (unsigned long long)len);
@@ -226,10 +231,7 @@ static int read_record(mcap_reader *r)
 static uint32_t record_crc(const mcap_reader *r, uint32_t crc)
 {
 	crc = (uint32_t)crc32_z(crc, r->header, MCAP_RECORD_HEADER);
-	/* (no content: NULL, which would make zlib start afresh) */
-	return r->content_len ? (uint32_t)crc32_z(crc, r->content,
-						  r->content_len)
-			      : crc;
+	return (uint32_t)crc32_z(crc, r->content, r->content_len);
 }
 
 /* Where a record inside a chunk is, for messages. */
@@ -293,6 +295,7 @@ static int parse_channel(mcap_reader *r, struct cursor *c, uint64_t offset)
 	uint64_t rec_len = c->len - c->pos;
 	struct channel *ch = r->channels[id];
 	struct mcap_kv *kv;
+	uint16_t *ids;
 	uint32_t len;
 	size_t n;
 	char *strings;
@@ -341,6 +344,13 @@ static int parse_channel(mcap_reader *r, struct cursor *c, uint64_t offset)
 	}
 	ch->pub.metadata = kv;
 	ch->pub.n_metadata = n;
+	ids = realloc(r->defined, (r->n_defined + 1) * sizeof(*ids));
+	if (!ids) {
+		free(ch);
+		return fail(r, MCAP_E_NOMEM, offset, "a channel");
+	}
+	r->defined = ids;
+	r->defined[r->n_defined++] = id;
 	r->channels[id] = ch;
 	return MCAP_OK;
 }
@@ -735,8 +745,9 @@ void mcap_reader_close(mcap_reader *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < 65536; i++)
-		free(r->channels[i]);
+	for (size_t i = 0; i < r->n_defined; i++)
+		free(r->channels[r->defined[i]]);
+	free(r->defined);
 	free(r->content);
 	free(r->unpacked);
 	ZSTD_freeDCtx(r->zstd);
