@@ -46,7 +46,7 @@ TOOL_SRCS := $(wildcard tools/*.c)
 # (recordings: tools/mcap_*.c, zstd chunks and their CRC-32s)
 TOOL_LIBS := -ljson-c -lzstd -lz
 # the tool's MCAP writer and reader, tested (t_mcap) and fuzzed on their own
-MCAP_SRCS := tools/mcap_read.c tools/mcap_write.c
+MCAP_SRCS := tools/mcap_read.c tools/mcap_records.c tools/mcap_write.c
 MCAP_LIBS := -lzstd -lz
 CLI_TESTS := $(wildcard tests/cli/t_*.sh)
 # examples the CLI tests run ports with
@@ -101,7 +101,7 @@ $(O)/tests/host/%: tests/host/%.c tests/tap.h $(wildcard tests/host/*.h) $(O)/li
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
 
-$(O)/tests/host/t_mcap: tests/host/t_mcap.c tests/tap.h tools/mcap.h $(MCAP_SRCS)
+$(O)/tests/host/t_mcap: tests/host/t_mcap.c tests/tap.h $(wildcard tools/mcap*.h) $(MCAP_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(CPPFLAGS) -Itests -Itools $(PROG_CFLAGS) $< $(MCAP_SRCS) -o $@ \
