@@ -7,7 +7,7 @@
 # shellcheck source=tests/cli/lib.sh disable=SC1091
 if [ -f "$(dirname "$0")/lib.sh" ]; then . "$(dirname "$0")/lib.sh"; else . /files/lib.sh; fi
 
-plan 39
+plan 43
 
 # where scripts/deps.sh installs @mcap/core
 npm_dir=${FLOE_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/floe/npm}
@@ -81,6 +81,25 @@ is "$(texts "$scratch/a.log")" "a1 a2 a3 " "rec/a: the recorded samples, in orde
 is "$(texts "$scratch/b.log")" "b b " "rec/b: the recorded samples"
 is "$(sed -n 's/.*"sequence": *\([0-9]*\).*/\1/p' "$scratch/a.log" | tr '\n' ' ')" "0 1 2 " \
 	"rec/a: replayed by one publisher (sequences 0 1 2)"
+
+# --- an existing service is recorded with its own type, and replayed so
+subscribe_bg rec/u32 "$scratch/u32.log" --type u32 --size 4 --align 4 --count 1 --timeout 60000
+ok $? "a u32 service exists (its subscriber created it)"
+sub=$bg_pid
+start_bg "$FLOE_CLI" record rec/u32 -o "$scratch/u32.mcap" --count 1 --timeout 60000 \
+	>"$scratch/rec.log" 2>&1
+rec=$bg_pid
+wait_until 30 has_ports rec/u32 subscriber 2
+run publish rec/u32 --type u32 --size 4 --align 4 --hex "01000000 02000000"
+wait "$rec"
+is $? 0 "record of the u32 service (no --type given): exit 0"
+wait "$sub"
+subscribe_bg rec/u32 "$scratch/u32.log" --type u32 --size 4 --align 4 --count 1 --timeout 60000
+sub=$bg_pid
+run replay "$scratch/u32.mcap"
+is "$rc" 0 "replay to the u32 service: its type was recorded"
+wait "$sub"
+has "$(cat "$scratch/u32.log")" "hex:  01 00 00 00 02 00 00 00" "the u32 sample replayed"
 
 # --- timing: three samples a second apart
 start_bg "$FLOE_CLI" record rec/t -o "$scratch/t.mcap" --count 3 --timeout 60000 \
