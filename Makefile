@@ -51,7 +51,9 @@ MCAP_LIBS := -lzstd -lz
 CLI_TESTS := $(wildcard tests/cli/t_*.sh)
 # examples the CLI tests run ports with
 CLI_EXAMPLES := $(O)/examples/blackboard_writer \
-	$(O)/examples/request_response_server
+	$(O)/examples/request_response_server \
+	$(O)/examples/pubsub_user_header_publisher \
+	$(O)/examples/pubsub_user_header_subscriber
 
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(wildcard /lib/modules/*-amd64/build))

@@ -7,11 +7,27 @@
 # shellcheck source=tests/cli/lib.sh disable=SC1091
 if [ -f "$(dirname "$0")/lib.sh" ]; then . "$(dirname "$0")/lib.sh"; else . /files/lib.sh; fi
 
-plan 43
+plan 50
 
 # where scripts/deps.sh installs @mcap/core
 npm_dir=${FLOE_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/floe/npm}
 file=$scratch/r.mcap
+
+# official FILE: @mcap/core's reading of FILE (tests/cli/mcap_check.cjs) in
+# $check, status 0 if it found the file right; $skip says why it cannot
+# run here (no Node.js), else is empty
+official() {
+	skip="" check=""
+	if ! command -v node >/dev/null 2>&1; then
+		skip="Node.js is not installed here: no @mcap/core check"
+		return 0
+	fi
+	if [ ! -f "$npm_dir/node_modules/@mcap/core/package.json" ]; then
+		check="@mcap/core is not in $npm_dir: run scripts/deps.sh"
+		return 1
+	fi
+	check=$(node "$lib_dir/mcap_check.cjs" "$npm_dir" "$1" 2>&1)
+}
 
 subscribe_bg() {
 	s=$1 log=$2
@@ -46,13 +62,13 @@ is $? 0 "record --count 5: exit 0"
 has "$(cat "$scratch/rec.log")" "recorded 5 samples of 2 services to $file" "record reports what it wrote"
 
 # --- the official reader
-if ! command -v node >/dev/null 2>&1; then
-	for i in 1 2 3 4; do ok 0 "# SKIP Node.js is not installed here: no @mcap/core check"; done
-elif [ ! -f "$npm_dir/node_modules/@mcap/core/package.json" ]; then
-	for i in 1 2 3 4; do ok 1 "@mcap/core is not in $npm_dir: run scripts/deps.sh"; done
+official "$file"
+status=$?
+if [ -n "$skip" ]; then
+	for i in 1 2 3 4; do ok 0 "# SKIP $skip"; done
 else
-	check=$(node "$lib_dir/mcap_check.cjs" "$npm_dir" "$file" 2>&1)
-	ok $? "@mcap/core reads the file: streaming and indexed readers agree, CRCs and statistics hold"
+	ok $status "@mcap/core reads the file: streaming and indexed readers agree, CRCs and statistics hold"
+	[ $status -eq 0 ] || printf '%s\n' "$check" | sed 's/^/#   /'
 	has "$check" "channel rec/a floe.bytes 1 1 0 floe
 channel rec/b floe.bytes 1 1 0 floe" "@mcap/core: a channel per service, its type in the metadata"
 	is "$(printf '%s\n' "$check" | grep '^message rec/a' | tr '\n' '|')" \
@@ -100,6 +116,39 @@ run replay "$scratch/u32.mcap"
 is "$rc" 0 "replay to the u32 service: its type was recorded"
 wait "$sub"
 has "$(cat "$scratch/u32.log")" "hex:  01 00 00 00 02 00 00 00" "the u32 sample replayed"
+
+# --- a user header: recorded beside the payload, replayed with it
+svc=My/Funk/WithHeader
+sub_ex=$(example pubsub_user_header_subscriber) &&
+	pub_ex=$(example pubsub_user_header_publisher)
+ok $? "the user header examples are there"
+start_bg "$sub_ex" 3 60 >"$scratch/uh1.log" 2>&1
+sub=$bg_pid
+wait_until 30 has_ports "$svc" subscriber 1
+start_bg "$FLOE_CLI" record "$svc" -o "$scratch/uh.mcap" --count 3 --timeout 60000 \
+	>/dev/null 2>&1
+rec=$bg_pid
+wait_until 30 has_ports "$svc" subscriber 2
+"$pub_ex" 3 >/dev/null 2>&1
+wait "$rec"
+is $? 0 "record of a service with a user header: exit 0"
+wait "$sub"
+is $? 0 "the example's subscriber received the 3 samples published"
+start_bg "$sub_ex" 3 60 >"$scratch/uh2.log" 2>&1
+sub=$bg_pid
+wait_until 30 has_ports "$svc" subscriber 1
+run replay "$scratch/uh.mcap"
+is "$rc" 0 "replay to the service with a user header: exit 0"
+wait "$sub"
+is $? 0 "its subscriber got the 3 samples"
+is "$(grep '^received:' "$scratch/uh2.log")" "$(grep '^received:' "$scratch/uh1.log")" \
+	"user headers and payloads replayed as they were received"
+official "$scratch/uh.mcap"
+if [ -n "$skip" ]; then
+	ok 0 "# SKIP $skip"
+else
+	has "$check" "channel $svc u64 8 8 16 floe" "@mcap/core: the user header's size in the metadata"
+fi
 
 # --- timing: three samples a second apart
 start_bg "$FLOE_CLI" record rec/t -o "$scratch/t.mcap" --count 3 --timeout 60000 \
