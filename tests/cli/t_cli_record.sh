@@ -7,7 +7,7 @@
 # shellcheck source=tests/cli/lib.sh disable=SC1091
 if [ -f "$(dirname "$0")/lib.sh" ]; then . "$(dirname "$0")/lib.sh"; else . /files/lib.sh; fi
 
-plan 50
+plan 53
 
 # where scripts/deps.sh installs @mcap/core
 npm_dir=${FLOE_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/floe/npm}
@@ -216,6 +216,20 @@ run replay "$scratch/text.mcap"
 has "$err" "offset 0: malformed: not an MCAP file" "a text file: not MCAP, at offset 0"
 run replay "$scratch/absent.mcap"
 is "$rc" 3 "a missing file: exit 3"
+
+# --- services that do not fit
+subscribe_bg rec/a "$scratch/other.log" --type u32 --size 4 --align 4 --timeout 60000
+sub=$bg_pid
+run replay "$file"
+is "$rc" 6 "replay to a service of another type: exit 6"
+has "$err" "service 'rec/a'" "... naming the service"
+kill "$sub"
+start_bg "$FLOE_CLI" listen rec/ev --timeout 60000 >/dev/null 2>&1
+lis=$bg_pid
+wait_until 30 has_ports rec/ev listener 1
+run record rec/ev -o "$scratch/ev.mcap" --timeout 100
+is "$rc" 6 "record of an event service: exit 6"
+kill "$lis"
 
 # --- record's usage errors
 run record rec/x
