@@ -99,7 +99,7 @@ int mcap_writer_flush(mcap_writer *w);
 int mcap_writer_close(mcap_writer *w);
 
 /* ------------------------------------------------------------------ */
-/* Reader (tools/mcap_read.c)                                         */
+/* Reader (tools/mcap_read.c, tools/mcap_records.c)                   */
 /* ------------------------------------------------------------------ */
 
 typedef struct mcap_reader mcap_reader;

@@ -232,13 +232,20 @@ static int play(struct replay *rp)
 		uint64_t due = start + (uint64_t)((double)since / 1e6 /
 						  rp->cli->rate);
 		uint64_t now = cli_now_ms();
+		struct target *t = find_target(rp, msg.channel_id);
 
+		/* (the file changed since it was checked) */
+		if (!t || !payload_fits(t, len)) {
+			cli_error(rp->cli, "%s: changed since it was checked",
+				  rp->file);
+			status = EXIT_FAIL;
+			break;
+		}
 		if (due > now && !cli_sleep_ms((long)(due - now)))
 			break;
-		status = send_sample(rp, find_target(rp, msg.channel_id), data,
-				     len);
+		status = send_sample(rp, t, data, len);
 	}
-	/* (the file changed since it was checked) */
+	/* (damage that came since the check) */
 	if (!status && got < 0)
 		status = file_error(rp, mcap_reader_error(r));
 	mcap_reader_close(r);
