@@ -21,6 +21,8 @@
 
 /* Longest a received sample waits in memory before it is written. */
 #define FLUSH_MS 1000
+/* Longest the recorder goes on taking queued samples after a signal. */
+#define DRAIN_MS 1000
 
 struct recorded {
 	const char *name;
@@ -145,17 +147,25 @@ struct progress {
 	int ret; /* exit status */
 };
 
-/* Receive and write until --count, --timeout or a signal. */
+/*
+ * Receive and write until --count, --timeout or a signal; after a signal,
+ * what is queued for the recorder already is written too (for at most
+ * DRAIN_MS, should publishers go on sending).
+ */
 static void record_loop(struct cli *cli, mcap_writer *w,
 			struct recorded *recs, int n, struct progress *p)
 {
 	uint64_t deadline = cli->timeout_ms < 0 ? 0
 				: cli_now_ms() + (uint64_t)cli->timeout_ms;
-	uint64_t flushed = cli_now_ms();
+	uint64_t flushed = cli_now_ms(), stopped = 0;
 
-	while (!cli_stop && (cli->count < 0 || p->samples < cli->count)) {
+	while (cli->count < 0 || p->samples < cli->count) {
 		bool idle = true;
 
+		if (cli_stop && !stopped)
+			stopped = cli_now_ms();
+		if (stopped && cli_now_ms() - stopped >= DRAIN_MS)
+			return;
 		for (int i = 0; i < n && !p->ret; i++) {
 			const floe_sample *sample;
 			int got = floe_subscriber_receive(recs[i].sub, &sample);
@@ -179,13 +189,13 @@ static void record_loop(struct cli *cli, mcap_writer *w,
 			if (++p->samples == cli->count)
 				break;
 		}
-		if (p->ret)
+		if (p->ret || (stopped && idle))
 			return;
 		if (cli_now_ms() - flushed >= FLUSH_MS) {
 			mcap_writer_flush(w); /* an error sticks: seen at close */
 			flushed = cli_now_ms();
 		}
-		if (!idle)
+		if (!idle || stopped)
 			continue;
 		if (deadline && cli_now_ms() >= deadline) {
 			if (cli->count >= 0) {

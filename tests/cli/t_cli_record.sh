@@ -7,7 +7,7 @@
 # shellcheck source=tests/cli/lib.sh disable=SC1091
 if [ -f "$(dirname "$0")/lib.sh" ]; then . "$(dirname "$0")/lib.sh"; else . /files/lib.sh; fi
 
-plan 53
+plan 56
 
 # where scripts/deps.sh installs @mcap/core
 npm_dir=${FLOE_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/floe/npm}
@@ -216,6 +216,26 @@ run replay "$scratch/text.mcap"
 has "$err" "offset 0: malformed: not an MCAP file" "a text file: not MCAP, at offset 0"
 run replay "$scratch/absent.mcap"
 is "$rc" 3 "a missing file: exit 3"
+
+# --- record until SIGTERM: a complete file; SIGKILLed: one that ends early
+start_bg "$FLOE_CLI" record rec/s -o "$scratch/s.mcap" >/dev/null 2>&1
+rec=$bg_pid
+wait_until 30 has_ports rec/s subscriber 1
+run publish rec/s signalled
+kill -TERM "$rec"
+wait "$rec"
+is $? 0 "record ended by SIGTERM: exit 0"
+run --json replay "$scratch/s.mcap" --linger 0
+json_ok "d['samples'] == 1" '"samples": 1' "... and its file is complete, with the sample"
+start_bg "$FLOE_CLI" record rec/s -o "$scratch/k.mcap" >/dev/null 2>&1
+rec=$bg_pid
+wait_until 30 has_ports rec/s subscriber 1
+run publish rec/s killed
+kill -KILL "$rec"
+wait "$rec"
+run replay "$scratch/k.mcap"
+has "$err" "truncated: the file ends without a footer" "a SIGKILLed recorder's file: refused, it ends early"
+"$FLOE_CLI" node cleanup >/dev/null 2>&1
 
 # --- services that do not fit
 subscribe_bg rec/a "$scratch/other.log" --type u32 --size 4 --align 4 --timeout 60000
