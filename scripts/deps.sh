@@ -20,7 +20,7 @@ bench_pkgs="iceoryx libiceoryx-binding-c-dev libzmq3-dev gnuplot-nox jq"
 
 # The CLI tests check recordings (floe record) with the official MCAP
 # reader, @mcap/core from the npm registry, installed into $npm_dir (outside
-# the tree; tests/cli/lib.sh looks there too): Node.js, npm, and the zstd
+# the tree; tests/cli/t_cli_record.sh looks there too): Node.js, npm, the zstd
 # tool where Node.js cannot decompress by itself. Commands, not packages,
 # are looked for: Node.js may come from elsewhere, with its own npm.
 npm_dir=${FLOE_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/floe/npm}
