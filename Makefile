@@ -43,11 +43,17 @@ PEER_LIBS_zeromq := -lzmq
 # The floe tool: public API, plus lib/config.h to report configuration errors.
 TOOL := $(O)/tools/floe
 TOOL_SRCS := $(wildcard tools/*.c)
-TOOL_LIBS := -ljson-c
+# (recordings: tools/mcap_*.c, zstd chunks and their CRC-32s)
+TOOL_LIBS := -ljson-c -lzstd -lz
+# the tool's MCAP writer and reader, tested (t_mcap) and fuzzed on their own
+MCAP_SRCS := tools/mcap_read.c tools/mcap_records.c tools/mcap_write.c
+MCAP_LIBS := -lzstd -lz
 CLI_TESTS := $(wildcard tests/cli/t_*.sh)
 # examples the CLI tests run ports with
 CLI_EXAMPLES := $(O)/examples/blackboard_writer \
-	$(O)/examples/request_response_server
+	$(O)/examples/request_response_server \
+	$(O)/examples/pubsub_user_header_publisher \
+	$(O)/examples/pubsub_user_header_subscriber
 
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(wildcard /lib/modules/*-amd64/build))
@@ -84,7 +90,7 @@ $(O)/floe.pc: floe.pc.in
 
 tools: $(TOOL)
 
-$(TOOL): $(TOOL_SRCS) tools/cli.h lib/config.h $(O)/libfloe.a
+$(TOOL): $(TOOL_SRCS) $(wildcard tools/*.h) lib/config.h $(O)/libfloe.a
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(CPPFLAGS) -DFLOE_TOOL_VERSION='"$(VERSION)"' $(PROG_CFLAGS) \
@@ -98,6 +104,12 @@ $(O)/tests/host/%: tests/host/%.c tests/tap.h $(wildcard tests/host/*.h) $(O)/li
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
+
+$(O)/tests/host/t_mcap: tests/host/t_mcap.c tests/tap.h $(wildcard tools/mcap*.h) $(MCAP_SRCS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CPPFLAGS) -Itests -Itools $(PROG_CFLAGS) $< $(MCAP_SRCS) -o $@ \
+		$(PROG_LDFLAGS) $(MCAP_LIBS)
 
 $(O)/examples/%: examples/%.c $(wildcard examples/*.h) $(O)/libfloe.a
 	@mkdir -p $(dir $@)
@@ -209,6 +221,8 @@ FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 FUZZ_SRCS_cli := $(TOOL_SRCS) -Dmain=floe_tool_main -Wno-missing-prototypes \
 	-DFLOE_TOOL_VERSION='"$(VERSION)"'
 FUZZ_LIBS_cli := $(TOOL_LIBS)
+FUZZ_SRCS_mcap := $(MCAP_SRCS)
+FUZZ_LIBS_mcap := $(MCAP_LIBS)
 
 $(O)/fuzz/libfloe.a: $(LIB_SRCS) $(LIB_HDRS)
 	$(MAKE) O=$(O)/fuzz CC=$(FUZZ_CC) \

@@ -4,9 +4,10 @@
 set -eu
 tier=${1:-all}
 
-# man-db: scripts/check-man.sh renders the manual pages (with groff-base)
+# man-db: scripts/check-man.sh renders the manual pages (with groff-base);
+# zstd and zlib: the tool's MCAP recordings
 host_pkgs="build-essential pkg-config liburing-dev libinih-dev libjson-c-dev
-	man-db"
+	man-db libzstd-dev zlib1g-dev"
 # make check-fuzz: clang with the libFuzzer and sanitizer runtimes
 fuzz_pkgs="clang libclang-rt-dev"
 # make check-vm: Debian's 6.1 (linux-headers-amd64) and 6.12 kernel lines,
@@ -18,6 +19,17 @@ kunit_pkgs="linux-source-6.1 bc flex bison libelf-dev libssl-dev dwarves xz-util
 checkpatch_pkgs="linux-source-6.1 xz-utils perl"
 # scripts/bench.sh: peers (iceoryx's RouDi, C binding; ZeroMQ), gnuplot, jq
 bench_pkgs="iceoryx libiceoryx-binding-c-dev libzmq3-dev gnuplot-nox jq"
+
+# The CLI tests check recordings (floe record) with the official MCAP
+# reader, @mcap/core from the npm registry, installed into $npm_dir (outside
+# the tree; tests/cli/t_cli_record.sh looks there too): Node.js, npm, the zstd
+# tool where Node.js cannot decompress by itself. Commands, not packages,
+# are looked for: Node.js may come from elsewhere, with its own npm.
+npm_dir=${FLOE_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/floe/npm}
+npm_pkgs="@mcap/core@2.2.2"
+for c in node:nodejs npm:npm zstd:zstd; do
+	command -v "${c%%:*}" >/dev/null 2>&1 || host_pkgs="$host_pkgs ${c#*:}"
+done
 
 case "$tier" in
 host) want="$host_pkgs" ;;
@@ -34,12 +46,24 @@ for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
 
-echo "deps.sh: installing:$missing" >&2
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null || true
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+	echo "deps.sh: installing:$missing" >&2
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq >/dev/null || true
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+case "$tier" in
+host | all)
+	if [ ! -f "$npm_dir/node_modules/@mcap/core/package.json" ]; then
+		echo "deps.sh: installing $npm_pkgs into $npm_dir" >&2
+		mkdir -p "$npm_dir"
+		# shellcheck disable=SC2086
+		npm install --prefix "$npm_dir" --no-audit --no-fund \
+			--loglevel=error $npm_pkgs >/dev/null
+	fi ;;
+esac

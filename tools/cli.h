@@ -42,6 +42,9 @@ struct cli {
 	long iterations;  /* top refreshes; -1: until interrupted */
 	struct floe_type type;
 	const char *hex;
+	const char *output; /* record: the file to write */
+	double rate;        /* replay: speed factor of the original timing */
+	bool loop;          /* replay: start over at the end */
 	/* set up before a verb runs */
 	struct floe_config config;
 	floe_node *node;
@@ -51,6 +54,8 @@ struct cli {
 
 /* Set by SIGINT and SIGTERM: long-running verbs stop cleanly. */
 extern volatile sig_atomic_t cli_stop;
+/* "floe <version>", for what the tool writes into files. */
+extern const char cli_version[];
 
 /* floe.c */
 void cli_error(const struct cli *cli, const char *fmt, ...)
@@ -86,6 +91,38 @@ void print_json(json_object *obj, bool one_line);
  * ""); NULL if out of memory, else the caller frees. */
 char *hex_string(const void *data, size_t len, const char *sep);
 
+/* pubsub.c */
+/*
+ * Open the publish-subscribe service @name with @type, or create it with
+ * the configured [pubsub] QoS and @user_header_size if it does not exist
+ * (a non-zero @user_header_size must then match an existing service's).
+ * Returns an exit status, the failure reported.
+ */
+int cli_open_pubsub(struct cli *cli, const char *name,
+		    const struct floe_type *type, uint32_t user_header_size,
+		    floe_service **svc);
+/* How long a sender stays connected after its last sample by default: a
+ * subscriber connects to a publisher when it next looks (receive), and
+ * samples of a publisher it never saw are lost with it. */
+#define DEFAULT_LINGER_MS 200
+/* Polling period of a subscriber (subscribe, record) while nothing
+ * arrives. */
+#define POLL_MS 1
+
+/*
+ * record.c / replay.c: a recording is an MCAP file (tools/mcap.h) with a
+ * channel per service (topic: the service's name) whose messages are
+ * samples: a header of SAMPLE_HEADER_LEN bytes (publisher id and sequence
+ * number, little-endian uint64 each), the user header, the payload. The
+ * channel's metadata holds the type and the user header's size.
+ */
+#define SAMPLE_ENCODING "floe"
+#define SAMPLE_HEADER_LEN 16
+#define META_TYPE "floe.type"
+#define META_TYPE_SIZE "floe.type_size"
+#define META_TYPE_ALIGN "floe.type_align"
+#define META_USER_HEADER "floe.user_header_size"
+
 /* discovery.c: the domain's nodes, services and ports as JSON arrays of
  * objects (NULL and *err set on failure); the tool's own node is left out */
 json_object *collect_nodes(struct cli *cli, int *err);
@@ -110,5 +147,7 @@ int cmd_publish(struct cli *cli, int argc, char **argv);
 int cmd_subscribe(struct cli *cli, int argc, char **argv);
 int cmd_notify(struct cli *cli, int argc, char **argv);
 int cmd_listen(struct cli *cli, int argc, char **argv);
+int cmd_record(struct cli *cli, int argc, char **argv);
+int cmd_replay(struct cli *cli, int argc, char **argv);
 
 #endif

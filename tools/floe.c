@@ -9,8 +9,10 @@
  * command in the chosen domain and runs the command. The manual is
  * docs/floe.1; exit statuses are enum cli_exit.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -24,9 +26,11 @@
 #endif
 
 volatile sig_atomic_t cli_stop;
+const char cli_version[] = "floe " FLOE_TOOL_VERSION;
 
 enum option_id {
 	OPT_HELP = 'h',
+	OPT_OUTPUT = 'o',
 	OPT_JSON = 256,
 	OPT_DOMAIN,
 	OPT_BACKEND,
@@ -41,6 +45,8 @@ enum option_id {
 	OPT_ALIGN,
 	OPT_HEX,
 	OPT_LINGER,
+	OPT_RATE,
+	OPT_LOOP,
 };
 
 static const struct option global_options[] = {
@@ -55,6 +61,7 @@ static const struct option global_options[] = {
 #define O_COUNT { "count", required_argument, NULL, OPT_COUNT }
 #define O_TIMEOUT { "timeout", required_argument, NULL, OPT_TIMEOUT }
 #define O_INTERVAL { "interval", required_argument, NULL, OPT_INTERVAL }
+#define O_LINGER { "linger", required_argument, NULL, OPT_LINGER }
 #define O_END { NULL, 0, NULL, 0 }
 
 /* the payload type, for publish and subscribe */
@@ -119,8 +126,7 @@ static const struct verb verbs[] = {
 	  "                   subscribers to notice the publisher (default 200)\n",
 	  { O_TYPE,
 	    { "hex", required_argument, NULL, OPT_HEX },
-	    { "linger", required_argument, NULL, OPT_LINGER },
-	    O_COUNT, O_INTERVAL, O_END },
+	    O_LINGER, O_COUNT, O_INTERVAL, O_END },
 	  1, -1, cmd_publish },
 	{ NULL, "subscribe",
 	  "<service> [options]",
@@ -136,6 +142,26 @@ static const struct verb verbs[] = {
 	  HELP_COUNT_TIMEOUT("events"),
 	  { O_COUNT, O_TIMEOUT, O_END },
 	  1, 1, cmd_listen },
+	{ NULL, "record", "<service>... -o <file> [options]",
+	  "record the samples of services to an MCAP file",
+	  "  -o, --output FILE\n"
+	  "                   the MCAP file to write (replaced)\n"
+	  HELP_TYPE
+	  "                   (for services that do not exist yet)\n"
+	  HELP_COUNT_TIMEOUT("samples"),
+	  { { "output", required_argument, NULL, OPT_OUTPUT },
+	    O_TYPE, O_COUNT, O_TIMEOUT, O_END },
+	  1, -1, cmd_record },
+	{ NULL, "replay", "<file> [options]",
+	  "publish the samples of a recording again, with their timing",
+	  "  --rate X         play X times as fast (default 1; 0.5: half)\n"
+	  "  --loop           start over at the end, until interrupted\n"
+	  "  --linger MS      stay connected MS after the last sample\n"
+	  "                   (default 200)\n",
+	  { { "rate", required_argument, NULL, OPT_RATE },
+	    { "loop", no_argument, NULL, OPT_LOOP },
+	    O_LINGER, O_END },
+	  1, 1, cmd_replay },
 };
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 
@@ -278,6 +304,23 @@ static bool parse_number(const char *name, const char *text, long min,
 	return true;
 }
 
+/* A speed factor: a decimal number above 0, at most a million. */
+static bool parse_rate(const char *text, double *out)
+{
+	char *end;
+	double x;
+
+	errno = 0;
+	x = strtod(text, &end);
+	if (!*text || *end || errno || !isfinite(x) || x <= 0 || x > 1e6) {
+		cli_error(NULL, "--rate: '%s' is not a number above 0 (at most "
+			  "1000000)", text);
+		return false;
+	}
+	*out = x;
+	return true;
+}
+
 /*
  * Apply one option to @cli; @name is its long name for messages. Returns
  * -1 to go on, or an exit status (help, version, bad value).
@@ -317,6 +360,14 @@ static int apply_option(struct cli *cli, const struct verb *v, int id,
 	case OPT_ONCE:
 		cli->iterations = 1;
 		return -1;
+	case OPT_OUTPUT:
+		cli->output = arg;
+		return -1;
+	case OPT_LOOP:
+		cli->loop = true;
+		return -1;
+	case OPT_RATE:
+		return parse_rate(arg, &cli->rate) ? -1 : EXIT_USAGE;
 	}
 	/* the rest are numbers */
 	if (!parse_number(name, arg,
@@ -367,25 +418,38 @@ static int parse_options(struct cli *cli, const struct verb *v, int argc,
 {
 	struct option all[N_GLOBAL_OPTIONS + sizeof(v->options) /
 						     sizeof(v->options[0])];
-	size_t n = 0;
-	int id, index, ret;
+	/* -h, and the verb's options that have a letter (-o) */
+	char shorts[16] = "+h";
+	const char *name;
+	size_t n = 0, ns = strlen(shorts);
+	int id, ret;
 
 	for (size_t i = 0; i < N_GLOBAL_OPTIONS; i++)
 		all[n++] = global_options[i];
-	for (size_t i = 0; v && v->options[i].name; i++)
+	for (size_t i = 0; v && v->options[i].name; i++) {
 		all[n++] = v->options[i];
+		if (isalpha(v->options[i].val) && ns + 3 < sizeof(shorts)) {
+			shorts[ns++] = (char)v->options[i].val;
+			if (v->options[i].has_arg == required_argument)
+				shorts[ns++] = ':';
+		}
+	}
 	all[n] = (struct option)O_END;
 	optind = 0; /* glibc: start afresh */
 	opterr = 0; /* our own messages */
-	while ((id = getopt_long(argc, argv, v ? "h" : "+h", all, &index)) != -1) {
+	/* before the command, stop at it ("+"); after, permute */
+	while ((id = getopt_long(argc, argv, shorts + (v ? 1 : 0), all,
+				 NULL)) != -1) {
 		if (id == '?' || id == ':') {
 			cli_error(cli, "%s: unknown option, or its value is "
 				       "missing (see --help)", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
-		ret = apply_option(cli, v, id,
-				   id == OPT_HELP ? "help" : all[index].name,
-				   optarg);
+		name = "help";
+		for (size_t i = 0; i < n; i++)
+			if (all[i].val == id)
+				name = all[i].name;
+		ret = apply_option(cli, v, id, name, optarg);
 		if (ret >= 0)
 			return ret;
 	}
@@ -456,6 +520,7 @@ int main(int argc, char **argv)
 		.interval_ms = -1,
 		.iterations = -1,
 		.linger_ms = -1,
+		.rate = 1,
 		.type = { "floe.bytes", 1, 1 },
 	};
 	const struct verb *v;

@@ -13,32 +13,30 @@
 
 /* Bytes of a sample printed at most: a debugging view, not a dump. */
 #define SAMPLE_PRINT_MAX 4096
-/* Polling period of subscribe while nothing arrives. */
-#define POLL_MS 1
-/*
- * A subscriber connects to a publisher when it next looks (receive), and
- * samples of a publisher it never saw are lost with it: so publish stays
- * a while after its last sample, or exits at once on SIGINT.
- */
-#define DEFAULT_LINGER_MS 200
 
 /*
- * Open the publish-subscribe service @name with the type the user gave,
- * creating it with the configured [pubsub] QoS if it does not exist. (Not
- * floe_service_open_or_create: for an opener, QoS values are demands.)
+ * Not floe_service_open_or_create: for an opener, QoS values are demands,
+ * so the configured ones go only to a service this creates.
  */
-static int open_pubsub(struct cli *cli, const char *name, floe_service **svc)
+int cli_open_pubsub(struct cli *cli, const char *name,
+		    const struct floe_type *type, uint32_t user_header_size,
+		    floe_service **svc)
 {
-	struct floe_service_opts opts = { .type = cli->type };
+	struct floe_pubsub_qos demand = { .user_header_size = user_header_size };
+	struct floe_pubsub_qos create = cli->config.pubsub;
+	struct floe_service_opts opts = {
+		.type = *type, .qos = user_header_size ? &demand : NULL,
+	};
 	char what[FLOE_NAME_LEN + 16];
 	int ret;
 
 	ret = floe_service_open(cli->node, name, &opts, svc);
 	if (ret == FLOE_E_NOT_FOUND) {
-		opts.qos = &cli->config.pubsub;
+		create.user_header_size = user_header_size;
+		opts.qos = &create;
 		ret = floe_service_create(cli->node, name, &opts, svc);
 		if (ret == FLOE_E_EXISTS) { /* somebody was faster */
-			opts.qos = NULL;
+			opts.qos = user_header_size ? &demand : NULL;
 			ret = floe_service_open(cli->node, name, &opts, svc);
 		}
 	}
@@ -137,7 +135,7 @@ int cmd_publish(struct cli *cli, int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	ret = open_pubsub(cli, argv[0], &svc);
+	ret = cli_open_pubsub(cli, argv[0], &cli->type, 0, &svc);
 	if (ret)
 		goto out;
 	floe_publisher_opts_init(&pub_opts);
@@ -224,7 +222,7 @@ int cmd_subscribe(struct cli *cli, int argc, char **argv)
 	int ret;
 
 	(void)argc;
-	ret = open_pubsub(cli, argv[0], &svc);
+	ret = cli_open_pubsub(cli, argv[0], &cli->type, 0, &svc);
 	if (ret)
 		return ret;
 	ret = floe_subscriber_create(svc, NULL, &sub);

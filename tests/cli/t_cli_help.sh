@@ -4,9 +4,9 @@
 # shellcheck source=tests/cli/lib.sh disable=SC1091
 if [ -f "$(dirname "$0")/lib.sh" ]; then . "$(dirname "$0")/lib.sh"; else . /files/lib.sh; fi
 
-commands="node list|node show|node cleanup|service list|service show|port list|top|publish|subscribe|notify|listen"
+commands="node list|node show|node cleanup|service list|service show|port list|top|publish|subscribe|notify|listen|record|replay"
 
-plan 33
+plan 36
 
 run --help
 ok $rc "floe --help exits 0"
@@ -48,6 +48,8 @@ run --backend nope node list
 is "$rc" 2 "bad --backend: exit 2"
 run subscribe svc --count x
 is "$rc" 2 "bad --count: exit 2"
+run subscribe svc -o x
+is "$rc" 2 "-o where the command has no such option: exit 2"
 run node show notanumber
 is "$rc" 2 "node show with a bad id: exit 2"
 run --domain 'bad.domain' node list
