@@ -379,6 +379,23 @@ uint64_t floe_subscriber_id(const floe_subscriber *sub);
 int floe_subscriber_receive(floe_subscriber *sub, const floe_sample **out);
 /** True if a sample is waiting. */
 bool floe_subscriber_has_samples(floe_subscriber *sub);
+/**
+ * Sleep until a sample is waiting (1), @timeout_ns passes (0; 0 only
+ * looks, UINT64_MAX waits forever) or a connected publisher died rather
+ * than left (FLOE_E_DEAD, once per death; its samples stay receivable).
+ * No separate event service is needed: a publisher wakes the subscribers
+ * it reached, and makes a system call only for one that sleeps. Without
+ * the module a death is seen within 50 ms. Signals do not end the wait.
+ */
+int floe_subscriber_wait(floe_subscriber *sub, uint64_t timeout_ns);
+/**
+ * A descriptor that is readable while a sample is waiting, for poll,
+ * epoll or io_uring (made on the first call, owned by @sub: don't close
+ * it). Receive until floe_subscriber_receive() returns 0, which empties
+ * it. Deaths are not signalled on it (use floe_subscriber_wait or a
+ * WaitSet). Negative FLOE_E_* on error.
+ */
+int floe_subscriber_fd(floe_subscriber *sub);
 /** Return the sample to its publisher; it must not be used afterwards. */
 void floe_sample_release(const floe_sample *sample);
 
@@ -542,6 +559,19 @@ int floe_client_send_copy(floe_client *client, const void *data,
  */
 int floe_pending_response_receive(floe_pending_response *pending,
 				  const floe_response **out);
+/**
+ * Sleep until floe_pending_response_receive() has something to say (1: a
+ * response, the end of the streams, or a server's death), @timeout_ns
+ * passes (0; 0 only looks, UINT64_MAX waits forever), or an error.
+ */
+int floe_pending_response_wait(floe_pending_response *pending,
+			       uint64_t timeout_ns);
+/**
+ * A descriptor readable while a response or stream end is queued for any
+ * of @client's pending responses (as floe_subscriber_fd; receiving until
+ * 0 on each pending response empties it).
+ */
+int floe_client_fd(floe_client *client);
 /** Servers whose streams for this request have not ended yet. */
 uint32_t floe_pending_response_servers(floe_pending_response *pending);
 /**
@@ -576,6 +606,15 @@ uint64_t floe_server_id(const floe_server *server);
 int floe_server_receive(floe_server *server, floe_active_request **out);
 /** True if a request is waiting. */
 bool floe_server_has_requests(floe_server *server);
+/**
+ * Sleep until a request is waiting (1), @timeout_ns passes (0; 0 only
+ * looks, UINT64_MAX waits forever) or a client died rather than left
+ * (FLOE_E_DEAD, once per death), as floe_subscriber_wait.
+ */
+int floe_server_wait(floe_server *server, uint64_t timeout_ns);
+/** A descriptor readable while a request is waiting (as
+ * floe_subscriber_fd). */
+int floe_server_fd(floe_server *server);
 /** Reclaim responses that clients returned or died holding, and connect
  * new clients. Done by receive and loan too; call it when idle for long. */
 int floe_server_update_connections(floe_server *server);

@@ -38,6 +38,7 @@
 
 #include "base/bounds.h"
 #include "base/futex.h"
+#include "doorbell.h"
 #include "event.h"
 
 #define EVENT_TYPE_NAME "floe.event"
@@ -45,8 +46,7 @@
 /* A listener slot as this notifier last saw it. */
 struct listener_target {
 	uint64_t owner; /* listener port id; 0: slot free or being claimed */
-	struct sockaddr_un addr;
-	socklen_t addr_len;
+	struct floe_doorbell bell;
 };
 
 struct floe_notifier {
@@ -220,35 +220,6 @@ struct floe_event_cell *floe_event_cell(floe_service *svc, uint32_t j)
 					  (uint64_t)j * cell_stride(&svc->qos));
 }
 
-socklen_t floe_event_addr(const char *domain, uint64_t id,
-			  struct sockaddr_un *addr)
-{
-	int n;
-
-	memset(addr, 0, sizeof(*addr));
-	addr->sun_family = AF_UNIX;
-	n = snprintf(addr->sun_path + 1, sizeof(addr->sun_path) - 1,
-		     "floe.%s.l.%016" PRIx64, domain, id);
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-			   (size_t)n);
-}
-
-int floe_event_socket(void)
-{
-	return socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-}
-
-/* Failures need no handling: EAGAIN means its queue is full (so it is
- * readable already), ECONNREFUSED that the listener is gone or has no
- * descriptor yet. */
-void floe_event_poke(int sock, const struct sockaddr_un *addr, socklen_t len)
-{
-	static const char byte = 1;
-
-	sendto(sock, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL,
-	       (const struct sockaddr *)addr, len);
-}
-
 /* ------------------------------------------------------------------ */
 /* Notifier                                                           */
 /* ------------------------------------------------------------------ */
@@ -273,8 +244,9 @@ static void rescan(floe_notifier *n)
 		if (owner != t->owner) {
 			t->owner = owner;
 			if (owner)
-				t->addr_len = floe_event_addr(be->domain, owner,
-							    &t->addr);
+				floe_doorbell_name(&t->bell, be->domain,
+						   FLOE_DOORBELL_LISTENER,
+						   owner);
 		}
 		if (owner)
 			n->active[n->nactive++] = j;
@@ -376,9 +348,9 @@ FLOE_EXPORT int floe_notifier_notify(floe_notifier *n, uint64_t event_id)
 			floe_futex_wake_all(&cell->futex_seq);
 		if (atomic_load(&cell->fd_armed)) {
 			if (n->sock < 0)
-				n->sock = floe_event_socket();
+				n->sock = floe_doorbell_socket();
 			if (n->sock >= 0)
-				floe_event_poke(n->sock, &t->addr, t->addr_len);
+				floe_doorbell_ring(n->sock, &t->bell);
 		}
 		signalled++;
 	}

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <linux/floe.h>
 
@@ -203,6 +204,14 @@ struct floe_sender *floe_server_sender(floe_server *server);
 /* ------------------------------------------------------------------ */
 
 uint64_t floe_now_ns(void);
+/** The absolute CLOCK_MONOTONIC deadline @timeout_ns from now in *@out;
+ * false if it is too far to represent (wait forever). */
+bool floe_deadline_after(uint64_t timeout_ns, struct timespec *out);
+/** Has @deadline (NULL: never) passed? */
+bool floe_deadline_passed(const struct timespec *deadline);
+/** The earlier of @deadline (NULL: never) and @ns from now, in *@out. */
+void floe_deadline_min(const struct timespec *deadline, uint64_t ns,
+		       struct timespec *out);
 /** errno of a failed call that makes a descriptor (socket, timerfd, ...)
  * → floe error. */
 int floe_fd_errno(int err);

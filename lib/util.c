@@ -42,6 +42,46 @@ uint64_t floe_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+bool floe_deadline_after(uint64_t timeout_ns, struct timespec *out)
+{
+	uint64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, out);
+	/* Saturate: a timeout of centuries is forever. */
+	if (timeout_ns / 1000000000ULL >
+	    (uint64_t)(INT64_MAX / 2) - (uint64_t)out->tv_sec)
+		return false;
+	ns = (uint64_t)out->tv_nsec + timeout_ns % 1000000000ULL;
+	out->tv_sec += (time_t)(timeout_ns / 1000000000ULL +
+				ns / 1000000000ULL);
+	out->tv_nsec = (long)(ns % 1000000000ULL);
+	return true;
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+bool floe_deadline_passed(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	if (!deadline)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return !before(&now, deadline);
+}
+
+void floe_deadline_min(const struct timespec *deadline, uint64_t ns,
+		       struct timespec *out)
+{
+	floe_deadline_after(ns, out);
+	if (deadline && before(deadline, out))
+		*out = *deadline;
+}
+
 void floe_backoff(uint32_t round)
 {
 	if (round < 64) {
