@@ -414,8 +414,10 @@ FLOE_EXPORT int floe_pending_response_receive(floe_pending_response *p,
 			*out = (const floe_response *)s;
 			return 1;
 		}
-		if (!p->streaming)
+		if (!p->streaming) {
+			floe_receiver_settle(c->rx);
 			return p->lost ? FLOE_E_DEAD : FLOE_E_END_OF_STREAM;
+		}
 		ret = pump(c);
 		if (ret < 0)
 			return ret;

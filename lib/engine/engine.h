@@ -122,6 +122,10 @@ void floe_receiver_check_senders(struct floe_receiver *rx);
 /** @rx's descriptor, readable while an entry waits (lib/doorbell.h);
  * made on the first call, closed with @rx. Negative FLOE_E_* on error. */
 int floe_receiver_fd(struct floe_receiver *rx);
+/** A port that stopped taking entries before its queues were empty (it
+ * got what it asked for): make the descriptor readable only if entries
+ * wait. */
+void floe_receiver_settle(struct floe_receiver *rx);
 /**
  * Sleep until an entry waits (1), a sender died (FLOE_E_DEAD, see
  * floe_receiver_take_deaths) or @deadline passes (0; NULL: never).

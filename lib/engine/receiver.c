@@ -409,8 +409,7 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 		if (!rx->rescan)
 			break;
 	}
-	if (rx->bell >= 0)
-		floe_receiver_rearm(rx);
+	floe_receiver_settle(rx);
 	return 0;
 }
 

@@ -62,8 +62,4 @@ struct floe_receiver {
 };
 
 
-/** The queues were found empty: empty the descriptor too, unless
- * something arrived meanwhile (wait.c). */
-void floe_receiver_rearm(struct floe_receiver *rx);
-
 #endif

@@ -9,7 +9,7 @@
 
 /* The queues were found empty: empty the descriptor too, unless
  * something arrived meanwhile (lib/doorbell.h). */
-void floe_receiver_rearm(struct floe_receiver *rx)
+static void rearm(struct floe_receiver *rx)
 {
 	struct floe_doorbell self;
 
@@ -19,6 +19,12 @@ void floe_receiver_rearm(struct floe_receiver *rx)
 	floe_doorbell_name(&self, rx->dir->svc->node->be->domain,
 			   FLOE_DOORBELL_PORT, rx->ref.id);
 	floe_doorbell_ring(rx->bell, &self);
+}
+
+void floe_receiver_settle(struct floe_receiver *rx)
+{
+	if (rx->bell >= 0)
+		rearm(rx);
 }
 
 struct floe_wake *floe_receiver_wake(const struct floe_receiver *rx)
