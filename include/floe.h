@@ -767,13 +767,19 @@ struct floe_waitset_opts {
 	/** stop run() cleanly on SIGINT and SIGTERM (blocked in the calling
 	 * thread while it runs, restored afterwards) */
 	bool handle_signals;
+	/** wait on receiving ports through their descriptors even where
+	 * io_uring can wait on their futex words ($FLOE_WAITSET_PORTS=
+	 * descriptor does the same) */
+	bool port_descriptors;
 };
 
 enum floe_trigger {
 	FLOE_TRIGGER_NOTIFIED = 1,        /**< a listener has events */
 	FLOE_TRIGGER_READABLE = 2,        /**< an attached fd is readable */
 	FLOE_TRIGGER_TICK = 3,            /**< an interval elapsed */
-	FLOE_TRIGGER_MISSED_DEADLINE = 4, /**< a listener stayed silent */
+	FLOE_TRIGGER_MISSED_DEADLINE = 4, /**< a listener or port stayed
+					     silent */
+	FLOE_TRIGGER_DATA = 5,            /**< a receiving port has data */
 };
 
 /**
@@ -791,6 +797,12 @@ void floe_waitset_destroy(floe_waitset *ws);
 enum floe_waitset_impl floe_waitset_impl(const floe_waitset *ws);
 /** "io_uring" or "epoll". */
 const char *floe_waitset_impl_name(enum floe_waitset_impl impl);
+/**
+ * True if attached receiving ports are waited on through their futex
+ * words (io_uring with IORING_OP_FUTEX_WAIT, Linux 6.7+: no socket between
+ * a sender and the waitset); false if through their descriptors.
+ */
+bool floe_waitset_uses_futex(const floe_waitset *ws);
 
 /**
  * Attach a listener: NOTIFIED when it has events (the callback should
@@ -801,6 +813,20 @@ const char *floe_waitset_impl_name(enum floe_waitset_impl impl);
  */
 int floe_waitset_attach_listener(floe_waitset *ws, floe_listener *listener,
 				 uint64_t deadline_ns, void *user);
+/**
+ * Attach a receiving port: DATA while something waits for it (the
+ * callback should receive until 0; what it leaves is reported again).
+ * With @deadline_ns > 0, MISSED_DEADLINE is reported whenever
+ * @deadline_ns pass without data. Detach before destroying the port.
+ * Returns an attachment id or an error (FLOE_E_ATTACHED if attached
+ * already). A client's attachment covers all its pending responses.
+ */
+int floe_waitset_attach_subscriber(floe_waitset *ws, floe_subscriber *sub,
+				   uint64_t deadline_ns, void *user);
+int floe_waitset_attach_server(floe_waitset *ws, floe_server *server,
+			       uint64_t deadline_ns, void *user);
+int floe_waitset_attach_client(floe_waitset *ws, floe_client *client,
+			       uint64_t deadline_ns, void *user);
 /** Attach a file descriptor: READABLE while it is readable
  * (FLOE_E_ATTACHED if it is watched already). */
 int floe_waitset_attach_fd(floe_waitset *ws, int fd, void *user);

@@ -198,6 +198,10 @@ struct floe_sender;
 struct floe_sender *floe_publisher_sender(floe_publisher *pub);
 struct floe_sender *floe_client_sender(floe_client *client);
 struct floe_sender *floe_server_sender(floe_server *server);
+/** The receiving side of a port (for the waitset). */
+struct floe_receiver *floe_subscriber_receiver(floe_subscriber *sub);
+struct floe_receiver *floe_server_receiver(floe_server *server);
+struct floe_receiver *floe_client_receiver(floe_client *client);
 
 /* ------------------------------------------------------------------ */
 /* Odds and ends: lib/util.c                                          */

@@ -406,6 +406,11 @@ FLOE_EXPORT int floe_subscriber_wait(floe_subscriber *sub, uint64_t timeout_ns)
 	return floe_wait_receiver(sub->rx, timeout_ns);
 }
 
+struct floe_receiver *floe_subscriber_receiver(floe_subscriber *sub)
+{
+	return sub->rx;
+}
+
 FLOE_EXPORT int floe_subscriber_fd(floe_subscriber *sub)
 {
 	if (!sub)

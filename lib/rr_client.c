@@ -293,6 +293,11 @@ FLOE_EXPORT void floe_client_destroy(floe_client *c)
 	client_free(c);
 }
 
+struct floe_receiver *floe_client_receiver(floe_client *c)
+{
+	return c->rx;
+}
+
 struct floe_sender *floe_client_sender(floe_client *c)
 {
 	return c->tx;

@@ -96,6 +96,11 @@ FLOE_EXPORT void floe_server_destroy(floe_server *srv)
 	server_free(srv);
 }
 
+struct floe_receiver *floe_server_receiver(floe_server *srv)
+{
+	return srv->rx;
+}
+
 struct floe_sender *floe_server_sender(floe_server *srv)
 {
 	return srv->tx;
