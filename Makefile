@@ -46,7 +46,7 @@ TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_LIBS := -ljson-c
 CLI_TESTS := $(wildcard tests/cli/t_*.sh)
 # examples the CLI tests run ports with
-CLI_EXAMPLES := $(O)/examples/blackboard_writer \
+CLI_EXAMPLES := $(O)/examples/blackboard_writer $(O)/examples/pubsub_publisher \
 	$(O)/examples/request_response_server
 
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \

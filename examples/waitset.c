@@ -61,7 +61,8 @@ static int on_trigger(floe_waitset *ws, int attachment,
 		break;
 	case FLOE_TRIGGER_READABLE:
 	case FLOE_TRIGGER_DATA:
-		break; /* no descriptors or ports attached here */
+	case FLOE_TRIGGER_CHANGED:
+		break; /* no descriptors, ports or watches attached here */
 	}
 	fflush(stdout);
 	return 0;

@@ -780,6 +780,7 @@ enum floe_trigger {
 	FLOE_TRIGGER_MISSED_DEADLINE = 4, /**< a listener or port stayed
 					     silent */
 	FLOE_TRIGGER_DATA = 5,            /**< a receiving port has data */
+	FLOE_TRIGGER_CHANGED = 6,         /**< a watched domain changed */
 };
 
 /**
@@ -1073,6 +1074,69 @@ struct floe_port_info {
 int floe_port_list(floe_node *node,
 		   int (*cb)(const struct floe_port_info *info, void *ctx),
 		   void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Watching the domain                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct floe_watch floe_watch;
+
+enum floe_watch_event_kind {
+	FLOE_WATCH_NODE_CREATED = 1,
+	FLOE_WATCH_NODE_DEAD = 2,
+	/** left in order, or cleaned up after its death */
+	FLOE_WATCH_NODE_REMOVED = 3,
+	FLOE_WATCH_SERVICE_CREATED = 4,
+	FLOE_WATCH_SERVICE_REMOVED = 5,
+	FLOE_WATCH_PORT_CREATED = 6,
+	/** its node died; its slot is reclaimed later (PORT_REMOVED) */
+	FLOE_WATCH_PORT_DEAD = 7,
+	FLOE_WATCH_PORT_REMOVED = 8,
+};
+
+struct floe_watch_event {
+	enum floe_watch_event_kind kind;
+	/** NODE_*: the node; PORT_*: the port's node */
+	uint64_t node_id;
+	/** NODE_*: its process */
+	int32_t pid;
+	/** NODE_*: the node's name; SERVICE_*, PORT_*: the service's */
+	char name[FLOE_NAME_LEN + 1];
+	/** SERVICE_*, PORT_* */
+	enum floe_pattern_kind pattern;
+	/** PORT_*: its id and role (a node's membership of a service is a
+	 * port too: FLOE_PORT_NODE) */
+	uint64_t port_id;
+	enum floe_port_role role;
+};
+
+typedef void (*floe_watch_cb)(const struct floe_watch_event *event,
+			      void *ctx);
+
+/**
+ * Watch @node's domain: what exists now is the starting point; later
+ * changes are reported by the waits below, nodes before their services
+ * before their ports. Costs nothing while nothing changes: shm watches
+ * /dev/shm with inotify (a node's death closes its record there); the
+ * module announces deaths on /dev/floe and segments are looked for every
+ * 200 ms. One descriptor set of its own (floe_watch_fd).
+ */
+int floe_watch_create(floe_node *node, floe_watch **out);
+void floe_watch_destroy(floe_watch *watch);
+/** Report what changed since the last look, if anything may have: the
+ * number of events reported (0: none), or an error. Never sleeps. */
+int floe_watch_try_wait(floe_watch *watch, floe_watch_cb cb, void *ctx);
+/** As try_wait, sleeping up to @timeout_ns (UINT64_MAX: forever) for
+ * the first change. */
+int floe_watch_timed_wait(floe_watch *watch, uint64_t timeout_ns,
+			  floe_watch_cb cb, void *ctx);
+/** Readable when floe_watch_try_wait may have something to report (it
+ * empties it). Owned by the watch. */
+int floe_watch_fd(floe_watch *watch);
+/** Attach a watch to a waitset: CHANGED when floe_watch_try_wait may
+ * report something (call it in the callback). */
+int floe_waitset_attach_watch(floe_waitset *ws, floe_watch *watch,
+			      void *user);
 
 #ifdef __cplusplus
 }

@@ -211,6 +211,9 @@ uint64_t floe_now_ns(void);
 /** The absolute CLOCK_MONOTONIC deadline @timeout_ns from now in *@out;
  * false if it is too far to represent (wait forever). */
 bool floe_deadline_after(uint64_t timeout_ns, struct timespec *out);
+/** Milliseconds until @deadline, rounded up, for poll-like calls (-1 for
+ * NULL: no limit). */
+int floe_deadline_ms(const struct timespec *deadline);
 /** Has @deadline (NULL: never) passed? */
 bool floe_deadline_passed(const struct timespec *deadline);
 /** The earlier of @deadline (NULL: never) and @ns from now, in *@out. */

@@ -307,7 +307,7 @@ static int check_unique(const floe_waitset *ws, int fd,
 		const struct ws_source *src = &a->src[WS_ROLE_MAIN];
 
 		if ((a->kind == WS_LISTENER || a->kind == WS_FD ||
-		     a->kind == WS_PORT) &&
+		     a->kind == WS_PORT || a->kind == WS_WATCH) &&
 		    ((fd >= 0 && src->fd == fd) || (rx && src->rx == rx)))
 			return FLOE_E_ATTACHED;
 	}
@@ -516,6 +516,8 @@ static int dispatch(floe_waitset *ws, const struct ws_ready *ready,
 				    a->deadline_ns);
 	} else if (a->kind == WS_INTERVAL) {
 		trigger = FLOE_TRIGGER_TICK;
+	} else if (a->kind == WS_WATCH) {
+		trigger = FLOE_TRIGGER_CHANGED;
 	} else {
 		trigger = FLOE_TRIGGER_READABLE;
 	}

@@ -84,6 +84,7 @@ enum ws_kind {
 	WS_FD,
 	WS_INTERVAL,
 	WS_PORT,
+	WS_WATCH,
 };
 
 struct ws_attachment {

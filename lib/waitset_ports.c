@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Receiving ports on a waitset: DATA while something waits for the port.
+ * Receiving ports on a waitset: DATA while something waits for the port;
+ * and domain watches (CHANGED).
  * With io_uring's futex waits the port's wake cell is the source
  * (waitset_uring.c), else the port's descriptor (lib/doorbell.h).
  */
@@ -18,6 +19,15 @@ static int attach_port(floe_waitset *ws, struct floe_receiver *rx,
 	if (fd < 0 && !ws->futex_ports)
 		return fd;
 	return ws_attach_watched(ws, WS_PORT, fd, rx, deadline_ns, user);
+}
+
+FLOE_EXPORT int floe_waitset_attach_watch(floe_waitset *ws, floe_watch *watch,
+					  void *user)
+{
+	if (!ws || !watch)
+		return FLOE_E_INVALID;
+	return ws_attach_watched(ws, WS_WATCH, floe_watch_fd(watch), NULL, 0,
+				 user);
 }
 
 FLOE_EXPORT int floe_waitset_attach_subscriber(floe_waitset *ws,

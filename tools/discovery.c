@@ -54,7 +54,7 @@ static const char *state_name(enum floe_node_state state)
 	}
 }
 
-static const char *role_name(enum floe_port_role role)
+const char *role_name(enum floe_port_role role)
 {
 	switch (role) {
 	case FLOE_PORT_NODE:
@@ -78,7 +78,7 @@ static const char *role_name(enum floe_port_role role)
 	}
 }
 
-static const char *pattern_name(enum floe_pattern_kind pattern)
+const char *pattern_name(enum floe_pattern_kind pattern)
 {
 	switch (pattern) {
 	case FLOE_PATTERN_KIND_EVENT:

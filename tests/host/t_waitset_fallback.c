@@ -88,7 +88,9 @@ static int on_trigger(floe_waitset *ws, int id, enum floe_trigger trigger,
 		snprintf(e, 16, "%dM", id);
 		break;
 	case FLOE_TRIGGER_DATA:
-		snprintf(e, 16, "%dD", id); /* no port attached: a failure */
+	case FLOE_TRIGGER_CHANGED:
+		/* no port or watch attached: a failure */
+		snprintf(e, 16, "%d?", id);
 		break;
 	case FLOE_TRIGGER_NOTIFIED:
 		floe_listener_try_wait(listener, NULL, NULL);
