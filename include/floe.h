@@ -87,6 +87,7 @@ enum floe_error {
 	FLOE_E_NO_KEY = -32,          /**< blackboard has no entry with this key */
 	FLOE_E_FD_LIMIT = -33,        /**< process out of file descriptors */
 	FLOE_E_ATTACHED = -34,        /**< already attached to this waitset */
+	FLOE_E_MISSED_DEADLINE = -35, /**< an event service's deadline passed */
 };
 
 /** Text for a floe error code (also accepts 0). Never NULL. */
@@ -670,15 +671,32 @@ void floe_active_request_drop(floe_active_request *request);
 typedef struct floe_notifier floe_notifier;
 typedef struct floe_listener floe_listener;
 
+/** No event id: the lifecycle event is not emitted. */
+#define FLOE_EVENT_ID_NONE UINT32_MAX
+
 struct floe_event_qos {
 	uint32_t max_notifiers;
 	uint32_t max_listeners;
 	uint32_t max_nodes;
 	/** largest valid event id (at most 2^20 - 1) */
 	uint32_t event_id_max;
+	/** event ids every listener receives when a notifier is created,
+	 * destroyed, or found dead (its process died; signalled by whoever
+	 * reclaims its slot), or FLOE_EVENT_ID_NONE (the default); set at
+	 * creation, not demanded by open */
+	uint32_t notifier_created_event;
+	uint32_t notifier_dropped_event;
+	uint32_t notifier_dead_event;
+	/** with > 0, every notifier is to notify at least this often: a
+	 * notify after a longer silence returns FLOE_E_MISSED_DEADLINE (and
+	 * is delivered), a listener's timed or blocking wait returns it when
+	 * this long passes without an event, and a waitset reports
+	 * MISSED_DEADLINE for an attached listener (creation only) */
+	uint64_t deadline_ns;
 };
 
-/** Defaults: 16 notifiers, 16 listeners, 36 nodes, event ids 0..4095. */
+/** Defaults: 16 notifiers, 16 listeners, 36 nodes, event ids 0..4095, no
+ * lifecycle events, no deadline. */
 void floe_event_qos_init(struct floe_event_qos *qos);
 
 struct floe_event_opts {
@@ -726,10 +744,13 @@ typedef void (*floe_event_cb)(uint64_t event_id, void *ctx);
 int floe_listener_try_wait(floe_listener *listener, floe_event_cb cb,
 			   void *ctx);
 /** As try_wait, but sleep up to @timeout_ns for the first event. Returns
- * the number of ids reported, 0 when the timeout passed. */
+ * the number of ids reported, 0 when the timeout passed, or
+ * FLOE_E_MISSED_DEADLINE when the service's deadline (shorter than the
+ * timeout) passed first. */
 int floe_listener_timed_wait(floe_listener *listener, uint64_t timeout_ns,
 			     floe_event_cb cb, void *ctx);
-/** As try_wait, but sleep until at least one event fired. */
+/** As try_wait, but sleep until at least one event fired (or the
+ * service's deadline passed: FLOE_E_MISSED_DEADLINE). */
 int floe_listener_blocking_wait(floe_listener *listener, floe_event_cb cb,
 				void *ctx);
 /**
@@ -807,8 +828,9 @@ bool floe_waitset_uses_futex(const floe_waitset *ws);
 
 /**
  * Attach a listener: NOTIFIED when it has events (the callback should
- * consume them with floe_listener_try_wait). With @deadline_ns > 0,
- * MISSED_DEADLINE is reported whenever @deadline_ns pass without an event.
+ * consume them with floe_listener_try_wait). With @deadline_ns > 0 (0:
+ * the event service's deadline, if it has one), MISSED_DEADLINE is
+ * reported whenever @deadline_ns pass without an event.
  * Returns an attachment id (>= 0) or an error (FLOE_E_ATTACHED if it is
  * attached already).
  */

@@ -58,6 +58,8 @@ struct floe_notifier {
 	uint32_t *active;                /* slots with an owner */
 	uint32_t nactive;
 	int sock; /* unbound datagram socket for fd wake-ups; -1: none yet */
+	uint64_t deadline_ns; /* the service's; 0: none */
+	uint64_t last_ns;     /* when it last notified (or was created) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -73,6 +75,9 @@ FLOE_EXPORT void floe_event_qos_init(struct floe_event_qos *qos)
 		.max_listeners = 16,
 		.max_nodes = 36,
 		.event_id_max = 4095,
+		.notifier_created_event = FLOE_EVENT_ID_NONE,
+		.notifier_dropped_event = FLOE_EVENT_ID_NONE,
+		.notifier_dead_event = FLOE_EVENT_ID_NONE,
 	};
 }
 
@@ -89,14 +94,25 @@ static uint64_t cell_stride(const struct floe_shm_qos *q)
 			     FLOE_CACHELINE);
 }
 
+static bool lifecycle_id_valid(const struct floe_event_shm_qos *e,
+			       uint32_t id)
+{
+	return id == FLOE_EVENT_ID_NONE || id <= e->event_id_max;
+}
+
 static int layout(const struct floe_shm_qos *q, struct floe_svc_layout *l)
 {
 	const uint32_t counts[FLOE_SLOT_KINDS] = {
 		q->max_nodes, q->event.max_notifiers, q->event.max_listeners
 	};
 
+	const struct floe_event_shm_qos *e = &q->event;
+
 	if (!floe_slot_counts_valid(counts) ||
-	    q->event.event_id_max > FLOE_LIMIT_EVENT_ID)
+	    e->event_id_max > FLOE_LIMIT_EVENT_ID ||
+	    !lifecycle_id_valid(e, e->notifier_created) ||
+	    !lifecycle_id_valid(e, e->notifier_dropped) ||
+	    !lifecycle_id_valid(e, e->notifier_dead))
 		return FLOE_E_INVALID;
 	l->size = floe_slots_layout(counts, l) +
 		  (uint64_t)q->event.max_listeners * cell_stride(q);
@@ -121,6 +137,10 @@ static void qos_from_shm(const struct floe_shm_qos *s,
 		.max_listeners = s->event.max_listeners,
 		.max_nodes = s->max_nodes,
 		.event_id_max = s->event.event_id_max,
+		.notifier_created_event = s->event.notifier_created,
+		.notifier_dropped_event = s->event.notifier_dropped,
+		.notifier_dead_event = s->event.notifier_dead,
+		.deadline_ns = s->event.deadline_ns,
 	};
 }
 
@@ -128,6 +148,18 @@ static void describe(const struct floe_shm_qos *q,
 		     struct floe_service_info *info)
 {
 	qos_from_shm(q, &info->event_qos);
+}
+
+static void signal_all(floe_service *svc, uint32_t event_id);
+
+/* A notifier found dead: its lifecycle event, if the service has one. */
+static void port_gone(floe_service *svc, enum floe_slot_kind kind,
+		      uint32_t slot)
+{
+	(void)slot;
+	if (kind == FLOE_SLOT_SOURCE &&
+	    svc->qos.event.notifier_dead != FLOE_EVENT_ID_NONE)
+		signal_all(svc, svc->qos.event.notifier_dead);
 }
 
 const struct floe_pattern floe_event_pattern = {
@@ -139,6 +171,7 @@ const struct floe_pattern floe_event_pattern = {
 	.satisfies = satisfies,
 	.directions = NULL, /* events move no data */
 	.describe = describe,
+	.port_gone = port_gone,
 };
 
 static void qos_to_shm(const struct floe_event_qos *q, struct floe_shm_qos *s)
@@ -150,6 +183,10 @@ static void qos_to_shm(const struct floe_event_qos *q, struct floe_shm_qos *s)
 			.max_notifiers = q->max_notifiers,
 			.max_listeners = q->max_listeners,
 			.event_id_max = q->event_id_max,
+			.notifier_created = q->notifier_created_event,
+			.notifier_dropped = q->notifier_dropped_event,
+			.notifier_dead = q->notifier_dead_event,
+			.deadline_ns = q->deadline_ns,
 		},
 	};
 }
@@ -218,6 +255,56 @@ struct floe_event_cell *floe_event_cell(floe_service *svc, uint32_t j)
 	return (struct floe_event_cell *)((char *)svc->seg.addr +
 					  svc->lay.body_off +
 					  (uint64_t)j * cell_stride(&svc->qos));
+}
+
+/*
+ * Set @event_id in listener slot @j's cell if its owner is @owner, and
+ * wake it (FUTEX_WAKE if it sleeps; its doorbell @bell through *@sock,
+ * made on first use, if it armed a descriptor). 1 if signalled.
+ */
+static int signal_cell(floe_service *svc, uint32_t j, uint64_t owner,
+		       uint32_t event_id, int *sock,
+		       const struct floe_doorbell *bell)
+{
+	struct floe_event_cell *cell = floe_event_cell(svc, j);
+
+	/* Not (yet, or any more) the cell of the slot's owner: a listener
+	 * still setting up, or a stale or forged id. */
+	if (!owner || atomic_load_explicit(&cell->listener_id,
+					   memory_order_acquire) != owner)
+		return 0;
+	atomic_fetch_or(&floe_event_bits(cell)[event_id / 64],
+			1ULL << (event_id % 64));
+	atomic_fetch_add(&cell->futex_seq, 1);
+	if (atomic_load(&cell->waiters))
+		floe_futex_wake_all(&cell->futex_seq);
+	if (atomic_load(&cell->fd_armed)) {
+		if (*sock < 0)
+			*sock = floe_doorbell_socket();
+		if (*sock >= 0)
+			floe_doorbell_ring(*sock, bell);
+	}
+	return 1;
+}
+
+/* @event_id to every listener, from no notifier (lifecycle events). */
+static void signal_all(floe_service *svc, uint32_t event_id)
+{
+	struct floe_backend *be = svc->node->be;
+	int sock = -1;
+
+	for (uint32_t j = 0; j < svc->qos.event.max_listeners; j++) {
+		struct floe_port_ref ref;
+		uint64_t owner = floe_svc_slot_owner(svc, FLOE_SLOT_SINK, j,
+						     &ref);
+		struct floe_doorbell bell;
+
+		floe_doorbell_name(&bell, be->domain, FLOE_DOORBELL_LISTENER,
+				   owner);
+		signal_cell(svc, j, owner, event_id, &sock, &bell);
+	}
+	if (sock >= 0)
+		close(sock);
 }
 
 /* ------------------------------------------------------------------ */
@@ -302,15 +389,24 @@ FLOE_EXPORT int floe_notifier_create(floe_service *svc, floe_notifier **out)
 		return ret;
 	}
 	rescan(n);
+	n->deadline_ns = svc->qos.event.deadline_ns;
+	n->last_ns = floe_now_ns();
+	if (svc->qos.event.notifier_created != FLOE_EVENT_ID_NONE)
+		signal_all(svc, svc->qos.event.notifier_created);
 	*out = n;
 	return 0;
 }
 
 FLOE_EXPORT void floe_notifier_destroy(floe_notifier *n)
 {
+	floe_service *svc;
+
 	if (!n)
 		return;
+	svc = n->port.svc;
 	floe_port_leave(&n->port);
+	if (svc->qos.event.notifier_dropped != FLOE_EVENT_ID_NONE)
+		signal_all(svc, svc->qos.event.notifier_dropped);
 	notifier_free(n);
 }
 
@@ -321,38 +417,26 @@ FLOE_EXPORT uint64_t floe_notifier_id(const floe_notifier *n)
 
 FLOE_EXPORT int floe_notifier_notify(floe_notifier *n, uint64_t event_id)
 {
-	uint64_t mask;
-	uint32_t word;
 	int signalled = 0;
 
 	if (!n)
 		return FLOE_E_INVALID;
 	if (event_id > n->port.svc->qos.event.event_id_max)
 		return FLOE_E_INVALID;
-	word = (uint32_t)(event_id / 64);
-	mask = 1ULL << (event_id % 64);
 	rescan_if_changed(n);
 	for (uint32_t k = 0; k < n->nactive; k++) {
 		uint32_t j = n->active[k];
-		struct listener_target *t = &n->targets[j];
-		struct floe_event_cell *cell = floe_event_cell(n->port.svc, j);
 
-		/* Not (yet, or any more) the cell of the slot's owner: a
-		 * listener still setting up, or a stale or forged id. */
-		if (atomic_load_explicit(&cell->listener_id,
-					 memory_order_acquire) != t->owner)
-			continue;
-		atomic_fetch_or(&floe_event_bits(cell)[word], mask);
-		atomic_fetch_add(&cell->futex_seq, 1);
-		if (atomic_load(&cell->waiters))
-			floe_futex_wake_all(&cell->futex_seq);
-		if (atomic_load(&cell->fd_armed)) {
-			if (n->sock < 0)
-				n->sock = floe_doorbell_socket();
-			if (n->sock >= 0)
-				floe_doorbell_ring(n->sock, &t->bell);
-		}
-		signalled++;
+		signalled += signal_cell(n->port.svc, j, n->targets[j].owner,
+					 event_id, &n->sock,
+					 &n->targets[j].bell);
+	}
+	if (n->deadline_ns) {
+		uint64_t now = floe_now_ns(), last = n->last_ns;
+
+		n->last_ns = now;
+		if (now - last > n->deadline_ns)
+			return FLOE_E_MISSED_DEADLINE;
 	}
 	return signalled;
 }

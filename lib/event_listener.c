@@ -136,12 +136,23 @@ FLOE_EXPORT int floe_listener_try_wait(floe_listener *l, floe_event_cb cb,
 	return collect(l, cb, ctx);
 }
 
-/* Wait for events until @deadline (NULL: forever). */
+/* Wait for events until @deadline (NULL: forever), or the service's
+ * deadline from now (FLOE_E_MISSED_DEADLINE), whichever comes first. */
 static int wait_until(floe_listener *l, const struct timespec *deadline,
 		      floe_event_cb cb, void *ctx)
 {
 	struct floe_event_cell *cell = l->cell;
+	uint64_t service_ns = l->port.svc->qos.event.deadline_ns;
+	struct timespec missed;
+	int late = 0;
 
+	if (service_ns) {
+		floe_deadline_min(deadline, service_ns, &missed);
+		/* the service's deadline comes first: missing it is news */
+		late = !deadline || missed.tv_sec != deadline->tv_sec ||
+		       missed.tv_nsec != deadline->tv_nsec;
+		deadline = &missed;
+	}
 	for (;;) {
 		uint32_t seq = atomic_load(&cell->futex_seq);
 		int count = collect(l, cb, ctx);
@@ -149,7 +160,7 @@ static int wait_until(floe_listener *l, const struct timespec *deadline,
 		if (count)
 			return count;
 		if (floe_deadline_passed(deadline))
-			return 0;
+			return late ? FLOE_E_MISSED_DEADLINE : 0;
 		atomic_fetch_add(&cell->waiters, 1);
 		/* A notifier that saw waiters == 0 set its bit before: look
 		 * once more before sleeping. */
@@ -180,6 +191,11 @@ FLOE_EXPORT int floe_listener_blocking_wait(floe_listener *l,
 	if (!l)
 		return FLOE_E_INVALID;
 	return wait_until(l, NULL, cb, ctx);
+}
+
+uint64_t floe_listener_deadline(const floe_listener *l)
+{
+	return l->port.svc->qos.event.deadline_ns;
 }
 
 FLOE_EXPORT int floe_listener_fd(floe_listener *l)

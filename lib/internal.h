@@ -198,6 +198,8 @@ struct floe_sender;
 struct floe_sender *floe_publisher_sender(floe_publisher *pub);
 struct floe_sender *floe_client_sender(floe_client *client);
 struct floe_sender *floe_server_sender(floe_server *server);
+/** A listener's service deadline (0: none), for the waitset. */
+uint64_t floe_listener_deadline(const floe_listener *l);
 /** The receiving side of a port (for the waitset). */
 struct floe_receiver *floe_subscriber_receiver(floe_subscriber *sub);
 struct floe_receiver *floe_server_receiver(floe_server *server);

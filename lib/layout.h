@@ -95,7 +95,11 @@ struct floe_event_shm_qos {
 	uint32_t max_notifiers;
 	uint32_t max_listeners;
 	uint32_t event_id_max;
-	uint32_t pad;
+	/* lifecycle event ids, or FLOE_EVENT_ID_NONE */
+	uint32_t notifier_created;
+	uint32_t notifier_dropped;
+	uint32_t notifier_dead;
+	uint64_t deadline_ns;
 };
 
 struct floe_rr_shm_qos {

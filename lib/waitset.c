@@ -384,6 +384,8 @@ FLOE_EXPORT int floe_waitset_attach_listener(floe_waitset *ws,
 {
 	if (!ws || !listener)
 		return FLOE_E_INVALID;
+	if (!deadline_ns)
+		deadline_ns = floe_listener_deadline(listener);
 	return ws_attach_watched(ws, WS_LISTENER, floe_listener_fd(listener),
 				 NULL, deadline_ns, user);
 }
