@@ -159,7 +159,7 @@ check-host: tests benches tools
 STORM_N ?= 1000000
 STORM_SECS ?= 600
 STORM_TESTS := $(O)/tests/host/t_crash_storm $(O)/tests/host/t_death_storm \
-	$(O)/tests/host/t_model
+	$(O)/tests/host/t_model $(O)/tests/host/t_wait_storm
 check-storm: $(STORM_TESTS)
 	FLOE_STORM_N=$(STORM_N) FLOE_STORM_SECS=$(STORM_SECS) \
 		FLOE_MODEL_SECS=$(STORM_SECS) \
