@@ -671,8 +671,12 @@ void floe_active_request_drop(floe_active_request *request);
 typedef struct floe_notifier floe_notifier;
 typedef struct floe_listener floe_listener;
 
-/** No event id: the lifecycle event is not emitted. */
-#define FLOE_EVENT_ID_NONE UINT32_MAX
+/** Lifecycle events an event service emits (floe_event_qos.lifecycle). */
+enum floe_event_lifecycle {
+	FLOE_EVENT_NOTIFIER_CREATED = 1 << 0,
+	FLOE_EVENT_NOTIFIER_DROPPED = 1 << 1,
+	FLOE_EVENT_NOTIFIER_DEAD = 1 << 2,
+};
 
 struct floe_event_qos {
 	uint32_t max_notifiers;
@@ -680,10 +684,11 @@ struct floe_event_qos {
 	uint32_t max_nodes;
 	/** largest valid event id (at most 2^20 - 1) */
 	uint32_t event_id_max;
-	/** event ids every listener receives when a notifier is created,
-	 * destroyed, or found dead (its process died; signalled by whoever
-	 * reclaims its slot), or FLOE_EVENT_ID_NONE (the default); set at
-	 * creation, not demanded by open */
+	/** enum floe_event_lifecycle flags: every listener receives the
+	 * matching id below when a notifier is created, destroyed, or found
+	 * dead (its process died; signalled by whoever reclaims its slot).
+	 * 0 (the default): none. Set at creation, not demanded by open. */
+	uint32_t lifecycle;
 	uint32_t notifier_created_event;
 	uint32_t notifier_dropped_event;
 	uint32_t notifier_dead_event;
@@ -696,7 +701,7 @@ struct floe_event_qos {
 };
 
 /** Defaults: 16 notifiers, 16 listeners, 36 nodes, event ids 0..4095, no
- * lifecycle events, no deadline. */
+ * lifecycle events, no deadline (so does a zeroed struct). */
 void floe_event_qos_init(struct floe_event_qos *qos);
 
 struct floe_event_opts {

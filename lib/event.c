@@ -75,9 +75,6 @@ FLOE_EXPORT void floe_event_qos_init(struct floe_event_qos *qos)
 		.max_listeners = 16,
 		.max_nodes = 36,
 		.event_id_max = 4095,
-		.notifier_created_event = FLOE_EVENT_ID_NONE,
-		.notifier_dropped_event = FLOE_EVENT_ID_NONE,
-		.notifier_dead_event = FLOE_EVENT_ID_NONE,
 	};
 }
 
@@ -129,6 +126,22 @@ static bool satisfies(const struct floe_shm_qos *have,
 	       w->event_id_max <= h->event_id_max;
 }
 
+/* In shared memory a lifecycle event off is FLOE_EVENT_ID_NONE. */
+static void lifecycle_from_shm(uint32_t id, uint32_t flag,
+			       struct floe_event_qos *q, uint32_t *field)
+{
+	if (id == FLOE_EVENT_ID_NONE)
+		return;
+	q->lifecycle |= flag;
+	*field = id;
+}
+
+static uint32_t lifecycle_to_shm(const struct floe_event_qos *q,
+				 uint32_t flag, uint32_t id)
+{
+	return q->lifecycle & flag ? id : FLOE_EVENT_ID_NONE;
+}
+
 static void qos_from_shm(const struct floe_shm_qos *s,
 			 struct floe_event_qos *q)
 {
@@ -137,11 +150,17 @@ static void qos_from_shm(const struct floe_shm_qos *s,
 		.max_listeners = s->event.max_listeners,
 		.max_nodes = s->max_nodes,
 		.event_id_max = s->event.event_id_max,
-		.notifier_created_event = s->event.notifier_created,
-		.notifier_dropped_event = s->event.notifier_dropped,
-		.notifier_dead_event = s->event.notifier_dead,
 		.deadline_ns = s->event.deadline_ns,
 	};
+
+	lifecycle_from_shm(s->event.notifier_created,
+			   FLOE_EVENT_NOTIFIER_CREATED, q,
+			   &q->notifier_created_event);
+	lifecycle_from_shm(s->event.notifier_dropped,
+			   FLOE_EVENT_NOTIFIER_DROPPED, q,
+			   &q->notifier_dropped_event);
+	lifecycle_from_shm(s->event.notifier_dead, FLOE_EVENT_NOTIFIER_DEAD, q,
+			   &q->notifier_dead_event);
 }
 
 static void describe(const struct floe_shm_qos *q,
@@ -183,9 +202,15 @@ static void qos_to_shm(const struct floe_event_qos *q, struct floe_shm_qos *s)
 			.max_notifiers = q->max_notifiers,
 			.max_listeners = q->max_listeners,
 			.event_id_max = q->event_id_max,
-			.notifier_created = q->notifier_created_event,
-			.notifier_dropped = q->notifier_dropped_event,
-			.notifier_dead = q->notifier_dead_event,
+			.notifier_created = lifecycle_to_shm(
+				q, FLOE_EVENT_NOTIFIER_CREATED,
+				q->notifier_created_event),
+			.notifier_dropped = lifecycle_to_shm(
+				q, FLOE_EVENT_NOTIFIER_DROPPED,
+				q->notifier_dropped_event),
+			.notifier_dead = lifecycle_to_shm(
+				q, FLOE_EVENT_NOTIFIER_DEAD,
+				q->notifier_dead_event),
 			.deadline_ns = q->deadline_ns,
 		},
 	};

@@ -91,11 +91,13 @@ struct floe_pubsub_shm_qos {
 	uint32_t safe_overflow;
 };
 
+#define FLOE_EVENT_ID_NONE UINT32_MAX
+
 struct floe_event_shm_qos {
 	uint32_t max_notifiers;
 	uint32_t max_listeners;
 	uint32_t event_id_max;
-	/* lifecycle event ids, or FLOE_EVENT_ID_NONE */
+	/* lifecycle event ids, or FLOE_EVENT_ID_NONE (off) */
 	uint32_t notifier_created;
 	uint32_t notifier_dropped;
 	uint32_t notifier_dead;

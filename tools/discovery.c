@@ -268,6 +268,17 @@ static json_object *event_qos(const struct floe_event_qos *q)
 	add(obj, "max_listeners", json_object_new_int64(q->max_listeners));
 	add(obj, "max_nodes", json_object_new_int64(q->max_nodes));
 	add(obj, "event_id_max", json_object_new_int64(q->event_id_max));
+	if (q->deadline_ns)
+		add(obj, "deadline_ns", json_object_new_uint64(q->deadline_ns));
+	if (q->lifecycle & FLOE_EVENT_NOTIFIER_CREATED)
+		add(obj, "notifier_created_event",
+		    json_object_new_int64(q->notifier_created_event));
+	if (q->lifecycle & FLOE_EVENT_NOTIFIER_DROPPED)
+		add(obj, "notifier_dropped_event",
+		    json_object_new_int64(q->notifier_dropped_event));
+	if (q->lifecycle & FLOE_EVENT_NOTIFIER_DEAD)
+		add(obj, "notifier_dead_event",
+		    json_object_new_int64(q->notifier_dead_event));
 	return obj;
 }
 

@@ -41,6 +41,8 @@ static struct floe_event_opts lifecycle_opts(struct floe_event_qos *q)
 {
 	floe_event_qos_init(q);
 	q->event_id_max = 63;
+	q->lifecycle = FLOE_EVENT_NOTIFIER_CREATED |
+		       FLOE_EVENT_NOTIFIER_DROPPED | FLOE_EVENT_NOTIFIER_DEAD;
 	q->notifier_created_event = CREATED;
 	q->notifier_dropped_event = DROPPED;
 	q->notifier_dead_event = DEAD;
@@ -96,7 +98,10 @@ int main(void)
 	q.notifier_dead_event = DEAD;
 	tap_require(!floe_event_create(node, SERVICE, &o, &svc), "service");
 	floe_event_qos(svc, &got);
-	tap_ok(got.notifier_created_event == CREATED &&
+	tap_ok(got.lifecycle == (FLOE_EVENT_NOTIFIER_CREATED |
+				 FLOE_EVENT_NOTIFIER_DROPPED |
+				 FLOE_EVENT_NOTIFIER_DEAD) &&
+		       got.notifier_created_event == CREATED &&
 		       got.notifier_dropped_event == DROPPED &&
 		       got.notifier_dead_event == DEAD &&
 		       got.deadline_ns == DEADLINE_MS * 1000000ull,
