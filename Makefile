@@ -52,6 +52,7 @@ CLI_TESTS := $(wildcard tests/cli/t_*.sh)
 # examples the CLI tests run ports with
 CLI_EXAMPLES := $(O)/examples/blackboard_writer \
 	$(O)/examples/request_response_server \
+	$(O)/examples/pubsub_publisher \
 	$(O)/examples/pubsub_user_header_publisher \
 	$(O)/examples/pubsub_user_header_subscriber
 
@@ -177,7 +178,7 @@ check-host: lib tests benches tools
 STORM_N ?= 1000000
 STORM_SECS ?= 600
 STORM_TESTS := $(O)/tests/host/t_crash_storm $(O)/tests/host/t_death_storm \
-	$(O)/tests/host/t_model
+	$(O)/tests/host/t_model $(O)/tests/host/t_wait_storm
 check-storm: $(STORM_TESTS)
 	FLOE_STORM_N=$(STORM_N) FLOE_STORM_SECS=$(STORM_SECS) \
 		FLOE_MODEL_SECS=$(STORM_SECS) \

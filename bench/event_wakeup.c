@@ -10,8 +10,12 @@
  *     stores the other's next value and FUTEX_WAKEs it, then FUTEX_WAITs
  *     on its own word: the least a sleeping wake-up across processes can
  *     cost;
- *  2. floe: two event services, "ping" and "pong"; a side notifies the
- *     other's listener, then blocking_waits on its own.
+ *  2. floe-event: two event services, "ping" and "pong"; a side notifies
+ *     the other's listener, then blocking_waits on its own;
+ *  3. floe-subscriber-wait: two publish-subscribe services; a side sends
+ *     8 bytes to the other's subscriber, then sleeps in
+ *     floe_subscriber_wait on its own (no event service: the data path's
+ *     own wake-up).
  * A round trip is timed per iteration (after a warm-up); half of it is one
  * wake-up's latency: p50 / p99 / p99.9 / max, and floe's p50 over raw.
  * --json prints the results as JSON on stdout (the table then goes to
@@ -121,65 +125,129 @@ static int run_raw(const struct options *o, uint64_t *samples,
 #define PING "bench/event/ping"
 #define PONG "bench/event/pong"
 
+/* What a side signals with and sleeps on. */
+enum wake_kind { WAKE_EVENT, WAKE_SUBSCRIBER };
+
 struct ends {
+	enum wake_kind kind;
 	floe_node *node;
 	floe_service *ping, *pong;
 	floe_notifier *notifier; /* on the other side's service */
 	floe_listener *listener; /* on ours */
+	floe_publisher *pub;     /* WAKE_SUBSCRIBER: the same, by data */
+	floe_subscriber *sub;
 };
 
-static int open_ends(struct ends *e, const char *name, int first)
+static const struct floe_type word_type = {
+	.name = "bench.Word", .size = 8, .align = 8
+};
+
+/* Open (@first: create) @name as the kind of service @e uses. */
+static int open_one(struct ends *e, const char *name, int first,
+		    floe_service **out)
 {
 	struct floe_event_qos q;
 	struct floe_event_opts eo = { .qos = &q };
-	uint64_t deadline = bench_now_ns() + 10000000000ull;
-	int err;
+	struct floe_pubsub_qos pq;
+	struct floe_service_opts po = { .type = word_type, .qos = &pq };
 
-	memset(e, 0, sizeof(*e));
-	err = floe_node_create(name, NULL, &e->node);
-	if (err)
-		return err;
+	if (e->kind == WAKE_SUBSCRIBER) {
+		floe_pubsub_qos_init(&pq);
+		pq.max_publishers = 1;
+		pq.max_subscribers = 1;
+		pq.max_nodes = 2;
+		return first ? floe_service_create(e->node, name, &po, out)
+			     : floe_service_open(e->node, name, &po, out);
+	}
 	/* One id is all it takes; one bit word per listener to look at. */
 	floe_event_qos_init(&q);
 	q.max_notifiers = 1;
 	q.max_listeners = 1;
 	q.max_nodes = 2;
 	q.event_id_max = 63;
-	if (first) {
-		err = floe_event_create(e->node, PING, &eo, &e->ping);
-		if (!err)
-			err = floe_event_create(e->node, PONG, &eo, &e->pong);
-		if (!err)
-			err = floe_listener_create(e->pong, &e->listener);
-		if (!err)
-			err = floe_notifier_create(e->ping, &e->notifier);
+	return first ? floe_event_create(e->node, name, &eo, out)
+		     : floe_event_open(e->node, name, NULL, out);
+}
+
+/* The receiving end on @own, the sending end on @other. */
+static int open_ports(struct ends *e, floe_service *own, floe_service *other)
+{
+	int err;
+
+	if (e->kind == WAKE_SUBSCRIBER) {
+		err = floe_subscriber_create(own, NULL, &e->sub);
+		return err ? err : floe_publisher_create(other, NULL, &e->pub);
+	}
+	err = floe_listener_create(own, &e->listener);
+	return err ? err : floe_notifier_create(other, &e->notifier);
+}
+
+/* Wake the other side: 0 or -1. */
+static int signal_other(struct ends *e)
+{
+	uint64_t word = 1;
+
+	if (e->kind == WAKE_SUBSCRIBER)
+		return floe_publisher_send_copy(e->pub, &word, 8) == 1 ? 0 : -1;
+	return floe_notifier_notify(e->notifier, 0) == 1 ? 0 : -1;
+}
+
+/* Sleep until the other side woke us: 0 or -1. */
+static int wait_woken(struct ends *e)
+{
+	const floe_sample *s;
+
+	if (e->kind == WAKE_SUBSCRIBER) {
+		if (floe_subscriber_wait(e->sub, UINT64_MAX) != 1 ||
+		    floe_subscriber_receive(e->sub, &s) != 1)
+			return -1;
+		floe_sample_release(s);
+		return 0;
+	}
+	return floe_listener_blocking_wait(e->listener, NULL, NULL) == 1 ? 0
+									  : -1;
+}
+
+static int open_ends(struct ends *e, enum wake_kind kind, const char *name,
+		     int first)
+{
+	uint64_t deadline = bench_now_ns() + 10000000000ull;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	err = floe_node_create(name, NULL, &e->node);
+	if (err)
 		return err;
+	if (first) {
+		err = open_one(e, PING, 1, &e->ping);
+		if (!err)
+			err = open_one(e, PONG, 1, &e->pong);
+		return err ? err : open_ports(e, e->pong, e->ping);
 	}
 	do {
-		err = floe_event_open(e->node, PING, NULL, &e->ping);
+		err = open_one(e, PING, 0, &e->ping);
 	} while ((err == FLOE_E_NOT_FOUND || err == FLOE_E_BUSY) &&
 		 bench_now_ns() < deadline);
 	if (!err)
-		err = floe_event_open(e->node, PONG, NULL, &e->pong);
-	if (!err)
-		err = floe_listener_create(e->ping, &e->listener);
-	if (!err)
-		err = floe_notifier_create(e->pong, &e->notifier);
-	return err;
+		err = open_one(e, PONG, 0, &e->pong);
+	return err ? err : open_ports(e, e->ping, e->pong);
 }
 
 static void close_ends(struct ends *e)
 {
 	floe_notifier_destroy(e->notifier);
 	floe_listener_destroy(e->listener);
+	floe_publisher_destroy(e->pub);
+	floe_subscriber_destroy(e->sub);
 	floe_service_close(e->ping);
 	floe_service_close(e->pong);
 	if (e->node)
 		floe_node_destroy(e->node);
 }
 
-static int run_floe(const struct options *o, uint64_t *samples,
-		    struct bench_result *r)
+static int run_floe(const struct options *o, enum wake_kind kind,
+		    uint64_t *samples, struct bench_result *r)
 {
 	long total = o->warmup + o->iterations;
 	struct ends e;
@@ -188,7 +256,7 @@ static int run_floe(const struct options *o, uint64_t *samples,
 	char c;
 	pid_t pid;
 
-	err = open_ends(&e, "bench ping", 1);
+	err = open_ends(&e, kind, "bench ping", 1);
 	if (err) {
 		fprintf(stderr, "floe setup: %s\n", floe_strerror(err));
 		close_ends(&e);
@@ -202,17 +270,12 @@ static int run_floe(const struct options *o, uint64_t *samples,
 	if (pid == 0) {
 		struct ends pe;
 
-		err = open_ends(&pe, "bench pong", 0);
+		err = open_ends(&pe, kind, "bench pong", 0);
 		c = err ? 'x' : 'r';
 		if (write(ready[1], &c, 1) != 1 || err)
 			_exit(1);
-		for (long i = 0; i < total && !err; i++) {
-			err = floe_listener_blocking_wait(pe.listener, NULL,
-							  NULL);
-			err = err < 0 ? err : 0;
-			if (!err && floe_notifier_notify(pe.notifier, 0) != 1)
-				err = -1;
-		}
+		for (long i = 0; i < total && !err; i++)
+			err = wait_woken(&pe) ? -1 : signal_other(&pe);
 		close_ends(&pe);
 		_exit(err ? 1 : 0);
 	}
@@ -230,12 +293,10 @@ static int run_floe(const struct options *o, uint64_t *samples,
 		if (i == o->warmup)
 			start = bench_now_ns();
 		t0 = bench_now_ns();
-		if (floe_notifier_notify(e.notifier, 0) != 1)
-			err = -1;
-		got = err ? 0 : floe_listener_blocking_wait(e.listener, NULL,
-							    NULL);
+		err = signal_other(&e);
+		got = err ? -1 : wait_woken(&e);
 		t1 = bench_now_ns();
-		if (err || got != 1) {
+		if (err || got) {
 			fprintf(stderr, "floe ping-pong failed at %ld\n", i);
 			kill(pid, SIGKILL);
 			err = -1;
@@ -255,7 +316,7 @@ static int run_floe(const struct options *o, uint64_t *samples,
 	/* two wake-ups per round trip */
 	bench_summarise(r, samples, o->iterations,
 			2.0 * (double)o->iterations, bench_now_ns() - start);
-	r->system = "floe-event";
+	r->system = kind == WAKE_EVENT ? "floe-event" : "floe-subscriber-wait";
 	r->pattern = "event-wakeup";
 	r->payload_bytes = 0;
 	r->subscribers = 1;
@@ -309,7 +370,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct bench_result results[2];
+	struct bench_result results[3];
 	struct options o;
 	uint64_t *samples;
 	int nres = 0, failed = 0;
@@ -340,11 +401,13 @@ int main(int argc, char **argv)
 	}
 	print_row(&results[nres], NULL);
 	nres++;
-	if (run_floe(&o, samples, &results[nres])) {
-		failed = 1;
-	} else {
-		print_row(&results[nres], &results[0]);
-		nres++;
+	for (int kind = WAKE_EVENT; kind <= WAKE_SUBSCRIBER; kind++) {
+		if (run_floe(&o, kind, samples, &results[nres])) {
+			failed = 1;
+		} else {
+			print_row(&results[nres], &results[0]);
+			nres++;
+		}
 	}
 	if (o.json)
 		bench_json(stdout, results, nres);

@@ -10,15 +10,21 @@
  * the same way, so half a round trip is one wake-up:
  *  - pattern "fd": each side writes a byte into the other's pipe;
  *  - pattern "event": each side notifies the other's listener (two event
- *    services, "ping" and "pong").
+ *    services, "ping" and "pong");
+ *  - pattern "data": each side sends 8 bytes to the other's subscriber
+ *    (two publish-subscribe services), no event service.
  * Systems:
  *  - raw-pipe (fd): a blocking read() on the pipe, the baseline;
  *  - floe-listener (event): floe_listener_timed_wait, the listener's own
  *    futex sleep, the baseline;
+ *  - floe-subscriber-wait (data): floe_subscriber_wait, the subscriber's
+ *    own futex sleep, the baseline;
  *  - waitset-io_uring, waitset-epoll: floe_waitset_run_once with the pipe
- *    or the listener attached beside N - 1 idle pipes (N = 1, 8, 64: only
- *    one attachment ever fires); the callback consumes the byte or the
- *    event (floe_listener_try_wait). Skipped when io_uring is unavailable.
+ *    or the listener or the subscriber attached beside N - 1 idle pipes
+ *    (N = 1, 8, 64: only one attachment ever fires); the callback consumes
+ *    the byte, the event (floe_listener_try_wait) or the sample. io_uring
+ *    waits on the subscriber's futex word where the kernel can (the row
+ *    says "waitset-io_uring-futex"). Skipped when io_uring is unavailable.
  * A round trip is timed per iteration (after a warm-up); half of it is one
  * wake-up: p50 / p99 / p99.9 / max, messages (wake-ups) per second, and
  * p50 over the baseline of the same pattern. --json prints the results as
@@ -40,7 +46,7 @@
 #include "floe.h"
 
 #define MAX_ATTACHMENTS 64
-#define MAX_ROWS 16
+#define MAX_ROWS 24
 #define WAIT_NS 5000000000ull	/* a wake-up this late means the peer died */
 
 struct options {
@@ -48,9 +54,13 @@ struct options {
 	int json;
 };
 
-enum pattern { PATTERN_FD, PATTERN_EVENT };
+enum pattern { PATTERN_FD, PATTERN_EVENT, PATTERN_DATA, PATTERNS };
 
-static const char *const pattern_names[] = { "fd", "event" };
+static const char *const pattern_names[] = { "fd", "event", "data" };
+
+static const struct floe_type word_type = {
+	.name = "bench.Word", .size = 8, .align = 8
+};
 
 /* One row of the table: how both sides wait. */
 struct row {
@@ -73,6 +83,8 @@ struct side {
 	floe_service *rx_svc, *tx_svc;	/* event: */
 	floe_listener *rx;
 	floe_notifier *tx;
+	floe_subscriber *sub;		/* data: */
+	floe_publisher *pub;
 	floe_waitset *ws;		/* waitset rows */
 	int idle[MAX_ATTACHMENTS][2];	/* pipes nobody writes */
 	int nidle;
@@ -98,6 +110,19 @@ static void summarise(struct result *r, uint64_t *half_rtt, long n,
 
 /* ---- one side ------------------------------------------------------------ */
 
+/* Receive and release what waits; how many. */
+static int take_samples(struct side *s)
+{
+	const floe_sample *smp;
+	int n = 0;
+
+	while (floe_subscriber_receive(s->sub, &smp) == 1) {
+		floe_sample_release(smp);
+		n++;
+	}
+	return n;
+}
+
 static int on_trigger(floe_waitset *ws, int attachment,
 		      enum floe_trigger trigger, void *user)
 {
@@ -110,6 +135,9 @@ static int on_trigger(floe_waitset *ws, int attachment,
 	if (s->row->pattern == PATTERN_FD) {
 		if (read(s->rx_fd, &byte, 1) != 1)
 			return -1;
+	} else if (s->row->pattern == PATTERN_DATA) {
+		if (!take_samples(s))
+			return 0; /* readiness without a sample: wait on */
 	} else if (floe_listener_try_wait(s->rx, NULL, NULL) <= 0) {
 		return 0; /* readiness without an event: wait on */
 	}
@@ -125,6 +153,10 @@ static int side_wait(struct side *s)
 	if (!s->ws) {
 		if (s->row->pattern == PATTERN_FD)
 			return read(s->rx_fd, &byte, 1) == 1 ? 0 : -1;
+		if (s->row->pattern == PATTERN_DATA)
+			return floe_subscriber_wait(s->sub, WAIT_NS) == 1 &&
+					       take_samples(s)
+				       ? 0 : -1;
 		return floe_listener_timed_wait(s->rx, WAIT_NS, NULL, NULL) > 0
 			       ? 0 : -1;
 	}
@@ -137,8 +169,12 @@ static int side_wait(struct side *s)
 
 static int side_send(struct side *s)
 {
+	uint64_t word = 1;
+
 	if (s->row->pattern == PATTERN_FD)
 		return write(s->tx_fd, "x", 1) == 1 ? 0 : -1;
+	if (s->row->pattern == PATTERN_DATA)
+		return floe_publisher_send_copy(s->pub, &word, 8) == 1 ? 0 : -1;
 	return floe_notifier_notify(s->tx, 0) == 1 ? 0 : -1;
 }
 
@@ -173,6 +209,21 @@ static int side_setup(struct side *s, const struct row *row, int index,
 			err = floe_listener_create(s->rx_svc, &s->rx);
 		if (!err)
 			err = floe_notifier_create(s->tx_svc, &s->tx);
+	} else if (row->pattern == PATTERN_DATA) {
+		struct floe_service_opts so = { .type = word_type };
+
+		service_names(index, ping, pong, sizeof(ping));
+		err = is_a ? floe_service_create(node, ping, &so, &s->tx_svc)
+			   : floe_service_open(node, ping, &so, &s->rx_svc);
+		if (!err)
+			err = is_a ? floe_service_create(node, pong, &so,
+							 &s->rx_svc)
+				   : floe_service_open(node, pong, &so,
+						       &s->tx_svc);
+		if (!err)
+			err = floe_subscriber_create(s->rx_svc, NULL, &s->sub);
+		if (!err)
+			err = floe_publisher_create(s->tx_svc, NULL, &s->pub);
 	}
 	if (!err && row->impl != FLOE_WAITSET_AUTO) {
 		struct floe_waitset_opts opts = { .impl = row->impl };
@@ -181,6 +232,9 @@ static int side_setup(struct side *s, const struct row *row, int index,
 		if (!err) {
 			if (row->pattern == PATTERN_FD)
 				id = floe_waitset_attach_fd(s->ws, s->rx_fd, s);
+			else if (row->pattern == PATTERN_DATA)
+				id = floe_waitset_attach_subscriber(
+					s->ws, s->sub, 0, s);
 			else
 				id = floe_waitset_attach_listener(s->ws, s->rx,
 								  0, s);
@@ -212,6 +266,8 @@ static void side_teardown(struct side *s)
 	}
 	floe_listener_destroy(s->rx);
 	floe_notifier_destroy(s->tx);
+	floe_subscriber_destroy(s->sub);
+	floe_publisher_destroy(s->pub);
 	floe_service_close(s->rx_svc);
 	floe_service_close(s->tx_svc);
 }
@@ -225,7 +281,7 @@ static int partner(struct side *s, const struct row *row, int index,
 	floe_node *node = NULL;
 	int err = 0;
 
-	if (row->pattern == PATTERN_EVENT)
+	if (row->pattern != PATTERN_FD)
 		err = floe_node_create("bench waitset B", NULL, &node);
 	if (!err)
 		err = side_setup(s, row, index, false, node);
@@ -315,7 +371,7 @@ out:
 
 static void print_row(const struct result *r, const struct result *base)
 {
-	fprintf(table, "%-17s %-6s %5d %8" PRIu64 " %8" PRIu64 " %8" PRIu64
+	fprintf(table, "%-22s %-6s %5d %8" PRIu64 " %8" PRIu64 " %8" PRIu64
 		" %10" PRIu64 " %10.0f", r->row.system,
 		pattern_names[r->row.pattern], r->row.attachments, r->p50,
 		r->p99, r->p999, r->max, r->msgs_per_s);
@@ -387,22 +443,28 @@ static int make_rows(struct row *rows)
 				  1 };
 	rows[n++] = (struct row){ "floe-listener", PATTERN_EVENT,
 				  FLOE_WAITSET_AUTO, 1 };
+	rows[n++] = (struct row){ "floe-subscriber-wait", PATTERN_DATA,
+				  FLOE_WAITSET_AUTO, 1 };
 	for (size_t i = 0; i < 2; i++) {
 		struct floe_waitset_opts opts = { .impl = impls[i] };
 		floe_waitset *ws = NULL;
+		bool futex;
 
 		if (floe_waitset_create(&opts, &ws)) {
 			fprintf(table, "# %s unavailable: skipped\n",
 				floe_waitset_impl_name(impls[i]));
 			continue;
 		}
+		futex = floe_waitset_uses_futex(ws);
 		floe_waitset_destroy(ws);
-		for (int p = PATTERN_FD; p <= PATTERN_EVENT; p++)
+		for (int p = PATTERN_FD; p < PATTERNS; p++)
 			for (size_t c = 0; c < 3; c++)
 				rows[n++] = (struct row){
-					impls[i] == FLOE_WAITSET_IO_URING
-						? "waitset-io_uring"
-						: "waitset-epoll",
+					impls[i] == FLOE_WAITSET_EPOLL
+						? "waitset-epoll"
+					: futex && p == PATTERN_DATA
+						? "waitset-io_uring-futex"
+						: "waitset-io_uring",
 					(enum pattern)p, impls[i], counts[c],
 				};
 	}
@@ -411,7 +473,7 @@ static int make_rows(struct row *rows)
 
 int main(int argc, char **argv)
 {
-	struct result results[MAX_ROWS], *base[2] = { NULL, NULL };
+	struct result results[MAX_ROWS], *base[PATTERNS] = { NULL };
 	struct row rows[MAX_ROWS];
 	struct options o;
 	floe_node *node = NULL;
@@ -441,7 +503,7 @@ int main(int argc, char **argv)
 		floe_backend_name(floe_node_backend(node)), o.iterations,
 		o.warmup);
 	nrows = make_rows(rows);
-	fprintf(table, "%-17s %-6s %5s %8s %8s %8s %10s %10s %9s\n", "system",
+	fprintf(table, "%-22s %-6s %5s %8s %8s %8s %10s %10s %9s\n", "system",
 		"wakes", "att", "p50", "p99", "p99.9", "max", "msgs/s",
 		"p50/base");
 

@@ -7,7 +7,8 @@
  * Prints the struct transmission_data samples published on
  * "My/Funk/ServiceName" and exits after COUNT (default 10) of them, or
  * after TIMEOUT_S seconds (default 10 + COUNT / 10). Exit status 0 only
- * if all COUNT samples arrived.
+ * if all COUNT samples arrived. Between samples it sleeps in
+ * floe_subscriber_wait: the publisher wakes it, with no event service.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,6 @@ int main(int argc, char **argv)
 	struct floe_service_opts service_opts = {
 		.type = TRANSMISSION_DATA_TYPE,
 	};
-	struct timespec poll_interval = { .tv_nsec = 10 * 1000000 };
 	floe_node *node;
 	floe_service *service;
 	floe_subscriber *subscriber;
@@ -74,7 +74,18 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (err == 0) {
-			nanosleep(&poll_interval, NULL);
+			/* Sleep until a sample comes (or a publisher dies:
+			 * FLOE_E_DEAD, and its samples are still ours). */
+			double left = deadline - now_s();
+
+			err = floe_subscriber_wait(subscriber,
+						   left > 0 ? (uint64_t)(left * 1e9)
+							    : 0);
+			if (err < 0 && err != FLOE_E_DEAD) {
+				fprintf(stderr, "wait: %s\n",
+					floe_strerror(err));
+				break;
+			}
 			continue;
 		}
 		/* The payload is read where the publisher wrote it. */

@@ -60,7 +60,9 @@ static int on_trigger(floe_waitset *ws, int attachment,
 		printf("%s %d\n", w->name, ++w->ticks);
 		break;
 	case FLOE_TRIGGER_READABLE:
-		break; /* no plain descriptors attached here */
+	case FLOE_TRIGGER_DATA:
+	case FLOE_TRIGGER_CHANGED:
+		break; /* no descriptors, ports or watches attached here */
 	}
 	fflush(stdout);
 	return 0;

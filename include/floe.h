@@ -87,6 +87,7 @@ enum floe_error {
 	FLOE_E_NO_KEY = -32,          /**< blackboard has no entry with this key */
 	FLOE_E_FD_LIMIT = -33,        /**< process out of file descriptors */
 	FLOE_E_ATTACHED = -34,        /**< already attached to this waitset */
+	FLOE_E_MISSED_DEADLINE = -35, /**< an event service's deadline passed */
 };
 
 /** Text for a floe error code (also accepts 0). Never NULL. */
@@ -379,6 +380,23 @@ uint64_t floe_subscriber_id(const floe_subscriber *sub);
 int floe_subscriber_receive(floe_subscriber *sub, const floe_sample **out);
 /** True if a sample is waiting. */
 bool floe_subscriber_has_samples(floe_subscriber *sub);
+/**
+ * Sleep until a sample is waiting (1), @timeout_ns passes (0; 0 only
+ * looks, UINT64_MAX waits forever) or a connected publisher died rather
+ * than left (FLOE_E_DEAD, once per death; its samples stay receivable).
+ * No separate event service is needed: a publisher wakes the subscribers
+ * it reached, and makes a system call only for one that sleeps. Without
+ * the module a death is seen within 50 ms. Signals do not end the wait.
+ */
+int floe_subscriber_wait(floe_subscriber *sub, uint64_t timeout_ns);
+/**
+ * A descriptor that is readable while a sample is waiting, for poll,
+ * epoll or io_uring (made on the first call, owned by @sub: don't close
+ * it). Receive until floe_subscriber_receive() returns 0, which empties
+ * it. Deaths are not signalled on it (use floe_subscriber_wait or a
+ * WaitSet). Negative FLOE_E_* on error.
+ */
+int floe_subscriber_fd(floe_subscriber *sub);
 /** Return the sample to its publisher; it must not be used afterwards. */
 void floe_sample_release(const floe_sample *sample);
 
@@ -542,6 +560,19 @@ int floe_client_send_copy(floe_client *client, const void *data,
  */
 int floe_pending_response_receive(floe_pending_response *pending,
 				  const floe_response **out);
+/**
+ * Sleep until floe_pending_response_receive() has something to say (1: a
+ * response, the end of the streams, or a server's death), @timeout_ns
+ * passes (0; 0 only looks, UINT64_MAX waits forever), or an error.
+ */
+int floe_pending_response_wait(floe_pending_response *pending,
+			       uint64_t timeout_ns);
+/**
+ * A descriptor readable while a response or stream end is queued for any
+ * of @client's pending responses (as floe_subscriber_fd; receiving until
+ * 0 on each pending response empties it).
+ */
+int floe_client_fd(floe_client *client);
 /** Servers whose streams for this request have not ended yet. */
 uint32_t floe_pending_response_servers(floe_pending_response *pending);
 /**
@@ -576,6 +607,15 @@ uint64_t floe_server_id(const floe_server *server);
 int floe_server_receive(floe_server *server, floe_active_request **out);
 /** True if a request is waiting. */
 bool floe_server_has_requests(floe_server *server);
+/**
+ * Sleep until a request is waiting (1), @timeout_ns passes (0; 0 only
+ * looks, UINT64_MAX waits forever) or a client died rather than left
+ * (FLOE_E_DEAD, once per death), as floe_subscriber_wait.
+ */
+int floe_server_wait(floe_server *server, uint64_t timeout_ns);
+/** A descriptor readable while a request is waiting (as
+ * floe_subscriber_fd). */
+int floe_server_fd(floe_server *server);
 /** Reclaim responses that clients returned or died holding, and connect
  * new clients. Done by receive and loan too; call it when idle for long. */
 int floe_server_update_connections(floe_server *server);
@@ -631,15 +671,37 @@ void floe_active_request_drop(floe_active_request *request);
 typedef struct floe_notifier floe_notifier;
 typedef struct floe_listener floe_listener;
 
+/** Lifecycle events an event service emits (floe_event_qos.lifecycle). */
+enum floe_event_lifecycle {
+	FLOE_EVENT_NOTIFIER_CREATED = 1 << 0,
+	FLOE_EVENT_NOTIFIER_DROPPED = 1 << 1,
+	FLOE_EVENT_NOTIFIER_DEAD = 1 << 2,
+};
+
 struct floe_event_qos {
 	uint32_t max_notifiers;
 	uint32_t max_listeners;
 	uint32_t max_nodes;
 	/** largest valid event id (at most 2^20 - 1) */
 	uint32_t event_id_max;
+	/** enum floe_event_lifecycle flags: every listener receives the
+	 * matching id below when a notifier is created, destroyed, or found
+	 * dead (its process died; signalled by whoever reclaims its slot).
+	 * 0 (the default): none. Set at creation, not demanded by open. */
+	uint32_t lifecycle;
+	uint32_t notifier_created_event;
+	uint32_t notifier_dropped_event;
+	uint32_t notifier_dead_event;
+	/** with > 0, every notifier is to notify at least this often: a
+	 * notify after a longer silence returns FLOE_E_MISSED_DEADLINE (and
+	 * is delivered), a listener's timed or blocking wait returns it when
+	 * this long passes without an event, and a waitset reports
+	 * MISSED_DEADLINE for an attached listener (creation only) */
+	uint64_t deadline_ns;
 };
 
-/** Defaults: 16 notifiers, 16 listeners, 36 nodes, event ids 0..4095. */
+/** Defaults: 16 notifiers, 16 listeners, 36 nodes, event ids 0..4095, no
+ * lifecycle events, no deadline (so does a zeroed struct). */
 void floe_event_qos_init(struct floe_event_qos *qos);
 
 struct floe_event_opts {
@@ -687,10 +749,13 @@ typedef void (*floe_event_cb)(uint64_t event_id, void *ctx);
 int floe_listener_try_wait(floe_listener *listener, floe_event_cb cb,
 			   void *ctx);
 /** As try_wait, but sleep up to @timeout_ns for the first event. Returns
- * the number of ids reported, 0 when the timeout passed. */
+ * the number of ids reported, 0 when the timeout passed, or
+ * FLOE_E_MISSED_DEADLINE when the service's deadline (shorter than the
+ * timeout) passed first. */
 int floe_listener_timed_wait(floe_listener *listener, uint64_t timeout_ns,
 			     floe_event_cb cb, void *ctx);
-/** As try_wait, but sleep until at least one event fired. */
+/** As try_wait, but sleep until at least one event fired (or the
+ * service's deadline passed: FLOE_E_MISSED_DEADLINE). */
 int floe_listener_blocking_wait(floe_listener *listener, floe_event_cb cb,
 				void *ctx);
 /**
@@ -728,13 +793,20 @@ struct floe_waitset_opts {
 	/** stop run() cleanly on SIGINT and SIGTERM (blocked in the calling
 	 * thread while it runs, restored afterwards) */
 	bool handle_signals;
+	/** wait on receiving ports through their descriptors even where
+	 * io_uring can wait on their futex words ($FLOE_WAITSET_PORTS=
+	 * descriptor does the same) */
+	bool port_descriptors;
 };
 
 enum floe_trigger {
 	FLOE_TRIGGER_NOTIFIED = 1,        /**< a listener has events */
 	FLOE_TRIGGER_READABLE = 2,        /**< an attached fd is readable */
 	FLOE_TRIGGER_TICK = 3,            /**< an interval elapsed */
-	FLOE_TRIGGER_MISSED_DEADLINE = 4, /**< a listener stayed silent */
+	FLOE_TRIGGER_MISSED_DEADLINE = 4, /**< a listener or port stayed
+					     silent */
+	FLOE_TRIGGER_DATA = 5,            /**< a receiving port has data */
+	FLOE_TRIGGER_CHANGED = 6,         /**< a watched domain changed */
 };
 
 /**
@@ -752,16 +824,37 @@ void floe_waitset_destroy(floe_waitset *ws);
 enum floe_waitset_impl floe_waitset_impl(const floe_waitset *ws);
 /** "io_uring" or "epoll". */
 const char *floe_waitset_impl_name(enum floe_waitset_impl impl);
+/**
+ * True if attached receiving ports are waited on through their futex
+ * words (io_uring with IORING_OP_FUTEX_WAIT, Linux 6.7+: no socket between
+ * a sender and the waitset); false if through their descriptors.
+ */
+bool floe_waitset_uses_futex(const floe_waitset *ws);
 
 /**
  * Attach a listener: NOTIFIED when it has events (the callback should
- * consume them with floe_listener_try_wait). With @deadline_ns > 0,
- * MISSED_DEADLINE is reported whenever @deadline_ns pass without an event.
+ * consume them with floe_listener_try_wait). With @deadline_ns > 0 (0:
+ * the event service's deadline, if it has one), MISSED_DEADLINE is
+ * reported whenever @deadline_ns pass without an event.
  * Returns an attachment id (>= 0) or an error (FLOE_E_ATTACHED if it is
  * attached already).
  */
 int floe_waitset_attach_listener(floe_waitset *ws, floe_listener *listener,
 				 uint64_t deadline_ns, void *user);
+/**
+ * Attach a receiving port: DATA while something waits for it (the
+ * callback should receive until 0; what it leaves is reported again).
+ * With @deadline_ns > 0, MISSED_DEADLINE is reported whenever
+ * @deadline_ns pass without data. Detach before destroying the port.
+ * Returns an attachment id or an error (FLOE_E_ATTACHED if attached
+ * already). A client's attachment covers all its pending responses.
+ */
+int floe_waitset_attach_subscriber(floe_waitset *ws, floe_subscriber *sub,
+				   uint64_t deadline_ns, void *user);
+int floe_waitset_attach_server(floe_waitset *ws, floe_server *server,
+			       uint64_t deadline_ns, void *user);
+int floe_waitset_attach_client(floe_waitset *ws, floe_client *client,
+			       uint64_t deadline_ns, void *user);
 /** Attach a file descriptor: READABLE while it is readable
  * (FLOE_E_ATTACHED if it is watched already). */
 int floe_waitset_attach_fd(floe_waitset *ws, int fd, void *user);
@@ -1008,6 +1101,69 @@ struct floe_port_info {
 int floe_port_list(floe_node *node,
 		   int (*cb)(const struct floe_port_info *info, void *ctx),
 		   void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Watching the domain                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct floe_watch floe_watch;
+
+enum floe_watch_event_kind {
+	FLOE_WATCH_NODE_CREATED = 1,
+	FLOE_WATCH_NODE_DEAD = 2,
+	/** left in order, or cleaned up after its death */
+	FLOE_WATCH_NODE_REMOVED = 3,
+	FLOE_WATCH_SERVICE_CREATED = 4,
+	FLOE_WATCH_SERVICE_REMOVED = 5,
+	FLOE_WATCH_PORT_CREATED = 6,
+	/** its node died; its slot is reclaimed later (PORT_REMOVED) */
+	FLOE_WATCH_PORT_DEAD = 7,
+	FLOE_WATCH_PORT_REMOVED = 8,
+};
+
+struct floe_watch_event {
+	enum floe_watch_event_kind kind;
+	/** NODE_*: the node; PORT_*: the port's node */
+	uint64_t node_id;
+	/** NODE_*: its process */
+	int32_t pid;
+	/** NODE_*: the node's name; SERVICE_*, PORT_*: the service's */
+	char name[FLOE_NAME_LEN + 1];
+	/** SERVICE_*, PORT_* */
+	enum floe_pattern_kind pattern;
+	/** PORT_*: its id and role (a node's membership of a service is a
+	 * port too: FLOE_PORT_NODE) */
+	uint64_t port_id;
+	enum floe_port_role role;
+};
+
+typedef void (*floe_watch_cb)(const struct floe_watch_event *event,
+			      void *ctx);
+
+/**
+ * Watch @node's domain: what exists now is the starting point; later
+ * changes are reported by the waits below, nodes before their services
+ * before their ports. Costs nothing while nothing changes: shm watches
+ * /dev/shm with inotify (a node's death closes its record there); the
+ * module announces deaths on /dev/floe and segments are looked for every
+ * 200 ms. One descriptor set of its own (floe_watch_fd).
+ */
+int floe_watch_create(floe_node *node, floe_watch **out);
+void floe_watch_destroy(floe_watch *watch);
+/** Report what changed since the last look, if anything may have: the
+ * number of events reported (0: none), or an error. Never sleeps. */
+int floe_watch_try_wait(floe_watch *watch, floe_watch_cb cb, void *ctx);
+/** As try_wait, sleeping up to @timeout_ns (UINT64_MAX: forever) for
+ * the first change. */
+int floe_watch_timed_wait(floe_watch *watch, uint64_t timeout_ns,
+			  floe_watch_cb cb, void *ctx);
+/** Readable when floe_watch_try_wait may have something to report (it
+ * empties it). Owned by the watch. */
+int floe_watch_fd(floe_watch *watch);
+/** Attach a watch to a waitset: CHANGED when floe_watch_try_wait may
+ * report something (call it in the callback). */
+int floe_waitset_attach_watch(floe_waitset *ws, floe_watch *watch,
+			      void *user);
 
 #ifdef __cplusplus
 }

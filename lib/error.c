@@ -36,6 +36,8 @@ static const char *const messages[] = {
 	[-FLOE_E_NO_KEY] = "blackboard has no entry with this key",
 	[-FLOE_E_FD_LIMIT] = "process is out of file descriptors (ulimit -n)",
 	[-FLOE_E_ATTACHED] = "already attached to this waitset",
+	[-FLOE_E_MISSED_DEADLINE] = "the event service's deadline passed "
+				    "without a notification",
 };
 
 FLOE_EXPORT const char *floe_strerror(int err)

@@ -38,6 +38,7 @@
 
 #include "base/bounds.h"
 #include "base/futex.h"
+#include "doorbell.h"
 #include "event.h"
 
 #define EVENT_TYPE_NAME "floe.event"
@@ -45,8 +46,7 @@
 /* A listener slot as this notifier last saw it. */
 struct listener_target {
 	uint64_t owner; /* listener port id; 0: slot free or being claimed */
-	struct sockaddr_un addr;
-	socklen_t addr_len;
+	struct floe_doorbell bell;
 };
 
 struct floe_notifier {
@@ -58,6 +58,8 @@ struct floe_notifier {
 	uint32_t *active;                /* slots with an owner */
 	uint32_t nactive;
 	int sock; /* unbound datagram socket for fd wake-ups; -1: none yet */
+	uint64_t deadline_ns; /* the service's; 0: none */
+	uint64_t last_ns;     /* when it last notified (or was created) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -89,14 +91,25 @@ static uint64_t cell_stride(const struct floe_shm_qos *q)
 			     FLOE_CACHELINE);
 }
 
+static bool lifecycle_id_valid(const struct floe_event_shm_qos *e,
+			       uint32_t id)
+{
+	return id == FLOE_EVENT_ID_NONE || id <= e->event_id_max;
+}
+
 static int layout(const struct floe_shm_qos *q, struct floe_svc_layout *l)
 {
 	const uint32_t counts[FLOE_SLOT_KINDS] = {
 		q->max_nodes, q->event.max_notifiers, q->event.max_listeners
 	};
 
+	const struct floe_event_shm_qos *e = &q->event;
+
 	if (!floe_slot_counts_valid(counts) ||
-	    q->event.event_id_max > FLOE_LIMIT_EVENT_ID)
+	    e->event_id_max > FLOE_LIMIT_EVENT_ID ||
+	    !lifecycle_id_valid(e, e->notifier_created) ||
+	    !lifecycle_id_valid(e, e->notifier_dropped) ||
+	    !lifecycle_id_valid(e, e->notifier_dead))
 		return FLOE_E_INVALID;
 	l->size = floe_slots_layout(counts, l) +
 		  (uint64_t)q->event.max_listeners * cell_stride(q);
@@ -113,6 +126,22 @@ static bool satisfies(const struct floe_shm_qos *have,
 	       w->event_id_max <= h->event_id_max;
 }
 
+/* In shared memory a lifecycle event off is FLOE_EVENT_ID_NONE. */
+static void lifecycle_from_shm(uint32_t id, uint32_t flag,
+			       struct floe_event_qos *q, uint32_t *field)
+{
+	if (id == FLOE_EVENT_ID_NONE)
+		return;
+	q->lifecycle |= flag;
+	*field = id;
+}
+
+static uint32_t lifecycle_to_shm(const struct floe_event_qos *q,
+				 uint32_t flag, uint32_t id)
+{
+	return q->lifecycle & flag ? id : FLOE_EVENT_ID_NONE;
+}
+
 static void qos_from_shm(const struct floe_shm_qos *s,
 			 struct floe_event_qos *q)
 {
@@ -121,13 +150,35 @@ static void qos_from_shm(const struct floe_shm_qos *s,
 		.max_listeners = s->event.max_listeners,
 		.max_nodes = s->max_nodes,
 		.event_id_max = s->event.event_id_max,
+		.deadline_ns = s->event.deadline_ns,
 	};
+
+	lifecycle_from_shm(s->event.notifier_created,
+			   FLOE_EVENT_NOTIFIER_CREATED, q,
+			   &q->notifier_created_event);
+	lifecycle_from_shm(s->event.notifier_dropped,
+			   FLOE_EVENT_NOTIFIER_DROPPED, q,
+			   &q->notifier_dropped_event);
+	lifecycle_from_shm(s->event.notifier_dead, FLOE_EVENT_NOTIFIER_DEAD, q,
+			   &q->notifier_dead_event);
 }
 
 static void describe(const struct floe_shm_qos *q,
 		     struct floe_service_info *info)
 {
 	qos_from_shm(q, &info->event_qos);
+}
+
+static void signal_all(floe_service *svc, uint32_t event_id);
+
+/* A notifier found dead: its lifecycle event, if the service has one. */
+static void port_gone(floe_service *svc, enum floe_slot_kind kind,
+		      uint32_t slot)
+{
+	(void)slot;
+	if (kind == FLOE_SLOT_SOURCE &&
+	    svc->qos.event.notifier_dead != FLOE_EVENT_ID_NONE)
+		signal_all(svc, svc->qos.event.notifier_dead);
 }
 
 const struct floe_pattern floe_event_pattern = {
@@ -139,6 +190,7 @@ const struct floe_pattern floe_event_pattern = {
 	.satisfies = satisfies,
 	.directions = NULL, /* events move no data */
 	.describe = describe,
+	.port_gone = port_gone,
 };
 
 static void qos_to_shm(const struct floe_event_qos *q, struct floe_shm_qos *s)
@@ -150,6 +202,16 @@ static void qos_to_shm(const struct floe_event_qos *q, struct floe_shm_qos *s)
 			.max_notifiers = q->max_notifiers,
 			.max_listeners = q->max_listeners,
 			.event_id_max = q->event_id_max,
+			.notifier_created = lifecycle_to_shm(
+				q, FLOE_EVENT_NOTIFIER_CREATED,
+				q->notifier_created_event),
+			.notifier_dropped = lifecycle_to_shm(
+				q, FLOE_EVENT_NOTIFIER_DROPPED,
+				q->notifier_dropped_event),
+			.notifier_dead = lifecycle_to_shm(
+				q, FLOE_EVENT_NOTIFIER_DEAD,
+				q->notifier_dead_event),
+			.deadline_ns = q->deadline_ns,
 		},
 	};
 }
@@ -220,33 +282,54 @@ struct floe_event_cell *floe_event_cell(floe_service *svc, uint32_t j)
 					  (uint64_t)j * cell_stride(&svc->qos));
 }
 
-socklen_t floe_event_addr(const char *domain, uint64_t id,
-			  struct sockaddr_un *addr)
+/*
+ * Set @event_id in listener slot @j's cell if its owner is @owner, and
+ * wake it (FUTEX_WAKE if it sleeps; its doorbell @bell through *@sock,
+ * made on first use, if it armed a descriptor). 1 if signalled.
+ */
+static int signal_cell(floe_service *svc, uint32_t j, uint64_t owner,
+		       uint32_t event_id, int *sock,
+		       const struct floe_doorbell *bell)
 {
-	int n;
+	struct floe_event_cell *cell = floe_event_cell(svc, j);
 
-	memset(addr, 0, sizeof(*addr));
-	addr->sun_family = AF_UNIX;
-	n = snprintf(addr->sun_path + 1, sizeof(addr->sun_path) - 1,
-		     "floe.%s.l.%016" PRIx64, domain, id);
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-			   (size_t)n);
+	/* Not (yet, or any more) the cell of the slot's owner: a listener
+	 * still setting up, or a stale or forged id. */
+	if (!owner || atomic_load_explicit(&cell->listener_id,
+					   memory_order_acquire) != owner)
+		return 0;
+	atomic_fetch_or(&floe_event_bits(cell)[event_id / 64],
+			1ULL << (event_id % 64));
+	atomic_fetch_add(&cell->futex_seq, 1);
+	if (atomic_load(&cell->waiters))
+		floe_futex_wake_all(&cell->futex_seq);
+	if (atomic_load(&cell->fd_armed)) {
+		if (*sock < 0)
+			*sock = floe_doorbell_socket();
+		if (*sock >= 0)
+			floe_doorbell_ring(*sock, bell);
+	}
+	return 1;
 }
 
-int floe_event_socket(void)
+/* @event_id to every listener, from no notifier (lifecycle events). */
+static void signal_all(floe_service *svc, uint32_t event_id)
 {
-	return socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-}
+	struct floe_backend *be = svc->node->be;
+	int sock = -1;
 
-/* Failures need no handling: EAGAIN means its queue is full (so it is
- * readable already), ECONNREFUSED that the listener is gone or has no
- * descriptor yet. */
-void floe_event_poke(int sock, const struct sockaddr_un *addr, socklen_t len)
-{
-	static const char byte = 1;
+	for (uint32_t j = 0; j < svc->qos.event.max_listeners; j++) {
+		struct floe_port_ref ref;
+		uint64_t owner = floe_svc_slot_owner(svc, FLOE_SLOT_SINK, j,
+						     &ref);
+		struct floe_doorbell bell;
 
-	sendto(sock, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL,
-	       (const struct sockaddr *)addr, len);
+		floe_doorbell_name(&bell, be->domain, FLOE_DOORBELL_LISTENER,
+				   owner);
+		signal_cell(svc, j, owner, event_id, &sock, &bell);
+	}
+	if (sock >= 0)
+		close(sock);
 }
 
 /* ------------------------------------------------------------------ */
@@ -273,8 +356,9 @@ static void rescan(floe_notifier *n)
 		if (owner != t->owner) {
 			t->owner = owner;
 			if (owner)
-				t->addr_len = floe_event_addr(be->domain, owner,
-							    &t->addr);
+				floe_doorbell_name(&t->bell, be->domain,
+						   FLOE_DOORBELL_LISTENER,
+						   owner);
 		}
 		if (owner)
 			n->active[n->nactive++] = j;
@@ -330,15 +414,24 @@ FLOE_EXPORT int floe_notifier_create(floe_service *svc, floe_notifier **out)
 		return ret;
 	}
 	rescan(n);
+	n->deadline_ns = svc->qos.event.deadline_ns;
+	n->last_ns = floe_now_ns();
+	if (svc->qos.event.notifier_created != FLOE_EVENT_ID_NONE)
+		signal_all(svc, svc->qos.event.notifier_created);
 	*out = n;
 	return 0;
 }
 
 FLOE_EXPORT void floe_notifier_destroy(floe_notifier *n)
 {
+	floe_service *svc;
+
 	if (!n)
 		return;
+	svc = n->port.svc;
 	floe_port_leave(&n->port);
+	if (svc->qos.event.notifier_dropped != FLOE_EVENT_ID_NONE)
+		signal_all(svc, svc->qos.event.notifier_dropped);
 	notifier_free(n);
 }
 
@@ -349,38 +442,26 @@ FLOE_EXPORT uint64_t floe_notifier_id(const floe_notifier *n)
 
 FLOE_EXPORT int floe_notifier_notify(floe_notifier *n, uint64_t event_id)
 {
-	uint64_t mask;
-	uint32_t word;
 	int signalled = 0;
 
 	if (!n)
 		return FLOE_E_INVALID;
 	if (event_id > n->port.svc->qos.event.event_id_max)
 		return FLOE_E_INVALID;
-	word = (uint32_t)(event_id / 64);
-	mask = 1ULL << (event_id % 64);
 	rescan_if_changed(n);
 	for (uint32_t k = 0; k < n->nactive; k++) {
 		uint32_t j = n->active[k];
-		struct listener_target *t = &n->targets[j];
-		struct floe_event_cell *cell = floe_event_cell(n->port.svc, j);
 
-		/* Not (yet, or any more) the cell of the slot's owner: a
-		 * listener still setting up, or a stale or forged id. */
-		if (atomic_load_explicit(&cell->listener_id,
-					 memory_order_acquire) != t->owner)
-			continue;
-		atomic_fetch_or(&floe_event_bits(cell)[word], mask);
-		atomic_fetch_add(&cell->futex_seq, 1);
-		if (atomic_load(&cell->waiters))
-			floe_futex_wake_all(&cell->futex_seq);
-		if (atomic_load(&cell->fd_armed)) {
-			if (n->sock < 0)
-				n->sock = floe_event_socket();
-			if (n->sock >= 0)
-				floe_event_poke(n->sock, &t->addr, t->addr_len);
-		}
-		signalled++;
+		signalled += signal_cell(n->port.svc, j, n->targets[j].owner,
+					 event_id, &n->sock,
+					 &n->targets[j].bell);
+	}
+	if (n->deadline_ns) {
+		uint64_t now = floe_now_ns(), last = n->last_ns;
+
+		n->last_ns = now;
+		if (now - last > n->deadline_ns)
+			return FLOE_E_MISSED_DEADLINE;
 	}
 	return signalled;
 }

@@ -7,9 +7,6 @@
 #ifndef FLOE_EVENT_H
 #define FLOE_EVENT_H
 
-#include <sys/socket.h>
-#include <sys/un.h>
-
 #include "internal.h"
 
 /** Cell of listener slot @j (< max_listeners; the layout was validated
@@ -23,12 +20,4 @@ static inline _Atomic uint64_t *floe_event_bits(struct floe_event_cell *cell)
 
 /** Words of event bits per cell. */
 uint32_t floe_event_words(const struct floe_shm_qos *q);
-/** The abstract socket name of listener @id: "\0floe.<domain>.l.<id>". */
-socklen_t floe_event_addr(const char *domain, uint64_t id,
-			  struct sockaddr_un *addr);
-/** A datagram socket for listener descriptors. */
-int floe_event_socket(void);
-/** One byte to a listener's socket (failures need no handling). */
-void floe_event_poke(int sock, const struct sockaddr_un *addr, socklen_t len);
-
 #endif

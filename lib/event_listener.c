@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/futex.h"
+#include "doorbell.h"
 #include "event.h"
 
 struct floe_listener {
@@ -20,8 +21,6 @@ struct floe_listener {
 	struct floe_event_cell *cell;
 	_Atomic uint64_t *bits;
 	int sock; /* -1 until floe_listener_fd */
-	struct sockaddr_un addr;
-	socklen_t addr_len;
 };
 
 /* A fresh cell for a newly claimed slot; the id goes in last, so a
@@ -98,24 +97,14 @@ static bool bits_pending(floe_listener *l)
 	return false;
 }
 
-/* Empty the socket's queue: the readiness it carried is about to be
- * answered by taking the bits. */
-static void drain(floe_listener *l)
-{
-	char buf[64];
-
-	while (recv(l->sock, buf, sizeof(buf), MSG_DONTWAIT) >= 0 ||
-	       errno == EINTR)
-		;
-}
-
 /* Take the pending ids and report them in increasing order. */
 static int collect(floe_listener *l, floe_event_cb cb, void *ctx)
 {
 	int count = 0;
 
+	/* the readiness it carried is about to be answered */
 	if (l->sock >= 0)
-		drain(l);
+		floe_doorbell_drain(l->sock);
 	for (uint32_t w = 0; w < l->words; w++) {
 		uint64_t v;
 
@@ -147,26 +136,31 @@ FLOE_EXPORT int floe_listener_try_wait(floe_listener *l, floe_event_cb cb,
 	return collect(l, cb, ctx);
 }
 
-/* Wait for events until @deadline (NULL: forever). */
+/* Wait for events until @deadline (NULL: forever), or the service's
+ * deadline from now (FLOE_E_MISSED_DEADLINE), whichever comes first. */
 static int wait_until(floe_listener *l, const struct timespec *deadline,
 		      floe_event_cb cb, void *ctx)
 {
 	struct floe_event_cell *cell = l->cell;
+	uint64_t service_ns = l->port.svc->qos.event.deadline_ns;
+	struct timespec missed;
+	int late = 0;
 
+	if (service_ns) {
+		floe_deadline_min(deadline, service_ns, &missed);
+		/* the service's deadline comes first: missing it is news */
+		late = !deadline || missed.tv_sec != deadline->tv_sec ||
+		       missed.tv_nsec != deadline->tv_nsec;
+		deadline = &missed;
+	}
 	for (;;) {
 		uint32_t seq = atomic_load(&cell->futex_seq);
 		int count = collect(l, cb, ctx);
-		struct timespec now;
 
 		if (count)
 			return count;
-		if (deadline) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec > deadline->tv_sec ||
-			    (now.tv_sec == deadline->tv_sec &&
-			     now.tv_nsec >= deadline->tv_nsec))
-				return 0;
-		}
+		if (floe_deadline_passed(deadline))
+			return late ? FLOE_E_MISSED_DEADLINE : 0;
 		atomic_fetch_add(&cell->waiters, 1);
 		/* A notifier that saw waiters == 0 set its bit before: look
 		 * once more before sleeping. */
@@ -181,21 +175,13 @@ FLOE_EXPORT int floe_listener_timed_wait(floe_listener *l,
 					 void *ctx)
 {
 	struct timespec deadline;
-	uint64_t ns;
 
 	if (!l)
 		return FLOE_E_INVALID;
 	if (!timeout_ns)
 		return collect(l, cb, ctx);
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	/* Saturate: a timeout of centuries is forever. */
-	if (timeout_ns / 1000000000ULL >
-	    (uint64_t)(INT64_MAX / 2) - (uint64_t)deadline.tv_sec)
+	if (!floe_deadline_after(timeout_ns, &deadline))
 		return wait_until(l, NULL, cb, ctx);
-	ns = (uint64_t)deadline.tv_nsec + timeout_ns % 1000000000ULL;
-	deadline.tv_sec += (time_t)(timeout_ns / 1000000000ULL +
-				    ns / 1000000000ULL);
-	deadline.tv_nsec = (long)(ns % 1000000000ULL);
 	return wait_until(l, &deadline, cb, ctx);
 }
 
@@ -207,30 +193,30 @@ FLOE_EXPORT int floe_listener_blocking_wait(floe_listener *l,
 	return wait_until(l, NULL, cb, ctx);
 }
 
+uint64_t floe_listener_deadline(const floe_listener *l)
+{
+	return l->port.svc->qos.event.deadline_ns;
+}
+
 FLOE_EXPORT int floe_listener_fd(floe_listener *l)
 {
+	struct floe_doorbell bell;
 	int sock;
 
 	if (!l)
 		return FLOE_E_INVALID;
 	if (l->sock >= 0)
 		return l->sock;
-	sock = floe_event_socket();
+	floe_doorbell_name(&bell, l->port.svc->node->be->domain,
+			   FLOE_DOORBELL_LISTENER, l->port.ref.id);
+	sock = floe_doorbell_bind(&bell);
 	if (sock < 0)
-		return floe_fd_errno(errno);
-	l->addr_len = floe_event_addr(l->port.svc->node->be->domain,
-				    l->port.ref.id, &l->addr);
-	/* EADDRINUSE: someone else holds our name (abstract names are
-	 * global to the network namespace). */
-	if (bind(sock, (struct sockaddr *)&l->addr, l->addr_len)) {
-		close(sock);
-		return FLOE_E_SYSTEM;
-	}
+		return sock;
 	l->sock = sock;
 	atomic_store(&l->cell->fd_armed, 1);
 	/* Events that fired before notifiers could see fd_armed: make the
 	 * descriptor readable for them ourselves. */
 	if (bits_pending(l))
-		floe_event_poke(sock, &l->addr, l->addr_len);
+		floe_doorbell_ring(sock, &bell);
 	return sock;
 }

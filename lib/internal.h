@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <linux/floe.h>
 
@@ -197,12 +198,29 @@ struct floe_sender;
 struct floe_sender *floe_publisher_sender(floe_publisher *pub);
 struct floe_sender *floe_client_sender(floe_client *client);
 struct floe_sender *floe_server_sender(floe_server *server);
+/** A listener's service deadline (0: none), for the waitset. */
+uint64_t floe_listener_deadline(const floe_listener *l);
+/** The receiving side of a port (for the waitset). */
+struct floe_receiver *floe_subscriber_receiver(floe_subscriber *sub);
+struct floe_receiver *floe_server_receiver(floe_server *server);
+struct floe_receiver *floe_client_receiver(floe_client *client);
 
 /* ------------------------------------------------------------------ */
 /* Odds and ends: lib/util.c                                          */
 /* ------------------------------------------------------------------ */
 
 uint64_t floe_now_ns(void);
+/** The absolute CLOCK_MONOTONIC deadline @timeout_ns from now in *@out;
+ * false if it is too far to represent (wait forever). */
+bool floe_deadline_after(uint64_t timeout_ns, struct timespec *out);
+/** Milliseconds until @deadline, rounded up, for poll-like calls (-1 for
+ * NULL: no limit). */
+int floe_deadline_ms(const struct timespec *deadline);
+/** Has @deadline (NULL: never) passed? */
+bool floe_deadline_passed(const struct timespec *deadline);
+/** The earlier of @deadline (NULL: never) and @ns from now, in *@out. */
+void floe_deadline_min(const struct timespec *deadline, uint64_t ns,
+		       struct timespec *out);
 /** errno of a failed call that makes a descriptor (socket, timerfd, ...)
  * → floe error. */
 int floe_fd_errno(int err);

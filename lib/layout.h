@@ -27,7 +27,7 @@
 #include "base/ring.h"
 #include "floe.h"
 
-#define FLOE_LAYOUT_VERSION 5
+#define FLOE_LAYOUT_VERSION 6
 #define FLOE_NODE_MAGIC 0x31646f6e656f6c66ULL    /* "floenod1" */
 #define FLOE_SERVICE_MAGIC 0x31637673656f6c66ULL /* "floesvc1" */
 #define FLOE_DATA_MAGIC 0x31617461646f6c66ULL    /* "flodata1" */
@@ -91,11 +91,17 @@ struct floe_pubsub_shm_qos {
 	uint32_t safe_overflow;
 };
 
+#define FLOE_EVENT_ID_NONE UINT32_MAX
+
 struct floe_event_shm_qos {
 	uint32_t max_notifiers;
 	uint32_t max_listeners;
 	uint32_t event_id_max;
-	uint32_t pad;
+	/* lifecycle event ids, or FLOE_EVENT_ID_NONE (off) */
+	uint32_t notifier_created;
+	uint32_t notifier_dropped;
+	uint32_t notifier_dead;
+	uint64_t deadline_ns;
 };
 
 struct floe_rr_shm_qos {

@@ -48,6 +48,10 @@ struct floe_pattern {
 	/** The pattern's QoS in a discovery record. */
 	void (*describe)(const struct floe_shm_qos *q,
 			 struct floe_service_info *info);
+	/** A dead port's slot @slot of @kind was just freed (once per
+	 * port; NULL: nothing to do). */
+	void (*port_gone)(floe_service *svc, enum floe_slot_kind kind,
+			  uint32_t slot);
 };
 
 extern const struct floe_pattern floe_pubsub_pattern;

@@ -388,3 +388,32 @@ FLOE_EXPORT bool floe_subscriber_has_samples(floe_subscriber *sub)
 {
 	return sub && floe_receiver_has_data(sub->rx);
 }
+
+/* A wait of @timeout_ns (0: just look; too large to represent: forever). */
+int floe_wait_receiver(struct floe_receiver *rx, uint64_t timeout_ns)
+{
+	struct timespec deadline;
+
+	if (!floe_deadline_after(timeout_ns, &deadline))
+		return floe_receiver_wait(rx, NULL);
+	return floe_receiver_wait(rx, &deadline);
+}
+
+FLOE_EXPORT int floe_subscriber_wait(floe_subscriber *sub, uint64_t timeout_ns)
+{
+	if (!sub)
+		return FLOE_E_INVALID;
+	return floe_wait_receiver(sub->rx, timeout_ns);
+}
+
+struct floe_receiver *floe_subscriber_receiver(floe_subscriber *sub)
+{
+	return sub->rx;
+}
+
+FLOE_EXPORT int floe_subscriber_fd(floe_subscriber *sub)
+{
+	if (!sub)
+		return FLOE_E_INVALID;
+	return floe_receiver_fd(sub->rx);
+}

@@ -150,12 +150,8 @@ const struct floe_pattern floe_rr_pattern = {
 
 _Atomic uint64_t *floe_rr_channel_words(floe_service *svc, uint32_t slot)
 {
-	const struct floe_dir *resp = &svc->dirs[RR_RESPONSES];
-	uint64_t words = resp->conns_off + (uint64_t)resp->senders *
-						    resp->receivers *
-						    resp->conn_stride;
-
-	return (_Atomic uint64_t *)((char *)svc->seg.addr + words) +
+	return (_Atomic uint64_t *)((char *)svc->seg.addr +
+				    floe_dir_end(&svc->dirs[RR_RESPONSES])) +
 	       (uint64_t)slot * svc->qos.rr.active_per_client;
 }
 

@@ -293,6 +293,11 @@ FLOE_EXPORT void floe_client_destroy(floe_client *c)
 	client_free(c);
 }
 
+struct floe_receiver *floe_client_receiver(floe_client *c)
+{
+	return c->rx;
+}
+
 struct floe_sender *floe_client_sender(floe_client *c)
 {
 	return c->tx;
@@ -414,8 +419,10 @@ FLOE_EXPORT int floe_pending_response_receive(floe_pending_response *p,
 			*out = (const floe_response *)s;
 			return 1;
 		}
-		if (!p->streaming)
+		if (!p->streaming) {
+			floe_receiver_settle(c->rx);
 			return p->lost ? FLOE_E_DEAD : FLOE_E_END_OF_STREAM;
+		}
 		ret = pump(c);
 		if (ret < 0)
 			return ret;
@@ -425,6 +432,51 @@ FLOE_EXPORT int floe_pending_response_receive(floe_pending_response *p,
 		if (p->streaming && p->stash_head == STASH_NONE)
 			return 0;
 	}
+}
+
+/* Would receive have something to say: a response, or the end? */
+static bool pending_ready(const struct floe_pending_response *p)
+{
+	return p->stash_head != STASH_NONE || !p->streaming;
+}
+
+FLOE_EXPORT int floe_pending_response_wait(floe_pending_response *p,
+					   uint64_t timeout_ns)
+{
+	struct timespec deadline, slice;
+	bool bounded = floe_deadline_after(timeout_ns, &deadline);
+	floe_client *c;
+	int ret = 0;
+
+	if (!p || !p->tag || p->dropped)
+		return FLOE_E_INVALID;
+	c = p->client;
+	for (;;) {
+		/* other channels' responses met on the way are stashed */
+		while (!pending_ready(p) && (ret = pump(c)) > 0)
+			;
+		if (!pending_ready(p))
+			check_servers(c, p);
+		if (pending_ready(p))
+			return 1;
+		if (ret < 0)
+			return ret;
+		if (bounded && floe_deadline_passed(&deadline))
+			return 0;
+		floe_deadline_min(bounded ? &deadline : NULL,
+				  FLOE_LIVENESS_PERIOD_NS, &slice);
+		/* a server's death shows in check_servers */
+		ret = floe_receiver_wait(c->rx, &slice);
+		if (ret < 0 && ret != FLOE_E_DEAD)
+			return ret;
+	}
+}
+
+FLOE_EXPORT int floe_client_fd(floe_client *c)
+{
+	if (!c)
+		return FLOE_E_INVALID;
+	return floe_receiver_fd(c->rx);
 }
 
 FLOE_EXPORT uint32_t floe_pending_response_servers(floe_pending_response *p)

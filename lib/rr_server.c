@@ -96,6 +96,11 @@ FLOE_EXPORT void floe_server_destroy(floe_server *srv)
 	server_free(srv);
 }
 
+struct floe_receiver *floe_server_receiver(floe_server *srv)
+{
+	return srv->rx;
+}
+
 struct floe_sender *floe_server_sender(floe_server *srv)
 {
 	return srv->tx;
@@ -147,6 +152,20 @@ FLOE_EXPORT int floe_server_receive(floe_server *srv,
 FLOE_EXPORT bool floe_server_has_requests(floe_server *srv)
 {
 	return srv && floe_receiver_has_data(srv->rx);
+}
+
+FLOE_EXPORT int floe_server_wait(floe_server *srv, uint64_t timeout_ns)
+{
+	if (!srv)
+		return FLOE_E_INVALID;
+	return floe_wait_receiver(srv->rx, timeout_ns);
+}
+
+FLOE_EXPORT int floe_server_fd(floe_server *srv)
+{
+	if (!srv)
+		return FLOE_E_INVALID;
+	return floe_receiver_fd(srv->rx);
 }
 
 FLOE_EXPORT int floe_server_update_connections(floe_server *srv)

@@ -346,6 +346,8 @@ static bool finish_reclaim(floe_service *svc, enum floe_slot_kind kind,
 	if (!atomic_compare_exchange_strong(&slot->owner, &raw, 0))
 		return false;
 	bump_changes(svc);
+	if (svc->pattern->port_gone)
+		svc->pattern->port_gone(svc, kind, i);
 	return true;
 }
 

@@ -44,6 +44,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
 #include "internal.h"
 #include "waitset.h"
 
@@ -160,6 +161,9 @@ FLOE_EXPORT int floe_waitset_create(const struct floe_waitset_opts *opts,
 	if (!ws)
 		return FLOE_E_NOMEM;
 	ws->signal_src.fd = -1;
+	ws->futex_ports = !(opts && opts->port_descriptors) &&
+			  !(getenv("FLOE_WAITSET_PORTS") &&
+			    !strcmp(getenv("FLOE_WAITSET_PORTS"), "descriptor"));
 
 	switch (impl) {
 	case FLOE_WAITSET_IO_URING:
@@ -187,6 +191,8 @@ FLOE_EXPORT int floe_waitset_create(const struct floe_waitset_opts *opts,
 		free(ws);
 		return err;
 	}
+	if (ws->engine != &ws_engine_uring)
+		ws->futex_ports = false;
 	if (opts && opts->handle_signals) {
 		ws->handle_signals = true;
 		err = watch_signals(ws);
@@ -214,7 +220,9 @@ FLOE_EXPORT void floe_waitset_destroy(floe_waitset *ws)
 	if (!ws)
 		return;
 	/* Closing the ring or the epoll instance drops every watch at once;
-	 * only then are our own descriptors closed. */
+	 * only then are our own descriptors closed. Ports sleep no more. */
+	for (uint32_t id = 0; id < ws->natt; id++)
+		ws_port_disarm(&ws->att[id].src[WS_ROLE_MAIN]);
 	ws->engine->fini(ws);
 	for (uint32_t id = 0; id < ws->natt; id++)
 		if (ws->att[id].kind != WS_FREE)
@@ -223,6 +231,11 @@ FLOE_EXPORT void floe_waitset_destroy(floe_waitset *ws)
 		close(ws->signal_src.fd);
 	free(ws->att);
 	free(ws);
+}
+
+FLOE_EXPORT bool floe_waitset_uses_futex(const floe_waitset *ws)
+{
+	return ws && ws->futex_ports;
 }
 
 FLOE_EXPORT enum floe_waitset_impl floe_waitset_impl(const floe_waitset *ws)
@@ -283,15 +296,19 @@ static void release_id(floe_waitset *ws, uint32_t id)
 		ws->natt--;
 }
 
-/* FLOE_E_ATTACHED if @fd is already watched for a listener or a user fd:
- * epoll cannot register it twice, so neither backend allows it. */
-static int check_unique(const floe_waitset *ws, int fd)
+/* FLOE_E_ATTACHED if @fd is already watched for a listener, a port or a
+ * user fd (epoll cannot register it twice, so neither backend allows
+ * it), or port @rx is attached already. */
+static int check_unique(const floe_waitset *ws, int fd,
+			const struct floe_receiver *rx)
 {
 	for (uint32_t id = 0; id < ws->natt; id++) {
 		const struct ws_attachment *a = &ws->att[id];
+		const struct ws_source *src = &a->src[WS_ROLE_MAIN];
 
-		if ((a->kind == WS_LISTENER || a->kind == WS_FD) &&
-		    a->src[WS_ROLE_MAIN].fd == fd)
+		if ((a->kind == WS_LISTENER || a->kind == WS_FD ||
+		     a->kind == WS_PORT || a->kind == WS_WATCH) &&
+		    ((fd >= 0 && src->fd == fd) || (rx && src->rx == rx)))
 			return FLOE_E_ATTACHED;
 	}
 	return 0;
@@ -303,7 +320,8 @@ static int check_unique(const floe_waitset *ws, int fd)
  * interval's timer, @deadline_fd) even on failure.
  */
 static int attach(floe_waitset *ws, enum ws_kind kind, int fd,
-		  int deadline_fd, uint64_t deadline_ns, void *user)
+		  struct floe_receiver *rx, int deadline_fd,
+		  uint64_t deadline_ns, void *user)
 {
 	struct ws_attachment *a;
 	int id = take_id(ws), err;
@@ -321,6 +339,7 @@ static int attach(floe_waitset *ws, enum ws_kind kind, int fd,
 	a->deadline_ns = deadline_ns;
 	a->src[WS_ROLE_MAIN] = (struct ws_source){
 		.fd = fd, .key = ws_key(WS_ROLE_MAIN, a->gen, (uint32_t)id),
+		.rx = rx,
 	};
 	a->src[WS_ROLE_DEADLINE] = (struct ws_source){
 		.fd = deadline_fd,
@@ -340,18 +359,15 @@ static int attach(floe_waitset *ws, enum ws_kind kind, int fd,
 	return id;
 }
 
-FLOE_EXPORT int floe_waitset_attach_listener(floe_waitset *ws,
-					     floe_listener *listener,
-					     uint64_t deadline_ns, void *user)
+int ws_attach_watched(floe_waitset *ws, enum ws_kind kind, int fd,
+		      struct floe_receiver *rx, uint64_t deadline_ns,
+		      void *user)
 {
-	int fd, deadline_fd = -1, err;
+	int deadline_fd = -1, err;
 
-	if (!ws || !listener)
-		return FLOE_E_INVALID;
-	fd = floe_listener_fd(listener);
-	if (fd < 0)
+	if (fd < 0 && !rx)
 		return fd;
-	err = check_unique(ws, fd);
+	err = check_unique(ws, fd, rx);
 	if (err)
 		return err;
 	if (deadline_ns) {
@@ -359,7 +375,19 @@ FLOE_EXPORT int floe_waitset_attach_listener(floe_waitset *ws,
 		if (deadline_fd < 0)
 			return deadline_fd;
 	}
-	return attach(ws, WS_LISTENER, fd, deadline_fd, deadline_ns, user);
+	return attach(ws, kind, fd, rx, deadline_fd, deadline_ns, user);
+}
+
+FLOE_EXPORT int floe_waitset_attach_listener(floe_waitset *ws,
+					     floe_listener *listener,
+					     uint64_t deadline_ns, void *user)
+{
+	if (!ws || !listener)
+		return FLOE_E_INVALID;
+	if (!deadline_ns)
+		deadline_ns = floe_listener_deadline(listener);
+	return ws_attach_watched(ws, WS_LISTENER, floe_listener_fd(listener),
+				 NULL, deadline_ns, user);
 }
 
 FLOE_EXPORT int floe_waitset_attach_fd(floe_waitset *ws, int fd, void *user)
@@ -373,10 +401,10 @@ FLOE_EXPORT int floe_waitset_attach_fd(floe_waitset *ws, int fd, void *user)
 	 * poll(2) and refused by epoll. */
 	if (fstat(fd, &st) || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
 		return FLOE_E_INVALID;
-	err = check_unique(ws, fd);
+	err = check_unique(ws, fd, NULL);
 	if (err)
 		return err;
-	return attach(ws, WS_FD, fd, -1, 0, user);
+	return attach(ws, WS_FD, fd, NULL, -1, 0, user);
 }
 
 FLOE_EXPORT int floe_waitset_attach_interval(floe_waitset *ws,
@@ -389,7 +417,7 @@ FLOE_EXPORT int floe_waitset_attach_interval(floe_waitset *ws,
 	fd = periodic_timer_new(period_ns);
 	if (fd < 0)
 		return fd;
-	return attach(ws, WS_INTERVAL, fd, -1, 0, user);
+	return attach(ws, WS_INTERVAL, fd, NULL, -1, 0, user);
 }
 
 FLOE_EXPORT int floe_waitset_detach(floe_waitset *ws, int attachment)
@@ -403,7 +431,7 @@ FLOE_EXPORT int floe_waitset_detach(floe_waitset *ws, int attachment)
 	/* Stop watching before closing: a closed descriptor's number may
 	 * be reused at once. */
 	for (int role = WS_ROLE_MAIN; role <= WS_ROLE_DEADLINE; role++)
-		if (a->src[role].fd >= 0)
+		if (a->src[role].fd >= 0 || a->src[role].rx)
 			ws->engine->unwatch(ws, &a->src[role]);
 	close_owned(a);
 	release_id(ws, (uint32_t)attachment);
@@ -472,6 +500,17 @@ static int dispatch(floe_waitset *ws, const struct ws_ready *ready,
 
 	if (role == WS_ROLE_DEADLINE) {
 		trigger = FLOE_TRIGGER_MISSED_DEADLINE;
+	} else if (a->kind == WS_PORT) {
+		ws_port_disarm(&a->src[WS_ROLE_MAIN]);
+		if (!floe_receiver_has_data(a->src[WS_ROLE_MAIN].rx)) {
+			/* taken already, or a wake-up for nothing */
+			rewatch(ws, role, id, ready->key, stop);
+			return 0;
+		}
+		trigger = FLOE_TRIGGER_DATA;
+		if (a->deadline_ns)
+			periodic_timer_restart(a->src[WS_ROLE_DEADLINE].fd,
+					       a->deadline_ns);
 	} else if (a->kind == WS_LISTENER) {
 		trigger = FLOE_TRIGGER_NOTIFIED;
 		if (a->deadline_ns)
@@ -479,6 +518,8 @@ static int dispatch(floe_waitset *ws, const struct ws_ready *ready,
 				    a->deadline_ns);
 	} else if (a->kind == WS_INTERVAL) {
 		trigger = FLOE_TRIGGER_TICK;
+	} else if (a->kind == WS_WATCH) {
+		trigger = FLOE_TRIGGER_CHANGED;
 	} else {
 		trigger = FLOE_TRIGGER_READABLE;
 	}

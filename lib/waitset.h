@@ -6,9 +6,15 @@
  *
  * Everything a waitset waits on is a descriptor that is readable when it
  * needs attention (a "source"): a listener's socket, a user's fd, a
- * timerfd for an interval or a deadline, the signalfd. An engine only
- * answers "which sources are readable", level-triggered: a source that is
- * still readable after it was handled is reported again by the next wait.
+ * timerfd for an interval or a deadline, the signalfd, a receiving port's
+ * doorbell. An engine only answers "which sources are readable",
+ * level-triggered: a source that is still readable after it was handled
+ * is reported again by the next wait.
+ *
+ * A receiving port is the exception where io_uring can wait on futexes
+ * (IORING_OP_FUTEX_WAIT, Linux 6.7): then its source is the port's wake
+ * cell (lib/base/wake.h) itself, with no socket between sender and
+ * waitset. See waitset_uring.c.
  */
 #ifndef FLOE_WAITSET_H
 #define FLOE_WAITSET_H
@@ -66,6 +72,10 @@ static inline uint32_t ws_key_id(uint64_t key)
 struct ws_source {
 	int fd;       /* -1: this source is not used */
 	uint64_t key;
+	/* a receiving port, or NULL; with fd -1 waited on through its wake
+	 * cell (futex mode) */
+	struct floe_receiver *rx;
+	bool armed; /* counted in the cell's want (futex mode) */
 };
 
 enum ws_kind {
@@ -73,13 +83,15 @@ enum ws_kind {
 	WS_LISTENER,
 	WS_FD,
 	WS_INTERVAL,
+	WS_PORT,
+	WS_WATCH,
 };
 
 struct ws_attachment {
 	enum ws_kind kind;
 	uint32_t gen;
 	void *user;
-	uint64_t deadline_ns;           /* listener: 0 = none */
+	uint64_t deadline_ns;           /* listener, port: 0 = none */
 	struct ws_source src[2];        /* by role: MAIN, DEADLINE */
 };
 
@@ -97,13 +109,13 @@ struct ws_engine {
 	int (*init)(floe_waitset *ws);
 	void (*fini)(floe_waitset *ws);
 	/* Start reporting @src. 0 or a floe error. */
-	int (*watch)(floe_waitset *ws, const struct ws_source *src);
+	int (*watch)(floe_waitset *ws, struct ws_source *src);
 	/* Stop reporting @src, at once: its descriptor may be closed (and
 	 * its number reused) right after. */
-	void (*unwatch)(floe_waitset *ws, const struct ws_source *src);
+	void (*unwatch)(floe_waitset *ws, struct ws_source *src);
 	/* @src's last report was handled: report it again while (or as
 	 * soon as) it is readable. 0 or a floe error. */
-	int (*rewatch)(floe_waitset *ws, const struct ws_source *src);
+	int (*rewatch)(floe_waitset *ws, struct ws_source *src);
 	/* Sleep until a source may be ready or @timeout_ns passed
 	 * (WS_FOREVER: no limit). 0, FLOE_E_TIMEOUT, or an error. */
 	int (*wait)(floe_waitset *ws, uint64_t timeout_ns);
@@ -111,6 +123,15 @@ struct ws_engine {
 	 * Reports not taken before the next wait are not lost. */
 	bool (*next)(floe_waitset *ws, struct ws_ready *ready);
 };
+
+/* Attach @fd of a listener or of the port @rx (waitset_ports.c), with a
+ * deadline timer if @deadline_ns. An attachment id or a floe error. */
+int ws_attach_watched(floe_waitset *ws, enum ws_kind kind, int fd,
+		      struct floe_receiver *rx, uint64_t deadline_ns,
+		      void *user);
+
+/* A futex-mode source's report was taken: it no longer sleeps. */
+void ws_port_disarm(struct ws_source *src);
 
 extern const struct ws_engine ws_engine_uring;
 extern const struct ws_engine ws_engine_epoll;
@@ -125,6 +146,7 @@ struct floe_waitset {
 	uint32_t natt, cap;  /* slots in use (high water), allocated */
 	bool running;        /* in run/run_once: no re-entry */
 	bool handle_signals;
+	bool futex_ports;    /* io_uring waits on ports' wake cells */
 	sigset_t signals;    /* SIGINT, SIGTERM */
 	struct ws_source signal_src;
 	union {

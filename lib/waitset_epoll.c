@@ -31,7 +31,7 @@ static void epoll_engine_fini(floe_waitset *ws)
 	close(ws->ep.fd);
 }
 
-static int epoll_engine_watch(floe_waitset *ws, const struct ws_source *src)
+static int epoll_engine_watch(floe_waitset *ws, struct ws_source *src)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = src->key };
 
@@ -51,14 +51,14 @@ static int epoll_engine_watch(floe_waitset *ws, const struct ws_source *src)
 	}
 }
 
-static void epoll_engine_unwatch(floe_waitset *ws, const struct ws_source *src)
+static void epoll_engine_unwatch(floe_waitset *ws, struct ws_source *src)
 {
 	/* Fails only if the descriptor was closed before detach, which
 	 * removed it from the set already. */
 	epoll_ctl(ws->ep.fd, EPOLL_CTL_DEL, src->fd, NULL);
 }
 
-static int epoll_engine_rewatch(floe_waitset *ws, const struct ws_source *src)
+static int epoll_engine_rewatch(floe_waitset *ws, struct ws_source *src)
 {
 	(void)ws;
 	(void)src;

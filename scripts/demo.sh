@@ -1,7 +1,7 @@
 #!/bin/bash
 # The examples, end to end (run by `make demo`, which builds them first;
 # this script builds nothing): publish-subscribe, events, event-driven
-# publish-subscribe, the blackboard and the waitset.
+# publish-subscribe, the blackboard, the waitset and the health monitor.
 #
 # Usage: scripts/demo.sh [COUNT]
 #
@@ -112,6 +112,45 @@ run_waitset() {
 	return 0
 }
 
+# The health monitor watches the domain and a heartbeat service with a
+# deadline: a publisher SIGKILLed under it is reported dead, and the
+# heartbeat nobody sends is reported as a missed deadline.
+run_health() {
+	local pid pub rc
+
+	for b in health_monitor pubsub_publisher; do
+		[ -x "$bin/$b" ] || { echo "demo: $bin/$b missing (make examples)" >&2; return 1; }
+	done
+	echo "==== health monitor (domain $FLOE_DOMAIN, backend ${FLOE_BACKEND:-auto})"
+	: >"$log"
+	"$bin/health_monitor" 4 >"$log" 2>&1 &
+	pid=$!
+	sub_pid=$pid
+	for _ in $(seq 200); do
+		grep -q '^health monitor ready' "$log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "---- pubsub_publisher, killed with SIGKILL after a second:"
+	"$bin/pubsub_publisher" 1000 >/dev/null 2>&1 &
+	pub=$!
+	sleep 1
+	kill -9 "$pub"
+	wait "$pub" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	sub_pid=
+	echo "---- health_monitor:"
+	cat "$log"
+	if [ "$rc" -ne 0 ] || ! grep -q '^port dead: publisher' "$log" ||
+	   ! grep -q '^missed deadline: ' "$log"; then
+		echo "demo: health monitor FAILED: no dead publisher or no missed deadline (exit $rc)" >&2
+		return 1
+	fi
+	echo "==== health monitor: saw the dead publisher and the missed deadline"
+	return 0
+}
+
 fail=0
 run_pair "typed publish-subscribe" pubsub_publisher pubsub_subscriber \
 	'^received: ' || fail=1
@@ -124,5 +163,6 @@ run_pair "blackboard" blackboard_writer blackboard_reader '^read: ' || fail=1
 run_pair "request-response (streams)" request_response_server \
 	request_response_client '^response: ' || fail=1
 run_waitset || fail=1
+run_health || fail=1
 [ $fail -eq 0 ] && echo "demo: OK" || echo "demo: FAILED" >&2
 exit $fail

@@ -69,6 +69,13 @@ void cli_flush(void);
 /* Sleep @ms milliseconds unless interrupted; false if cli_stop is set. */
 bool cli_sleep_ms(long ms);
 uint64_t cli_now_ms(void);
+/* Call @wait(@ctx, slice) until *@seen reaches --count, --timeout passes
+ * (EXIT_TIMEOUT if --count was given) or a signal comes; slices are short
+ * enough to notice signals. @wait returns >= 0 or a floe error (then
+ * reported as "@doing"). Returns an exit status. */
+int cli_wait_for(struct cli *cli, const char *items, const long *seen,
+		 const char *doing, int (*wait)(void *ctx, uint64_t slice_ns),
+		 void *ctx);
 
 /* output.c */
 struct column {
@@ -128,6 +135,9 @@ int cli_open_pubsub(struct cli *cli, const char *name,
 json_object *collect_nodes(struct cli *cli, int *err);
 json_object *collect_services(struct cli *cli, int *err);
 json_object *collect_ports(struct cli *cli, int *err);
+/* "publisher", "pubsub", ...: the names the tool prints */
+const char *role_name(enum floe_port_role role);
+const char *pattern_name(enum floe_pattern_kind pattern);
 extern const struct column service_columns[];
 extern const size_t service_columns_len;
 extern const struct column port_columns[];
@@ -149,5 +159,6 @@ int cmd_notify(struct cli *cli, int argc, char **argv);
 int cmd_listen(struct cli *cli, int argc, char **argv);
 int cmd_record(struct cli *cli, int argc, char **argv);
 int cmd_replay(struct cli *cli, int argc, char **argv);
+int cmd_watch(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -54,7 +54,7 @@ static const char *state_name(enum floe_node_state state)
 	}
 }
 
-static const char *role_name(enum floe_port_role role)
+const char *role_name(enum floe_port_role role)
 {
 	switch (role) {
 	case FLOE_PORT_NODE:
@@ -78,7 +78,7 @@ static const char *role_name(enum floe_port_role role)
 	}
 }
 
-static const char *pattern_name(enum floe_pattern_kind pattern)
+const char *pattern_name(enum floe_pattern_kind pattern)
 {
 	switch (pattern) {
 	case FLOE_PATTERN_KIND_EVENT:
@@ -268,6 +268,17 @@ static json_object *event_qos(const struct floe_event_qos *q)
 	add(obj, "max_listeners", json_object_new_int64(q->max_listeners));
 	add(obj, "max_nodes", json_object_new_int64(q->max_nodes));
 	add(obj, "event_id_max", json_object_new_int64(q->event_id_max));
+	if (q->deadline_ns)
+		add(obj, "deadline_ns", json_object_new_uint64(q->deadline_ns));
+	if (q->lifecycle & FLOE_EVENT_NOTIFIER_CREATED)
+		add(obj, "notifier_created_event",
+		    json_object_new_int64(q->notifier_created_event));
+	if (q->lifecycle & FLOE_EVENT_NOTIFIER_DROPPED)
+		add(obj, "notifier_dropped_event",
+		    json_object_new_int64(q->notifier_dropped_event));
+	if (q->lifecycle & FLOE_EVENT_NOTIFIER_DEAD)
+		add(obj, "notifier_dead_event",
+		    json_object_new_int64(q->notifier_dead_event));
 	return obj;
 }
 

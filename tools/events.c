@@ -9,10 +9,6 @@
 
 #include "cli.h"
 
-/* listen waits in slices this long, to notice SIGINT and SIGTERM (a
- * listener's wait itself goes on through signals). */
-#define WAIT_SLICE_MS 100
-
 static int open_event(struct cli *cli, const char *name, floe_service **svc)
 {
 	char what[FLOE_NAME_LEN + 24];
@@ -105,12 +101,23 @@ static void on_event(uint64_t event_id, void *ctx)
 	}
 }
 
+struct listen_wait {
+	floe_listener *listener;
+	struct listen_ctx *lc;
+};
+
+static int listen_slice(void *ctx, uint64_t slice_ns)
+{
+	struct listen_wait *lw = ctx;
+
+	return floe_listener_timed_wait(lw->listener, slice_ns, on_event,
+					lw->lc);
+}
+
 int cmd_listen(struct cli *cli, int argc, char **argv)
 {
-	uint64_t deadline = cli->timeout_ms < 0 ? 0
-				: cli_now_ms() + (uint64_t)cli->timeout_ms;
 	struct listen_ctx lc = { cli, 0 };
-	floe_listener *listener = NULL;
+	struct listen_wait lw = { NULL, &lc };
 	floe_service *svc = NULL;
 	int ret;
 
@@ -118,38 +125,13 @@ int cmd_listen(struct cli *cli, int argc, char **argv)
 	ret = open_event(cli, argv[0], &svc);
 	if (ret)
 		return ret;
-	ret = floe_listener_create(svc, &listener);
-	if (ret) {
+	ret = floe_listener_create(svc, &lw.listener);
+	if (ret)
 		ret = cli_fail(cli, ret, "creating a listener");
-		goto out;
-	}
-	while (!cli_stop && (cli->count < 0 || lc.received < cli->count)) {
-		uint64_t now = cli_now_ms();
-		uint64_t slice = WAIT_SLICE_MS;
-		int got;
-
-		if (deadline && now >= deadline) {
-			/* without --count, the timeout just ends the watch */
-			if (cli->count >= 0) {
-				cli_error(cli, "timed out after %ld ms with "
-					       "%ld of %ld events",
-					  cli->timeout_ms, lc.received,
-					  cli->count);
-				ret = EXIT_TIMEOUT;
-			}
-			break;
-		}
-		if (deadline && deadline - now < slice)
-			slice = deadline - now;
-		got = floe_listener_timed_wait(listener, slice * 1000000,
-					       on_event, &lc);
-		if (got < 0) {
-			ret = cli_fail(cli, got, "waiting");
-			break;
-		}
-	}
-out:
-	floe_listener_destroy(listener);
+	else
+		ret = cli_wait_for(cli, "events", &lc.received, "waiting",
+				   listen_slice, &lw);
+	floe_listener_destroy(lw.listener);
 	floe_service_close(svc);
 	return ret;
 }

@@ -162,6 +162,11 @@ static const struct verb verbs[] = {
 	    { "loop", no_argument, NULL, OPT_LOOP },
 	    O_LINGER, O_END },
 	  1, 1, cmd_replay },
+	{ NULL, "watch", "[options]",
+	  "print nodes, services and ports as they appear, die and go",
+	  HELP_COUNT_TIMEOUT("changes"),
+	  { O_COUNT, O_TIMEOUT, O_END },
+	  0, 0, cmd_watch },
 };
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 
@@ -221,6 +226,38 @@ uint64_t cli_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Waits go in slices this long, to notice SIGINT and SIGTERM (the
+ * library's waits go on through signals). */
+#define WAIT_SLICE_MS 100
+
+int cli_wait_for(struct cli *cli, const char *items, const long *seen,
+		 const char *doing, int (*wait)(void *ctx, uint64_t slice_ns),
+		 void *ctx)
+{
+	uint64_t deadline = cli->timeout_ms < 0 ? 0
+				: cli_now_ms() + (uint64_t)cli->timeout_ms;
+
+	while (!cli_stop && (cli->count < 0 || *seen < cli->count)) {
+		uint64_t now = cli_now_ms(), slice = WAIT_SLICE_MS;
+		int got;
+
+		if (deadline && now >= deadline) {
+			/* without --count, the timeout just ends the wait */
+			if (cli->count < 0)
+				break;
+			cli_error(cli, "timed out after %ld ms with %ld of %ld %s",
+				  cli->timeout_ms, *seen, cli->count, items);
+			return EXIT_TIMEOUT;
+		}
+		if (deadline && deadline - now < slice)
+			slice = deadline - now;
+		got = wait(ctx, slice * 1000000);
+		if (got < 0)
+			return cli_fail(cli, got, doing);
+	}
+	return EXIT_OK;
 }
 
 void cli_flush(void)

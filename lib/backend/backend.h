@@ -121,6 +121,16 @@ struct floe_backend_ops {
 	 * callers check liveness on their slow paths instead.
 	 */
 	uint64_t (*death_epoch)(struct floe_backend *be);
+	/**
+	 * A descriptor of its own that becomes readable when something in
+	 * the domain may have changed (for floe_watch), or a negative floe
+	 * error. *@complete: it covers segments appearing and going as well
+	 * as deaths (shm: inotify on /dev/shm); false if only deaths (kmod:
+	 * /dev/floe's death counter), then watchers also look periodically.
+	 */
+	int (*changes_open)(struct floe_backend *be, bool *complete);
+	/** Take what made @fd readable; true if it may concern the domain. */
+	bool (*changes_take)(struct floe_backend *be, int fd);
 	void (*destroy)(struct floe_backend *be);
 };
 

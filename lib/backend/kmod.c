@@ -235,6 +235,27 @@ static uint64_t kmod_death_epoch(struct floe_backend *be)
 	       1;
 }
 
+/* A descriptor of our own: each file has its own "last read" count. */
+static int kmod_changes_open(struct floe_backend *be, bool *complete)
+{
+	int fd = open(FLOE_DEVICE_PATH, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	(void)be;
+	if (fd < 0)
+		return floe_errno_to_error(errno);
+	*complete = false; /* segments come and go unannounced */
+	return fd;
+}
+
+static bool kmod_changes_take(struct floe_backend *be, int fd)
+{
+	uint64_t deaths;
+
+	(void)be;
+	/* marks the count read: POLLIN again only at the next death */
+	return read(fd, &deaths, sizeof(deaths)) == sizeof(deaths);
+}
+
 static void kmod_destroy(struct floe_backend *be)
 {
 	struct kmod_backend *kb = to_kmod(be);
@@ -258,6 +279,8 @@ static const struct floe_backend_ops kmod_ops = {
 	.claim_key = kmod_claim_key,
 	.claim_liveness = kmod_claim_liveness,
 	.death_epoch = kmod_death_epoch,
+	.changes_open = kmod_changes_open,
+	.changes_take = kmod_changes_take,
 	.destroy = kmod_destroy,
 };
 

@@ -3,8 +3,11 @@
  * The shm backend: segments are files in /dev/shm, created unnamed
  * (O_TMPFILE) and linked into place so that nobody ever opens one
  * half-made. A node holds an exclusive flock() on its record for its
- * lifetime (the one descriptor it keeps): the kernel drops the lock when
- * the process dies, which is how others learn that a node is dead. Other
+ * lifetime: the kernel drops the lock when the process dies, which is how
+ * others learn that a node is dead. It also keeps its record open by name
+ * for writing, so that its death closes it there and inotify reports
+ * IN_CLOSE_WRITE under the record's name to watchers (the locked
+ * descriptor was made unnamed, so its close names nothing). Other
  * segments keep no descriptor, only their mapping. Nothing is freed by the
  * kernel here: the library removes a dead node's files when it notices.
  */
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +31,16 @@
 #include "names.h"
 
 #define SHM_DIR "/dev/shm"
+
+struct shm_backend {
+	struct floe_backend be;
+	int record_by_name; /* the node's record, opened by name; or -1 */
+};
+
+static struct shm_backend *to_shm(struct floe_backend *be)
+{
+	return (struct shm_backend *)be;
+}
 
 static int shm_path(char *buf, size_t len, const char *name)
 {
@@ -58,7 +72,6 @@ static int shm_seg_create(struct floe_backend *be, const char *name,
 		      owner->role == FLOE_ROLE_NODE;
 	int fd, ret;
 
-	(void)be;
 	ret = shm_path(path, sizeof(path), name);
 	if (ret)
 		return ret;
@@ -89,6 +102,11 @@ static int shm_seg_create(struct floe_backend *be, const char *name,
 		floe_seg_close(out);
 	} else if (!record) {
 		floe_seg_drop_fd(out);
+	} else if (to_shm(be)->record_by_name < 0) {
+		/* without it watchers see this node's death only when
+		 * something else changes */
+		to_shm(be)->record_by_name =
+			open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	}
 	return ret;
 }
@@ -233,9 +251,55 @@ static uint64_t shm_death_epoch(struct floe_backend *be)
 	return 0;
 }
 
+/* The domain's names are "<domain>.<kind>...". */
+static bool concerns(struct floe_backend *be, const char *name)
+{
+	size_t n = strlen(be->domain);
+
+	return !strncmp(name, be->domain, n) && name[n] == '.';
+}
+
+static int shm_changes_open(struct floe_backend *be, bool *complete)
+{
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	(void)be;
+	if (fd < 0)
+		return floe_errno_to_error(errno);
+	if (inotify_add_watch(fd, SHM_DIR,
+			      IN_CREATE | IN_DELETE | IN_CLOSE_WRITE |
+				      IN_MOVED_TO | IN_MOVED_FROM) < 0) {
+		close(fd);
+		return FLOE_E_SYSTEM;
+	}
+	*complete = true;
+	return fd;
+}
+
+static bool shm_changes_take(struct floe_backend *be, int fd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool ours = false;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+
+			/* IN_Q_OVERFLOW: events were lost, so anything */
+			ours |= (ev->mask & IN_Q_OVERFLOW) ||
+				(ev->len && concerns(be, ev->name));
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return ours;
+}
+
 static void shm_destroy(struct floe_backend *be)
 {
-	free(be);
+	if (to_shm(be)->record_by_name >= 0)
+		close(to_shm(be)->record_by_name);
+	free(to_shm(be));
 }
 
 static const struct floe_backend_ops shm_ops = {
@@ -252,20 +316,23 @@ static const struct floe_backend_ops shm_ops = {
 	.claim_key = shm_claim_key,
 	.claim_liveness = shm_claim_liveness,
 	.death_epoch = shm_death_epoch,
+	.changes_open = shm_changes_open,
+	.changes_take = shm_changes_take,
 	.destroy = shm_destroy,
 };
 
 int floe_backend_shm_open(const char *domain, struct floe_backend **out)
 {
-	struct floe_backend *be;
+	struct shm_backend *sb;
 
 	if (access(SHM_DIR, W_OK))
 		return FLOE_E_BACKEND;
-	be = calloc(1, sizeof(*be));
-	if (!be)
+	sb = calloc(1, sizeof(*sb));
+	if (!sb)
 		return FLOE_E_NOMEM;
-	be->ops = &shm_ops;
-	snprintf(be->domain, sizeof(be->domain), "%s", domain);
-	*out = be;
+	sb->be.ops = &shm_ops;
+	sb->record_by_name = -1;
+	snprintf(sb->be.domain, sizeof(sb->be.domain), "%s", domain);
+	*out = &sb->be;
 	return 0;
 }

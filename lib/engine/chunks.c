@@ -129,9 +129,11 @@ void floe_tx_chunks_fini(struct floe_sender *tx, bool keep)
 
 		if (!g->live)
 			continue;
+		/* receivers tell a sender that left from one that died by
+		 * this (lib/engine/receiver.c) */
+		atomic_store(&((struct floe_data_header *)g->seg.addr)->departed,
+			     1);
 		if (keep) {
-			atomic_store(&((struct floe_data_header *)g->seg.addr)
-					      ->departed, 1);
 			floe_seg_close(&g->seg);
 		} else {
 			retire_gen(tx, i);

@@ -32,5 +32,7 @@ uint64_t floe_dir_layout(struct floe_dir *d, uint64_t conns_off,
 	d->sub_ring_off = sizeof(struct floe_conn);
 	d->comp_ring_off = d->sub_ring_off + floe_ring_bytes(d->sub_cap);
 	d->conn_stride = d->comp_ring_off + floe_ring_bytes(d->comp_cap);
-	return conns_off + (uint64_t)d->senders * d->receivers * d->conn_stride;
+	d->wake_off = conns_off +
+		      (uint64_t)d->senders * d->receivers * d->conn_stride;
+	return floe_dir_end(d);
 }

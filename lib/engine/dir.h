@@ -3,8 +3,9 @@
  * A direction: what a sender and a receiver of one service share. Sender
  * slots, receiver slots and a connection per (sender, receiver) pair, each
  * holding a submission queue (sender → receiver: chunks to read) and a
- * completion queue (receiver → sender: chunks given back). The samples
- * travel in the senders' own data segments.
+ * completion queue (receiver → sender: chunks given back), then a wake
+ * cell per receiver slot (lib/base/wake.h). The samples travel in the
+ * senders' own data segments.
  *
  * Publish-subscribe has one direction (publishers → subscribers),
  * request-response two (clients → servers, servers → clients) in one
@@ -17,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/wake.h"
 #include "layout.h"
 
 struct floe_dir {
@@ -29,6 +31,7 @@ struct floe_dir {
 	uint64_t conn_stride;
 	uint64_t sub_ring_off;  /* within a connection */
 	uint64_t comp_ring_off; /* within a connection */
+	uint64_t wake_off;      /* the receivers' wake cells */
 	uint32_t sub_cap;       /* submission ring: room for carried ones too */
 	uint32_t comp_cap;
 	uint32_t chunk_count;   /* chunks in a sender's pool */
@@ -46,7 +49,7 @@ struct floe_dir {
 };
 
 /**
- * Lay out @d's connections from @conns_off, for the counts and queue QoS
+ * Lay out @d's connections and wake cells from @conns_off, for the counts and queue QoS
  * already in it (from a pattern's QoS, validated here), with room for
  * @markers markers per submission queue beyond its data. Returns where
  * they end, or 0 for QoS out of bounds.
@@ -74,6 +77,18 @@ static inline struct floe_ring *floe_dir_comp_ring(const struct floe_dir *d,
 						   struct floe_conn *c)
 {
 	return (struct floe_ring *)((char *)c + d->comp_ring_off);
+}
+
+static inline struct floe_wake *floe_dir_wake(const struct floe_dir *d,
+					     uint32_t receiver)
+{
+	return (struct floe_wake *)((char *)d->base + d->wake_off) + receiver;
+}
+
+/* Where @d's part of the segment ends. */
+static inline uint64_t floe_dir_end(const struct floe_dir *d)
+{
+	return d->wake_off + (uint64_t)d->receivers * sizeof(struct floe_wake);
 }
 
 #endif

@@ -17,12 +17,16 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "engine/dir.h"
 #include "internal.h"
 
 struct floe_sender;
 struct floe_receiver;
+
+/* How often a waiting receiver asks whether its senders still live. */
+#define FLOE_LIVENESS_PERIOD_NS 50000000ULL
 
 struct floe_sender_opts {
 	enum floe_unable_to_deliver unable_to_deliver;
@@ -109,6 +113,30 @@ void floe_receiver_refresh(struct floe_receiver *rx);
  * still holds it). */
 bool floe_receiver_has_source(struct floe_receiver *rx, uint32_t slot,
 			      uint64_t id);
+/** The wake cell of @rx's slot (lib/base/wake.h). */
+struct floe_wake *floe_receiver_wake(const struct floe_receiver *rx);
+/** True once for senders seen to die (not leave) since the last call. */
+bool floe_receiver_take_deaths(struct floe_receiver *rx);
+/** Look at every sender slot now, asking the backend who died. */
+void floe_receiver_check_senders(struct floe_receiver *rx);
+/** @rx's descriptor, readable while an entry waits (lib/doorbell.h);
+ * made on the first call, closed with @rx. Negative FLOE_E_* on error. */
+int floe_receiver_fd(struct floe_receiver *rx);
+/** A port that stopped taking entries before its queues were empty (it
+ * got what it asked for): make the descriptor readable only if entries
+ * wait. */
+void floe_receiver_settle(struct floe_receiver *rx);
+/**
+ * Sleep until an entry waits (1), a sender died (FLOE_E_DEAD, see
+ * floe_receiver_take_deaths) or @deadline passes (0; NULL: never).
+ * Without the module a death is noticed within FLOE_LIVENESS_PERIOD_NS.
+ */
+int floe_receiver_wait(struct floe_receiver *rx,
+		       const struct timespec *deadline);
+/** As floe_receiver_wait, for @timeout_ns (0: just look; too large to
+ * represent: forever): the ports' public waits (lib/pubsub.c). */
+int floe_wait_receiver(struct floe_receiver *rx, uint64_t timeout_ns);
+
 /** The chunk header's tag, and the sender slot a sample came from. */
 uint64_t floe_sample_tag(const floe_sample *s);
 uint32_t floe_sample_sender_slot(const floe_sample *s);

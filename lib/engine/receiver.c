@@ -17,62 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "base/bounds.h"
-#include "engine/engine.h"
+#include "engine/receiver.h"
 
 /* Rounds of a receive that finds its sources changed under it (a retired
  * source makes room for at most one new one per slot). */
 #define RECEIVE_PASSES 3
-
-struct source_map {
-	struct floe_seg seg;
-	uint64_t stride;
-	uint64_t max_len;
-	uint32_t gen;
-	uint32_t held;
-};
-
-struct source {
-	uint64_t pub_id;
-	uint32_t pub_slot;
-	uint32_t epoch;
-	struct floe_ring_producer comp_prod;
-	uint32_t held;
-	bool draining; /* sender gone or queue broken: finish what's queued */
-	bool gone;     /* the sender left or died */
-	bool retired;  /* no longer polled; freed with its last sample */
-	struct source_map maps[FLOE_MAX_LIVE_GENERATIONS];
-	struct source *next_retired;
-};
-
-struct floe_sample {
-	struct floe_receiver *rx;
-	struct source *src;
-	const void *payload;
-	const void *user_header;
-	uint64_t len;
-	uint64_t sequence;
-	uint64_t pub_id;
-	uint64_t tag;
-	uint32_t chunk;
-	uint32_t map;
-	bool in_use;
-};
-
-struct floe_receiver {
-	const struct floe_dir *dir;
-	struct floe_port_ref ref;
-	uint32_t slot;
-	struct source **sources; /* by sender slot */
-	struct source *retired;
-	struct floe_sample *samples;
-	uint32_t max_borrowed;
-	uint32_t borrowed;
-	uint32_t next_source;
-	uint64_t seen_changes;
-	uint64_t seen_deaths;
-	bool rescan; /* a slot freed up locally: look for new senders */
-};
 
 static void free_source(struct source *src)
 {
@@ -174,8 +126,11 @@ static int map_generation(struct floe_receiver *rx, struct source *src,
 	return (int)(m - src->maps);
 }
 
+/* Connect to sender @pub_id of row @i; @gone if it is no longer there,
+ * @dead if it died (it connected to us while alive). */
 static void connect_source(struct floe_receiver *rx, uint32_t i,
-			   uint64_t pub_id, uint32_t epoch, bool gone)
+			   uint64_t pub_id, uint32_t epoch, bool gone,
+			   bool dead)
 {
 	struct source *src = calloc(1, sizeof(*src));
 
@@ -185,6 +140,7 @@ static void connect_source(struct floe_receiver *rx, uint32_t i,
 	src->pub_slot = i;
 	src->draining = src->gone = gone;
 	src->epoch = epoch;
+	rx->deaths += dead;
 	for (uint32_t m = 0; m < FLOE_MAX_LIVE_GENERATIONS; m++)
 		src->maps[m].seg.fd = -1;
 	rx->sources[i] = src;
@@ -228,6 +184,30 @@ static uint64_t first_sender(const struct floe_dir *d, struct floe_conn *sc,
 	return atomic_load(&sc->pub_id);
 }
 
+/* Did the sender of @src leave in order? It marks its data departed
+ * when it does; a sender that died never gets to. */
+static bool departed(const struct source *src)
+{
+	for (uint32_t m = 0; m < FLOE_MAX_LIVE_GENERATIONS; m++) {
+		const struct floe_data_header *dh = src->maps[m].seg.addr;
+
+		if (dh && atomic_load(&((struct floe_data_header *)dh)->departed))
+			return true;
+	}
+	return false;
+}
+
+/* The sender of @src is gone (@dead: the backend says it died). */
+static void source_gone(struct floe_receiver *rx, struct source *src,
+			bool dead)
+{
+	if (src->gone)
+		return;
+	src->gone = src->draining = true;
+	if (dead || !departed(src))
+		rx->deaths++;
+}
+
 /*
  * Follow the sender slots: connect to senders that connected to us
  * (gone ones too: what they left queued is ours to read), and mark the
@@ -257,21 +237,24 @@ static void update(struct floe_receiver *rx)
 
 		if (src && ours && carried(sc, src->pub_id)) {
 			/* reading what it left, ahead of a newer one's */
-			src->draining = src->gone = true;
+			source_gone(rx, src, false);
 		} else if (src && src->pub_id != pub_id) {
 			/* dropped us, or another took the row: done when
 			 * drained; gone unless it is still the slot's */
 			src->draining = true;
-			src->gone |= src->pub_id != owner || owner_dead;
+			if (src->pub_id != owner || owner_dead)
+				source_gone(rx, src, owner_dead &&
+						     src->pub_id == owner);
 		} else if (src && (pub_id != owner || owner_dead)) {
-			src->draining = src->gone = true;
+			source_gone(rx, src, owner_dead && pub_id == owner);
 		} else if (src) {
 			map_generation(rx, src, atomic_load(
 				&floe_svc_slot(d->svc, d->sender, i)->generation));
 		} else if (pub_id) {
 			first = first_sender(d, sc, &epoch);
 			connect_source(rx, i, first, epoch,
-				       first != owner || owner_dead);
+				       first != owner || owner_dead,
+				       first == owner && owner_dead);
 		}
 	}
 }
@@ -308,8 +291,8 @@ static void give_back(struct floe_receiver *rx, struct source *src,
 
 /* Turn a queue entry into a sample, its chunk in mapping @mi; false if it
  * fails validation. */
-static bool accept(struct floe_receiver *rx, struct source *src, uint64_t entry,
-		   int mi, struct floe_sample *s)
+static bool accept_entry(struct floe_receiver *rx, struct source *src,
+			 uint64_t entry, int mi, struct floe_sample *s)
 {
 	const struct floe_dir *d = rx->dir;
 	uint32_t chunk = FLOE_ENTRY_CHUNK(entry);
@@ -388,7 +371,7 @@ static int receive_from(struct floe_receiver *rx, struct source *src,
 			};
 			return 2;
 		}
-		if (accept(rx, src, entry, mi, s))
+		if (accept_entry(rx, src, entry, mi, s))
 			return 1;
 		give_back(rx, src, FLOE_ENTRY_CHUNK(entry));
 	}
@@ -426,6 +409,7 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 		if (!rx->rescan)
 			break;
 	}
+	floe_receiver_settle(rx);
 	return 0;
 }
 
@@ -506,6 +490,7 @@ int floe_receiver_open(const struct floe_dir *dir, const struct floe_port *port,
 	rx->ref = port->ref;
 	rx->slot = port->slot;
 	rx->max_borrowed = max_borrowed;
+	rx->bell = -1;
 	rx->sources = calloc(dir->senders, sizeof(*rx->sources));
 	rx->samples = calloc(max_borrowed, sizeof(*rx->samples));
 	if (!rx->sources || !rx->samples) {
@@ -549,47 +534,16 @@ void floe_receiver_close(struct floe_receiver *rx)
 		free_source(rx->retired);
 		rx->retired = next;
 	}
+	if (rx->bell >= 0) {
+		atomic_fetch_and(&floe_receiver_wake(rx)->want, ~FLOE_WANT_FD);
+		close(rx->bell);
+	}
 	free(rx->sources);
 	free(rx->samples);
 	free(rx);
 }
 
-FLOE_EXPORT const void *floe_sample_payload(const floe_sample *s)
+void floe_receiver_check_senders(struct floe_receiver *rx)
 {
-	return s->payload;
-}
-
-FLOE_EXPORT uint64_t floe_sample_payload_size(const floe_sample *s)
-{
-	return s->len * s->rx->dir->type_size;
-}
-
-FLOE_EXPORT uint64_t floe_sample_len(const floe_sample *s)
-{
-	return s->len;
-}
-
-FLOE_EXPORT const void *floe_sample_user_header(const floe_sample *s)
-{
-	return s->user_header;
-}
-
-FLOE_EXPORT uint64_t floe_sample_publisher_id(const floe_sample *s)
-{
-	return s->pub_id;
-}
-
-FLOE_EXPORT uint64_t floe_sample_sequence(const floe_sample *s)
-{
-	return s->sequence;
-}
-
-uint64_t floe_sample_tag(const floe_sample *s)
-{
-	return s->tag;
-}
-
-uint32_t floe_sample_sender_slot(const floe_sample *s)
-{
-	return s->src->pub_slot;
+	update(rx);
 }

@@ -11,7 +11,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "doorbell.h"
 #include "engine/sender.h"
 
 /*
@@ -80,6 +82,43 @@ static void disconnect(struct floe_sender *tx, uint32_t j)
 {
 	unref_all(tx, &tx->conns[j].inflight);
 	end_connection(tx, j);
+}
+
+/* After floe_wake_barrier: wake receiver @j if it sleeps or armed its
+ * descriptor (lib/base/wake.h). */
+static void wake_receiver(struct floe_sender *tx, uint32_t j)
+{
+	struct floe_wake *w = floe_dir_wake(tx->dir, j);
+	uint32_t want = floe_wake_wanted(w);
+	struct floe_doorbell bell;
+
+	if (!want)
+		return;
+	floe_wake_ring(w, want);
+	if (!(want & FLOE_WANT_FD))
+		return;
+	if (tx->bell_sock < 0)
+		tx->bell_sock = floe_doorbell_socket();
+	if (tx->bell_sock < 0)
+		return;
+	floe_doorbell_name(&bell, backend(tx)->domain, FLOE_DOORBELL_PORT,
+			   tx->conns[j].sub_id);
+	floe_doorbell_ring(tx->bell_sock, &bell);
+}
+
+/* Wake the connected receivers, or only @to, that wait for data. */
+static void wake_receivers(struct floe_sender *tx,
+			   const struct floe_target *to)
+{
+	floe_wake_barrier();
+	if (to) {
+		if (to->slot < tx->dir->receivers)
+			wake_receiver(tx, to->slot);
+		return;
+	}
+	for (uint32_t j = 0; j < tx->dir->receivers; j++)
+		if (tx->conns[j].sub_id)
+			wake_receiver(tx, j);
 }
 
 /*
@@ -195,6 +234,10 @@ static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
 		push(tx, j,
 		     tx->history[(tx->hist_next + d->history - tx->hist_len +
 				  k) % d->history]);
+	if (first < tx->hist_len) {
+		floe_wake_barrier();
+		wake_receiver(tx, j);
+	}
 }
 
 /*
@@ -274,6 +317,8 @@ static void sender_free(struct floe_sender *tx, bool keep)
 	}
 	free(tx->conns);
 	free(tx->history);
+	if (tx->bell_sock >= 0)
+		close(tx->bell_sock);
 	floe_tx_chunks_fini(tx, keep);
 	free(tx);
 }
@@ -294,6 +339,7 @@ int floe_sender_open(const struct floe_dir *dir, const struct floe_port *port,
 	if (!tx)
 		return FLOE_E_NOMEM;
 	tx->dir = dir;
+	tx->bell_sock = -1;
 	tx->ref = port->ref;
 	tx->slot = port->slot;
 	tx->opts = *opts;
@@ -482,6 +528,8 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 			reached[j] = ok ? id : 0;
 		delivered += ok;
 	}
+	if (delivered)
+		wake_receivers(tx, to);
 	tx->sends_since_reclaim++;
 	keep_history(tx, s->chunk);
 	floe_tx_end_loan(s);
@@ -507,5 +555,8 @@ int floe_sender_mark(struct floe_sender *tx, const struct floe_target *to,
 			   floe_entry(c->epoch, tag, FLOE_ENTRY_MARKER));
 	if (r == FLOE_RING_CORRUPT)
 		quarantine(tx, to->slot);
-	return r == FLOE_RING_OK ? 0 : FLOE_E_WOULD_BLOCK;
+	if (r != FLOE_RING_OK)
+		return FLOE_E_WOULD_BLOCK;
+	wake_receivers(tx, to);
+	return 0;
 }

@@ -79,6 +79,7 @@ struct floe_sender {
 	uint32_t reclaim_batch;
 	uint64_t seen_changes;
 	uint64_t seen_deaths;
+	int bell_sock; /* for receivers' doorbells; -1 until one is armed */
 };
 
 /* chunks.c */

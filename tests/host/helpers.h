@@ -623,26 +623,25 @@ static inline int th_service_open_retry(floe_node *node, const char *name,
 
 /*
  * Receive with a deadline: 1 and *@out on success, 0 if nothing came
- * within @timeout_ms, or the error. Busy-polls with sched_yield so that it
- * works on a single CPU too.
+ * within @timeout_ms, or the error. Sleeps in floe_subscriber_wait (a
+ * publisher's death only wakes it: its samples are still received).
  */
 static inline int th_receive(floe_subscriber *sub, const floe_sample **out,
 			     long timeout_ms)
 {
 	uint64_t deadline = th_now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	unsigned spins = 0;
 
 	for (;;) {
 		int r = floe_subscriber_receive(sub, out);
+		uint64_t now = th_now_ns();
 
-		if (r != 0)
+		if (r != 0 || now > deadline)
 			return r;
-		if ((++spins & 63) == 0 && th_now_ns() > deadline)
-			return 0;
-		sched_yield();
+		r = floe_subscriber_wait(sub, deadline - now);
+		if (r < 0 && r != FLOE_E_DEAD)
+			return r;
 	}
 }
-
 
 /*
  * Loan until the publisher refuses (at most 64), then give them all back.

@@ -89,21 +89,22 @@ static inline int rr_open_retry(floe_node *node, const char *name,
 /*
  * Next response of @p within @timeout_ms: 1, 0 on timeout, or the
  * pending response's verdict (FLOE_E_END_OF_STREAM, FLOE_E_DEAD, ...).
+ * Sleeps in floe_pending_response_wait.
  */
 static inline int rr_receive(floe_pending_response *p,
 			     const floe_response **out, long timeout_ms)
 {
 	uint64_t deadline = th_now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	unsigned spins = 0;
 
 	for (;;) {
 		int r = floe_pending_response_receive(p, out);
+		uint64_t now = th_now_ns();
 
-		if (r != 0)
+		if (r != 0 || now > deadline)
 			return r;
-		if ((++spins & 63) == 0 && th_now_ns() > deadline)
-			return 0;
-		sched_yield();
+		r = floe_pending_response_wait(p, deadline - now);
+		if (r < 0)
+			return r;
 	}
 }
 
@@ -168,7 +169,10 @@ static inline int rr_server_process(void *arg)
 	while (!th_pending(&sa->stop)) {
 		r = floe_server_receive(srv, &a);
 		if (r == 0) {
-			sched_yield();
+			/* short: the stop pipe is looked at between waits */
+			r = floe_server_wait(srv, 20 * 1000000ull);
+			th_check(r >= 0 || r == FLOE_E_DEAD, "server wait: %s",
+				 floe_strerror(r));
 			continue;
 		}
 		if (!th_check(r == 1, "server receive: %s", floe_strerror(r)))

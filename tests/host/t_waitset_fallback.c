@@ -87,6 +87,11 @@ static int on_trigger(floe_waitset *ws, int id, enum floe_trigger trigger,
 	case FLOE_TRIGGER_MISSED_DEADLINE:
 		snprintf(e, 16, "%dM", id);
 		break;
+	case FLOE_TRIGGER_DATA:
+	case FLOE_TRIGGER_CHANGED:
+		/* no port or watch attached: a failure */
+		snprintf(e, 16, "%d?", id);
+		break;
 	case FLOE_TRIGGER_NOTIFIED:
 		floe_listener_try_wait(listener, NULL, NULL);
 		ids = 1; /* the scenario fires id 1 only */

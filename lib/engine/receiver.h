@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A receiver's state, shared by its files: the queues (receiver.c), the
+ * samples taken from them (sample.c) and waiting (wait.c).
+ */
+#ifndef FLOE_ENGINE_RECEIVER_H
+#define FLOE_ENGINE_RECEIVER_H
+
+#include "engine/engine.h"
+
+struct source_map {
+	struct floe_seg seg;
+	uint64_t stride;
+	uint64_t max_len;
+	uint32_t gen;
+	uint32_t held;
+};
+
+struct source {
+	uint64_t pub_id;
+	uint32_t pub_slot;
+	uint32_t epoch;
+	struct floe_ring_producer comp_prod;
+	uint32_t held;
+	bool draining; /* sender gone or queue broken: finish what's queued */
+	bool gone;     /* the sender left or died */
+	bool retired;  /* no longer polled; freed with its last sample */
+	struct source_map maps[FLOE_MAX_LIVE_GENERATIONS];
+	struct source *next_retired;
+};
+
+struct floe_sample {
+	struct floe_receiver *rx;
+	struct source *src;
+	const void *payload;
+	const void *user_header;
+	uint64_t len;
+	uint64_t sequence;
+	uint64_t pub_id;
+	uint64_t tag;
+	uint32_t chunk;
+	uint32_t map;
+	bool in_use;
+};
+
+struct floe_receiver {
+	const struct floe_dir *dir;
+	struct floe_port_ref ref;
+	uint32_t slot;
+	struct source **sources; /* by sender slot */
+	struct source *retired;
+	struct floe_sample *samples;
+	uint32_t max_borrowed;
+	uint32_t borrowed;
+	uint32_t next_source;
+	uint64_t seen_changes;
+	uint64_t seen_deaths;
+	bool rescan; /* a slot freed up locally: look for new senders */
+	uint64_t deaths;          /* senders seen to die while connected */
+	uint64_t deaths_reported; /* of them, told by take_deaths */
+	int bell;                 /* its descriptor (doorbell), or -1 */
+};
+
+
+#endif
