@@ -16,50 +16,15 @@
 #define SERVICE "t/leftovers/row"
 #define GONE 4 /* publishers leaving samples in slot 0 */
 
-static const struct floe_type tag_type = {
-	.name = "t_leftovers_row.Tag",
-	.size = sizeof(uint64_t),
-	.align = _Alignof(uint64_t),
-};
-
-/* Send @tag from a new publisher, then destroy it: how many it reached. */
-static int send_and_leave(floe_service *svc, uint64_t tag)
-{
-	floe_publisher *pub;
-	int r = floe_publisher_create(svc, NULL, &pub);
-
-	if (r) {
-		tap_diag("publisher for tag %" PRIu64 ": %s", tag,
-			 floe_strerror(r));
-		return r;
-	}
-	r = floe_publisher_send_copy(pub, &tag, sizeof(tag));
-	floe_publisher_destroy(pub);
-	return r;
-}
-
-/* Receive until nothing waits: the tags as a bit set (bit 63: a tag out
- * of range or received twice). */
-static uint64_t receive_all(floe_subscriber *sub)
-{
-	uint64_t got = 0;
-	const floe_sample *s;
-
-	while (floe_subscriber_receive(sub, &s) == 1) {
-		uint64_t tag = *(const uint64_t *)floe_sample_payload(s);
-
-		got |= tag < 63 && !(got & 1ull << tag) ? 1ull << tag
-							: 1ull << 63;
-		floe_sample_release(s);
-	}
-	return floe_subscriber_has_samples(sub) ? 1ull << 63 : got;
-}
-
 int main(void)
 {
 	const char *domain = th_setup("leftovers_row");
 	struct floe_pubsub_qos q;
-	struct floe_service_opts o = { .type = tag_type, .qos = &q };
+	struct floe_service_opts o = {
+		.type = th_type("t_leftovers_row.Tag", sizeof(uint64_t),
+				_Alignof(uint64_t)),
+		.qos = &q,
+	};
 	floe_node *node = NULL;
 	floe_service *svc = NULL;
 	floe_subscriber *s = NULL, *t = NULL;
@@ -84,8 +49,8 @@ int main(void)
 	 * The first publisher keeps slot 0 meanwhile. */
 	r = floe_publisher_create(svc, NULL, &first);
 	tap_require(r == 0, "a publisher in slot 0 (%s)", floe_strerror(r));
-	tap_eq(send_and_leave(svc, 1), 1, "a publisher in slot 1 reached T, "
-	       "then left");
+	tap_eq(th_send_tag_and_leave(svc, 1), 1,
+	       "a publisher in slot 1 reached T, then left");
 	floe_publisher_destroy(first);
 	r = floe_subscriber_create(svc, NULL, &s);
 	tap_require(r == 0, "subscriber S (%s)", floe_strerror(r));
@@ -94,7 +59,7 @@ int main(void)
 	 * leftovers too, so each one takes slot 0 again). */
 	r = 1;
 	for (int k = 0; k < GONE; k++, tag++) {
-		r &= send_and_leave(svc, tag) == 2;
+		r &= th_send_tag_and_leave(svc, tag) == 2;
 		gone_tags |= 1ull << tag;
 	}
 	tap_ok(r, "%d publishers in turn reached S and T, then left", GONE);
@@ -103,10 +68,10 @@ int main(void)
 	tap_require(r == 0, "a new publisher (%s)", floe_strerror(r));
 	tap_eq(floe_publisher_send_copy(newcomer, &tag, sizeof(tag)), 2,
 	       "its send reaches both subscribers");
-	tap_eq(receive_all(s), gone_tags | 1ull << tag,
+	tap_eq(th_receive_tags(s), gone_tags | 1ull << tag,
 	       "S receives what the gone publishers sent and the new one's, "
 	       "each once");
-	tap_eq(receive_all(t), 1ull << 1 | gone_tags | 1ull << tag,
+	tap_eq(th_receive_tags(t), 1ull << 1 | gone_tags | 1ull << tag,
 	       "T receives both slots' leftovers and the new one's, each once");
 
 	floe_publisher_destroy(newcomer);
