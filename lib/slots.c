@@ -123,10 +123,9 @@ static enum row_state row_state(floe_service *svc, enum floe_slot_kind kind,
 
 /*
  * Take a free slot. A sender prefers a row without gone senders'
- * leftovers, then one where it can queue behind them for every receiver:
- * a row whose leftovers fill a connection's carried records would leave
- * that receiver unreachable (its sends not reaching it) while another
- * free row could reach it.
+ * leftovers, then one where it can queue behind them for every receiver
+ * (struct floe_conn), and only then one where a receiver's connection
+ * carries all it can: it reaches that receiver once it read them.
  */
 static int try_claim(floe_service *svc, enum floe_slot_kind kind,
 		     const struct floe_port_ref *ref, uint32_t buffer_size)
