@@ -77,16 +77,23 @@ uint64_t floe_svc_slot_owner(floe_service *svc, enum floe_slot_kind kind,
 
 static bool port_lives(floe_service *svc, enum floe_slot_kind kind,
 		       uint32_t i, uint64_t id);
+static bool carry_full(const struct floe_dir *d, struct floe_conn *c);
+
+/* What a new sender of a free row meets in its connections. */
+enum row_state {
+	ROW_CLEAN,   /* no gone sender's leftovers for a live receiver */
+	ROW_CARRIES, /* some, and it can queue behind them all */
+	ROW_FULL,    /* some receiver it could not reach until that reads */
+};
 
 /*
- * Does a gone sender of free row @i (of the directions whose senders are
- * @kind) still have leftovers queued for a live receiver? Connections to
- * receivers that are gone are closed on the way.
+ * The state of free row @i (of the directions whose senders are @kind).
+ * Connections to receivers that are gone are closed on the way.
  */
-static bool row_has_leftovers(floe_service *svc, enum floe_slot_kind kind,
-			      uint32_t i)
+static enum row_state row_state(floe_service *svc, enum floe_slot_kind kind,
+				uint32_t i)
 {
-	bool left = false;
+	enum row_state state = ROW_CLEAN;
 
 	for (uint32_t k = 0; k < svc->ndirs; k++) {
 		const struct floe_dir *d = &svc->dirs[k];
@@ -99,7 +106,10 @@ static bool row_has_leftovers(floe_service *svc, enum floe_slot_kind kind,
 			if (!sub)
 				continue;
 			if (port_lives(svc, d->receiver, j, sub)) {
-				left = true;
+				if (carry_full(d, c))
+					state = ROW_FULL;
+				else if (state == ROW_CLEAN)
+					state = ROW_CARRIES;
 			} else if (atomic_compare_exchange_strong(&c->sub_id,
 								  &sub, 0)) {
 				floe_svc_leftovers_closed(
@@ -108,12 +118,14 @@ static bool row_has_leftovers(floe_service *svc, enum floe_slot_kind kind,
 			}
 		}
 	}
-	return left;
+	return state;
 }
 
 /*
- * Take a free slot; a sender prefers one whose row holds no leftovers of a
- * gone sender, since it reaches their receivers only once they took them.
+ * Take a free slot. A sender prefers a row without gone senders'
+ * leftovers, then one where it can queue behind them for every receiver
+ * (struct floe_conn), and only then one where a receiver's connection
+ * carries all it can: it reaches that receiver once it read them.
  */
 static int try_claim(floe_service *svc, enum floe_slot_kind kind,
 		     const struct floe_port_ref *ref, uint32_t buffer_size)
@@ -123,14 +135,15 @@ static int try_claim(floe_service *svc, enum floe_slot_kind kind,
 			 (be->ops->claim_key(be, ref) &
 			  (FLOE_CLAIM_KEY_LIMIT - 1));
 
-	for (uint32_t pass = 0; pass < 2; pass++) {
+	for (enum row_state accept = ROW_CLEAN; accept <= ROW_FULL; accept++) {
 		for (uint32_t i = 0; i < svc->lay.slots[kind]; i++) {
 			struct floe_slot *slot = floe_svc_slot(svc, kind, i);
 			uint64_t expected = 0;
 
 			if (atomic_load_explicit(&slot->owner,
 						 memory_order_relaxed) ||
-			    (!pass && row_has_leftovers(svc, kind, i)) ||
+			    (accept < ROW_FULL &&
+			     row_state(svc, kind, i) > accept) ||
 			    !atomic_compare_exchange_strong(&slot->owner,
 							    &expected, claim))
 				continue;
@@ -264,6 +277,18 @@ static bool queued(const struct floe_dir *d, struct floe_conn *c,
 		    (epoch & 0xffff))
 			return true;
 	return false;
+}
+
+/*
+ * Would a new sender of @c's row have to wait for its receiver: its
+ * sender's entries are still queued and every carried record is in use?
+ */
+static bool carry_full(const struct floe_dir *d, struct floe_conn *c)
+{
+	for (int k = 0; k < FLOE_CONN_CARRIED; k++)
+		if (!atomic_load(&c->carried_id[k]))
+			return false;
+	return queued(d, c, atomic_load(&c->epoch));
 }
 
 enum floe_takeover floe_svc_take_over(const struct floe_dir *d, uint32_t i,

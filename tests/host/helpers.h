@@ -644,6 +644,40 @@ static inline int th_receive(floe_subscriber *sub, const floe_sample **out,
 }
 
 /*
+ * Receive what waits, each sample's payload a uint64_t tag below 63: the
+ * tags as a bit set, or with bit 63 set if a tag is out of range or came
+ * twice, or has_samples still says something waits afterwards.
+ */
+static inline uint64_t th_receive_tags(floe_subscriber *sub)
+{
+	uint64_t got = 0;
+	const floe_sample *s;
+
+	while (floe_subscriber_receive(sub, &s) == 1) {
+		uint64_t tag = *(const uint64_t *)floe_sample_payload(s);
+
+		got |= tag < 63 && !(got & 1ull << tag) ? 1ull << tag
+							: 1ull << 63;
+		floe_sample_release(s);
+	}
+	return floe_subscriber_has_samples(sub) ? 1ull << 63 : got;
+}
+
+/* A new publisher sends @tag (a uint64_t) and leaves: how many it reached,
+ * or the error creating it. */
+static inline int th_send_tag_and_leave(floe_service *svc, uint64_t tag)
+{
+	floe_publisher *pub;
+	int r = floe_publisher_create(svc, NULL, &pub);
+
+	if (r)
+		return r;
+	r = floe_publisher_send_copy(pub, &tag, sizeof(tag));
+	floe_publisher_destroy(pub);
+	return r;
+}
+
+/*
  * Loan until the publisher refuses (at most 64), then give them all back.
  * Returns how many loans succeeded and sets *@err to the refusal.
  */

@@ -10,10 +10,14 @@
  *    random order) on shared handles, with a little traffic between their
  *    own ports: a sample from their publisher reaches their subscriber,
  *    an event from their notifier their listener, a request from their
- *    client their server. No call may fail (the limits leave room; a
- *    full service is retried a moment, as ports that left with samples
- *    queued keep their slots until those are taken), and opening the
- *    service - open all along - never says FLOE_E_BUSY;
+ *    client their server, once that took what waited for it: the
+ *    others' ports send to it too and leave, and one that stopped
+ *    reading while four times as many of them as its service has free
+ *    slots came, sent and left is reached by a new sender only once it
+ *    read (docs/reliability.md; a thread stalled on a loaded machine
+ *    meets that). No call may fail (the limits leave room; a full
+ *    service is retried a moment), and opening the service - open all
+ *    along - never says FLOE_E_BUSY;
  *  - pub-sub across threads: a publisher on one thread, its subscriber on
  *    another (blocking publisher, no safe overflow): every sample arrives
  *    once, in order, intact, and every send reports 1 subscriber;
@@ -188,9 +192,8 @@ static int churn_create_once(struct churn_ports *p, int kind)
 	}
 }
 
-/* Create port @kind; a full service may only be so for a moment (ports
- * that left with samples queued keep their slots until those are
- * taken), so FLOE_E_PORT_LIMIT is retried for up to 2 s. */
+/* Create port @kind; FLOE_E_PORT_LIMIT (ports free their slots as they
+ * go, so it would be a leak) is counted and retried for up to 2 s. */
 static void churn_create(struct churner *c, struct churn_ports *p, int kind)
 {
 	uint64_t until = th_now_ns() + 2000000000ull;
@@ -238,6 +241,27 @@ static void churn_destroy(struct churn_ports *p, int kind)
 	p->made[kind] = 0;
 }
 
+/* Take what the others' publishers sent our subscriber. */
+static void take_waiting_samples(struct churner *c, floe_subscriber *sub)
+{
+	const floe_sample *s;
+
+	while (floe_subscriber_receive(sub, &s) == 1) {
+		if (!xok(floe_sample_payload(s)))
+			FAIL(&c->res, "thread %d: torn sample", c->idx);
+		floe_sample_release(s);
+	}
+}
+
+/* Take what the others' clients sent our server. */
+static void take_waiting_requests(floe_server *server)
+{
+	floe_active_request *a;
+
+	while (floe_server_receive(server, &a) == 1)
+		floe_active_request_drop(a);
+}
+
 /* Traffic between our own ports, where the receiving one came first. */
 static void churn_traffic(struct churner *c, struct churn_ports *p)
 {
@@ -247,11 +271,12 @@ static void churn_traffic(struct churner *c, struct churn_ports *p)
 		struct xmsg m;
 		int r, found = 0;
 
+		take_waiting_samples(c, p->sub);
 		xfill(&m, me, (uint64_t)c->res.iters);
 		r = floe_publisher_send_copy(p->pub, &m, sizeof(m));
 		if (r < 1)
 			FAIL(&c->res, "thread %d: send reached %d", c->idx, r);
-		/* ours comes after whatever the others queued for us */
+		/* ours comes after whatever the others queued meanwhile */
 		for (int n = 0; n < 1000 && !found; n++) {
 			const floe_sample *s;
 
@@ -295,6 +320,7 @@ static void churn_traffic(struct churner *c, struct churn_ports *p)
 		struct rr_req req;
 		int r, found = 0;
 
+		take_waiting_requests(p->server);
 		rr_fill_req(&req, me, (uint64_t)c->res.iters, 0);
 		r = floe_client_send_copy(p->client, &req, sizeof(req), &pend);
 		if (r < 1)
@@ -647,9 +673,9 @@ int main(void)
 		secs = 1;
 	tap_require(floe_node_create("threads", NULL, &node) == 0, "node");
 
-	/* churn services: room for every thread's ports, and for ports that
-	 * left with samples or requests still queued (their slots stay
-	 * taken until those are taken) */
+	/* churn services: room for every thread's ports, and free slots to
+	 * spread what ports that left with samples or requests queued leave
+	 * in their connections */
 	floe_pubsub_qos_init(&q);
 	q.max_publishers = 4 * CHURNERS;
 	q.max_subscribers = 4 * CHURNERS;
