@@ -54,6 +54,7 @@ struct list {
 
 struct snapshot {
 	struct list nodes, services, ports;
+	uint32_t unready; /* nodes still being made: not in the lists yet */
 };
 
 struct floe_watch {
@@ -102,8 +103,15 @@ static void snapshot_free(struct snapshot *s)
 
 static int add_node(const struct floe_node_info *info, void *ctx)
 {
-	struct watch_node *n = list_add(ctx);
+	struct snapshot *s = ctx;
+	struct watch_node *n;
 
+	/* half-made (or another user's): reported once it can be read */
+	if (info->state == FLOE_NODE_INACCESSIBLE) {
+		s->unready++;
+		return 0;
+	}
+	n = list_add(&s->nodes);
 	if (!n)
 		return FLOE_E_NOMEM;
 	*n = (struct watch_node){ .id = info->id, .pid = info->pid,
@@ -173,7 +181,7 @@ static int take_snapshot(floe_node *node, struct snapshot *s)
 	int r;
 
 	snapshot_init(s);
-	r = floe_node_list(node, add_node, &s->nodes);
+	r = floe_node_list(node, add_node, s);
 	if (r >= 0)
 		r = floe_service_list(node, add_service, &s->services);
 	if (r >= 0)
@@ -333,13 +341,14 @@ static void arm_timer(floe_watch *w, bool periodic)
 static bool due(floe_watch *w)
 {
 	uint64_t expirations;
-	bool look = w->node->be->ops->changes_take(w->node->be, w->changes);
+	bool changed = w->node->be->ops->changes_take(w->node->be, w->changes);
 
-	if (read(w->timer, &expirations, sizeof(expirations)) > 0)
-		look = true;
-	if (look && w->complete)
+	/* a change: look again a little later too (only for a change, not
+	 * for that second look, so that an idle watch stays idle) */
+	if (changed && w->complete)
 		arm_timer(w, false);
-	return look;
+	return read(w->timer, &expirations, sizeof(expirations)) > 0 ||
+	       changed;
 }
 
 FLOE_EXPORT int floe_watch_try_wait(floe_watch *w, floe_watch_cb cb,
@@ -366,6 +375,9 @@ FLOE_EXPORT int floe_watch_try_wait(floe_watch *w, floe_watch_cb cb,
 	     port_both);
 	snapshot_free(&w->seen);
 	w->seen = now;
+	/* a node becoming readable changes no file: look again soon */
+	if (now.unready && w->complete)
+		arm_timer(w, false);
 	return r.count;
 }
 

@@ -22,6 +22,7 @@ grep -q "node-created.*pid $pub_pid pubsub_publisher" "$scratch/watch.txt"
 ok $? "text: its node, with pid and name"
 grep -q "service-created *$svc (pubsub)" "$scratch/watch.txt"
 ok $? "text: its service"
+[ "$tap_failed" -eq 0 ] || sed 's/^/#   watch: /' "$scratch/watch.txt"
 
 # JSON: death and removal
 "$FLOE_CLI" --json watch --timeout 20000 >"$scratch/watch.json" 2>&1 &

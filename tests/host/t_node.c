@@ -58,7 +58,7 @@ static void check_strerror(void)
 {
 	/* the most negative code; numbers reserved for codes not (yet)
 	 * defined may say "unknown floe error" */
-	enum { LAST = -FLOE_E_ATTACHED };
+	enum { LAST = -FLOE_E_MISSED_DEADLINE };
 	static const char unknown[] = "unknown floe error";
 	const char *text[LAST + 1];
 	int bad_null = 0, dup = 0;

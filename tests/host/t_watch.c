@@ -60,7 +60,8 @@ static int await(floe_watch *w, struct log *l, enum floe_watch_event_kind kind,
 }
 
 struct child {
-	struct th_pipe ready;
+	struct th_pipe ready; /* child → parent */
+	struct th_pipe go;    /* parent → child: leave now */
 	int leave;
 };
 
@@ -80,7 +81,7 @@ static int child(void *arg)
 	if (c->leave) {
 		uint64_t v;
 
-		th_recv_u64(&c->ready, &v, 30000);
+		th_recv_u64(&c->go, &v, 30000);
 		floe_publisher_destroy(pub);
 		floe_service_close(svc);
 		floe_node_destroy(node);
@@ -121,6 +122,7 @@ int main(void)
 	       "what exists at creation is no news");
 
 	th_pipe_init(&c.ready);
+	th_pipe_init(&c.go);
 	pid = th_fork(child, &c);
 	tap_require(th_recv_u64(&c.ready, &v, 10000) == 0, "child is up");
 	pfd = (struct pollfd){ .fd = floe_watch_fd(w), .events = POLLIN };
@@ -154,7 +156,7 @@ int main(void)
 	tap_ok(await(w, &l, FLOE_WATCH_NODE_CREATED, pid, NULL, 0),
 	       "a second node");
 	l.n = 0;
-	th_send_u64(&c.ready, 1);
+	th_send_u64(&c.go, 1);
 	tap_eq(th_wait(pid, 10000), 0, "it leaves in order");
 	tap_ok(await(w, &l, FLOE_WATCH_NODE_REMOVED, pid, NULL, 0),
 	       "removed");
