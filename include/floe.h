@@ -93,6 +93,54 @@ enum floe_error {
 const char *floe_strerror(int err);
 
 /* ------------------------------------------------------------------ */
+/* Logging                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * floe says what users need to know and cannot see otherwise: a peer
+ * found dead and what was reclaimed after it, a connection quarantined
+ * because its shared state was corrupt, a service refused and why, a
+ * fallback to the shm backend or to epoll. Nothing is logged per message.
+ *
+ * By default warnings and errors go to stderr, one line each
+ * ("floe[<pid>]: warn: <message>"); the environment variable
+ * FLOE_LOG_LEVEL (off, error, warn, info, debug) changes the level until
+ * the program calls floe_set_log(). The sink is the one process-wide
+ * setting of the library, like a C library's stderr.
+ */
+enum floe_log_level {
+	FLOE_LOG_OFF = 0,
+	FLOE_LOG_ERROR = 1,
+	FLOE_LOG_WARN = 2,
+	FLOE_LOG_INFO = 3,
+	FLOE_LOG_DEBUG = 4,
+};
+
+/** A log sink: @message is one line without its newline. */
+typedef void (*floe_log_fn)(enum floe_log_level level, const char *message,
+			    void *ctx);
+
+/**
+ * Deliver messages of @level and more severe ones (FLOE_LOG_OFF: none) to
+ * @fn with @ctx, or to stderr when @fn is NULL; FLOE_LOG_LEVEL is no
+ * longer consulted. Safe from any thread (no lock); a message already
+ * being delivered on another thread may still reach the previous sink.
+ * Returns 0, or FLOE_E_INVALID for a level out of range.
+ */
+int floe_set_log(enum floe_log_level level, floe_log_fn fn, void *ctx);
+
+/** The level in effect: floe_set_log's, else FLOE_LOG_LEVEL's, else
+ * FLOE_LOG_WARN. */
+enum floe_log_level floe_log_get_level(void);
+
+/** "off", "error", "warn", "info" or "debug" to a level: 0, or
+ * FLOE_E_INVALID for any other text. */
+int floe_log_level_parse(const char *text, enum floe_log_level *out);
+
+/** A level's name as floe_log_level_parse takes it; NULL if out of range. */
+const char *floe_log_level_name(enum floe_log_level level);
+
+/* ------------------------------------------------------------------ */
 /* Nodes                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -988,6 +1036,9 @@ enum floe_port_role {
 	FLOE_PORT_WRITER = 8,
 	FLOE_PORT_READER = 9,
 };
+
+/** "publisher", "subscriber", ... for a role; "unknown" out of range. */
+const char *floe_port_role_name(enum floe_port_role role);
 
 struct floe_port_info {
 	uint64_t id;

@@ -115,6 +115,24 @@ FLOE_EXPORT int floe_service_list(floe_node *node,
 	return ret;
 }
 
+FLOE_EXPORT const char *floe_port_role_name(enum floe_port_role role)
+{
+	static const char *const names[] = {
+		[FLOE_PORT_NODE] = "node",
+		[FLOE_PORT_PUBLISHER] = "publisher",
+		[FLOE_PORT_SUBSCRIBER] = "subscriber",
+		[FLOE_PORT_NOTIFIER] = "notifier",
+		[FLOE_PORT_LISTENER] = "listener",
+		[FLOE_PORT_CLIENT] = "client",
+		[FLOE_PORT_SERVER] = "server",
+		[FLOE_PORT_WRITER] = "writer",
+		[FLOE_PORT_READER] = "reader",
+	};
+
+	return (unsigned)role < sizeof(names) / sizeof(names[0]) && names[role]
+		       ? names[role] : "unknown";
+}
+
 struct port_walk {
 	int (*cb)(const struct floe_port_info *info, void *ctx);
 	void *ctx;

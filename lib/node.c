@@ -14,6 +14,7 @@
 
 #include <linux/floe.h>
 
+#include "base/log.h"
 #include "config.h"
 #include "internal.h"
 
@@ -345,8 +346,12 @@ static int remove_if_dead(floe_node *node, const char *seg_name,
 	int *cleaned = ctx;
 
 	if (info->state == FLOE_NODE_DEAD &&
-	    !node->be->ops->seg_unlink(node->be, seg_name))
+	    !node->be->ops->seg_unlink(node->be, seg_name)) {
 		(*cleaned)++;
+		floe_log(FLOE_LOG_WARN, "node %llu '%s' (pid %d) is dead; "
+			 "removed its record", (unsigned long long)info->id,
+			 info->name, (int)info->pid);
+	}
 	return 0;
 }
 

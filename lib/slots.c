@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "base/log.h"
 #include "internal.h"
 
 struct floe_slot *floe_svc_slot(floe_service *svc, enum floe_slot_kind kind,
@@ -383,11 +384,21 @@ int floe_svc_reclaim_dead(floe_service *svc)
 					      FLOE_PORT_DEAD)
 				continue;
 			raw = owner;
-			if (atomic_compare_exchange_strong(
+			if (!atomic_compare_exchange_strong(
 				    &slot->owner, &raw,
 				    owner | FLOE_SLOT_TOMBSTONE))
-				freed += finish_reclaim(
-					svc, k, i, owner | FLOE_SLOT_TOMBSTONE);
+				continue;
+			freed += finish_reclaim(svc, k, i,
+						owner | FLOE_SLOT_TOMBSTONE);
+			/* only the reclaimer that won the slot says so */
+			floe_log(FLOE_LOG_WARN,
+				 "service '%s': %s %llu of node %llu is dead; "
+				 "reclaimed its slot%s", svc->name,
+				 floe_port_role_name(svc->pattern->roles[k]),
+				 (unsigned long long)owner,
+				 (unsigned long long)ref.node_id,
+				 k == FLOE_SLOT_NODE ? ""
+				 : " and what it held in its connections");
 		}
 	}
 	return freed;

@@ -54,30 +54,6 @@ static const char *state_name(enum floe_node_state state)
 	}
 }
 
-static const char *role_name(enum floe_port_role role)
-{
-	switch (role) {
-	case FLOE_PORT_NODE:
-		return "node";
-	case FLOE_PORT_PUBLISHER:
-		return "publisher";
-	case FLOE_PORT_SUBSCRIBER:
-		return "subscriber";
-	case FLOE_PORT_NOTIFIER:
-		return "notifier";
-	case FLOE_PORT_WRITER:
-		return "writer";
-	case FLOE_PORT_READER:
-		return "reader";
-	case FLOE_PORT_CLIENT:
-		return "client";
-	case FLOE_PORT_SERVER:
-		return "server";
-	default:
-		return "listener";
-	}
-}
-
 static const char *pattern_name(enum floe_pattern_kind pattern)
 {
 	switch (pattern) {
@@ -207,7 +183,7 @@ static int on_port(const struct floe_port_info *info, void *ctx)
 	json_object *row = json_object_new_object();
 
 	add(row, "id", json_object_new_uint64(info->id));
-	add(row, "role", json_object_new_string(role_name(info->role)));
+	add(row, "role", json_object_new_string(floe_port_role_name(info->role)));
 	add(row, "state", json_object_new_string(state_name(info->state)));
 	add(row, "node", json_object_new_uint64(info->node_id));
 	add(row, "pid", node_pid(w->nodes, info->node_id));

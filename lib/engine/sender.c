@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "engine/sender.h"
 
 /*
@@ -99,6 +100,15 @@ static void quarantine(struct floe_sender *tx, uint32_t j)
 		c->inflight.words[w] = 0;
 	}
 	c->quarantine_owner = c->sub_id;
+	floe_log(FLOE_LOG_WARN,
+		 "service '%s': the queues from %s %llu to %s %llu are "
+		 "corrupt; connection quarantined (its samples are set aside "
+		 "until that %s goes)", tx->dir->svc->name,
+		 floe_port_role_name(tx->dir->svc->pattern->roles[tx->dir->sender]),
+		 (unsigned long long)tx->ref.id,
+		 floe_port_role_name(tx->dir->svc->pattern->roles[tx->dir->receiver]),
+		 (unsigned long long)c->sub_id,
+		 floe_port_role_name(tx->dir->svc->pattern->roles[tx->dir->receiver]));
 	end_connection(tx, j);
 	changed(tx);
 }
