@@ -1048,6 +1048,21 @@ struct floe_port_info {
 	enum floe_node_state state;
 	char service[FLOE_NAME_LEN + 1];
 	enum floe_pattern_kind pattern;
+	/**
+	 * Traffic since the port was created, counted by the port itself
+	 * (publish-subscribe and request-response ports; 0 for others):
+	 * samples (requests, responses) and payload bytes it sent and
+	 * received; queued samples a newer one pushed out of a full queue
+	 * (safe overflow); deliveries it dropped because a queue was full
+	 * (or its receiver held too much). Rates are differences of two
+	 * readings of the same port id. A hostile peer can falsify them.
+	 */
+	uint64_t sent;
+	uint64_t sent_bytes;
+	uint64_t received;
+	uint64_t received_bytes;
+	uint64_t overflowed;
+	uint64_t undelivered;
 };
 
 /**

@@ -130,6 +130,9 @@ void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id);
 
 struct floe_slot *floe_svc_slot(floe_service *svc, enum floe_slot_kind kind,
 				uint32_t i);
+/** The traffic counters of port slot @i of @kind (not FLOE_SLOT_NODE). */
+struct floe_port_stats *floe_svc_stats(floe_service *svc,
+				       enum floe_slot_kind kind, uint32_t i);
 /** Owner of a slot if it is ready, else 0; fills @ref (a copy). */
 uint64_t floe_svc_slot_owner(floe_service *svc, enum floe_slot_kind kind,
 			     uint32_t i, struct floe_port_ref *ref);

@@ -24,6 +24,31 @@ struct floe_slot *floe_svc_slot(floe_service *svc, enum floe_slot_kind kind,
 	       i;
 }
 
+struct floe_port_stats *floe_svc_stats(floe_service *svc,
+				       enum floe_slot_kind kind, uint32_t i)
+{
+	return (struct floe_port_stats *)((char *)svc->seg.addr +
+					  svc->lay.stats_off[kind]) +
+	       i;
+}
+
+/* A new port's traffic starts at zero (by id: readers tell ports apart). */
+static void stats_reset(floe_service *svc, enum floe_slot_kind kind,
+			uint32_t i)
+{
+	struct floe_port_stats *st;
+
+	if (kind == FLOE_SLOT_NODE)
+		return;
+	st = floe_svc_stats(svc, kind, i);
+	atomic_store_explicit(&st->sent, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->sent_bytes, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->received, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->received_bytes, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->overflowed, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->undelivered, 0, memory_order_relaxed);
+}
+
 static void bump_changes(floe_service *svc)
 {
 	atomic_fetch_add_explicit(&svc->hdr->changes, 1, memory_order_acq_rel);
@@ -138,6 +163,7 @@ static int try_claim(floe_service *svc, enum floe_slot_kind kind,
 			ref_store(&slot->ref, ref);
 			__atomic_store_n(&slot->buffer_size, buffer_size,
 					 __ATOMIC_RELAXED);
+			stats_reset(svc, kind, i);
 			/* fails only if we were taken for dead, or a peer
 			 * wrote over the slot: either way our ref may be
 			 * torn, so give up */

@@ -306,6 +306,7 @@ int floe_sender_open(const struct floe_dir *dir, const struct floe_port *port,
 	tx->dir = dir;
 	tx->ref = port->ref;
 	tx->slot = port->slot;
+	tx->stats = floe_svc_stats(dir->svc, dir->sender, port->slot);
 	tx->opts = *opts;
 	if (!tx->opts.initial_max_slice_len)
 		tx->opts.initial_max_slice_len = 1;
@@ -407,8 +408,10 @@ static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 	 * them) gets nothing more rather than drain the pool for everyone. */
 	if (c->inflight_count >= c->limit + d->borrowed + 1) {
 		reclaim(tx, j);
-		if (c->inflight_count >= c->limit + d->borrowed + 1)
+		if (c->inflight_count >= c->limit + d->borrowed + 1) {
+			floe_stat_add(&tx->stats->undelivered, 1);
 			return false;
+		}
 	}
 	r = push(tx, j, chunk);
 
@@ -433,8 +436,10 @@ static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 			r = FLOE_RING_FULL;
 			break;
 		}
-		if (r == FLOE_RING_OK && floe_ring_take(ring, head))
+		if (r == FLOE_RING_OK && floe_ring_take(ring, head)) {
 			take_back(tx, j, oldest);
+			floe_stat_add(&tx->stats->overflowed, 1);
+		}
 		if (r == FLOE_RING_EMPTY || round == SAFE_OVERFLOW_ROUNDS) {
 			r = push(tx, j, chunk);
 			if (r == FLOE_RING_FULL)
@@ -448,6 +453,8 @@ static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 		r = push_blocking(tx, j, chunk);
 	if (r == FLOE_RING_CORRUPT && c->sub_id)
 		quarantine(tx, j);
+	if (r != FLOE_RING_OK)
+		floe_stat_add(&tx->stats->undelivered, 1);
 	return r == FLOE_RING_OK;
 }
 
@@ -493,6 +500,8 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 		delivered += ok;
 	}
 	tx->sends_since_reclaim++;
+	floe_stat_add(&tx->stats->sent, 1);
+	floe_stat_add(&tx->stats->sent_bytes, s->len * tx->dir->type_size);
 	keep_history(tx, s->chunk);
 	floe_tx_end_loan(s);
 	return delivered;
