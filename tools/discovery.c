@@ -73,7 +73,7 @@ static void add(json_object *obj, const char *key, json_object *val)
 	json_object_object_add(obj, key, val);
 }
 
-static uint64_t member_u64(json_object *obj, const char *key)
+uint64_t member_u64(json_object *obj, const char *key)
 {
 	json_object *val;
 
@@ -81,7 +81,7 @@ static uint64_t member_u64(json_object *obj, const char *key)
 		       ? json_object_get_uint64(val) : 0;
 }
 
-static const char *member_str(json_object *obj, const char *key)
+const char *member_str(json_object *obj, const char *key)
 {
 	json_object *val;
 
@@ -189,6 +189,12 @@ static int on_port(const struct floe_port_info *info, void *ctx)
 	add(row, "pid", node_pid(w->nodes, info->node_id));
 	add(row, "pattern", json_object_new_string(pattern_name(info->pattern)));
 	add(row, "service", json_object_new_string(info->service));
+	add(row, "sent", json_object_new_uint64(info->sent));
+	add(row, "sent_bytes", json_object_new_uint64(info->sent_bytes));
+	add(row, "received", json_object_new_uint64(info->received));
+	add(row, "received_bytes", json_object_new_uint64(info->received_bytes));
+	add(row, "overflowed", json_object_new_uint64(info->overflowed));
+	add(row, "undelivered", json_object_new_uint64(info->undelivered));
 	json_object_array_add(w->rows, row);
 	return 0;
 }
@@ -316,6 +322,10 @@ static json_object *service_object(const struct floe_service_info *info,
 		add(obj, event ? "listeners" : "subscribers",
 		    json_object_new_int64(info->subscribers));
 	}
+	for (uint32_t i = 0; i < info->num_attributes; i++)
+		if (!strcmp(info->attributes[i].key, DEADLINE_ATTRIBUTE))
+			add(obj, DEADLINE_ATTRIBUTE, json_object_new_uint64(
+				strtoull(info->attributes[i].value, NULL, 10)));
 	if (!details)
 		return obj;
 	snprintf(mode, sizeof(mode), "%04o", info->mode);

@@ -108,6 +108,14 @@ static const struct verb verbs[] = {
 	    { "iterations", required_argument, NULL, OPT_ITERATIONS },
 	    O_INTERVAL, O_END },
 	  0, 0, cmd_top },
+	{ NULL, "hz", "<service> [options]",
+	  "print a service's message, byte and drop rates",
+	  "  --interval MS    measure over MS milliseconds (default 1000)\n"
+	  "  --count N        print N rates and exit (default: until\n"
+	  "                   interrupted)\n"
+	  "  --timeout MS     stop after MS milliseconds\n",
+	  { O_COUNT, O_TIMEOUT, O_INTERVAL, O_END },
+	  1, 1, cmd_hz },
 	{ NULL, "publish",
 	  "<service> [options] (<text>... | --hex HEX)",
 	  "send a sample (the text, or the bytes given in hex)",
