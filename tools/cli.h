@@ -42,6 +42,8 @@ struct cli {
 	long iterations;  /* top refreshes; -1: until interrupted */
 	struct floe_type type;
 	const char *hex;
+	const char *file; /* publish: the payload's file, "-": stdin */
+	bool raw;         /* subscribe: payload bytes only */
 	/* set up before a verb runs */
 	struct floe_config config;
 	floe_node *node;

@@ -41,6 +41,8 @@ enum option_id {
 	OPT_ALIGN,
 	OPT_HEX,
 	OPT_LINGER,
+	OPT_FILE,
+	OPT_RAW,
 };
 
 static const struct option global_options[] = {
@@ -77,7 +79,7 @@ struct verb {
 	const char *synopsis; /* what follows the command */
 	const char *summary;
 	const char *options_help; /* the verb's own options, or NULL */
-	struct option options[8];  /* the verb's own, O_END-terminated */
+	struct option options[10]; /* the verb's own, O_END-terminated */
 	int min_args, max_args;    /* max -1: any number */
 	int (*run)(struct cli *cli, int argc, char **argv);
 };
@@ -118,23 +120,29 @@ static const struct verb verbs[] = {
 	  1, 1, cmd_hz },
 	{ NULL, "publish",
 	  "<service> [options] (<text>... | --hex HEX)",
-	  "send a sample (the text, or the bytes given in hex)",
+	  "send a sample (the text, the bytes given in hex, or a file)",
 	  HELP_TYPE
 	  "  --hex HEX        the payload as hex digits (spaces allowed)\n"
+	  "  --file PATH      the payload is the file's bytes ('-': standard\n"
+	  "                   input); for payloads beyond an argument's limit\n"
 	  "  --count N        send it N times (default 1)\n"
 	  "  --interval MS    between sends (default 100)\n"
 	  "  --linger MS      stay connected MS after the last send, for\n"
 	  "                   subscribers to notice the publisher (default 200)\n",
 	  { O_TYPE,
 	    { "hex", required_argument, NULL, OPT_HEX },
+	    { "file", required_argument, NULL, OPT_FILE },
 	    { "linger", required_argument, NULL, OPT_LINGER },
 	    O_COUNT, O_INTERVAL, O_END },
 	  1, -1, cmd_publish },
 	{ NULL, "subscribe",
 	  "<service> [options]",
 	  "print received samples as hex and as text",
-	  HELP_TYPE HELP_COUNT_TIMEOUT("samples"),
-	  { O_TYPE, O_COUNT, O_TIMEOUT, O_END },
+	  HELP_TYPE HELP_COUNT_TIMEOUT("samples")
+	  "  --raw            write only the payloads' bytes, one after\n"
+	  "                   the other\n",
+	  { O_TYPE, { "raw", no_argument, NULL, OPT_RAW }, O_COUNT, O_TIMEOUT,
+	    O_END },
 	  1, 1, cmd_subscribe },
 	{ NULL, "notify", "<service> <event-id>",
 	  "signal an event to an event service's listeners",
@@ -321,6 +329,12 @@ static int apply_option(struct cli *cli, const struct verb *v, int id,
 		return -1;
 	case OPT_HEX:
 		cli->hex = arg;
+		return -1;
+	case OPT_FILE:
+		cli->file = arg;
+		return -1;
+	case OPT_RAW:
+		cli->raw = true;
 		return -1;
 	case OPT_ONCE:
 		cli->iterations = 1;
