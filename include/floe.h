@@ -268,6 +268,15 @@ struct floe_pubsub_qos {
  * history 0, loans 2, no user header, safe overflow on. */
 void floe_pubsub_qos_init(struct floe_pubsub_qos *qos);
 
+/**
+ * The [pubsub] defaults of the configuration files as they were when
+ * @node was created (floe_pubsub_qos_init's values for keys no file
+ * sets): an explicit opt-in, since a program's own QoS would otherwise
+ * change with a file it does not know about. 0, or FLOE_E_INVALID.
+ */
+int floe_pubsub_qos_init_from_config(const floe_node *node,
+				     struct floe_pubsub_qos *qos);
+
 struct floe_attribute {
 	const char *key;
 	const char *value;
@@ -500,6 +509,11 @@ struct floe_rr_qos {
  * fire-and-forget off. */
 void floe_rr_qos_init(struct floe_rr_qos *qos);
 
+/** The [request_response] defaults of the configuration files, as
+ * floe_pubsub_qos_init_from_config. */
+int floe_rr_qos_init_from_config(const floe_node *node,
+				 struct floe_rr_qos *qos);
+
 struct floe_rr_opts {
 	struct floe_type request_type;
 	struct floe_type response_type;
@@ -689,6 +703,11 @@ struct floe_event_qos {
 
 /** Defaults: 16 notifiers, 16 listeners, 36 nodes, event ids 0..4095. */
 void floe_event_qos_init(struct floe_event_qos *qos);
+
+/** The [event] defaults of the configuration files, as
+ * floe_pubsub_qos_init_from_config. */
+int floe_event_qos_init_from_config(const floe_node *node,
+				    struct floe_event_qos *qos);
 
 struct floe_event_opts {
 	/** create: the service's QoS (NULL: defaults); open: minimums
@@ -883,6 +902,11 @@ struct floe_blackboard_qos {
 /** Defaults: 8 readers, 20 nodes. (There is always exactly one writer
  * slot.) */
 void floe_blackboard_qos_init(struct floe_blackboard_qos *qos);
+
+/** The [blackboard] defaults of the configuration files, as
+ * floe_pubsub_qos_init_from_config. */
+int floe_blackboard_qos_init_from_config(const floe_node *node,
+					 struct floe_blackboard_qos *qos);
 
 struct floe_blackboard_opts {
 	/**

@@ -40,6 +40,12 @@ struct floe_node {
 	struct floe_seg record;
 	char name[FLOE_NAME_LEN + 1];
 	_Atomic int services;
+	/* the configuration files' QoS defaults, as the node was created
+	 * (floe_*_qos_init_from_config) */
+	struct floe_pubsub_qos pubsub_defaults;
+	struct floe_event_qos event_defaults;
+	struct floe_rr_qos rr_defaults;
+	struct floe_blackboard_qos blackboard_defaults;
 };
 
 struct floe_service {

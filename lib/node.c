@@ -70,6 +70,10 @@ FLOE_EXPORT int floe_node_create(const char *name,
 		return FLOE_E_NOMEM;
 	node->record.fd = -1;
 	snprintf(node->name, sizeof(node->name), "%s", name);
+	node->pubsub_defaults = cfg.pubsub;
+	node->event_defaults = cfg.event;
+	node->rr_defaults = cfg.rr;
+	node->blackboard_defaults = cfg.blackboard;
 	ret = floe_backend_open(kind, domain, &node->be);
 	if (ret)
 		goto fail_free;
@@ -381,3 +385,21 @@ FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 	free(senders.ids);
 	return ret < 0 ? ret : cleaned;
 }
+
+/* The defaults the configuration files gave when @node was created. */
+#define QOS_FROM_CONFIG(fn, type, field)                                     \
+	FLOE_EXPORT int fn(const floe_node *node, type *qos)                 \
+	{                                                                    \
+		if (!node || !qos)                                           \
+			return FLOE_E_INVALID;                               \
+		*qos = node->field;                                          \
+		return 0;                                                    \
+	}
+
+QOS_FROM_CONFIG(floe_pubsub_qos_init_from_config, struct floe_pubsub_qos,
+		pubsub_defaults)
+QOS_FROM_CONFIG(floe_event_qos_init_from_config, struct floe_event_qos,
+		event_defaults)
+QOS_FROM_CONFIG(floe_rr_qos_init_from_config, struct floe_rr_qos, rr_defaults)
+QOS_FROM_CONFIG(floe_blackboard_qos_init_from_config,
+		struct floe_blackboard_qos, blackboard_defaults)

@@ -32,7 +32,7 @@ bad '[global]\ndomain = x\n[colours]\nred = 1\n' 4 "unknown section [colours]"
 bad '[global]\nbackend = fast\n' 2 "backend must be auto, kmod or shm, not 'fast'"
 bad '[pubsub]\nmax_nodes = -3\n' 2 "max_nodes must be a number from 1 to 4096, not '-3'"
 bad '[pubsub]\nenable_safe_overflow = perhaps\n' 2 "enable_safe_overflow must be true or false, not 'perhaps'"
-bad 'domain = x\n' 1 "'domain' is outside a section ([global] or [pubsub])"
+bad 'domain = x\n' 1 "'domain' is outside a section ([global], [pubsub], ...)"
 FLOE_CONFIG=$scratch/missing.conf
 run node list
 FLOE_CONFIG=/dev/null
