@@ -144,6 +144,15 @@ static const struct verb verbs[] = {
 	  { O_TYPE, { "raw", no_argument, NULL, OPT_RAW }, O_COUNT, O_TIMEOUT,
 	    O_END },
 	  1, 1, cmd_subscribe },
+	{ "config", "show", "",
+	  "show every configuration key: its value and where it came from",
+	  NULL, { O_END }, 0, 0, cmd_config_show },
+	{ "config", "generate", "",
+	  "print a configuration file of every key and its default",
+	  NULL, { O_END }, 0, 0, cmd_config_generate },
+	{ "config", "check", "<file>",
+	  "check a configuration file (exit status 5 if it is invalid)",
+	  NULL, { O_END }, 1, 1, cmd_config_check },
 	{ NULL, "notify", "<service> <event-id>",
 	  "signal an event to an event service's listeners",
 	  NULL, { O_END }, 2, 2, cmd_notify },
@@ -444,6 +453,9 @@ static int run_verb(struct cli *cli, const struct verb *v, int argc,
 	char err[512], node_name[32];
 	int ret;
 
+	/* the config verbs read the files themselves, and join nothing */
+	if (v->noun && !strcmp(v->noun, "config"))
+		return v->run(cli, argc, argv);
 	if (floe_config_load(&cli->config, err, sizeof(err))) {
 		cli_error(NULL, "%s", err);
 		return EXIT_CONFIG;
