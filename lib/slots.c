@@ -417,14 +417,19 @@ int floe_svc_reclaim_dead(floe_service *svc)
 			freed += finish_reclaim(svc, k, i,
 						owner | FLOE_SLOT_TOMBSTONE);
 			/* only the reclaimer that won the slot says so */
-			floe_log(FLOE_LOG_WARN,
-				 "service '%s': %s %llu of node %llu is dead; "
-				 "reclaimed its slot%s", svc->name,
-				 floe_port_role_name(svc->pattern->roles[k]),
-				 (unsigned long long)owner,
-				 (unsigned long long)ref.node_id,
-				 k == FLOE_SLOT_NODE ? ""
-				 : " and what it held in its connections");
+			if (k == FLOE_SLOT_NODE)
+				floe_log(FLOE_LOG_WARN, "service '%s': node %llu "
+					 "is dead; reclaimed its slot",
+					 svc->name, (unsigned long long)owner);
+			else
+				floe_log(FLOE_LOG_WARN, "service '%s': %s %llu "
+					 "of node %llu is dead; reclaimed its "
+					 "slot and what it held in its "
+					 "connections", svc->name,
+					 floe_port_role_name(
+						 svc->pattern->roles[k]),
+					 (unsigned long long)owner,
+					 (unsigned long long)ref.node_id);
 		}
 	}
 	return freed;

@@ -43,6 +43,9 @@ struct cli {
 	struct floe_type type;
 	const char *hex;
 	const char *file; /* publish: the payload's file, "-": stdin */
+	/* publish, subscribe: stored on create, required on open */
+	struct floe_attribute attrs[FLOE_MAX_ATTRIBUTES];
+	size_t nattrs;
 	bool raw;         /* subscribe: payload bytes only */
 	/* set up before a verb runs */
 	struct floe_config config;

@@ -417,6 +417,12 @@ static json_object *select_ports(json_object *ports,
 	return out;
 }
 
+/* A port's counters: for port list --json, floe top and floe hz, not
+ * for the show verbs, which say what a node or service is. */
+#define TRAFFIC_KEYS                                                    \
+	"sent", "sent_bytes", "received", "received_bytes", "overflowed", \
+		"undelivered"
+
 static bool port_of_node(json_object *port, json_object *node)
 {
 	return member_u64(port, "node") == member_u64(node, "id");
@@ -461,6 +467,7 @@ int cmd_node_show(struct cli *cli, int argc, char **argv)
 	}
 	add(node, "ports", select_ports(ports, port_of_node, node,
 					(const char *const[]){ "node", "pid",
+							       TRAFFIC_KEYS,
 							       NULL }));
 	json_object_put(ports);
 	print_object(cli, node);
@@ -529,7 +536,7 @@ int cmd_service_show(struct cli *cli, int argc, char **argv)
 		add(svc, "ports",
 		    select_ports(ports, port_of_service, svc,
 				 (const char *const[]){ "service", "pattern",
-							NULL }));
+							TRAFFIC_KEYS, NULL }));
 		if (!cli->json)
 			print_object(cli, svc);
 		if (!cli->json && i + 1 < n)

@@ -43,6 +43,7 @@ enum option_id {
 	OPT_LINGER,
 	OPT_FILE,
 	OPT_RAW,
+	OPT_ATTR,
 };
 
 static const struct option global_options[] = {
@@ -59,15 +60,19 @@ static const struct option global_options[] = {
 #define O_INTERVAL { "interval", required_argument, NULL, OPT_INTERVAL }
 #define O_END { NULL, 0, NULL, 0 }
 
-/* the payload type, for publish and subscribe */
+/* the payload type and attributes, for publish and subscribe */
 #define O_TYPE                                                              \
 	{ "type", required_argument, NULL, OPT_TYPE },                     \
 	{ "size", required_argument, NULL, OPT_SIZE },                     \
-	{ "align", required_argument, NULL, OPT_ALIGN }
+	{ "align", required_argument, NULL, OPT_ALIGN },                   \
+	{ "attr", required_argument, NULL, OPT_ATTR }
 #define HELP_TYPE                                                           \
 	"  --type NAME      payload type name (default floe.bytes)\n"         \
 	"  --size N         bytes of one element (default 1)\n"               \
-	"  --align N        alignment of the type (default 1)\n"
+	"  --align N        alignment of the type (default 1)\n"              \
+	"  --attr KEY=VALUE a service attribute: set when the service is\n"   \
+	"                   created, required when it is opened (repeatable;\n" \
+	"                   deadline_ms=N makes floe top flag a silence)\n"
 #define HELP_COUNT_TIMEOUT(what)                                            \
 	"  --count N        stop after N " what " (default: until interrupted)\n" \
 	"  --timeout MS     stop after MS milliseconds; exit status 4 if\n"   \
@@ -79,7 +84,7 @@ struct verb {
 	const char *synopsis; /* what follows the command */
 	const char *summary;
 	const char *options_help; /* the verb's own options, or NULL */
-	struct option options[10]; /* the verb's own, O_END-terminated */
+	struct option options[12]; /* the verb's own, O_END-terminated */
 	int min_args, max_args;    /* max -1: any number */
 	int (*run)(struct cli *cli, int argc, char **argv);
 };
@@ -239,6 +244,17 @@ bool cli_sleep_ms(long ms)
 	return !cli_stop;
 }
 
+/* The library's messages in the tool's own format ("floe: <verb>: "),
+ * at the level FLOE_LOG_LEVEL chooses. */
+static void log_message(enum floe_log_level level, const char *message,
+			void *ctx)
+{
+	const struct cli *cli = ctx;
+
+	cli_error(cli, "%s%s", level <= FLOE_LOG_WARN ? "" : "note: ",
+		  message);
+}
+
 static void on_stop_signal(int sig)
 {
 	(void)sig;
@@ -303,12 +319,35 @@ static bool parse_number(const char *name, const char *text, long min,
 	return true;
 }
 
+/* --attr KEY=VALUE: -1 to go on, or EXIT_USAGE. */
+static int add_attribute(struct cli *cli, char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg || eq - arg > FLOE_ATTR_KEY_LEN ||
+	    strlen(eq + 1) > FLOE_ATTR_VALUE_LEN) {
+		cli_error(NULL, "--attr '%s': KEY=VALUE, a key of 1 to %d and "
+			  "a value of at most %d characters", arg,
+			  FLOE_ATTR_KEY_LEN, FLOE_ATTR_VALUE_LEN);
+		return EXIT_USAGE;
+	}
+	if (cli->nattrs == FLOE_MAX_ATTRIBUTES) {
+		cli_error(NULL, "--attr: at most %d attributes",
+			  FLOE_MAX_ATTRIBUTES);
+		return EXIT_USAGE;
+	}
+	/* argv is ours to cut (the key ends where the value starts) */
+	*eq = '\0';
+	cli->attrs[cli->nattrs++] = (struct floe_attribute){ arg, eq + 1 };
+	return -1;
+}
+
 /*
  * Apply one option to @cli; @name is its long name for messages. Returns
  * -1 to go on, or an exit status (help, version, bad value).
  */
 static int apply_option(struct cli *cli, const struct verb *v, int id,
-			const char *name, const char *arg)
+			const char *name, char *arg)
 {
 	long n;
 
@@ -345,6 +384,8 @@ static int apply_option(struct cli *cli, const struct verb *v, int id,
 	case OPT_RAW:
 		cli->raw = true;
 		return -1;
+	case OPT_ATTR:
+		return add_attribute(cli, arg);
 	case OPT_ONCE:
 		cli->iterations = 1;
 		return -1;
@@ -467,6 +508,7 @@ static int run_verb(struct cli *cli, const struct verb *v, int argc,
 	cli->domain = cli->node_opts.domain ? cli->node_opts.domain
 		      : domain && *domain	 ? domain
 						 : "floe";
+	floe_set_log(floe_log_get_level(), log_message, cli);
 	snprintf(node_name, sizeof(node_name), "floe %s", cli->verb_name);
 	ret = floe_node_create(node_name, &cli->node_opts, &cli->node);
 	if (ret) {

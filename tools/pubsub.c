@@ -33,7 +33,9 @@
  */
 static int open_pubsub(struct cli *cli, const char *name, floe_service **svc)
 {
-	struct floe_service_opts opts = { .type = cli->type };
+	struct floe_service_opts opts = { .type = cli->type,
+					  .attributes = cli->attrs,
+					  .num_attributes = cli->nattrs };
 	char what[FLOE_NAME_LEN + 16];
 	int ret;
 

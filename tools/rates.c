@@ -98,6 +98,7 @@ static uint64_t last_activity(struct traffic *t, json_object *svc,
 	return now_ms;
 }
 
+/* @seconds 0: the baseline (activity noted, no rates) */
 static void service_rates(struct traffic *t, json_object *svc,
 			  json_object *ports, double seconds, uint64_t now_ms)
 {
@@ -117,12 +118,15 @@ static void service_rates(struct traffic *t, json_object *svc,
 		sum.dropped += d.dropped;
 		sent_total += member_u64(row, "sent");
 	}
-	add_rates(svc, (double)sum.sent, (double)sum.sent_bytes,
-		  (double)sum.dropped, seconds);
+	if (seconds > 0)
+		add_rates(svc, (double)sum.sent, (double)sum.sent_bytes,
+			  (double)sum.dropped, seconds);
 	deadline = member_u64(svc, DEADLINE_ATTRIBUTE);
 	if (!deadline)
 		return;
 	quiet_ms = now_ms - last_activity(t, svc, sent_total, now_ms);
+	if (seconds <= 0)
+		return;
 	json_object_object_add(svc, "quiet_ms", json_object_new_uint64(quiet_ms));
 	json_object_object_add(svc, "deadline_missed",
 			       json_object_new_boolean(quiet_ms > deadline));
@@ -139,30 +143,23 @@ bool traffic_update(struct traffic *t, json_object *services,
 
 	if (seconds <= 0)
 		seconds = 0.001;
-	for (size_t i = 0; baseline && i < json_object_array_length(ports); i++)
-		if (!strcmp(member_str(json_object_array_get_idx(ports, i),
-				       "state"), "dead"))
-			json_object_object_add(
-				json_object_array_get_idx(ports, i), "alert",
-				json_object_new_string("dead"));
-	for (size_t i = 0; !baseline && services &&
-			   i < json_object_array_length(services); i++)
+	for (size_t i = 0; services && i < json_object_array_length(services);
+	     i++)
 		service_rates(t, json_object_array_get_idx(services, i), ports,
-			      seconds, now_ms);
-	for (size_t i = 0; !baseline && i < json_object_array_length(ports);
-	     i++) {
+			      baseline ? 0 : seconds, now_ms);
+	for (size_t i = 0; i < json_object_array_length(ports); i++) {
 		json_object *row = json_object_array_get_idx(ports, i);
 		struct port_delta d = delta(
 			row, find_port(t->ports, member_u64(row, "id")));
 
-		if (!strcmp(member_str(row, "role"), "node"))
-			continue; /* membership: no traffic of its own */
-		add_rates(row, (double)(d.sent + d.received),
-			  (double)(d.sent_bytes + d.received_bytes),
-			  (double)d.dropped, seconds);
 		if (!strcmp(member_str(row, "state"), "dead"))
 			json_object_object_add(row, "alert",
 					       json_object_new_string("dead"));
+		/* a node's membership has no traffic of its own */
+		if (!baseline && strcmp(member_str(row, "role"), "node"))
+			add_rates(row, (double)(d.sent + d.received),
+				  (double)(d.sent_bytes + d.received_bytes),
+				  (double)d.dropped, seconds);
 	}
 	json_object_put(t->ports);
 	t->ports = json_object_get(ports);

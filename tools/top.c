@@ -182,7 +182,9 @@ static json_object *registry_totals(json_object *services, json_object *nodes,
 	return obj;
 }
 
-/* The registry's rates of each sysfs port (the same ids). */
+/* The registry's rates of each sysfs port (the same ids), and the ports
+ * the registry still holds whose processes died: the kernel has removed
+ * them from sysfs already. */
 static void copy_rates(json_object *sysfs_ports, json_object *reg_ports)
 {
 	static const char *const keys[] = { "msg_s", "bytes_s", "drop_s" };
@@ -202,6 +204,12 @@ static void copy_rates(json_object *sysfs_ports, json_object *reg_ports)
 						row, keys[k], json_object_get(val));
 			break;
 		}
+	}
+	for (size_t j = 0; j < json_object_array_length(reg_ports); j++) {
+		json_object *reg = json_object_array_get_idx(reg_ports, j);
+
+		if (!strcmp(member_str(reg, "state"), "dead"))
+			json_object_array_add(sysfs_ports, json_object_get(reg));
 	}
 }
 
