@@ -508,7 +508,6 @@ static int run_verb(struct cli *cli, const struct verb *v, int argc,
 	cli->domain = cli->node_opts.domain ? cli->node_opts.domain
 		      : domain && *domain	 ? domain
 						 : "floe";
-	floe_set_log(floe_log_get_level(), log_message, cli);
 	snprintf(node_name, sizeof(node_name), "floe %s", cli->verb_name);
 	ret = floe_node_create(node_name, &cli->node_opts, &cli->node);
 	if (ret) {
@@ -517,10 +516,13 @@ static int run_verb(struct cli *cli, const struct verb *v, int argc,
 			  floe_backend_name(kind), floe_strerror(ret));
 		return exit_status(ret);
 	}
+	floe_set_log(floe_log_get_level(), log_message, cli);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	ret = v->run(cli, argc, argv);
 	floe_node_destroy(cli->node);
+	/* @cli goes with main (the fuzzer calls main again and again) */
+	floe_set_log(floe_log_get_level(), NULL, NULL);
 	return ret;
 }
 
