@@ -198,7 +198,7 @@ static void *swapper(void *arg)
 
 static void *refuser(void *arg)
 {
-	for (int i = 0; i < 2000; i++)
+	for (int i = 0; i < 500; i++)
 		refuse(arg);
 	return NULL;
 }
@@ -217,8 +217,8 @@ static void test_threads(floe_node *node)
 	atomic_store(&swapping, 0);
 	for (int i = 0; i < 2; i++)
 		pthread_join(sw[i], NULL);
-	tap_eq(ctx_a.calls + ctx_b.calls, 4000,
-	       "4000 messages while two threads swap the sink: each delivered");
+	tap_eq(ctx_a.calls + ctx_b.calls, 1000,
+	       "1000 messages while two threads swap the sink: each delivered");
 	tap_eq(ctx_a.mismatches + ctx_b.mismatches, 0,
 	       "every callback got its own context");
 }
