@@ -1074,7 +1074,8 @@ struct floe_port_info {
 	enum floe_pattern_kind pattern;
 	/**
 	 * Traffic since the port was created, counted by the port itself
-	 * (publish-subscribe and request-response ports; 0 for others):
+	 * (publish-subscribe and request-response ports, and notifiers'
+	 * events in sent; 0 for others):
 	 * samples (requests, responses) and payload bytes it sent and
 	 * received; queued samples a newer one pushed out of a full queue
 	 * (safe overflow); deliveries it dropped because a queue was full

@@ -4,7 +4,7 @@
  * and floe hz compute rates from): samples and bytes sent and received,
  * samples pushed out by safe overflow, deliveries dropped on a full queue
  * without it; a new port in the same slot starts from zero; request-
- * response ports count both ways.
+ * response ports count both ways; a notifier counts its events.
  */
 #include "helpers.h"
 
@@ -148,16 +148,35 @@ static void test_rr(floe_node *node)
 	floe_service_close(svc);
 }
 
+static void test_event(floe_node *node)
+{
+	floe_service *svc = NULL;
+	floe_notifier *n = NULL;
+	floe_listener *l = NULL;
+
+	tap_require(floe_event_create(node, "t/stats/ev", NULL, &svc) == 0 &&
+		    floe_listener_create(svc, &l) == 0 &&
+		    floe_notifier_create(svc, &n) == 0, "event ports");
+	for (int i = 0; i < 3; i++)
+		floe_notifier_notify(n, 1);
+	tap_eq(port_info(node, floe_notifier_id(n)).sent, 3,
+	       "a notifier counts its events sent");
+	floe_notifier_destroy(n);
+	floe_listener_destroy(l);
+	floe_service_close(svc);
+}
+
 int main(void)
 {
 	const char *domain = th_setup("stats");
 	floe_node *node = th_node("stats");
 
-	tap_plan(25);
+	tap_plan(27);
 	tap_require(node, "node");
 	test_pubsub(node, true);
 	test_pubsub(node, false);
 	test_rr(node);
+	test_event(node);
 	floe_node_destroy(node);
 	tap_eq(th_count_objects(domain, 1), 0, "no shared memory left");
 	return tap_done();
