@@ -83,6 +83,20 @@ static void disconnect(struct floe_sender *tx, uint32_t j)
 	end_connection(tx, j);
 }
 
+/* Before disconnecting a receiver found dead: say what comes back. */
+static void log_taken_back(struct floe_sender *tx, uint32_t j)
+{
+	const struct floe_dir *d = tx->dir;
+
+	floe_log(FLOE_LOG_INFO,
+		 "service '%s': %s %llu is dead; %s %llu took back the %u "
+		 "samples it held or had queued", d->svc->name,
+		 floe_port_role_name(d->svc->pattern->roles[d->receiver]),
+		 (unsigned long long)tx->conns[j].sub_id,
+		 floe_port_role_name(d->svc->pattern->roles[d->sender]),
+		 (unsigned long long)tx->ref.id, tx->conns[j].inflight_count);
+}
+
 /*
  * The connection's shared state is corrupt (someone wrote garbage into it)
  * but the receiver may be alive and holding samples: set its chunks aside
@@ -226,16 +240,20 @@ static void update(struct floe_sender *tx, bool check_liveness)
 		struct floe_port_ref ref;
 		uint64_t owner =
 			floe_svc_slot_owner(d->svc, d->receiver, j, &ref);
+		bool dead;
 
 		if (c->quarantine_owner && owner != c->quarantine_owner) {
 			unref_all(tx, &c->quarantine);
 			c->quarantine_owner = 0;
 		}
-		if (c->sub_id && (owner != c->sub_id ||
-				  (check_liveness &&
-				   be->ops->port_liveness(be, &c->sub_ref) ==
-					   FLOE_PORT_DEAD)))
+		/* gone (its slot freed, perhaps by a reclaimer) or dead */
+		dead = c->sub_id && check_liveness &&
+		       be->ops->port_liveness(be, &c->sub_ref) == FLOE_PORT_DEAD;
+		if (c->sub_id && (owner != c->sub_id || dead)) {
+			if (dead)
+				log_taken_back(tx, j);
 			disconnect(tx, j);
+		}
 		if (owner && !c->sub_id)
 			connect_receiver(
 				tx, j, owner, &ref,
