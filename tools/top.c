@@ -356,6 +356,9 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	/* a whole view per write: no half-drawn screen */
+	if (clear)
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	traffic_init(&traffic);
 	/* the baseline of the first view's rates */
 	view = snapshot(cli, &traffic, false, &err);

@@ -7,7 +7,7 @@
 # shellcheck source=tests/cli/lib.sh disable=SC1091
 if [ -f "$(dirname "$0")/lib.sh" ]; then . "$(dirname "$0")/lib.sh"; else . /files/lib.sh; fi
 
-plan 17
+plan 19
 
 # cli/busy: a steady publisher ("tick", 4 bytes every 5 ms), a deadline it
 # keeps; cli/quiet: a deadline nobody keeps
@@ -62,6 +62,21 @@ printf '%s\n' "$out" | grep -q '^  cli/quiet .* deadline missed$'
 ok $? "top: the missed deadline in the ALERT column"
 printf '%s\n' "$out" | grep -q 'MSG/S  BYTES/S  DROP/S'
 ok $? "top: rate columns"
+
+# on a terminal (script(1) gives it one): views redrawn in place, flagged
+# rows in bold red
+if command -v script >/dev/null 2>&1; then
+	script -q -c "\"$FLOE_CLI\" top --iterations 2 --interval 100" /dev/null \
+		>"$scratch/tty" 2>&1 </dev/null
+	esc=$(printf '\033')
+	is "$(grep -c "${esc}\[H${esc}\[J" "$scratch/tty")" 2 \
+		"top on a terminal: each view drawn from the top left"
+	grep -q "  ${esc}\[1;31mcli/quiet .* deadline missed${esc}\[0m" "$scratch/tty"
+	ok $? "top on a terminal: the missed deadline in bold red"
+else
+	echo "ok $((tap_run += 1)) - # SKIP no script(1) to give top a terminal"
+	echo "ok $((tap_run += 1)) - # SKIP no script(1) to give top a terminal"
+fi
 
 run hz cli/busy --count 2 --interval 300
 is "$(printf '%s\n' "$out" | grep -Ec '^cli/busy: [0-9]+\.[0-9] msg/s, [0-9]+\.[0-9] B/s, [0-9]+\.[0-9] drops/s \(over 0\.[0-9] s\)$')" 2 \
