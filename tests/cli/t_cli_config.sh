@@ -128,6 +128,7 @@ printf '%s\n' "$out" | grep -q "^pubsub  *history_size  *3  *$conf:4$"
 ok $? "config show: a file's value with its file and line"
 printf '%s\n' "$out" | grep -q '^pubsub  *max_publishers  *2  *default$'
 ok $? "config show: a default"
+# shellcheck disable=SC2016 # the variable's name, literally
 printf '%s\n' "$out" | grep -q '^global  *backend  *shm  *\$FLOE_BACKEND$'
 ok $? "config show: the environment's backend"
 out=$(FLOE_CONFIG=$conf "$FLOE_CLI" --domain "$dom_b" --json config show 2>&1)

@@ -21,6 +21,7 @@ run publish cli/file --file "$scratch/payload"
 is "$out" "sent 204800 bytes to 1 subscriber" "publish --file: 200 KiB sent"
 run publish cli/file --file - <"$scratch/small"
 is "$out" "sent 6 bytes to 1 subscriber" "publish --file -: standard input"
+# shellcheck disable=SC2002 # a pipe on purpose: no file behind stdin
 cat "$scratch/payload" | "$FLOE_CLI" publish cli/file --file - >/dev/null 2>&1
 is $? 0 "publish --file - from a pipe, 200 KiB"
 wait "$sub"
