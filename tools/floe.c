@@ -107,7 +107,7 @@ static const struct verb verbs[] = {
 	  "list the ports of every service",
 	  NULL, { O_END }, 0, 0, cmd_port_list },
 	{ NULL, "top", "[options]",
-	  "live view of ports, segments and totals",
+	  "live view: rates of services and ports, dead ports, totals",
 	  "  --once           print one view and exit\n"
 	  "  --iterations N   print N views and exit\n"
 	  "  --interval MS    between views (default 1000)\n",
@@ -287,7 +287,7 @@ static void print_noun_usage(FILE *out, const char *noun)
 	fprintf(out, "usage: floe %s <command> [options]\n\nCommands:\n", noun);
 	for (size_t i = 0; i < N_VERBS; i++)
 		if (verbs[i].noun && !strcmp(verbs[i].noun, noun))
-			fprintf(out, "  %-8s %s\n", verbs[i].name,
+			fprintf(out, "  %-9s %s\n", verbs[i].name,
 				verbs[i].summary);
 }
 
