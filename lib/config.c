@@ -9,11 +9,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -21,6 +24,8 @@
 
 /* What floe_node_create reports for a bad configuration file. */
 #define CONFIG_ERROR FLOE_E_CONFIG
+/* A file longer than this is no configuration (/dev/zero never ends). */
+#define CONFIG_MAX_LINES 10000
 
 struct parse_ctx {
 	struct floe_config *cfg;
@@ -77,7 +82,10 @@ static char *read_line(char *buf, int size, void *stream)
 
 	if (!fgets(buf, size, ctx->file))
 		return NULL;
-	ctx->line++;
+	if (++ctx->line > CONFIG_MAX_LINES) {
+		note_error(ctx, "more than %d lines", CONFIG_MAX_LINES);
+		return NULL;
+	}
 	n = strlen(buf);
 	if (n && buf[n - 1] != '\n' && !feof(ctx->file))
 		note_error(ctx, "line longer than %d characters", size - 3);
@@ -279,20 +287,57 @@ static int handle_pair(void *user, const char *section, const char *key,
 	return 0;
 }
 
+/*
+ * Open @path for reading, refusing what would block instead of reading
+ * like a file (a FIFO without a writer, a socket): 0, -EPIPE for those,
+ * or -errno (-ENOENT also for a missing directory on the way). Devices
+ * are fine: FLOE_CONFIG=/dev/null is the documented way to read nothing.
+ */
+static int open_config(const char *path, FILE **out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), err;
+	struct stat st;
+
+	if (fd < 0)
+		return errno == ENOTDIR ? -ENOENT : -errno;
+	if (fstat(fd, &st))
+		goto fail;
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+	    S_ISDIR(st.st_mode)) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EPIPE;
+	}
+	/* reads block as usual (a terminal's /dev/stdin waits for input) */
+	if (fcntl(fd, F_SETFL, 0) < 0)
+		goto fail;
+	*out = fdopen(fd, "r");
+	if (*out)
+		return 0;
+fail:
+	err = errno;
+	close(fd);
+	return -err;
+}
+
 static int parse_file(struct floe_config *cfg, const char *path,
 		      bool must_exist, char *err, size_t errlen)
 {
 	struct parse_ctx ctx = { .cfg = cfg, .path = path };
-	int bad_line, read_error;
+	int bad_line, read_error, ret;
 
-	ctx.file = fopen(path, "re");
-	if (!ctx.file) {
-		if (!must_exist && (errno == ENOENT || errno == ENOTDIR))
-			return 0;
+	ret = open_config(path, &ctx.file);
+	if (ret == -ENOENT && !must_exist)
+		return 0;
+	if (ret == -EPIPE) {
+		report(err, errlen, "%s: a FIFO or socket, not a file", path);
+		return CONFIG_ERROR;
+	}
+	if (ret) {
+		errno = -ret;
 		report(err, errlen, "%s: %m", path);
 		/* the file may be fine: this process cannot open any */
-		return errno == EMFILE || errno == ENFILE ? FLOE_E_FD_LIMIT
-							  : CONFIG_ERROR;
+		return ret == -EMFILE || ret == -ENFILE ? FLOE_E_FD_LIMIT
+							: CONFIG_ERROR;
 	}
 	/* origins name the file by its place among those read */
 	snprintf(cfg->files[cfg->nfiles], sizeof(cfg->files[0]), "%s", path);

@@ -8,7 +8,7 @@
 # shellcheck source=tests/cli/lib.sh disable=SC1091
 if [ -f "$(dirname "$0")/lib.sh" ]; then . "$(dirname "$0")/lib.sh"; else . /files/lib.sh; fi
 
-plan 32
+plan 34
 
 conf=$scratch/floe.conf
 dom_a=$(other_domain A)
@@ -119,6 +119,14 @@ ok $? "config check: a bad file, exit 5, where and why"
 run --json config check "$scratch/bad.conf"
 json_ok "not d['valid'] and d['error'].endswith(\"unknown key 'colour' in [pubsub]\")" '"valid": false' \
 	"config check --json: invalid, with the reason"
+
+mkfifo "$scratch/fifo"
+run config check "$scratch/fifo"
+[ "$rc" -eq 5 ] && [ "$err" = "floe: $scratch/fifo: a FIFO or socket, not a file" ]
+ok $? "config check of a FIFO: refused at once, exit 5"
+run config check /dev/zero
+[ "$rc" -eq 5 ] && [ "$err" = "floe: /dev/zero:10001: more than 10000 lines" ]
+ok $? "config check of an endless file: refused, exit 5"
 
 printf '[global]\ndomain = %s\n[pubsub]\nhistory_size = 3\n' "$dom_a" >"$conf"
 FLOE_CONFIG=$conf
