@@ -126,10 +126,10 @@ void traffic_fini(struct traffic *t);
  * Add rates per second since the previous reading to @ports and @services
  * (may be NULL) from the ports' counters: msg_s, bytes_s, drop_s; a dead
  * port and a service silent past its deadline_ms get an "alert". Then
- * @ports becomes the previous reading. False for the first reading (the
- * baseline: no rates).
+ * @ports becomes the previous reading. The first reading is the baseline:
+ * no rates.
  */
-bool traffic_update(struct traffic *t, json_object *services,
+void traffic_update(struct traffic *t, json_object *services,
 		    json_object *ports, uint64_t now_ms);
 /* Busiest first (msg_s), then by name, service and id. */
 void sort_by_rate(json_object *rows);

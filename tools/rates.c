@@ -135,7 +135,7 @@ static void service_rates(struct traffic *t, json_object *svc,
 				       json_object_new_string("deadline missed"));
 }
 
-bool traffic_update(struct traffic *t, json_object *services,
+void traffic_update(struct traffic *t, json_object *services,
 		    json_object *ports, uint64_t now_ms)
 {
 	double seconds = (double)(now_ms - t->at_ms) / 1000.0;
@@ -164,7 +164,6 @@ bool traffic_update(struct traffic *t, json_object *services,
 	json_object_put(t->ports);
 	t->ports = json_object_get(ports);
 	t->at_ms = now_ms;
-	return !baseline;
 }
 
 static double member_double(json_object *obj, const char *key)
