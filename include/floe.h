@@ -94,6 +94,54 @@ enum floe_error {
 const char *floe_strerror(int err);
 
 /* ------------------------------------------------------------------ */
+/* Logging                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * floe says what users need to know and cannot see otherwise: a peer
+ * found dead and what was reclaimed after it, a connection quarantined
+ * because its shared state was corrupt, a service refused and why, a
+ * fallback to the shm backend or to epoll. Nothing is logged per message.
+ *
+ * By default warnings and errors go to stderr, one line each
+ * ("floe[<pid>]: warn: <message>"); the environment variable
+ * FLOE_LOG_LEVEL (off, error, warn, info, debug) changes the level until
+ * the program calls floe_set_log(). The sink is the one process-wide
+ * setting of the library, like a C library's stderr.
+ */
+enum floe_log_level {
+	FLOE_LOG_OFF = 0,
+	FLOE_LOG_ERROR = 1,
+	FLOE_LOG_WARN = 2,
+	FLOE_LOG_INFO = 3,
+	FLOE_LOG_DEBUG = 4,
+};
+
+/** A log sink: @message is one line without its newline. */
+typedef void (*floe_log_fn)(enum floe_log_level level, const char *message,
+			    void *ctx);
+
+/**
+ * Deliver messages of @level and more severe ones (FLOE_LOG_OFF: none) to
+ * @fn with @ctx, or to stderr when @fn is NULL; FLOE_LOG_LEVEL is no
+ * longer consulted. Safe from any thread (no lock); a message already
+ * being delivered on another thread may still reach the previous sink.
+ * Returns 0, or FLOE_E_INVALID for a level out of range.
+ */
+int floe_set_log(enum floe_log_level level, floe_log_fn fn, void *ctx);
+
+/** The level in effect: floe_set_log's, else FLOE_LOG_LEVEL's, else
+ * FLOE_LOG_WARN. */
+enum floe_log_level floe_log_get_level(void);
+
+/** "off", "error", "warn", "info" or "debug" to a level: 0, or
+ * FLOE_E_INVALID for any other text. */
+int floe_log_level_parse(const char *text, enum floe_log_level *out);
+
+/** A level's name as floe_log_level_parse takes it; NULL if out of range. */
+const char *floe_log_level_name(enum floe_log_level level);
+
+/* ------------------------------------------------------------------ */
 /* Nodes                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -220,6 +268,15 @@ struct floe_pubsub_qos {
 /** Defaults: 2 publishers, 8 subscribers, 20 nodes, buffer 4, borrowed 2,
  * history 0, loans 2, no user header, safe overflow on. */
 void floe_pubsub_qos_init(struct floe_pubsub_qos *qos);
+
+/**
+ * The [pubsub] defaults of the configuration files as they were when
+ * @node was created (floe_pubsub_qos_init's values for keys no file
+ * sets): an explicit opt-in, since a program's own QoS would otherwise
+ * change with a file it does not know about. 0, or FLOE_E_INVALID.
+ */
+int floe_pubsub_qos_init_from_config(const floe_node *node,
+				     struct floe_pubsub_qos *qos);
 
 struct floe_attribute {
 	const char *key;
@@ -470,6 +527,11 @@ struct floe_rr_qos {
  * fire-and-forget off. */
 void floe_rr_qos_init(struct floe_rr_qos *qos);
 
+/** The [request_response] defaults of the configuration files, as
+ * floe_pubsub_qos_init_from_config. */
+int floe_rr_qos_init_from_config(const floe_node *node,
+				 struct floe_rr_qos *qos);
+
 struct floe_rr_opts {
 	struct floe_type request_type;
 	struct floe_type response_type;
@@ -704,6 +766,11 @@ struct floe_event_qos {
  * lifecycle events, no deadline (so does a zeroed struct). */
 void floe_event_qos_init(struct floe_event_qos *qos);
 
+/** The [event] defaults of the configuration files, as
+ * floe_pubsub_qos_init_from_config. */
+int floe_event_qos_init_from_config(const floe_node *node,
+				    struct floe_event_qos *qos);
+
 struct floe_event_opts {
 	/** create: the service's QoS (NULL: defaults); open: minimums
 	 * (NULL: none), FLOE_E_QOS_MISMATCH if the service offers less */
@@ -929,6 +996,11 @@ struct floe_blackboard_qos {
  * slot.) */
 void floe_blackboard_qos_init(struct floe_blackboard_qos *qos);
 
+/** The [blackboard] defaults of the configuration files, as
+ * floe_pubsub_qos_init_from_config. */
+int floe_blackboard_qos_init_from_config(const floe_node *node,
+					 struct floe_blackboard_qos *qos);
+
 struct floe_blackboard_opts {
 	/**
 	 * create: the entries (at most 4096, values together at most 1 GiB);
@@ -1082,6 +1154,9 @@ enum floe_port_role {
 	FLOE_PORT_READER = 9,
 };
 
+/** "publisher", "subscriber", ... for a role; "unknown" out of range. */
+const char *floe_port_role_name(enum floe_port_role role);
+
 struct floe_port_info {
 	uint64_t id;
 	uint64_t node_id;
@@ -1090,6 +1165,22 @@ struct floe_port_info {
 	enum floe_node_state state;
 	char service[FLOE_NAME_LEN + 1];
 	enum floe_pattern_kind pattern;
+	/**
+	 * Traffic since the port was created, counted by the port itself
+	 * (publish-subscribe and request-response ports, and notifiers'
+	 * events in sent; 0 for others):
+	 * samples (requests, responses) and payload bytes it sent and
+	 * received; queued samples a newer one pushed out of a full queue
+	 * (safe overflow); deliveries it dropped because a queue was full
+	 * (or its receiver held too much). Rates are differences of two
+	 * readings of the same port id. A hostile peer can falsify them.
+	 */
+	uint64_t sent;
+	uint64_t sent_bytes;
+	uint64_t received;
+	uint64_t received_bytes;
+	uint64_t overflowed;
+	uint64_t undelivered;
 };
 
 /**

@@ -115,11 +115,55 @@ FLOE_EXPORT int floe_service_list(floe_node *node,
 	return ret;
 }
 
+FLOE_EXPORT const char *floe_port_role_name(enum floe_port_role role)
+{
+	static const char *const names[] = {
+		[FLOE_PORT_NODE] = "node",
+		[FLOE_PORT_PUBLISHER] = "publisher",
+		[FLOE_PORT_SUBSCRIBER] = "subscriber",
+		[FLOE_PORT_NOTIFIER] = "notifier",
+		[FLOE_PORT_LISTENER] = "listener",
+		[FLOE_PORT_CLIENT] = "client",
+		[FLOE_PORT_SERVER] = "server",
+		[FLOE_PORT_WRITER] = "writer",
+		[FLOE_PORT_READER] = "reader",
+	};
+
+	return (unsigned)role < sizeof(names) / sizeof(names[0]) && names[role]
+		       ? names[role] : "unknown";
+}
+
 struct port_walk {
 	int (*cb)(const struct floe_port_info *info, void *ctx);
 	void *ctx;
 	int visited;
 };
+
+/* The counters of the port in slot @i, if it still holds @info->id. */
+static void read_stats(floe_service *svc, enum floe_slot_kind kind,
+		       uint32_t i, struct floe_port_info *info)
+{
+	const struct floe_port_stats *st = floe_svc_stats(svc, kind, i);
+	struct floe_port_ref ref;
+
+	info->sent = atomic_load_explicit(&st->sent, memory_order_relaxed);
+	info->sent_bytes = atomic_load_explicit(&st->sent_bytes,
+						memory_order_relaxed);
+	info->received = atomic_load_explicit(&st->received,
+					      memory_order_relaxed);
+	info->received_bytes = atomic_load_explicit(&st->received_bytes,
+						    memory_order_relaxed);
+	info->overflowed = atomic_load_explicit(&st->overflowed,
+						memory_order_relaxed);
+	info->undelivered = atomic_load_explicit(&st->undelivered,
+						 memory_order_relaxed);
+	/* a new port took the slot meanwhile: those were (partly) its */
+	if (floe_svc_slot_owner(svc, kind, i, &ref) != info->id) {
+		info->sent = info->sent_bytes = info->received = 0;
+		info->received_bytes = info->overflowed = 0;
+		info->undelivered = 0;
+	}
+}
 
 static int report_ports(floe_service *svc, void *ctx)
 {
@@ -149,6 +193,8 @@ static int report_ports(floe_service *svc, void *ctx)
 			}
 			memcpy(info.service, svc->name, sizeof(info.service));
 			info.pattern = svc->pattern->kind;
+			if (k != FLOE_SLOT_NODE)
+				read_stats(svc, k, i, &info);
 			w->visited++;
 			if (w->cb(&info, w->ctx))
 				return 1;

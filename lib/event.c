@@ -463,5 +463,8 @@ FLOE_EXPORT int floe_notifier_notify(floe_notifier *n, uint64_t event_id)
 		if (now - last > n->deadline_ns)
 			return FLOE_E_MISSED_DEADLINE;
 	}
+	/* an event is a message without payload, for floe top */
+	floe_stat_add(&floe_svc_stats(n->port.svc, FLOE_SLOT_SOURCE,
+				      n->port.slot)->sent, 1);
 	return signalled;
 }

@@ -41,6 +41,12 @@ struct floe_node {
 	struct floe_seg record;
 	char name[FLOE_NAME_LEN + 1];
 	_Atomic int services;
+	/* the configuration files' QoS defaults, as the node was created
+	 * (floe_*_qos_init_from_config) */
+	struct floe_pubsub_qos pubsub_defaults;
+	struct floe_event_qos event_defaults;
+	struct floe_rr_qos rr_defaults;
+	struct floe_blackboard_qos blackboard_defaults;
 };
 
 struct floe_service {
@@ -131,6 +137,9 @@ void floe_unlink_publisher_data(struct floe_backend *be, uint64_t pub_id);
 
 struct floe_slot *floe_svc_slot(floe_service *svc, enum floe_slot_kind kind,
 				uint32_t i);
+/** The traffic counters of port slot @i of @kind (not FLOE_SLOT_NODE). */
+struct floe_port_stats *floe_svc_stats(floe_service *svc,
+				       enum floe_slot_kind kind, uint32_t i);
 /** Owner of a slot if it is ready, else 0; fills @ref (a copy). */
 uint64_t floe_svc_slot_owner(floe_service *svc, enum floe_slot_kind kind,
 			     uint32_t i, struct floe_port_ref *ref);

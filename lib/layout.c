@@ -26,6 +26,11 @@ uint64_t floe_slots_layout(const uint32_t counts[FLOE_SLOT_KINDS],
 					     sizeof(struct floe_slot),
 				     FLOE_CACHELINE);
 	}
+	l->stats_off[FLOE_SLOT_NODE] = 0;
+	for (int k = FLOE_SLOT_SOURCE; k < FLOE_SLOT_KINDS; k++) {
+		l->stats_off[k] = off;
+		off += (uint64_t)counts[k] * sizeof(struct floe_port_stats);
+	}
 	l->body_off = off;
 	return off;
 }

@@ -27,7 +27,7 @@
 #include "base/ring.h"
 #include "floe.h"
 
-#define FLOE_LAYOUT_VERSION 6
+#define FLOE_LAYOUT_VERSION 7
 #define FLOE_NODE_MAGIC 0x31646f6e656f6c66ULL    /* "floenod1" */
 #define FLOE_SERVICE_MAGIC 0x31637673656f6c66ULL /* "floesvc1" */
 #define FLOE_DATA_MAGIC 0x31617461646f6c66ULL    /* "flodata1" */
@@ -197,6 +197,37 @@ struct floe_slot {
 };
 
 /*
+ * Traffic of a port, for floe top and floe hz. Only the port writes it (a
+ * port is used by one thread at a time: a relaxed load and store, no
+ * locked instruction), each on a cache line of its own, apart from the
+ * slots and queues that receivers read on their hot path; anyone reads
+ * it. Zeroed when a port takes the slot. Advisory: a peer may write
+ * anything here, and nothing but the numbers shown depends on it.
+ */
+struct floe_port_stats {
+	_Atomic uint64_t sent; /* samples (requests, responses) sent */
+	_Atomic uint64_t sent_bytes;
+	_Atomic uint64_t received;
+	_Atomic uint64_t received_bytes;
+	/* queued samples a newer one pushed out (safe overflow) */
+	_Atomic uint64_t overflowed;
+	/* deliveries dropped: a full queue without safe overflow */
+	_Atomic uint64_t undelivered;
+	uint8_t pad[FLOE_CACHELINE - 48];
+};
+
+_Static_assert(sizeof(struct floe_port_stats) == FLOE_CACHELINE,
+	       "a port's counters are one cache line");
+
+static inline void floe_stat_add(_Atomic uint64_t *counter, uint64_t n)
+{
+	atomic_store_explicit(counter,
+			      atomic_load_explicit(counter,
+						   memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+/*
  * A connection from the sender of a row to the receiver of a column. Open
  * while sub_id is set: the sender pub_id delivers to it, or, once that
  * sender is gone (left or dead, its slot freed or taken by another), its
@@ -305,6 +336,8 @@ struct floe_chunk_header {
 struct floe_svc_layout {
 	uint64_t slots_off[FLOE_SLOT_KINDS];
 	uint32_t slots[FLOE_SLOT_KINDS]; /* how many of each kind */
+	/* a struct floe_port_stats per port slot (none for nodes: 0) */
+	uint64_t stats_off[FLOE_SLOT_KINDS];
 	uint64_t body_off;
 	uint64_t size;
 };

@@ -14,6 +14,7 @@
 
 #include <linux/floe.h>
 
+#include "base/log.h"
 #include "config.h"
 #include "internal.h"
 
@@ -45,7 +46,7 @@ FLOE_EXPORT int floe_node_create(const char *name,
 						   : getenv("FLOE_DOMAIN");
 	char seg_name[FLOE_SEG_NAME_MAX];
 	struct floe_node_record *rec, init;
-	struct floe_config cfg;
+	struct floe_config *cfg;
 	floe_node *node;
 	int ret;
 
@@ -54,29 +55,41 @@ FLOE_EXPORT int floe_node_create(const char *name,
 	/* an explicit domain is 1..16 characters; "" is no default */
 	if (opts && opts->domain && !floe_domain_valid(opts->domain))
 		return FLOE_E_NAME;
-	/* options, then the environment, then the configuration files */
-	ret = floe_config_load(&cfg, NULL, 0);
-	if (ret)
-		return ret;
-	floe_config_apply(&cfg, &kind, &domain);
-	if (!domain || !*domain)
-		domain = "floe";
-	if (!floe_user_name_valid(name, FLOE_NAME_LEN) ||
-	    !floe_domain_valid(domain))
-		return FLOE_E_NAME;
+	/* options, then the environment, then the configuration files (the
+	 * configuration names its files: off small thread stacks) */
 	node = calloc(1, sizeof(*node));
-	if (!node)
-		return FLOE_E_NOMEM;
+	cfg = malloc(sizeof(*cfg));
+	ret = node && cfg ? floe_config_load(cfg, NULL, 0) : FLOE_E_NOMEM;
+	if (!ret) {
+		floe_config_apply(cfg, &kind, &domain);
+		if (!domain || !*domain)
+			domain = "floe";
+		if (!floe_user_name_valid(name, FLOE_NAME_LEN) ||
+		    !floe_domain_valid(domain))
+			ret = FLOE_E_NAME;
+	}
+	if (ret) {
+		free(cfg);
+		free(node);
+		return ret;
+	}
 	node->record.fd = -1;
 	snprintf(node->name, sizeof(node->name), "%s", name);
+	node->pubsub_defaults = cfg->pubsub;
+	node->event_defaults = cfg->event;
+	node->rr_defaults = cfg->rr;
+	node->blackboard_defaults = cfg->blackboard;
+	/* the backend keeps its own copy of the domain (it may be in cfg) */
 	ret = floe_backend_open(kind, domain, &node->be);
+	free(cfg);
 	if (ret)
 		goto fail_free;
 	ret = node->be->ops->port_register(node->be, FLOE_ROLE_NODE, name, 0,
 					   &node->ref);
 	if (ret)
 		goto fail_backend;
-	floe_seg_name(seg_name, domain, FLOE_KIND_NODE, node->ref.id, 0);
+	floe_seg_name(seg_name, node->be->domain, FLOE_KIND_NODE, node->ref.id,
+		      0);
 	init = (struct floe_node_record){
 		.magic = FLOE_NODE_MAGIC,
 		.version = FLOE_LAYOUT_VERSION,
@@ -345,8 +358,12 @@ static int remove_if_dead(floe_node *node, const char *seg_name,
 	int *cleaned = ctx;
 
 	if (info->state == FLOE_NODE_DEAD &&
-	    !node->be->ops->seg_unlink(node->be, seg_name))
+	    !node->be->ops->seg_unlink(node->be, seg_name)) {
 		(*cleaned)++;
+		floe_log(FLOE_LOG_WARN, "node %llu '%s' (pid %d) is dead; "
+			 "removed its record", (unsigned long long)info->id,
+			 info->name, (int)info->pid);
+	}
 	return 0;
 }
 
@@ -376,3 +393,21 @@ FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 	free(senders.ids);
 	return ret < 0 ? ret : cleaned;
 }
+
+/* The defaults the configuration files gave when @node was created. */
+#define QOS_FROM_CONFIG(fn, type, field)                                     \
+	FLOE_EXPORT int fn(const floe_node *node, type *qos)                 \
+	{                                                                    \
+		if (!node || !qos)                                           \
+			return FLOE_E_INVALID;                               \
+		*qos = node->field;                                          \
+		return 0;                                                    \
+	}
+
+QOS_FROM_CONFIG(floe_pubsub_qos_init_from_config, struct floe_pubsub_qos,
+		pubsub_defaults)
+QOS_FROM_CONFIG(floe_event_qos_init_from_config, struct floe_event_qos,
+		event_defaults)
+QOS_FROM_CONFIG(floe_rr_qos_init_from_config, struct floe_rr_qos, rr_defaults)
+QOS_FROM_CONFIG(floe_blackboard_qos_init_from_config,
+		struct floe_blackboard_qos, blackboard_defaults)

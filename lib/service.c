@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "base/bounds.h"
+#include "base/log.h"
 #include "internal.h"
 
 #define SERVICE_READY_TIMEOUT_NS 2000000000ULL
@@ -227,20 +228,42 @@ static int check_compat(floe_service *svc, const char *name,
 {
 	if (strcmp(svc->name, name) || svc->pattern != spec->pattern)
 		return FLOE_E_NOT_FOUND; /* a hash collision, not our service */
-	for (uint32_t i = 0; i < svc->pattern->types; i++)
-		if (strcmp(svc->types[i].name, spec->types[i].name) ||
-		    svc->types[i].size != spec->types[i].size ||
-		    svc->types[i].align != spec->types[i].align)
-			return FLOE_E_TYPE_MISMATCH;
-	if (spec->demand && (spec->demand->max_nodes > svc->qos.max_nodes ||
-			     !svc->pattern->satisfies(&svc->qos, spec->demand)))
-		return FLOE_E_QOS_MISMATCH;
-	for (size_t i = 0; i < spec->num_attributes; i++) {
-		const char *v = floe_service_attribute(svc,
-						       spec->attributes[i].key);
+	/* the error code says what differs; the log says how */
+	for (uint32_t i = 0; i < svc->pattern->types; i++) {
+		const struct floe_shm_type *have = &svc->types[i];
+		const struct floe_type *want = &spec->types[i];
 
-		if (!v || strcmp(v, spec->attributes[i].value))
+		if (strcmp(have->name, want->name) || have->size != want->size ||
+		    have->align != want->align) {
+			floe_log(FLOE_LOG_WARN,
+				 "service '%s' refused: it carries '%s' (size "
+				 "%llu, align %llu), not '%s' (size %llu, "
+				 "align %llu)", name, have->name,
+				 (unsigned long long)have->size,
+				 (unsigned long long)have->align, want->name,
+				 (unsigned long long)want->size,
+				 (unsigned long long)want->align);
+			return FLOE_E_TYPE_MISMATCH;
+		}
+	}
+	if (spec->demand && (spec->demand->max_nodes > svc->qos.max_nodes ||
+			     !svc->pattern->satisfies(&svc->qos, spec->demand))) {
+		floe_log(FLOE_LOG_WARN, "service '%s' refused: its QoS offers "
+			 "less than demanded (floe service show '%s')", name,
+			 name);
+		return FLOE_E_QOS_MISMATCH;
+	}
+	for (size_t i = 0; i < spec->num_attributes; i++) {
+		const char *key = spec->attributes[i].key;
+		const char *v = floe_service_attribute(svc, key);
+
+		if (!v || strcmp(v, spec->attributes[i].value)) {
+			floe_log(FLOE_LOG_WARN, "service '%s' refused: "
+				 "attribute '%s' is %s%s%s, not '%s'", name, key,
+				 v ? "'" : "missing", v ? v : "", v ? "'" : "",
+				 spec->attributes[i].value);
 			return FLOE_E_ATTR_MISMATCH;
+		}
 	}
 	return 0;
 }

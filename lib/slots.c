@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "base/log.h"
 #include "internal.h"
 
 struct floe_slot *floe_svc_slot(floe_service *svc, enum floe_slot_kind kind,
@@ -21,6 +22,31 @@ struct floe_slot *floe_svc_slot(floe_service *svc, enum floe_slot_kind kind,
 	return (struct floe_slot *)((char *)svc->seg.addr +
 				    svc->lay.slots_off[kind]) +
 	       i;
+}
+
+struct floe_port_stats *floe_svc_stats(floe_service *svc,
+				       enum floe_slot_kind kind, uint32_t i)
+{
+	return (struct floe_port_stats *)((char *)svc->seg.addr +
+					  svc->lay.stats_off[kind]) +
+	       i;
+}
+
+/* A new port's traffic starts at zero (by id: readers tell ports apart). */
+static void stats_reset(floe_service *svc, enum floe_slot_kind kind,
+			uint32_t i)
+{
+	struct floe_port_stats *st;
+
+	if (kind == FLOE_SLOT_NODE)
+		return;
+	st = floe_svc_stats(svc, kind, i);
+	atomic_store_explicit(&st->sent, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->sent_bytes, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->received, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->received_bytes, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->overflowed, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->undelivered, 0, memory_order_relaxed);
 }
 
 static void bump_changes(floe_service *svc)
@@ -150,6 +176,7 @@ static int try_claim(floe_service *svc, enum floe_slot_kind kind,
 			ref_store(&slot->ref, ref);
 			__atomic_store_n(&slot->buffer_size, buffer_size,
 					 __ATOMIC_RELAXED);
+			stats_reset(svc, kind, i);
 			/* fails only if we were taken for dead, or a peer
 			 * wrote over the slot: either way our ref may be
 			 * torn, so give up */
@@ -410,11 +437,26 @@ int floe_svc_reclaim_dead(floe_service *svc)
 					      FLOE_PORT_DEAD)
 				continue;
 			raw = owner;
-			if (atomic_compare_exchange_strong(
+			if (!atomic_compare_exchange_strong(
 				    &slot->owner, &raw,
 				    owner | FLOE_SLOT_TOMBSTONE))
-				freed += finish_reclaim(
-					svc, k, i, owner | FLOE_SLOT_TOMBSTONE);
+				continue;
+			freed += finish_reclaim(svc, k, i,
+						owner | FLOE_SLOT_TOMBSTONE);
+			/* only the reclaimer that won the slot says so */
+			if (k == FLOE_SLOT_NODE)
+				floe_log(FLOE_LOG_WARN, "service '%s': node %llu "
+					 "is dead; reclaimed its slot",
+					 svc->name, (unsigned long long)owner);
+			else
+				floe_log(FLOE_LOG_WARN, "service '%s': %s %llu "
+					 "of node %llu is dead; reclaimed its "
+					 "slot and what it held in its "
+					 "connections", svc->name,
+					 floe_port_role_name(
+						 svc->pattern->roles[k]),
+					 (unsigned long long)owner,
+					 (unsigned long long)ref.node_id);
 		}
 	}
 	return freed;

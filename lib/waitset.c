@@ -44,6 +44,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "engine/engine.h"
 #include "internal.h"
 #include "waitset.h"
@@ -181,8 +182,11 @@ FLOE_EXPORT int floe_waitset_create(const struct floe_waitset_opts *opts,
 		break;
 	default:
 		err = engine_init(ws, &ws_engine_uring);
-		if (err)
+		if (err) {
+			floe_log(FLOE_LOG_INFO, "io_uring unavailable (%s): "
+				 "the waitset uses epoll", strerror(-err));
 			err = engine_init(ws, &ws_engine_epoll);
+		}
 		if (err)
 			err = floe_fd_errno(-err);
 		break;

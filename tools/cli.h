@@ -45,6 +45,11 @@ struct cli {
 	const char *output; /* record: the file to write */
 	double rate;        /* replay: speed factor of the original timing */
 	bool loop;          /* replay: start over at the end */
+	const char *file; /* publish: the payload's file, "-": stdin */
+	/* publish, subscribe: stored on create, required on open */
+	struct floe_attribute attrs[FLOE_MAX_ATTRIBUTES];
+	size_t nattrs;
+	bool raw;         /* subscribe: payload bytes only */
 	/* set up before a verb runs */
 	struct floe_config config;
 	floe_node *node;
@@ -86,9 +91,10 @@ struct column {
 /* @rows (an array of objects) as a table, or as JSON with --json. */
 void print_rows(const struct cli *cli, json_object *rows,
 		const struct column *cols, size_t ncols);
-/* A table with a title line (for top's sections); nothing with --json. */
+/* @rows as an aligned table; with @highlight (a terminal), rows with an
+ * "alert" member in bold red. */
 void print_table(const char *indent, json_object *rows,
-		 const struct column *cols, size_t ncols);
+		 const struct column *cols, size_t ncols, bool highlight);
 /* An object as "key  value" lines (nested objects indented, arrays of
  * objects as tables), or as JSON with --json. */
 void print_object(const struct cli *cli, json_object *obj);
@@ -130,13 +136,22 @@ int cli_open_pubsub(struct cli *cli, const char *name,
 #define META_TYPE_ALIGN "floe.type_align"
 #define META_USER_HEADER "floe.user_header_size"
 
+/*
+ * A service attribute: the longest silence, in milliseconds, its
+ * publishers promise; floe top flags a service silent for longer.
+ */
+#define DEADLINE_ATTRIBUTE "deadline_ms"
+
+/* discovery.c: a member of @obj as a number (0 if absent) or as a
+ * string ("" if absent) */
+uint64_t member_u64(json_object *obj, const char *key);
+const char *member_str(json_object *obj, const char *key);
 /* discovery.c: the domain's nodes, services and ports as JSON arrays of
  * objects (NULL and *err set on failure); the tool's own node is left out */
 json_object *collect_nodes(struct cli *cli, int *err);
 json_object *collect_services(struct cli *cli, int *err);
 json_object *collect_ports(struct cli *cli, int *err);
-/* "publisher", "pubsub", ...: the names the tool prints */
-const char *role_name(enum floe_port_role role);
+/* "pubsub", "event", ...: the names the tool prints */
 const char *pattern_name(enum floe_pattern_kind pattern);
 extern const struct column service_columns[];
 extern const size_t service_columns_len;
@@ -144,6 +159,26 @@ extern const struct column port_columns[];
 extern const size_t port_columns_len;
 extern const struct column node_columns[];
 extern const size_t node_columns_len;
+
+/* rates.c: what top and hz remember from one reading to the next */
+struct traffic {
+	uint64_t at_ms;        /* when the previous reading was taken */
+	json_object *ports;    /* its port rows (NULL before the first) */
+	json_object *activity; /* per service: samples sent, when that grew */
+};
+void traffic_init(struct traffic *t);
+void traffic_fini(struct traffic *t);
+/*
+ * Add rates per second since the previous reading to @ports and @services
+ * (may be NULL) from the ports' counters: msg_s, bytes_s, drop_s; a dead
+ * port and a service silent past its deadline_ms get an "alert". Then
+ * @ports becomes the previous reading. The first reading is the baseline:
+ * no rates.
+ */
+void traffic_update(struct traffic *t, json_object *services,
+		    json_object *ports, uint64_t now_ms);
+/* Busiest first (msg_s), then by name, service and id. */
+void sort_by_rate(json_object *rows);
 
 /* The verbs: argv[0] is the first argument after the verb's options. */
 int cmd_node_list(struct cli *cli, int argc, char **argv);
@@ -153,6 +188,10 @@ int cmd_service_list(struct cli *cli, int argc, char **argv);
 int cmd_service_show(struct cli *cli, int argc, char **argv);
 int cmd_port_list(struct cli *cli, int argc, char **argv);
 int cmd_top(struct cli *cli, int argc, char **argv);
+int cmd_hz(struct cli *cli, int argc, char **argv);
+int cmd_config_show(struct cli *cli, int argc, char **argv);
+int cmd_config_generate(struct cli *cli, int argc, char **argv);
+int cmd_config_check(struct cli *cli, int argc, char **argv);
 int cmd_publish(struct cli *cli, int argc, char **argv);
 int cmd_subscribe(struct cli *cli, int argc, char **argv);
 int cmd_notify(struct cli *cli, int argc, char **argv);

@@ -54,30 +54,6 @@ static const char *state_name(enum floe_node_state state)
 	}
 }
 
-const char *role_name(enum floe_port_role role)
-{
-	switch (role) {
-	case FLOE_PORT_NODE:
-		return "node";
-	case FLOE_PORT_PUBLISHER:
-		return "publisher";
-	case FLOE_PORT_SUBSCRIBER:
-		return "subscriber";
-	case FLOE_PORT_NOTIFIER:
-		return "notifier";
-	case FLOE_PORT_WRITER:
-		return "writer";
-	case FLOE_PORT_READER:
-		return "reader";
-	case FLOE_PORT_CLIENT:
-		return "client";
-	case FLOE_PORT_SERVER:
-		return "server";
-	default:
-		return "listener";
-	}
-}
-
 const char *pattern_name(enum floe_pattern_kind pattern)
 {
 	switch (pattern) {
@@ -97,7 +73,7 @@ static void add(json_object *obj, const char *key, json_object *val)
 	json_object_object_add(obj, key, val);
 }
 
-static uint64_t member_u64(json_object *obj, const char *key)
+uint64_t member_u64(json_object *obj, const char *key)
 {
 	json_object *val;
 
@@ -105,7 +81,7 @@ static uint64_t member_u64(json_object *obj, const char *key)
 		       ? json_object_get_uint64(val) : 0;
 }
 
-static const char *member_str(json_object *obj, const char *key)
+const char *member_str(json_object *obj, const char *key)
 {
 	json_object *val;
 
@@ -207,12 +183,18 @@ static int on_port(const struct floe_port_info *info, void *ctx)
 	json_object *row = json_object_new_object();
 
 	add(row, "id", json_object_new_uint64(info->id));
-	add(row, "role", json_object_new_string(role_name(info->role)));
+	add(row, "role", json_object_new_string(floe_port_role_name(info->role)));
 	add(row, "state", json_object_new_string(state_name(info->state)));
 	add(row, "node", json_object_new_uint64(info->node_id));
 	add(row, "pid", node_pid(w->nodes, info->node_id));
 	add(row, "pattern", json_object_new_string(pattern_name(info->pattern)));
 	add(row, "service", json_object_new_string(info->service));
+	add(row, "sent", json_object_new_uint64(info->sent));
+	add(row, "sent_bytes", json_object_new_uint64(info->sent_bytes));
+	add(row, "received", json_object_new_uint64(info->received));
+	add(row, "received_bytes", json_object_new_uint64(info->received_bytes));
+	add(row, "overflowed", json_object_new_uint64(info->overflowed));
+	add(row, "undelivered", json_object_new_uint64(info->undelivered));
 	json_object_array_add(w->rows, row);
 	return 0;
 }
@@ -351,6 +333,10 @@ static json_object *service_object(const struct floe_service_info *info,
 		add(obj, event ? "listeners" : "subscribers",
 		    json_object_new_int64(info->subscribers));
 	}
+	for (uint32_t i = 0; i < info->num_attributes; i++)
+		if (!strcmp(info->attributes[i].key, DEADLINE_ATTRIBUTE))
+			add(obj, DEADLINE_ATTRIBUTE, json_object_new_uint64(
+				strtoull(info->attributes[i].value, NULL, 10)));
 	if (!details)
 		return obj;
 	snprintf(mode, sizeof(mode), "%04o", info->mode);
@@ -442,6 +428,12 @@ static json_object *select_ports(json_object *ports,
 	return out;
 }
 
+/* A port's counters: for port list --json, floe top and floe hz, not
+ * for the show verbs, which say what a node or service is. */
+#define TRAFFIC_KEYS                                                    \
+	"sent", "sent_bytes", "received", "received_bytes", "overflowed", \
+		"undelivered"
+
 static bool port_of_node(json_object *port, json_object *node)
 {
 	return member_u64(port, "node") == member_u64(node, "id");
@@ -486,6 +478,7 @@ int cmd_node_show(struct cli *cli, int argc, char **argv)
 	}
 	add(node, "ports", select_ports(ports, port_of_node, node,
 					(const char *const[]){ "node", "pid",
+							       TRAFFIC_KEYS,
 							       NULL }));
 	json_object_put(ports);
 	print_object(cli, node);
@@ -554,7 +547,7 @@ int cmd_service_show(struct cli *cli, int argc, char **argv)
 		add(svc, "ports",
 		    select_ports(ports, port_of_service, svc,
 				 (const char *const[]){ "service", "pattern",
-							NULL }));
+							TRAFFIC_KEYS, NULL }));
 		if (!cli->json)
 			print_object(cli, svc);
 		if (!cli->json && i + 1 < n)

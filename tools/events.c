@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * floe notify / floe listen: signal and watch the events of an event
- * service from the shell (the service is created with default QoS if it
- * does not exist).
+ * service from the shell (the service is created with the configured
+ * [event] QoS if it does not exist).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,9 +11,19 @@
 
 static int open_event(struct cli *cli, const char *name, floe_service **svc)
 {
+	struct floe_event_opts opts = { .qos = NULL };
 	char what[FLOE_NAME_LEN + 24];
-	int ret = floe_event_open_or_create(cli->node, name, NULL, svc);
+	/* created with the configured [event] QoS; an opener demands none */
+	int ret = floe_event_open(cli->node, name, &opts, svc);
 
+	if (ret == FLOE_E_NOT_FOUND) {
+		opts.qos = &cli->config.event;
+		ret = floe_event_create(cli->node, name, &opts, svc);
+		if (ret == FLOE_E_EXISTS) { /* somebody was faster */
+			opts.qos = NULL;
+			ret = floe_event_open(cli->node, name, &opts, svc);
+		}
+	}
 	if (!ret)
 		return EXIT_OK;
 	snprintf(what, sizeof(what), "event service '%s'", name);

@@ -47,6 +47,9 @@ enum option_id {
 	OPT_LINGER,
 	OPT_RATE,
 	OPT_LOOP,
+	OPT_FILE,
+	OPT_RAW,
+	OPT_ATTR,
 };
 
 static const struct option global_options[] = {
@@ -64,15 +67,19 @@ static const struct option global_options[] = {
 #define O_LINGER { "linger", required_argument, NULL, OPT_LINGER }
 #define O_END { NULL, 0, NULL, 0 }
 
-/* the payload type, for publish and subscribe */
+/* the payload type and attributes, for publish and subscribe */
 #define O_TYPE                                                              \
 	{ "type", required_argument, NULL, OPT_TYPE },                     \
 	{ "size", required_argument, NULL, OPT_SIZE },                     \
-	{ "align", required_argument, NULL, OPT_ALIGN }
+	{ "align", required_argument, NULL, OPT_ALIGN },                   \
+	{ "attr", required_argument, NULL, OPT_ATTR }
 #define HELP_TYPE                                                           \
 	"  --type NAME      payload type name (default floe.bytes)\n"         \
 	"  --size N         bytes of one element (default 1)\n"               \
-	"  --align N        alignment of the type (default 1)\n"
+	"  --align N        alignment of the type (default 1)\n"              \
+	"  --attr KEY=VALUE a service attribute: set when the service is\n"   \
+	"                   created, required when it is opened (repeatable;\n" \
+	"                   deadline_ms=N makes floe top flag a silence)\n"
 #define HELP_COUNT_TIMEOUT(what)                                            \
 	"  --count N        stop after N " what " (default: until interrupted)\n" \
 	"  --timeout MS     stop after MS milliseconds; exit status 4 if\n"   \
@@ -84,7 +91,7 @@ struct verb {
 	const char *synopsis; /* what follows the command */
 	const char *summary;
 	const char *options_help; /* the verb's own options, or NULL */
-	struct option options[8];  /* the verb's own, O_END-terminated */
+	struct option options[12]; /* the verb's own, O_END-terminated */
 	int min_args, max_args;    /* max -1: any number */
 	int (*run)(struct cli *cli, int argc, char **argv);
 };
@@ -107,7 +114,7 @@ static const struct verb verbs[] = {
 	  "list the ports of every service",
 	  NULL, { O_END }, 0, 0, cmd_port_list },
 	{ NULL, "top", "[options]",
-	  "live view of ports, segments and totals",
+	  "live view: rates of services and ports, dead ports, totals",
 	  "  --once           print one view and exit\n"
 	  "  --iterations N   print N views and exit\n"
 	  "  --interval MS    between views (default 1000)\n",
@@ -115,25 +122,48 @@ static const struct verb verbs[] = {
 	    { "iterations", required_argument, NULL, OPT_ITERATIONS },
 	    O_INTERVAL, O_END },
 	  0, 0, cmd_top },
+	{ NULL, "hz", "<service> [options]",
+	  "print a service's message, byte and drop rates",
+	  "  --interval MS    measure over MS milliseconds (default 1000)\n"
+	  "  --count N        print N rates and exit (default: until\n"
+	  "                   interrupted)\n"
+	  "  --timeout MS     stop after MS milliseconds\n",
+	  { O_COUNT, O_TIMEOUT, O_INTERVAL, O_END },
+	  1, 1, cmd_hz },
 	{ NULL, "publish",
 	  "<service> [options] (<text>... | --hex HEX)",
-	  "send a sample (the text, or the bytes given in hex)",
+	  "send a sample (the text, the bytes given in hex, or a file)",
 	  HELP_TYPE
 	  "  --hex HEX        the payload as hex digits (spaces allowed)\n"
+	  "  --file PATH      the payload is the file's bytes ('-': standard\n"
+	  "                   input); for payloads beyond an argument's limit\n"
 	  "  --count N        send it N times (default 1)\n"
 	  "  --interval MS    between sends (default 100)\n"
 	  "  --linger MS      stay connected MS after the last send, for\n"
 	  "                   subscribers to notice the publisher (default 200)\n",
 	  { O_TYPE,
 	    { "hex", required_argument, NULL, OPT_HEX },
+	    { "file", required_argument, NULL, OPT_FILE },
 	    O_LINGER, O_COUNT, O_INTERVAL, O_END },
 	  1, -1, cmd_publish },
 	{ NULL, "subscribe",
 	  "<service> [options]",
 	  "print received samples as hex and as text",
-	  HELP_TYPE HELP_COUNT_TIMEOUT("samples"),
-	  { O_TYPE, O_COUNT, O_TIMEOUT, O_END },
+	  HELP_TYPE HELP_COUNT_TIMEOUT("samples")
+	  "  --raw            write only the payloads' bytes, one after\n"
+	  "                   the other\n",
+	  { O_TYPE, { "raw", no_argument, NULL, OPT_RAW }, O_COUNT, O_TIMEOUT,
+	    O_END },
 	  1, 1, cmd_subscribe },
+	{ "config", "show", "",
+	  "show every configuration key: its value and where it came from",
+	  NULL, { O_END }, 0, 0, cmd_config_show },
+	{ "config", "generate", "",
+	  "print a configuration file of every key and its default",
+	  NULL, { O_END }, 0, 0, cmd_config_generate },
+	{ "config", "check", "<file>",
+	  "check a configuration file (exit status 5 if it is invalid)",
+	  NULL, { O_END }, 1, 1, cmd_config_check },
 	{ NULL, "notify", "<service> <event-id>",
 	  "signal an event to an event service's listeners",
 	  NULL, { O_END }, 2, 2, cmd_notify },
@@ -277,6 +307,17 @@ bool cli_sleep_ms(long ms)
 	return !cli_stop;
 }
 
+/* The library's messages in the tool's own format ("floe: <verb>: "),
+ * at the level FLOE_LOG_LEVEL chooses. */
+static void log_message(enum floe_log_level level, const char *message,
+			void *ctx)
+{
+	const struct cli *cli = ctx;
+
+	cli_error(cli, "%s%s", level <= FLOE_LOG_WARN ? "" : "note: ",
+		  message);
+}
+
 static void on_stop_signal(int sig)
 {
 	(void)sig;
@@ -309,7 +350,7 @@ static void print_noun_usage(FILE *out, const char *noun)
 	fprintf(out, "usage: floe %s <command> [options]\n\nCommands:\n", noun);
 	for (size_t i = 0; i < N_VERBS; i++)
 		if (verbs[i].noun && !strcmp(verbs[i].noun, noun))
-			fprintf(out, "  %-8s %s\n", verbs[i].name,
+			fprintf(out, "  %-9s %s\n", verbs[i].name,
 				verbs[i].summary);
 }
 
@@ -358,12 +399,35 @@ static bool parse_rate(const char *text, double *out)
 	return true;
 }
 
+/* --attr KEY=VALUE: -1 to go on, or EXIT_USAGE. */
+static int add_attribute(struct cli *cli, char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg || eq - arg > FLOE_ATTR_KEY_LEN ||
+	    strlen(eq + 1) > FLOE_ATTR_VALUE_LEN) {
+		cli_error(NULL, "--attr '%s': KEY=VALUE, a key of 1 to %d and "
+			  "a value of at most %d characters", arg,
+			  FLOE_ATTR_KEY_LEN, FLOE_ATTR_VALUE_LEN);
+		return EXIT_USAGE;
+	}
+	if (cli->nattrs == FLOE_MAX_ATTRIBUTES) {
+		cli_error(NULL, "--attr: at most %d attributes",
+			  FLOE_MAX_ATTRIBUTES);
+		return EXIT_USAGE;
+	}
+	/* argv is ours to cut (the key ends where the value starts) */
+	*eq = '\0';
+	cli->attrs[cli->nattrs++] = (struct floe_attribute){ arg, eq + 1 };
+	return -1;
+}
+
 /*
  * Apply one option to @cli; @name is its long name for messages. Returns
  * -1 to go on, or an exit status (help, version, bad value).
  */
 static int apply_option(struct cli *cli, const struct verb *v, int id,
-			const char *name, const char *arg)
+			const char *name, char *arg)
 {
 	long n;
 
@@ -394,6 +458,14 @@ static int apply_option(struct cli *cli, const struct verb *v, int id,
 	case OPT_HEX:
 		cli->hex = arg;
 		return -1;
+	case OPT_FILE:
+		cli->file = arg;
+		return -1;
+	case OPT_RAW:
+		cli->raw = true;
+		return -1;
+	case OPT_ATTR:
+		return add_attribute(cli, arg);
 	case OPT_ONCE:
 		cli->iterations = 1;
 		return -1;
@@ -523,6 +595,9 @@ static int run_verb(struct cli *cli, const struct verb *v, int argc,
 	char err[512], node_name[32];
 	int ret;
 
+	/* the config verbs read the files themselves, and join nothing */
+	if (v->noun && !strcmp(v->noun, "config"))
+		return v->run(cli, argc, argv);
 	if (floe_config_load(&cli->config, err, sizeof(err))) {
 		cli_error(NULL, "%s", err);
 		return EXIT_CONFIG;
@@ -542,10 +617,13 @@ static int run_verb(struct cli *cli, const struct verb *v, int argc,
 			  floe_backend_name(kind), floe_strerror(ret));
 		return exit_status(ret);
 	}
+	floe_set_log(floe_log_get_level(), log_message, cli);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	ret = v->run(cli, argc, argv);
 	floe_node_destroy(cli->node);
+	/* @cli goes with main (the fuzzer calls main again and again) */
+	floe_set_log(floe_log_get_level(), NULL, NULL);
 	return ret;
 }
 

@@ -10,6 +10,9 @@
 #include "cli.h"
 
 #define COLUMN_GAP "  "
+/* bold red, and back */
+#define HIGHLIGHT_ON "\033[1;31m"
+#define HIGHLIGHT_OFF "\033[0m"
 
 void print_json(json_object *obj, bool one_line)
 {
@@ -54,7 +57,7 @@ static bool right_aligned(json_object *val)
 }
 
 void print_table(const char *indent, json_object *rows,
-		 const struct column *cols, size_t ncols)
+		 const struct column *cols, size_t ncols, bool highlight)
 {
 	size_t nrows = json_object_array_length(rows);
 	size_t width[ncols];
@@ -76,8 +79,11 @@ void print_table(const char *indent, json_object *rows,
 	putchar('\n');
 	for (size_t r = 0; r < nrows; r++) {
 		json_object *row = json_object_array_get_idx(rows, r);
+		bool marked = highlight && *member_str(row, "alert");
 
 		fputs(indent, stdout);
+		if (marked)
+			fputs(HIGHLIGHT_ON, stdout);
 		for (size_t c = 0; c < ncols; c++) {
 			json_object *val = lookup(row, cols[c].key);
 			bool last = c + 1 == ncols;
@@ -88,6 +94,8 @@ void print_table(const char *indent, json_object *rows,
 
 			printf("%s%*s", c ? COLUMN_GAP : "", w, cell_text(val));
 		}
+		if (marked)
+			fputs(HIGHLIGHT_OFF, stdout);
 		putchar('\n');
 	}
 }
@@ -98,7 +106,7 @@ void print_rows(const struct cli *cli, json_object *rows,
 	if (cli->json)
 		print_json(rows, false);
 	else
-		print_table("", rows, cols, ncols);
+		print_table("", rows, cols, ncols, false);
 	cli_flush();
 }
 
@@ -130,7 +138,7 @@ static void print_nested_table(const char *indent, json_object *rows)
 		cols[c] = (struct column){ headers[c], key };
 		c++;
 	}
-	print_table(indent, rows, cols, ncols);
+	print_table(indent, rows, cols, ncols, false);
 }
 
 static void print_members(json_object *obj, int depth)

@@ -6,6 +6,7 @@
  * another service give its type with --type/--size/--align.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,9 @@
 
 /* Bytes of a sample printed at most: a debugging view, not a dump. */
 #define SAMPLE_PRINT_MAX 4096
+/* Largest payload publish --file reads (a sample is one allocation in
+ * the publisher's shared memory). */
+#define FILE_PAYLOAD_MAX (1UL << 30)
 
 /*
  * Not floe_service_open_or_create: for an opener, QoS values are demands,
@@ -26,6 +30,7 @@ int cli_open_pubsub(struct cli *cli, const char *name,
 	struct floe_pubsub_qos create = cli->config.pubsub;
 	struct floe_service_opts opts = {
 		.type = *type, .qos = user_header_size ? &demand : NULL,
+		.attributes = cli->attrs, .num_attributes = cli->nattrs,
 	};
 	char what[FLOE_NAME_LEN + 16];
 	int ret;
@@ -75,18 +80,69 @@ static bool parse_hex(const char *text, unsigned char *out, size_t *len)
 	return true;
 }
 
-/* The payload from --hex or the text arguments (joined by spaces). */
+/* The bytes of --file (a path, or "-" for standard input). */
+static unsigned char *payload_from_file(struct cli *cli, size_t *len)
+{
+	bool is_stdin = !strcmp(cli->file, "-");
+	FILE *f = is_stdin ? stdin : fopen(cli->file, "rbe");
+	unsigned char *data = NULL;
+	size_t cap = 0;
+
+	*len = 0;
+	if (!f) {
+		cli_error(cli, "--file %s: %s", cli->file, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		unsigned char *more;
+		size_t n;
+
+		if (*len == cap) {
+			cap = cap ? cap * 2 : 65536;
+			more = *len < FILE_PAYLOAD_MAX ? realloc(data, cap) : NULL;
+			if (!more) {
+				cli_error(cli, *len < FILE_PAYLOAD_MAX
+					  ? "--file %s: out of memory"
+					  : "--file %s: larger than 1 GiB",
+					  cli->file);
+				free(data);
+				data = NULL;
+				break;
+			}
+			data = more;
+		}
+		n = fread(data + *len, 1, cap - *len, f);
+		*len += n;
+		if (n)
+			continue;
+		if (ferror(f)) {
+			cli_error(cli, "--file %s: %s", cli->file,
+				  strerror(errno));
+			free(data);
+			data = NULL;
+		}
+		break;
+	}
+	if (!is_stdin)
+		fclose(f);
+	return data;
+}
+
+/* The payload from --file, --hex or the text arguments (joined by
+ * spaces). */
 static unsigned char *payload_from_args(struct cli *cli, int argc,
 					char **argv, size_t *len)
 {
 	unsigned char *data;
 	size_t cap = cli->hex ? strlen(cli->hex) / 2 + 1 : 1;
 
-	if (cli->hex ? argc > 0 : argc == 0) {
-		cli_error(cli, "give the payload as text or with --hex (one of "
-			       "them)");
+	if ((cli->hex != NULL) + (cli->file != NULL) + (argc > 0) != 1) {
+		cli_error(cli, "give the payload as text, with --hex or with "
+			       "--file (one of them)");
 		return NULL;
 	}
+	if (cli->file)
+		return payload_from_file(cli, len);
 	for (int i = 0; i < argc; i++)
 		cap += strlen(argv[i]) + 1;
 	data = malloc(cap);
@@ -212,6 +268,19 @@ static void print_sample(struct cli *cli, const floe_sample *sample)
 	free(hex);
 }
 
+/* The payload alone, for a pipe to another program. */
+static bool write_raw(const floe_sample *sample)
+{
+	uint64_t size = floe_sample_payload_size(sample);
+
+	if (fwrite(floe_sample_payload(sample), 1, size, stdout) != size) {
+		cli_stop = 1; /* the reader left (EPIPE), or a full disk */
+		return false;
+	}
+	cli_flush();
+	return true;
+}
+
 int cmd_subscribe(struct cli *cli, int argc, char **argv)
 {
 	uint64_t deadline = cli->timeout_ms < 0 ? 0
@@ -222,6 +291,10 @@ int cmd_subscribe(struct cli *cli, int argc, char **argv)
 	int ret;
 
 	(void)argc;
+	if (cli->raw && cli->json) {
+		cli_error(cli, "--raw and --json exclude each other");
+		return EXIT_USAGE;
+	}
 	ret = cli_open_pubsub(cli, argv[0], &cli->type, 0, &svc);
 	if (ret)
 		return ret;
@@ -239,7 +312,10 @@ int cmd_subscribe(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		if (got) {
-			print_sample(cli, sample);
+			if (cli->raw)
+				write_raw(sample);
+			else
+				print_sample(cli, sample);
 			floe_sample_release(sample);
 			received++;
 			continue;

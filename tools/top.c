@@ -6,7 +6,9 @@
  * /sys/kernel/floe (every domain: the kernel keeps no domain per port);
  * without it, nodes, ports and totals of the domain come from the shared
  * registry through the discovery API. The domain's services are listed in
- * both cases. With --json each view is one JSON object on one line.
+ * both cases, with their rates (tools/rates.c: from the ports' counters in
+ * the registry, which sysfs does not show), busiest first. With --json
+ * each view is one JSON object on one line.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -18,6 +20,9 @@
 
 #define SYSFS_ROOT "/sys/kernel/floe"
 #define DEFAULT_INTERVAL_MS 1000
+/* The first view's rates are measured over this (or the interval, if
+ * shorter), so that even --once shows them. */
+#define FIRST_WINDOW_MS 250
 
 /* The first line of a sysfs attribute, without its newline. */
 static bool read_attr(const char *dir, const char *name, char *buf,
@@ -177,14 +182,52 @@ static json_object *registry_totals(json_object *services, json_object *nodes,
 	return obj;
 }
 
-/* One view of the system, or NULL (and *err) if the registry failed. */
-static json_object *snapshot(struct cli *cli, bool from_sysfs, int *err)
+/* The registry's rates of each sysfs port (the same ids), and the ports
+ * the registry still holds whose processes died: the kernel has removed
+ * them from sysfs already. */
+static void copy_rates(json_object *sysfs_ports, json_object *reg_ports)
+{
+	static const char *const keys[] = { "msg_s", "bytes_s", "drop_s" };
+
+	for (size_t i = 0; i < json_object_array_length(sysfs_ports); i++) {
+		json_object *row = json_object_array_get_idx(sysfs_ports, i);
+
+		for (size_t j = 0; j < json_object_array_length(reg_ports); j++) {
+			json_object *reg = json_object_array_get_idx(reg_ports, j);
+			json_object *val;
+
+			if (member_u64(reg, "id") != member_u64(row, "id"))
+				continue;
+			for (size_t k = 0; k < 3; k++)
+				if (json_object_object_get_ex(reg, keys[k], &val))
+					json_object_object_add(
+						row, keys[k], json_object_get(val));
+			break;
+		}
+	}
+	for (size_t j = 0; j < json_object_array_length(reg_ports); j++) {
+		json_object *reg = json_object_array_get_idx(reg_ports, j);
+
+		if (!strcmp(member_str(reg, "state"), "dead"))
+			json_object_array_add(sysfs_ports, json_object_get(reg));
+	}
+}
+
+/* One view of the system with rates since the previous one (none for the
+ * first), or NULL (and *err) if the registry failed. */
+static json_object *snapshot(struct cli *cli, struct traffic *traffic,
+			     bool from_sysfs, int *err)
 {
 	json_object *view, *services, *nodes, *ports;
 
 	services = collect_services(cli, err);
-	if (!services)
+	ports = services ? collect_ports(cli, err) : NULL;
+	if (!ports) {
+		json_object_put(services);
 		return NULL;
+	}
+	traffic_update(traffic, services, ports, cli_now_ms());
+	sort_by_rate(services);
 	view = json_object_new_object();
 	json_object_object_add(view, "domain", json_object_new_string(cli->domain));
 	json_object_object_add(view, "backend", json_object_new_string(
@@ -192,21 +235,26 @@ static json_object *snapshot(struct cli *cli, bool from_sysfs, int *err)
 	json_object_object_add(view, "source", json_object_new_string(
 		from_sysfs ? "sysfs" : "registry"));
 	if (from_sysfs) {
+		json_object *sysfs_ports = sysfs_rows("ports", add_port);
+
+		copy_rates(sysfs_ports, ports);
+		json_object_put(ports);
+		sort_by_rate(sysfs_ports);
 		json_object_object_add(view, "totals", sysfs_totals());
 		json_object_object_add(view, "services", services);
-		json_object_object_add(view, "ports", sysfs_rows("ports", add_port));
+		json_object_object_add(view, "ports", sysfs_ports);
 		json_object_object_add(view, "segments",
 				       sysfs_rows("segments", add_segment));
 		return view;
 	}
 	nodes = collect_nodes(cli, err);
-	ports = nodes ? collect_ports(cli, err) : NULL;
-	if (!ports) {
-		json_object_put(nodes);
+	if (!nodes) {
+		json_object_put(ports);
 		json_object_put(services);
 		json_object_put(view);
 		return NULL;
 	}
+	sort_by_rate(ports);
 	json_object_object_add(view, "totals",
 			       registry_totals(services, nodes, ports));
 	json_object_object_add(view, "services", services);
@@ -215,9 +263,30 @@ static json_object *snapshot(struct cli *cli, bool from_sysfs, int *err)
 	return view;
 }
 
+#define RATE_COLUMNS \
+	{ "MSG/S", "msg_s" }, { "BYTES/S", "bytes_s" }, { "DROP/S", "drop_s" }
+
+static const struct column top_service_columns[] = {
+	{ "NAME", "name" },
+	{ "PATTERN", "pattern" },
+	{ "TYPE", "type" },
+	{ "NODES", "nodes" },
+	{ "PUB/NOTIF", "publishers|notifiers|writers|clients" },
+	{ "SUB/LISTEN", "subscribers|listeners|readers|servers" },
+	RATE_COLUMNS,
+	{ "ALERT", "alert" },
+};
+
+static const struct column top_port_columns[] = {
+	{ "ID", "id" },	    { "ROLE", "role" },	     { "STATE", "state" },
+	{ "NODE", "node" }, { "PID", "pid" },	     RATE_COLUMNS,
+	{ "SERVICE", "service" },
+};
+
 static const struct column sysfs_port_columns[] = {
 	{ "ID", "id" },	      { "ROLE", "role" },   { "NODE", "node" },
-	{ "PID", "pid" },     { "AGE(S)", "age_s" }, { "SERVICE", "service" },
+	{ "PID", "pid" },     { "AGE(S)", "age_s" }, RATE_COLUMNS,
+	{ "SERVICE", "service" },
 };
 
 static const struct column segment_columns[] = {
@@ -226,9 +295,11 @@ static const struct column segment_columns[] = {
 	{ "MAPPINGS", "mappings" },
 };
 
+#define COLUMNS(a) a, sizeof(a) / sizeof(a[0])
+
 static void print_section(json_object *view, const char *key,
 			  const char *title, const struct column *cols,
-			  size_t ncols)
+			  size_t ncols, bool highlight)
 {
 	json_object *rows;
 
@@ -236,10 +307,11 @@ static void print_section(json_object *view, const char *key,
 		return;
 	printf("\n%s (%zu)\n", title, json_object_array_length(rows));
 	if (json_object_array_length(rows))
-		print_table("  ", rows, cols, ncols);
+		print_table("  ", rows, cols, ncols, highlight);
 }
 
-static void print_view(struct cli *cli, json_object *view, bool from_sysfs)
+static void print_view(struct cli *cli, json_object *view, bool from_sysfs,
+		       bool highlight)
 {
 	json_object *totals;
 	const char *sep = "";
@@ -256,21 +328,17 @@ static void print_view(struct cli *cli, json_object *view, bool from_sysfs)
 	}
 	putchar('\n');
 	print_section(view, "services", "SERVICES of the domain",
-		      service_columns, service_columns_len);
+		      COLUMNS(top_service_columns), highlight);
 	if (from_sysfs) {
 		print_section(view, "ports", "PORTS, every domain",
-			      sysfs_port_columns,
-			      sizeof(sysfs_port_columns) /
-				      sizeof(sysfs_port_columns[0]));
+			      COLUMNS(sysfs_port_columns), highlight);
 		print_section(view, "segments", "SEGMENTS, every domain",
-			      segment_columns,
-			      sizeof(segment_columns) /
-				      sizeof(segment_columns[0]));
+			      COLUMNS(segment_columns), highlight);
 	} else {
 		print_section(view, "nodes", "NODES", node_columns,
-			      node_columns_len);
-		print_section(view, "ports", "PORTS", port_columns,
-			      port_columns_len);
+			      node_columns_len, highlight);
+		print_section(view, "ports", "PORTS", COLUMNS(top_port_columns),
+			      highlight);
 	}
 	cli_flush();
 }
@@ -279,29 +347,49 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 {
 	long interval = cli->interval_ms < 0 ? DEFAULT_INTERVAL_MS
 					     : cli->interval_ms;
-	bool clear = !cli->json && cli->iterations != 1 && isatty(STDOUT_FILENO);
+	bool terminal = !cli->json && isatty(STDOUT_FILENO);
+	bool clear = terminal && cli->iterations != 1;
+	struct traffic traffic;
+	json_object *view;
+	bool ok;
+	int err = 0;
 
 	(void)argc;
 	(void)argv;
-	for (long i = 0; cli->iterations < 0 || i < cli->iterations; i++) {
+	/* a whole view per write: no half-drawn screen */
+	if (clear)
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	traffic_init(&traffic);
+	/* the baseline of the first view's rates */
+	view = snapshot(cli, &traffic, false, &err);
+	ok = view != NULL;
+	json_object_put(view);
+	if (ok)
+		cli_sleep_ms(interval < FIRST_WINDOW_MS ? interval
+							: FIRST_WINDOW_MS);
+	for (long i = 0; ok && !cli_stop &&
+			 (cli->iterations < 0 || i < cli->iterations); i++) {
 		bool from_sysfs = access(SYSFS_ROOT "/nr_ports", R_OK) == 0;
-		int err = 0;
-		json_object *view = snapshot(cli, from_sysfs, &err);
 
-		if (!view)
-			return cli_fail(cli, err, "reading the registry");
+		view = snapshot(cli, &traffic, from_sysfs, &err);
+		ok = view != NULL;
+		if (!ok)
+			break;
+		/* in place: home, then clear what the last view left */
 		if (clear)
-			fputs("\033[H\033[2J", stdout);
+			fputs("\033[H\033[J", stdout);
 		else if (i && !cli->json)
 			putchar('\n');
 		if (cli->json)
 			print_json(view, true);
 		else
-			print_view(cli, view, from_sysfs);
+			print_view(cli, view, from_sysfs, terminal);
 		json_object_put(view);
 		if ((cli->iterations < 0 || i + 1 < cli->iterations) &&
 		    !cli_sleep_ms(interval))
 			break;
 	}
-	return EXIT_OK;
+	traffic_fini(&traffic);
+	return ok ? EXIT_OK
+				: cli_fail(cli, err, "reading the registry");
 }

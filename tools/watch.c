@@ -66,7 +66,7 @@ static void on_change(const struct floe_watch_event *ev, void *ctx)
 	if (port) {
 		json_object_object_add(obj, "port", hex_id(ev->port_id));
 		json_object_object_add(
-			obj, "role", json_object_new_string(role_name(ev->role)));
+			obj, "role", json_object_new_string(floe_port_role_name(ev->role)));
 	}
 	if (wc->cli->json) {
 		print_json(obj, true);
@@ -75,7 +75,7 @@ static void on_change(const struct floe_watch_event *ev, void *ctx)
 		       kind_name(ev->kind), ev->node_id, ev->pid, ev->name);
 	} else if (port) {
 		printf("%-16s %s %016" PRIx64 " of node %016" PRIx64 " on %s\n",
-		       kind_name(ev->kind), role_name(ev->role), ev->port_id,
+		       kind_name(ev->kind), floe_port_role_name(ev->role), ev->port_id,
 		       ev->node_id, ev->name);
 	} else {
 		printf("%-16s %s (%s)\n", kind_name(ev->kind), ev->name,

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "names.h"
 
 int floe_errno_to_error(int err)
@@ -94,7 +95,12 @@ int floe_backend_open(enum floe_backend_kind kind, const char *domain,
 		return floe_backend_shm_open(domain, out);
 	case FLOE_BACKEND_AUTO:
 		ret = floe_backend_kmod_open(domain, out);
-		return ret ? floe_backend_shm_open(domain, out) : 0;
+		if (!ret)
+			return 0;
+		floe_log(FLOE_LOG_INFO,
+			 "kernel module unusable (%s): using the shm backend",
+			 floe_strerror(ret));
+		return floe_backend_shm_open(domain, out);
 	}
 	return FLOE_E_INVALID;
 }

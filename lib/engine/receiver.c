@@ -401,8 +401,12 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 
 			if (src && (got = receive_from(rx, src, s, mark))) {
 				rx->next_source = (i + 1) % n;
-				if (got == 1)
+				if (got == 1) {
+					floe_stat_add(&rx->stats->received, 1);
+					floe_stat_add(&rx->stats->received_bytes,
+						      s->len * rx->dir->type_size);
 					*out = s;
+				}
 				return got;
 			}
 		}
@@ -489,6 +493,7 @@ int floe_receiver_open(const struct floe_dir *dir, const struct floe_port *port,
 	rx->dir = dir;
 	rx->ref = port->ref;
 	rx->slot = port->slot;
+	rx->stats = floe_svc_stats(dir->svc, dir->receiver, port->slot);
 	rx->max_borrowed = max_borrowed;
 	rx->bell = -1;
 	rx->sources = calloc(dir->senders, sizeof(*rx->sources));

@@ -47,6 +47,7 @@ struct floe_receiver {
 	const struct floe_dir *dir;
 	struct floe_port_ref ref;
 	uint32_t slot;
+	struct floe_port_stats *stats; /* ours, in the service segment */
 	struct source **sources; /* by sender slot */
 	struct source *retired;
 	struct floe_sample *samples;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "doorbell.h"
 #include "engine/sender.h"
 
@@ -121,6 +122,20 @@ static void wake_receivers(struct floe_sender *tx,
 			wake_receiver(tx, j);
 }
 
+/* Before disconnecting a receiver found dead: say what comes back. */
+static void log_taken_back(struct floe_sender *tx, uint32_t j)
+{
+	const struct floe_dir *d = tx->dir;
+
+	floe_log(FLOE_LOG_INFO,
+		 "service '%s': %s %llu is dead; %s %llu took back the %u "
+		 "samples it held or had queued", d->svc->name,
+		 floe_port_role_name(d->svc->pattern->roles[d->receiver]),
+		 (unsigned long long)tx->conns[j].sub_id,
+		 floe_port_role_name(d->svc->pattern->roles[d->sender]),
+		 (unsigned long long)tx->ref.id, tx->conns[j].inflight_count);
+}
+
 /*
  * The connection's shared state is corrupt (someone wrote garbage into it)
  * but the receiver may be alive and holding samples: set its chunks aside
@@ -138,6 +153,15 @@ static void quarantine(struct floe_sender *tx, uint32_t j)
 		c->inflight.words[w] = 0;
 	}
 	c->quarantine_owner = c->sub_id;
+	floe_log(FLOE_LOG_WARN,
+		 "service '%s': the queues from %s %llu to %s %llu are "
+		 "corrupt; connection quarantined (its samples are set aside "
+		 "until that %s goes)", tx->dir->svc->name,
+		 floe_port_role_name(tx->dir->svc->pattern->roles[tx->dir->sender]),
+		 (unsigned long long)tx->ref.id,
+		 floe_port_role_name(tx->dir->svc->pattern->roles[tx->dir->receiver]),
+		 (unsigned long long)c->sub_id,
+		 floe_port_role_name(tx->dir->svc->pattern->roles[tx->dir->receiver]));
 	end_connection(tx, j);
 	changed(tx);
 }
@@ -259,16 +283,20 @@ static void update(struct floe_sender *tx, bool check_liveness)
 		struct floe_port_ref ref;
 		uint64_t owner =
 			floe_svc_slot_owner(d->svc, d->receiver, j, &ref);
+		bool dead;
 
 		if (c->quarantine_owner && owner != c->quarantine_owner) {
 			unref_all(tx, &c->quarantine);
 			c->quarantine_owner = 0;
 		}
-		if (c->sub_id && (owner != c->sub_id ||
-				  (check_liveness &&
-				   be->ops->port_liveness(be, &c->sub_ref) ==
-					   FLOE_PORT_DEAD)))
+		/* gone (its slot freed, perhaps by a reclaimer) or dead */
+		dead = c->sub_id && check_liveness &&
+		       be->ops->port_liveness(be, &c->sub_ref) == FLOE_PORT_DEAD;
+		if (c->sub_id && (owner != c->sub_id || dead)) {
+			if (dead)
+				log_taken_back(tx, j);
 			disconnect(tx, j);
+		}
 		if (owner && !c->sub_id)
 			connect_receiver(
 				tx, j, owner, &ref,
@@ -342,6 +370,7 @@ int floe_sender_open(const struct floe_dir *dir, const struct floe_port *port,
 	tx->bell_sock = -1;
 	tx->ref = port->ref;
 	tx->slot = port->slot;
+	tx->stats = floe_svc_stats(dir->svc, dir->sender, port->slot);
 	tx->opts = *opts;
 	if (!tx->opts.initial_max_slice_len)
 		tx->opts.initial_max_slice_len = 1;
@@ -443,8 +472,10 @@ static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 	 * them) gets nothing more rather than drain the pool for everyone. */
 	if (c->inflight_count >= c->limit + d->borrowed + 1) {
 		reclaim(tx, j);
-		if (c->inflight_count >= c->limit + d->borrowed + 1)
+		if (c->inflight_count >= c->limit + d->borrowed + 1) {
+			floe_stat_add(&tx->stats->undelivered, 1);
 			return false;
+		}
 	}
 	r = push(tx, j, chunk);
 
@@ -469,8 +500,10 @@ static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 			r = FLOE_RING_FULL;
 			break;
 		}
-		if (r == FLOE_RING_OK && floe_ring_take(ring, head))
+		if (r == FLOE_RING_OK && floe_ring_take(ring, head)) {
 			take_back(tx, j, oldest);
+			floe_stat_add(&tx->stats->overflowed, 1);
+		}
 		if (r == FLOE_RING_EMPTY || round == SAFE_OVERFLOW_ROUNDS) {
 			r = push(tx, j, chunk);
 			if (r == FLOE_RING_FULL)
@@ -484,6 +517,8 @@ static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 		r = push_blocking(tx, j, chunk);
 	if (r == FLOE_RING_CORRUPT && c->sub_id)
 		quarantine(tx, j);
+	if (r != FLOE_RING_OK)
+		floe_stat_add(&tx->stats->undelivered, 1);
 	return r == FLOE_RING_OK;
 }
 
@@ -531,6 +566,8 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 	if (delivered)
 		wake_receivers(tx, to);
 	tx->sends_since_reclaim++;
+	floe_stat_add(&tx->stats->sent, 1);
+	floe_stat_add(&tx->stats->sent_bytes, s->len * tx->dir->type_size);
 	keep_history(tx, s->chunk);
 	floe_tx_end_loan(s);
 	return delivered;

@@ -75,6 +75,7 @@ struct floe_sender {
 	uint32_t hist_len;
 	uint32_t hist_next;
 	uint64_t sequence;
+	struct floe_port_stats *stats; /* ours, in the service segment */
 	uint32_t sends_since_reclaim;
 	uint32_t reclaim_batch;
 	uint64_t seen_changes;

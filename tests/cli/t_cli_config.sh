@@ -2,12 +2,13 @@
 # Configuration files: errors reported as "<file>:<line>: <reason>" with
 # exit 5 (and refused by the library itself); backend, domain and [pubsub]
 # defaults honoured, with options > environment > files; the user file;
-# domains keep services apart.
+# domains keep services apart; [event] defaults for the tool's event
+# services; floe config show (values and origins), generate, check.
 # the VM stages lib.sh as /files/lib.sh
 # shellcheck source=tests/cli/lib.sh disable=SC1091
 if [ -f "$(dirname "$0")/lib.sh" ]; then . "$(dirname "$0")/lib.sh"; else . /files/lib.sh; fi
 
-plan 20
+plan 34
 
 conf=$scratch/floe.conf
 dom_a=$(other_domain A)
@@ -32,7 +33,7 @@ bad '[global]\ndomain = x\n[colours]\nred = 1\n' 4 "unknown section [colours]"
 bad '[global]\nbackend = fast\n' 2 "backend must be auto, kmod or shm, not 'fast'"
 bad '[pubsub]\nmax_nodes = -3\n' 2 "max_nodes must be a number from 1 to 4096, not '-3'"
 bad '[pubsub]\nenable_safe_overflow = perhaps\n' 2 "enable_safe_overflow must be true or false, not 'perhaps'"
-bad 'domain = x\n' 1 "'domain' is outside a section ([global] or [pubsub])"
+bad 'domain = x\n' 1 "'domain' is outside a section ([global], [pubsub], ...)"
 FLOE_CONFIG=$scratch/missing.conf
 run node list
 FLOE_CONFIG=/dev/null
@@ -91,5 +92,57 @@ ok $((!$?)) "service list in domain B does not"
 run --domain "$dom_b" port list
 printf '%s\n' "$out" | grep -q 'only-in-a'
 ok $((!$?)) "port list in domain B does not show A's ports"
+
+# --- [event] defaults for event services the tool creates
+printf '[event]\nevent_id_max = 99\n' >"$conf"
+start_bg env FLOE_CONFIG="$conf" "$FLOE_CLI" listen cli/ev-qos >/dev/null 2>&1
+wait_until 30 has_ports cli/ev-qos listener 1
+run --json service show cli/ev-qos
+json_ok "d[0]['qos']['event_id_max'] == 99" '"event_id_max": 99' \
+	"a listener created the event service with the file's [event] QoS"
+
+# --- floe config generate / check / show
+run config generate
+is "$(printf '%s\n' "$out" | grep -c '^;[a-z_]* = ')" 24 "config generate: every key, commented out"
+has "$out" "[request_response]" "config generate: every section"
+printf '%s\n' "$out" >"$scratch/generated.conf"
+run config check "$scratch/generated.conf"
+[ "$rc" -eq 0 ] && [ "$out" = "$scratch/generated.conf: valid" ]
+ok $? "config check: the generated file is valid"
+sed 's/^;//' "$scratch/generated.conf" >"$scratch/defaults.conf"
+run config check "$scratch/defaults.conf"
+is "$rc" 0 "config check: so is every default written out"
+printf '[pubsub]\nhistory_size = 3\ncolour = red\n' >"$scratch/bad.conf"
+run config check "$scratch/bad.conf"
+[ "$rc" -eq 5 ] && [ "$err" = "floe: $scratch/bad.conf:3: unknown key 'colour' in [pubsub]" ]
+ok $? "config check: a bad file, exit 5, where and why"
+run --json config check "$scratch/bad.conf"
+json_ok "not d['valid'] and d['error'].endswith(\"unknown key 'colour' in [pubsub]\")" '"valid": false' \
+	"config check --json: invalid, with the reason"
+
+mkfifo "$scratch/fifo"
+run config check "$scratch/fifo"
+[ "$rc" -eq 5 ] && [ "$err" = "floe: $scratch/fifo: a FIFO or socket, not a file" ]
+ok $? "config check of a FIFO: refused at once, exit 5"
+run config check /dev/zero
+[ "$rc" -eq 5 ] && [ "$err" = "floe: /dev/zero:10001: more than 10000 lines" ]
+ok $? "config check of an endless file: refused, exit 5"
+
+printf '[global]\ndomain = %s\n[pubsub]\nhistory_size = 3\n' "$dom_a" >"$conf"
+FLOE_CONFIG=$conf
+out=$(FLOE_CONFIG=$conf FLOE_BACKEND=shm "$FLOE_CLI" config show 2>&1)
+FLOE_CONFIG=/dev/null
+printf '%s\n' "$out" | grep -q "^pubsub  *history_size  *3  *$conf:4$"
+ok $? "config show: a file's value with its file and line"
+printf '%s\n' "$out" | grep -q '^pubsub  *max_publishers  *2  *default$'
+ok $? "config show: a default"
+# shellcheck disable=SC2016 # the variable's name, literally
+printf '%s\n' "$out" | grep -q '^global  *backend  *shm  *\$FLOE_BACKEND$'
+ok $? "config show: the environment's backend"
+out=$(FLOE_CONFIG=$conf "$FLOE_CLI" --domain "$dom_b" --json config show 2>&1)
+json_ok "len(d) == 24 and [r for r in d if r['key'] == 'domain' and r['value'] == '$dom_b' and r['origin'] == '--domain']" \
+	"\"origin\": \"--domain\"" "config show --json: every key; the option's domain"
+out=$(FLOE_CONFIG=$scratch/bad.conf "$FLOE_CLI" config show 2>&1)
+is $? 5 "config show with a bad file: exit 5"
 
 finish

@@ -4,7 +4,8 @@
  * arguments separated by NUL bytes. The tool's main is built as
  * floe_tool_main for this harness; $FLOE_CONFIG names a file that does not
  * exist, so a command line that parses stops at reading the configuration,
- * before it joins a domain or does anything.
+ * before it joins a domain or does anything; the config commands only
+ * read (and print, to /dev/null).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,8 +24,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	setenv("FLOE_CONFIG", "/nonexistent/floe-fuzz.conf", 1);
-	/* help texts: not the fuzzer's log */
-	if (!freopen("/dev/null", "w", stdout))
+	/* help texts: not the fuzzer's log; and nothing to wait for on
+	 * stdin ("config check /dev/stdin") */
+	if (!freopen("/dev/null", "w", stdout) ||
+	    !freopen("/dev/null", "r", stdin))
 		abort();
 	return 0;
 }

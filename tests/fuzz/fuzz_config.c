@@ -79,5 +79,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		 * (history > buffer, too many chunks) are refused later */
 		(void)floe_pubsub_pattern.layout(&q, &lay);
 	}
+	/* every key's value is within its range, and printable */
+	for (size_t i = 0; i < FLOE_CONFIG_KEYS; i++) {
+		const struct floe_config_key *k = &floe_config_keys[i];
+		char value[FLOE_NAME_LEN + 1];
+		uint32_t n;
+
+		floe_config_value(&cfg, k, value, sizeof(value));
+		if (!memchr(value, 0, sizeof(value)))
+			abort();
+		if (k->kind != FLOE_CONFIG_U32)
+			continue;
+		memcpy(&n, (const char *)&cfg + k->offset, sizeof(n));
+		if (n < k->min || n > k->max)
+			abort();
+	}
 	return 0;
 }

@@ -4,7 +4,9 @@
  * $FLOE_CONFIG, bad syntax, unknown keys and bad values fail with
  * FLOE_E_CONFIG; a valid file supplies backend and domain; the environment
  * and the options take precedence over it; the per-user file is read when
- * $FLOE_CONFIG is unset and absent files are no error.
+ * $FLOE_CONFIG is unset and absent files are no error. Each pattern's QoS
+ * defaults reach services a program creates through
+ * floe_*_qos_init_from_config, as they were when the node was created.
  */
 #include "helpers.h"
 
@@ -76,6 +78,69 @@ static int listed_in(const floe_node *node, const char *domain)
 	return ctx.found;
 }
 
+/* [pubsub], [event], [request_response] and [blackboard] defaults, and
+ * the services made with them. */
+static void test_qos_defaults(void)
+{
+	struct floe_pubsub_qos ps, ps_default, got_ps;
+	struct floe_event_qos ev, got_ev;
+	struct floe_rr_qos rr, got_rr;
+	struct floe_blackboard_qos bb;
+	struct floe_service_opts so = { .type = th_type("u8", 1, 1),
+					.qos = &ps };
+	struct floe_event_opts eo = { .qos = &ev };
+	struct floe_rr_opts ro = { .request_type = th_type("u8", 1, 1),
+				   .response_type = th_type("u8", 1, 1),
+				   .qos = &rr };
+	floe_service *svc = NULL, *esvc = NULL, *rsvc = NULL;
+	floe_node *node = NULL;
+	int r;
+
+	r = create_with("[pubsub]\nhistory_size = 3\nmax_publishers = 5\n"
+			"enable_safe_overflow = false\n"
+			"[event]\nevent_id_max = 99\n"
+			"[request_response]\nmax_servers = 3\n"
+			"enable_fire_and_forget = yes\n"
+			"[blackboard]\nmax_readers = 5\n", &node);
+	tap_require(r == 0, "a node with QoS defaults in the file (%s)",
+		    floe_strerror(r));
+	/* what the node saw stays, whatever the file says later */
+	write_conf("floe.conf", "[pubsub]\nhistory_size = 1\n");
+	floe_pubsub_qos_init(&ps_default);
+	tap_ok(!floe_pubsub_qos_init_from_config(node, &ps) &&
+	       ps.history_size == 3 && ps.max_publishers == 5 &&
+	       !ps.enable_safe_overflow &&
+	       ps.max_subscribers == ps_default.max_subscribers,
+	       "[pubsub]: the file's keys, the defaults for the others");
+	tap_ok(!floe_event_qos_init_from_config(node, &ev) &&
+	       ev.event_id_max == 99, "[event] event_id_max");
+	tap_ok(!floe_rr_qos_init_from_config(node, &rr) &&
+	       rr.max_servers == 3 && rr.enable_fire_and_forget,
+	       "[request_response] max_servers, enable_fire_and_forget");
+	tap_ok(!floe_blackboard_qos_init_from_config(node, &bb) &&
+	       bb.max_readers == 5, "[blackboard] max_readers");
+	tap_eq(floe_pubsub_qos_init_from_config(NULL, &ps), FLOE_E_INVALID,
+	       "no node: FLOE_E_INVALID");
+	tap_eq(floe_event_qos_init_from_config(node, NULL), FLOE_E_INVALID,
+	       "no QoS: FLOE_E_INVALID");
+
+	tap_require(floe_service_create(node, "t/cfg/ps", &so, &svc) == 0 &&
+		    floe_event_create(node, "t/cfg/ev", &eo, &esvc) == 0 &&
+		    floe_rr_create(node, "t/cfg/rr", &ro, &rsvc) == 0,
+		    "services created with those QoS");
+	floe_service_qos(svc, &got_ps);
+	floe_event_qos(esvc, &got_ev);
+	floe_rr_qos(rsvc, &got_rr);
+	tap_ok(got_ps.history_size == 3 && got_ps.max_publishers == 5 &&
+	       !got_ps.enable_safe_overflow && got_ev.event_id_max == 99 &&
+	       got_rr.max_servers == 3 && got_rr.enable_fire_and_forget,
+	       "the services have the configured QoS");
+	floe_service_close(rsvc);
+	floe_service_close(esvc);
+	floe_service_close(svc);
+	floe_node_destroy(node);
+}
+
 int main(void)
 {
 	const char *domain = th_setup("config");
@@ -83,7 +148,7 @@ int main(void)
 	floe_node *node = NULL;
 	int r;
 
-	tap_plan(12);
+	tap_plan(23);
 	snprintf(dir, sizeof(dir), "/tmp/floe-config.%d", (int)getpid());
 	if (mkdir(dir, 0700))
 		setup_failed("mkdir", dir);
@@ -107,6 +172,10 @@ int main(void)
 	expect_config_error("[global]\ndomain = no/slashes\n", "a bad domain");
 	expect_config_error("[pubsub]\nhistory_size = -3\n",
 			    "a negative history size");
+	expect_config_error("[event]\nevent_id_max = 1048576\n",
+			    "an event id beyond 2^20 - 1");
+	expect_config_error("[request_response]\nmax_clients = 0\n",
+			    "no clients");
 
 	/* a valid file: backend and domain come from it */
 	unsetenv("FLOE_DOMAIN");
@@ -127,6 +196,8 @@ int main(void)
 	       "$FLOE_DOMAIN takes precedence over the file");
 	floe_node_destroy(node);
 	node = NULL;
+
+	test_qos_defaults();
 
 	/* without $FLOE_CONFIG: the per-user file, absent or bad */
 	unsetenv("FLOE_CONFIG");

@@ -10,7 +10,8 @@
  * and AUTO with io_uring_setup refused by a seccomp filter (EPERM, as
  * with kernel.io_uring_disabled, and ENOSYS, as on a kernel without it):
  * then AUTO falls back to epoll, and io_uring asked for by name fails
- * with FLOE_E_BACKEND. floe_waitset_impl must say what is in use.
+ * with FLOE_E_BACKEND. floe_waitset_impl must say what is in use, and the
+ * fallback is logged (at info).
  */
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -238,6 +239,15 @@ static int refuse_io_uring(int err)
 	return 0;
 }
 
+static char last_log[512];
+
+static void note_log(enum floe_log_level level, const char *message,
+		     void *ctx)
+{
+	(void)level, (void)ctx;
+	snprintf(last_log, sizeof(last_log), "%s", message);
+}
+
 static int config_process(void *arg)
 {
 	struct child_arg *ca = arg;
@@ -270,11 +280,16 @@ static int config_process(void *arg)
 		th_check_eq(floe_waitset_create(&opts, &ws), FLOE_E_BACKEND,
 			    "io_uring asked for by name, but refused");
 		opts.impl = FLOE_WAITSET_AUTO;
+		floe_set_log(FLOE_LOG_INFO, note_log, NULL);
 		break;
 	default:
 		break;
 	}
 	r = floe_waitset_create(&opts, &ws);
+	if (ca->config == AUTO_EPERM || ca->config == AUTO_ENOSYS)
+		th_check(strstr(last_log, "io_uring unavailable") &&
+			 strstr(last_log, "the waitset uses epoll"),
+			 "the fallback is logged, not '%s'", last_log);
 	/* io_uring unavailable on this machine: report it, no scenario */
 	impl = r == FLOE_E_BACKEND ? (uint64_t)-1 : (uint64_t)r;
 	if (r == 0) {
