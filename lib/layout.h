@@ -52,7 +52,9 @@ struct floe_node_record {
 	_Atomic uint32_t ready;
 	struct floe_port_ref ref;
 	int32_t pid;
-	uint32_t pad;
+	/* set by floe_node_destroy before it unlinks the record: a watcher
+	 * that still maps it tells a node that left from one that died */
+	_Atomic uint32_t left;
 	uint64_t created_ns;
 	char name[FLOE_NAME_LEN + 1];
 };

@@ -129,6 +129,7 @@ FLOE_EXPORT void floe_node_destroy(floe_node *node)
 			    atomic_load(&node->services));
 	floe_seg_name(seg_name, node->be->domain, FLOE_KIND_NODE, node->ref.id,
 		      0);
+	atomic_store(&((struct floe_node_record *)node->record.addr)->left, 1);
 	node->be->ops->seg_unlink(node->be, seg_name);
 	floe_seg_close(&node->record);
 	node->be->ops->port_unregister(node->be, &node->ref);

@@ -9,6 +9,11 @@
  * /dev/floe's death counter, plus a periodic look, since the module does
  * not announce segments), so an idle watch costs nothing. The descriptor
  * it hands out is an epoll set of those sources.
+ *
+ * A node's record goes when it leaves, and with the module also when it
+ * dies (the kernel unlinks a dead process's names): to tell the two apart
+ * the watch keeps each live node's record mapped and reads the flag an
+ * orderly floe_node_destroy sets before it unlinks the record.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -30,6 +35,12 @@ struct watch_node {
 	int32_t pid;
 	enum floe_node_state state;
 	char name[FLOE_NAME_LEN + 1];
+};
+
+/* A live node's record, mapped for its left flag. */
+struct watch_record {
+	uint64_t id;
+	struct floe_seg seg;
 };
 
 struct watch_service {
@@ -54,7 +65,9 @@ struct list {
 
 struct snapshot {
 	struct list nodes, services, ports;
-	uint32_t unready; /* nodes still being made: not in the lists yet */
+	/* nodes still being made, or ports of services still being made:
+	 * not in the lists yet */
+	uint32_t unready;
 };
 
 struct floe_watch {
@@ -64,6 +77,7 @@ struct floe_watch {
 	int timer;
 	int epoll;
 	bool complete; /* changes covers segments, not only deaths */
+	struct list records; /* struct watch_record, by node id */
 };
 
 static void *list_add(struct list *l)
@@ -106,8 +120,9 @@ static int add_node(const struct floe_node_info *info, void *ctx)
 	struct snapshot *s = ctx;
 	struct watch_node *n;
 
-	/* half-made (or another user's): reported once it can be read */
-	if (info->state == FLOE_NODE_INACCESSIBLE) {
+	/* half-made (or another user's), or gone while read: reported once
+	 * it can be read, or not at all */
+	if (info->state == FLOE_NODE_INACCESSIBLE || !info->pid) {
 		s->unready++;
 		return 0;
 	}
@@ -176,6 +191,29 @@ static int cmp_port(const void *a, const void *b)
 	return c ? c : (int)x->pattern - (int)y->pattern;
 }
 
+/* Ports of a service the service list skipped (still being made): left
+ * for a later look, so that a service is reported before its ports. */
+static void drop_orphan_ports(struct snapshot *s)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->ports.n; i++) {
+		struct watch_port *p = list_at(&s->ports, i);
+		struct watch_service key = { .pattern = p->pattern };
+
+		memcpy(key.name, p->service, sizeof(key.name));
+		if (!bsearch(&key, s->services.items, s->services.n,
+			     s->services.size, cmp_service)) {
+			s->unready++;
+			continue;
+		}
+		if (kept != i)
+			memcpy(list_at(&s->ports, kept), p, s->ports.size);
+		kept++;
+	}
+	s->ports.n = kept;
+}
+
 static int take_snapshot(floe_node *node, struct snapshot *s)
 {
 	int r;
@@ -194,11 +232,13 @@ static int take_snapshot(floe_node *node, struct snapshot *s)
 	qsort(s->services.items, s->services.n, s->services.size,
 	      cmp_service);
 	qsort(s->ports.items, s->ports.n, s->ports.size, cmp_port);
+	drop_orphan_ports(s);
 	return 0;
 }
 
 /* Report one event. */
 struct reporter {
+	floe_watch *w;
 	floe_watch_cb cb;
 	void *ctx;
 	int count;
@@ -271,8 +311,61 @@ static void diff(const struct list *old, const struct list *now,
 	}
 }
 
+/* The mapped record of node @id, or NULL. */
+static struct watch_record *record_of(floe_watch *w, uint64_t id)
+{
+	for (size_t i = 0; i < w->records.n; i++) {
+		struct watch_record *r = list_at(&w->records, i);
+
+		if (r->id == id)
+			return r;
+	}
+	return NULL;
+}
+
+static void record_drop(floe_watch *w, struct watch_record *r)
+{
+	floe_seg_close(&r->seg);
+	*r = *(struct watch_record *)list_at(&w->records, --w->records.n);
+}
+
+/* Map live node @n's record (a failure only costs telling its end). */
+static void record_keep(floe_watch *w, const struct watch_node *n)
+{
+	struct floe_backend *be = w->node->be;
+	char name[FLOE_SEG_NAME_MAX];
+	const struct floe_node_record *rec;
+	struct watch_record *r;
+	struct floe_seg seg = { .fd = -1 };
+
+	if (n->state != FLOE_NODE_ALIVE || record_of(w, n->id))
+		return;
+	floe_seg_name(name, be->domain, FLOE_KIND_NODE, n->id, 0);
+	if (be->ops->seg_open(be, name, false, &seg))
+		return;
+	rec = seg.addr;
+	/* another process's memory: only a record of this very node */
+	if (seg.size < sizeof(*rec) || rec->magic != FLOE_NODE_MAGIC ||
+	    rec->ref.id != n->id || !(r = list_add(&w->records))) {
+		floe_seg_close(&seg);
+		return;
+	}
+	floe_seg_drop_fd(&seg);
+	*r = (struct watch_record){ .id = n->id, .seg = seg };
+}
+
 static void node_gone(struct reporter *r, const void *n)
 {
+	const struct watch_node *node = n;
+	struct watch_record *rec = record_of(r->w, node->id);
+
+	/* with the module a dead node's record goes at once: died unless
+	 * it said it left */
+	if (rec && node->state != FLOE_NODE_DEAD &&
+	    !atomic_load(&((struct floe_node_record *)rec->seg.addr)->left))
+		node_event(r, FLOE_WATCH_NODE_DEAD, n);
+	if (rec)
+		record_drop(r->w, rec);
 	node_event(r, FLOE_WATCH_NODE_REMOVED, n);
 }
 
@@ -354,7 +447,7 @@ static bool due(floe_watch *w)
 FLOE_EXPORT int floe_watch_try_wait(floe_watch *w, floe_watch_cb cb,
 				    void *ctx)
 {
-	struct reporter r = { .cb = cb, .ctx = ctx };
+	struct reporter r = { .w = w, .cb = cb, .ctx = ctx };
 	struct snapshot now;
 	int err;
 
@@ -375,6 +468,8 @@ FLOE_EXPORT int floe_watch_try_wait(floe_watch *w, floe_watch_cb cb,
 	     port_both);
 	snapshot_free(&w->seen);
 	w->seen = now;
+	for (size_t i = 0; i < now.nodes.n; i++)
+		record_keep(w, list_at(&now.nodes, i));
 	/* a node becoming readable changes no file: look again soon */
 	if (now.unready && w->complete)
 		arm_timer(w, false);
@@ -421,6 +516,9 @@ FLOE_EXPORT void floe_watch_destroy(floe_watch *w)
 	if (w->changes >= 0)
 		close(w->changes);
 	snapshot_free(&w->seen);
+	while (w->records.n)
+		record_drop(w, list_at(&w->records, 0));
+	free(w->records.items);
 	free(w);
 }
 
@@ -444,6 +542,7 @@ FLOE_EXPORT int floe_watch_create(floe_node *node, floe_watch **out)
 		return FLOE_E_NOMEM;
 	w->node = node;
 	w->timer = w->epoll = -1;
+	w->records.size = sizeof(struct watch_record);
 	snapshot_init(&w->seen);
 	w->changes = node->be->ops->changes_open(node->be, &w->complete);
 	if (w->changes < 0) {
@@ -461,6 +560,8 @@ FLOE_EXPORT int floe_watch_create(floe_node *node, floe_watch **out)
 	/* what is there now is the starting point, not news */
 	if (!err)
 		err = take_snapshot(node, &w->seen);
+	for (size_t i = 0; !err && i < w->seen.nodes.n; i++)
+		record_keep(w, list_at(&w->seen.nodes, i));
 	if (err) {
 		floe_watch_destroy(w);
 		return err;
