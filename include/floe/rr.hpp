@@ -150,18 +150,23 @@ public:
 	pending_response<Resp> send()
 	{
 		floe_pending_response *p = nullptr;
+		int rc = floe_request_mut_send(h_.get(), &p);
 
-		check(floe_request_mut_send(h_.get(), &p));
-		h_.release();
-		return pending_response<Resp>(p);
+		if (rc == FLOE_E_ACTIVE_LIMIT)
+			throw error(rc);
+		h_.release(); // the loan ended, and a failed send may still
+		pending_response<Resp> pending(p); // have opened a stream
+		check(rc);
+		return pending;
 	}
 	/** Send expecting no response; returns the servers reached. */
 	int send_fire_and_forget()
 	{
-		int n = check(floe_request_mut_send_fire_and_forget(h_.get()));
+		int rc = floe_request_mut_send_fire_and_forget(h_.get());
 
-		h_.release();
-		return n;
+		if (rc != FLOE_E_QOS_MISMATCH)
+			h_.release(); // the loan ended
+		return check(rc);
 	}
 	void discard() noexcept { h_.reset(); }
 
