@@ -16,7 +16,8 @@ So every C handle lives in a Handle that ends it only when
     itself (NumPy arrays refer to it) and the buffer beneath it (slices of
     the view refer to that).
 Closing releases the views at once: using one afterwards raises
-ValueError. Memory that a NumPy array still refers to stays held (the
+ValueError (unless something holds a buffer export of it, as
+ctypes.from_buffer does: that keeps working until it goes). Memory that a NumPy array still refers to stays held (the
 sample is not released, the port not destroyed) until that array goes.
 """
 import weakref
@@ -66,7 +67,12 @@ class Handle:
             return
         self.closed = True
         for view in self._views:
-            view.release()
+            try:
+                view.release()
+            except BufferError:
+                # exported (ctypes.from_buffer, memoryview(view)): the
+                # importer keeps it, and the memory stays held, until it goes
+                pass
         self._views = []
         for child in list(self._children):
             child.close()
