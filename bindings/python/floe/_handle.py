@@ -9,17 +9,19 @@ plain reference to that view (no buffer export), so releasing the view
 alone would leave the array pointing at memory given back to floe.
 
 So every C handle lives in a Handle that ends it only when
-  - it was closed (explicitly, by a context manager, by closing its parent,
-    or because its Python object was collected),
+  - it was closed (explicitly, by a context manager or by closing its
+    parent) or its Python object was collected,
   - every child handle has ended, and
   - every payload view handed out of it is gone: the memoryview object
     itself (NumPy arrays refer to it) and the buffer beneath it (slices of
     the view refer to that).
-Closing releases the views at once: using one afterwards raises
+Closing releases the views at once (collecting the object does not: a view
+keeps its sample, and the port its sample came from, until it goes): using one afterwards raises
 ValueError (unless something holds a buffer export of it, as
 ctypes.from_buffer does: that keeps working until it goes). Memory that a NumPy array still refers to stays held (the
 sample is not released, the port not destroyed) until that array goes.
 """
+import atexit
 import weakref
 
 from ._lib import ClosedError, ffi
@@ -34,7 +36,7 @@ class Handle:
         self._parent = parent
         self._what = what
         self._children = set()
-        self._views = []        # memoryviews to release on close
+        self._views = []        # (weak) memoryviews to release on close
         self._holds = 1         # the owner's; each view adds two
         self.closed = False
         if parent is not None:
@@ -66,7 +68,10 @@ class Handle:
         if self.closed:
             return
         self.closed = True
-        for view in self._views:
+        for ref in self._views:
+            view = ref()
+            if view is None:
+                continue
             try:
                 view.release()
             except BufferError:
@@ -77,6 +82,13 @@ class Handle:
         for child in list(self._children):
             child.close()
         self._drop()
+
+    def abandon(self):
+        """Its Python object was collected: end it once the views and
+        children that still use it are gone."""
+        if not self.closed:
+            self.closed = True
+            self._drop()
 
     def _drop(self):
         self._holds -= 1
@@ -104,9 +116,20 @@ class Handle:
         view = base.toreadonly() if readonly else base
         if readonly:
             base.release()
-        weakref.finalize(view, self._drop)
-        self._views.append(view)
+        weakref.finalize(view, self._drop).atexit = False
+        self._views = [r for r in self._views if r() is not None]
+        self._views.append(weakref.ref(view))
         return view
+
+
+# nodes and waitsets: closed (with all they hold) when the interpreter exits
+_roots = weakref.WeakSet()
+
+
+@atexit.register
+def _close_roots():
+    for root in list(_roots):
+        root.close()
 
 
 class Owner:
@@ -117,7 +140,9 @@ class Owner:
 
     def _own(self, ptr, end, parent=None, what=None):
         self._handle = Handle(ptr, end, parent, what or type(self).__name__)
-        weakref.finalize(self, self._handle.close)
+        weakref.finalize(self, self._handle.abandon).atexit = False
+        if parent is None:
+            _roots.add(self)
 
     @property
     def _ptr(self):

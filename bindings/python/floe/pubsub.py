@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Publish-subscribe: zero-copy loans and samples as memoryviews."""
+import weakref
+
 from ._handle import Owner
 from ._lib import check, ffi, lib
 from ._types import Keep
@@ -125,14 +127,19 @@ class _Payload(Owner):
         self.port = port            # samples go before their port
         self._size = size
         self._own(ptr, end, port._handle)
-        self._view = None
+        self._view = lambda: None
 
     @property
     def payload(self):
-        if self._view is None:
-            self._view = self._handle.view(type(self)._payload_fn(self._ptr),
-                                           self._size, self._readonly)
-        return self._view
+        # one view while the user keeps it: it (and anything made from
+        # it) holds the memory
+        self._handle.get()
+        view = self._view()
+        if view is None:
+            view = self._handle.view(type(self)._payload_fn(self._ptr),
+                                     self._size, self._readonly)
+            self._view = weakref.ref(view)
+        return view
 
     def user_header(self, size):
         """The user header's @size bytes (the service's user_header_size),
