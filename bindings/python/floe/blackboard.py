@@ -79,6 +79,7 @@ class Writer(Owner):
     def __init__(self, blackboard):
         _bb_port(self, blackboard, lib.floe_writer_create,
                  lib.floe_writer_destroy, "writer")
+        self._loans = {}        # key -> views of its loaned slot
 
     def write(self, key, value):
         """Copy @value (bytes-like, exactly the entry's size) into entry
@@ -92,10 +93,15 @@ class Writer(Owner):
         (@size: the entry's size), valid until publish(key)."""
         out = ffi.new("void **")
         check(lib.floe_writer_loan(self._ptr, key, out), f"loan key {key}")
-        return self._handle.view(out[0], size, False)
+        view = self._handle.view(out[0], size, False)
+        self._loans.setdefault(key, []).append(view)
+        return view
 
     def publish(self, key):
+        """Publish the loaned slot of @key; its views become unusable."""
         check(lib.floe_writer_publish(self._ptr, key), f"publish key {key}")
+        for view in self._loans.pop(key, ()):
+            view.release()
 
 
 class Reader(Owner):

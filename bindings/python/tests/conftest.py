@@ -2,6 +2,7 @@
 """Every test in a floe domain of its own on the shm backend, and no
 shared memory of it left behind afterwards (as tests/run-host.sh checks
 for the C tests)."""
+import gc
 import glob
 import os
 
@@ -16,6 +17,7 @@ def domain(request, monkeypatch):
     monkeypatch.setenv("FLOE_DOMAIN", name)
     monkeypatch.setenv("FLOE_BACKEND", os.environ.get("FLOE_BACKEND", "shm"))
     yield name
+    gc.collect()    # what reference cycles (tracebacks) still hold
     left = glob.glob(f"/dev/shm/{name}.*")
     for f in left:
         os.unlink(f)
