@@ -321,7 +321,7 @@ check-kunit: tests
 
 demo:
 	scripts/deps.sh host
-	$(MAKE) examples
+	$(MAKE) lib examples
 	scripts/demo.sh
 
 clean:
