@@ -135,11 +135,11 @@ public:
 	/** The keys written since the last wait (empty: timeout passed). */
 	std::vector<std::uint64_t> wait(std::chrono::nanoseconds timeout)
 	{
-		detail::id_collector c;
+		detail::collector<std::uint64_t> c;
 
 		return c.take(floe_reader_wait(
 			h_.get(), static_cast<std::uint64_t>(timeout.count()),
-			c.cb, &c));
+			c.add_id, &c));
 	}
 	/** The reader's listener, owned by the reader (for a waitset). */
 	floe_listener *listener() const noexcept

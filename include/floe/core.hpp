@@ -125,23 +125,33 @@ template <class T> constexpr void check_payload()
 		      "floe payloads must be trivially copyable");
 }
 
-/* Discovery callbacks gather into a vector; bad_alloc must not cross C. */
-template <class Info> struct gather {
-	std::vector<Info> items;
+/* What a C callback reports (discovery's infos, event ids, blackboard
+ * keys), gathered into a vector; bad_alloc must not cross C frames. */
+template <class Item> struct collector {
+	std::vector<Item> items;
 	bool failed = false;
-	static int cb(const Info *info, void *ctx) noexcept
-	{
-		auto *self = static_cast<gather *>(ctx);
 
+	void add(const Item &item) noexcept
+	{
 		try {
-			self->items.push_back(*info);
+			items.push_back(item);
 		} catch (...) {
-			self->failed = true;
-			return 1;
+			failed = true;
 		}
-		return 0;
 	}
-	std::vector<Info> take(int rc)
+	/* discovery's callbacks: non-zero stops the walk */
+	static int add_info(const Item *info, void *ctx) noexcept
+	{
+		auto *self = static_cast<collector *>(ctx);
+
+		self->add(*info);
+		return self->failed;
+	}
+	static void add_id(std::uint64_t id, void *ctx) noexcept
+	{
+		static_cast<collector *>(ctx)->add(id);
+	}
+	std::vector<Item> take(int rc)
 	{
 		check(rc);
 		if (failed)
@@ -150,26 +160,22 @@ template <class Info> struct gather {
 	}
 };
 
-/* Event ids and blackboard keys reported through a C callback. */
-struct id_collector {
-	std::vector<std::uint64_t> ids;
-	bool failed = false;
-	static void cb(std::uint64_t id, void *ctx) noexcept
+/* operator*, operator-> and slice() of a payload of elements E (const
+ * ones for read-only payloads), from the owner's data() and len(). */
+template <class Owner, class E> class elements {
+public:
+	E &operator*() const noexcept { return *self().data(); }
+	E *operator->() const noexcept { return self().data(); }
+	/** Every element of the payload. */
+	span<E> slice() const noexcept
 	{
-		auto *self = static_cast<id_collector *>(ctx);
-
-		try {
-			self->ids.push_back(id);
-		} catch (...) {
-			self->failed = true;
-		}
+		return { self().data(), static_cast<std::size_t>(self().len()) };
 	}
-	std::vector<std::uint64_t> take(int rc)
+
+private:
+	const Owner &self() const noexcept
 	{
-		check(rc);
-		if (failed)
-			throw std::bad_alloc();
-		return std::move(ids);
+		return static_cast<const Owner &>(*this);
 	}
 };
 
@@ -221,18 +227,18 @@ public:
 	/** Discovery: the domain's nodes, services and ports right now. */
 	std::vector<floe_node_info> nodes() const
 	{
-		detail::gather<floe_node_info> g;
-		return g.take(floe_node_list(get(), g.cb, &g));
+		detail::collector<floe_node_info> c;
+		return c.take(floe_node_list(get(), c.add_info, &c));
 	}
 	std::vector<floe_service_info> services() const
 	{
-		detail::gather<floe_service_info> g;
-		return g.take(floe_service_list(get(), g.cb, &g));
+		detail::collector<floe_service_info> c;
+		return c.take(floe_service_list(get(), c.add_info, &c));
 	}
 	std::vector<floe_port_info> ports() const
 	{
-		detail::gather<floe_port_info> g;
-		return g.take(floe_port_list(get(), g.cb, &g));
+		detail::collector<floe_port_info> c;
+		return c.take(floe_port_list(get(), c.add_info, &c));
 	}
 
 private:

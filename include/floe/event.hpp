@@ -106,9 +106,9 @@ private:
 	using handle = detail::owner<floe_listener, floe_listener_destroy>;
 	template <class F> static std::vector<std::uint64_t> wait(F call)
 	{
-		detail::id_collector c;
+		detail::collector<std::uint64_t> c;
 
-		return c.take(call(c.cb, &c));
+		return c.take(call(c.add_id, &c));
 	}
 	handle h_;
 };

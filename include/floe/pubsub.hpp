@@ -63,20 +63,14 @@ private:
 
 /** A loaned, writable sample: fill it in place, then send() it; the
  * destructor discards a loan that was not sent. */
-template <class T> class sample_mut {
+template <class T> class sample_mut
+	: public detail::elements<sample_mut<T>, T> {
 public:
 	explicit sample_mut(floe_sample_mut *s) noexcept : h_(s) {}
 
-	T &operator*() const noexcept { return *data(); }
-	T *operator->() const noexcept { return data(); }
 	T *data() const noexcept
 	{
 		return static_cast<T *>(floe_sample_mut_payload(h_.get()));
-	}
-	/** Every element the sample was loaned with. */
-	span<T> slice() const noexcept
-	{
-		return { data(), static_cast<std::size_t>(len()) };
 	}
 	std::uint64_t len() const noexcept
 	{
@@ -139,20 +133,15 @@ private:
 
 /** A received sample, read-only in the publisher's shared memory; the
  * destructor releases it. */
-template <class T> class sample {
+template <class T> class sample
+	: public detail::elements<sample<T>, const T> {
 public:
 	explicit sample(const floe_sample *s) noexcept
 		: h_(const_cast<floe_sample *>(s)) {}
 
-	const T &operator*() const noexcept { return *data(); }
-	const T *operator->() const noexcept { return data(); }
 	const T *data() const noexcept
 	{
 		return static_cast<const T *>(floe_sample_payload(h_.get()));
-	}
-	span<const T> slice() const noexcept
-	{
-		return { data(), static_cast<std::size_t>(len()) };
 	}
 	std::uint64_t len() const noexcept { return floe_sample_len(h_.get()); }
 	std::uint64_t payload_size() const noexcept

@@ -61,20 +61,15 @@ inline void release_response(floe_response *r) noexcept
 } // namespace detail
 
 /** A response received by a client, read-only in the server's memory. */
-template <class Resp> class response {
+template <class Resp> class response
+	: public detail::elements<response<Resp>, const Resp> {
 public:
 	explicit response(const floe_response *r) noexcept
 		: h_(const_cast<floe_response *>(r)) {}
 
-	const Resp &operator*() const noexcept { return *data(); }
-	const Resp *operator->() const noexcept { return data(); }
 	const Resp *data() const noexcept
 	{
 		return static_cast<const Resp *>(floe_response_payload(h_.get()));
-	}
-	span<const Resp> slice() const noexcept
-	{
-		return { data(), static_cast<std::size_t>(len()) };
 	}
 	std::uint64_t len() const noexcept { return floe_response_len(h_.get()); }
 	std::uint64_t server_id() const noexcept
@@ -127,19 +122,14 @@ private:
 };
 
 /** A loaned request; the destructor discards it unless sent. */
-template <class Req, class Resp> class request_mut {
+template <class Req, class Resp> class request_mut
+	: public detail::elements<request_mut<Req, Resp>, Req> {
 public:
 	explicit request_mut(floe_request_mut *r) noexcept : h_(r) {}
 
-	Req &operator*() const noexcept { return *data(); }
-	Req *operator->() const noexcept { return data(); }
 	Req *data() const noexcept
 	{
 		return static_cast<Req *>(floe_request_mut_payload(h_.get()));
-	}
-	span<Req> slice() const noexcept
-	{
-		return { data(), static_cast<std::size_t>(len()) };
 	}
 	std::uint64_t len() const noexcept
 	{
@@ -205,19 +195,14 @@ private:
 };
 
 /** A loaned response; the destructor discards it unless sent. */
-template <class Resp> class response_mut {
+template <class Resp> class response_mut
+	: public detail::elements<response_mut<Resp>, Resp> {
 public:
 	explicit response_mut(floe_response_mut *r) noexcept : h_(r) {}
 
-	Resp &operator*() const noexcept { return *data(); }
-	Resp *operator->() const noexcept { return data(); }
 	Resp *data() const noexcept
 	{
 		return static_cast<Resp *>(floe_response_mut_payload(h_.get()));
-	}
-	span<Resp> slice() const noexcept
-	{
-		return { data(), static_cast<std::size_t>(len()) };
 	}
 	std::uint64_t len() const noexcept
 	{
@@ -234,20 +219,15 @@ private:
 
 /** A request being served; dropping it (or its destructor) ends the
  * stream. */
-template <class Req, class Resp> class active_request {
+template <class Req, class Resp> class active_request
+	: public detail::elements<active_request<Req, Resp>, const Req> {
 public:
 	explicit active_request(floe_active_request *r) noexcept : h_(r) {}
 
-	const Req &operator*() const noexcept { return *data(); }
-	const Req *operator->() const noexcept { return data(); }
 	const Req *data() const noexcept
 	{
 		return static_cast<const Req *>(
 			floe_active_request_payload(h_.get()));
-	}
-	span<const Req> slice() const noexcept
-	{
-		return { data(), static_cast<std::size_t>(len()) };
 	}
 	std::uint64_t len() const noexcept
 	{

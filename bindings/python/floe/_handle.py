@@ -161,3 +161,12 @@ class Owner:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def drain(receive):
+    """What receive() returns until it returns None (nothing waiting)."""
+    while True:
+        item = receive()
+        if item is None:
+            return
+        yield item

@@ -51,6 +51,17 @@ class Keep:
         opts.attributes = arr
         opts.num_attributes = len(items)
 
+    def service_opts(self, ctype_name, qos_ctype_name, qos_init, qos,
+                     attributes, perm):
+        """A pattern's options struct with its QoS (from @qos_init's
+        defaults, None: no defaults, as an opener's demands),
+        attributes and permission bits."""
+        opts = self(ffi.new(ctype_name + " *"))
+        opts.qos = self.qos(qos_ctype_name, qos_init, qos)
+        self.attributes(opts, attributes)
+        opts.mode = perm
+        return opts
+
     def qos(self, ctype_name, init, values):
         """A QoS struct with defaults from @init, then the fields given in
         the dict @values (unknown names: AttributeError)."""

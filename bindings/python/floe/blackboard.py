@@ -22,10 +22,12 @@ class Blackboard(Owner):
                  attributes=None, perm=0):
         keep = Keep()
         entries = list(entries or ())
-        opts = ffi.new("struct floe_blackboard_opts *")
+        init = lib.floe_blackboard_qos_init if create else None
+        opts = keep.service_opts("struct floe_blackboard_opts",
+                                 "struct floe_blackboard_qos", init, qos,
+                                 attributes, perm)
         arr = keep(ffi.new("struct floe_blackboard_entry[]",
                            max(len(entries), 1)))
-        self._sizes = {}
         for i, e in enumerate(entries):
             arr[i].key = e.key
             arr[i].type_name = keep.str(e.type.name)
@@ -35,17 +37,12 @@ class Blackboard(Owner):
                 arr[i].initial = keep(ffi.from_buffer(e.initial))
         opts.entries = arr
         opts.num_entries = len(entries)
-        init = lib.floe_blackboard_qos_init if create else None
-        opts.qos = keep.qos("struct floe_blackboard_qos", init, qos)
-        keep.attributes(opts, attributes)
-        opts.mode = perm
         out = ffi.new("floe_blackboard **")
         fn = lib.floe_blackboard_create if create else lib.floe_blackboard_open
         check(fn(node._ptr, cstr(name), opts, out), f"blackboard {name!r}")
         self.node = node
         self._own(out[0], lib.floe_blackboard_close, node._handle,
                   f"blackboard {name!r}")
-        self._sizes = {e.key: e.type.size for e in entries}
 
     @property
     def name(self):

@@ -28,11 +28,10 @@ class EventService(ServiceBase):
     def __init__(self, node, name, mode="open_or_create", qos=None,
                  attributes=None, perm=0):
         keep = Keep()
-        opts = keep(ffi.new("struct floe_event_opts *"))
         init = None if mode == "open" else lib.floe_event_qos_init
-        opts.qos = keep.qos("struct floe_event_qos", init, qos)
-        keep.attributes(opts, attributes)
-        opts.mode = perm
+        opts = keep.service_opts("struct floe_event_opts",
+                                 "struct floe_event_qos", init, qos,
+                                 attributes, perm)
         self._open(node, "event", name, mode, opts, keep)
 
     @property

@@ -2,7 +2,7 @@
 """Publish-subscribe: zero-copy loans and samples as memoryviews."""
 import weakref
 
-from ._handle import Owner
+from ._handle import Owner, drain
 from ._lib import check, ffi, lib
 from ._types import Keep
 from .node import get_service
@@ -10,16 +10,6 @@ from .node import get_service
 _UNABLE = {"discard": lib.FLOE_DELIVER_DISCARD, "block": lib.FLOE_DELIVER_BLOCK}
 _ALLOC = {"static": lib.FLOE_ALLOC_STATIC,
           "power_of_two": lib.FLOE_ALLOC_POWER_OF_TWO}
-
-
-def _service_opts(keep, type, qos, attributes, perm):
-    opts = keep(ffi.new("struct floe_service_opts *"))
-    keep.type(opts.type, type)
-    opts.qos = keep.qos("struct floe_pubsub_qos", lib.floe_pubsub_qos_init,
-                        qos)
-    keep.attributes(opts, attributes)
-    opts.mode = perm
-    return opts
 
 
 class ServiceBase(Owner):
@@ -51,10 +41,11 @@ class Service(ServiceBase):
                  attributes=None, perm=0):
         keep = Keep()
         self.type = type
-        opts = _service_opts(keep, type, qos, attributes, perm)
-        if qos is not None and mode == "open":
-            # open: only the fields given are demands
-            opts.qos = keep(ffi.new("struct floe_pubsub_qos *", qos))
+        init = None if mode == "open" else lib.floe_pubsub_qos_init
+        opts = keep.service_opts("struct floe_service_opts",
+                                 "struct floe_pubsub_qos", init, qos,
+                                 attributes, perm)
+        keep.type(opts.type, type)
         self._open(node, "service", name, mode, opts, keep)
 
     @property
@@ -219,8 +210,4 @@ class Subscriber(Owner):
         return bool(lib.floe_subscriber_has_samples(self._ptr))
 
     def __iter__(self):
-        while True:
-            s = self.receive()
-            if s is None:
-                return
-            yield s
+        return drain(self.receive)

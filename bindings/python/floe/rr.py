@@ -2,7 +2,7 @@
 """Request-response with streams: a client's request gets a pending
 response yielding every server's stream; a server answers an active
 request with loaned responses and ends the stream by dropping it."""
-from ._handle import Owner
+from ._handle import Owner, drain
 from ._lib import FloeError, check, ffi, lib
 from ._types import Keep
 from .pubsub import _ALLOC, _UNABLE, ServiceBase, _Payload, port
@@ -14,13 +14,11 @@ class RequestResponseService(ServiceBase):
     def __init__(self, node, name, request_type, response_type,
                  mode="open_or_create", qos=None, attributes=None, perm=0):
         keep = Keep()
-        opts = keep(ffi.new("struct floe_rr_opts *"))
+        init = None if mode == "open" else lib.floe_rr_qos_init
+        opts = keep.service_opts("struct floe_rr_opts", "struct floe_rr_qos",
+                                 init, qos, attributes, perm)
         keep.type(opts.request_type, request_type)
         keep.type(opts.response_type, response_type)
-        init = None if mode == "open" else lib.floe_rr_qos_init
-        opts.qos = keep.qos("struct floe_rr_qos", init, qos)
-        keep.attributes(opts, attributes)
-        opts.mode = perm
         self.request_type = request_type
         self.response_type = response_type
         self._open(node, "rr", name, mode, opts, keep)
@@ -143,11 +141,7 @@ class PendingResponse(Owner):
         return lib.floe_pending_response_servers(self._ptr)
 
     def __iter__(self):
-        while True:
-            r = self.receive()
-            if r is None:
-                return
-            yield r
+        return drain(self.receive)
 
     def drop(self):
         self.close()
@@ -198,11 +192,7 @@ class Server(Owner):
         check(lib.floe_server_update_connections(self._ptr))
 
     def __iter__(self):
-        while True:
-            r = self.receive()
-            if r is None:
-                return
-            yield r
+        return drain(self.receive)
 
 
 class ActiveRequest(_Payload):
