@@ -38,6 +38,7 @@ class Handle:
         self._children = set()
         self._views = []        # (weak) memoryviews to release on close
         self._holds = 1         # the owner's; each view adds two
+        self.on_close = []      # called first when it closes
         self.closed = False
         if parent is not None:
             parent._children.add(self)
@@ -68,6 +69,8 @@ class Handle:
         if self.closed:
             return
         self.closed = True
+        for fn in self.on_close:
+            fn()
         for ref in self._views:
             view = ref()
             if view is None:

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The waitset: one thread sleeps on listeners, descriptors, intervals."""
+import weakref
+
 from ._handle import Owner
 from ._lib import check, ffi, lib
 from .blackboard import Reader
@@ -11,6 +13,11 @@ TICK = lib.FLOE_TRIGGER_TICK
 MISSED_DEADLINE = lib.FLOE_TRIGGER_MISSED_DEADLINE
 _IMPL = {None: lib.FLOE_WAITSET_AUTO, "io_uring": lib.FLOE_WAITSET_IO_URING,
          "epoll": lib.FLOE_WAITSET_EPOLL}
+
+
+def _detach_if_open(ws, attachment):
+    if ws is not None and not ws.closed and attachment in ws._attached:
+        ws.detach(attachment)
 
 
 class _Run:
@@ -74,6 +81,9 @@ class Waitset(Owner):
         a = check(lib.floe_waitset_attach_listener(self._ptr, ptr, ns,
                                                    self._user), "attach")
         self._attached[a] = what
+        # a listener closing (or its reader) leaves the waitset first
+        ws = weakref.ref(self)
+        what._handle.on_close.append(lambda: _detach_if_open(ws(), a))
         return a
 
     def attach_fd(self, fd):

@@ -156,6 +156,13 @@ def test_waitset(node):
         with pytest.raises(floe.FloeError) as e:
             ws.attach(lis)
         assert e.value.code == lib.FLOE_E_ATTACHED
+        # a listener closed while attached leaves the waitset first
+        lis2 = svc.listener()
+        a2 = ws.attach(lis2)
+        lis2.close()
+        with pytest.raises(floe.FloeError) as e:
+            ws.detach(a2)
+        assert e.value.code == lib.FLOE_E_INVALID
 
 
 def test_discovery(node):
