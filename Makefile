@@ -215,7 +215,7 @@ check:
 	$(MAKE) check-kunit
 	@echo "check: all tiers passed"
 
-check-host: tests benches tools
+check-host: lib tests benches tools
 	tests/run-host.sh $(HOST_TESTS)
 	@# the benchmark still works (speed is not judged here: machines are noisy)
 	$(O)/bench/pubsub_pingpong --quick --sizes 8,1M >/dev/null

@@ -15,11 +15,13 @@ So every C handle lives in a Handle that ends it only when
   - every payload view handed out of it is gone: the memoryview object
     itself (NumPy arrays refer to it) and the buffer beneath it (slices of
     the view refer to that).
-Closing releases the views at once (collecting the object does not: a view
-keeps its sample, and the port its sample came from, until it goes): using one afterwards raises
+Closing releases the views at once: using one afterwards raises
 ValueError (unless something holds a buffer export of it, as
-ctypes.from_buffer does: that keeps working until it goes). Memory that a NumPy array still refers to stays held (the
-sample is not released, the port not destroyed) until that array goes.
+ctypes.from_buffer does: that keeps working, and holds the memory, until it
+goes). Collecting the object releases nothing: a view keeps its sample,
+and the port its sample came from, until it goes. Memory that a NumPy
+array still refers to stays held (the sample not released, the port not
+destroyed) until that array goes.
 """
 import atexit
 import weakref
