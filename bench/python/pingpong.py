@@ -3,7 +3,9 @@
 """Publish-subscribe ping-pong through the Python package (bindings/python),
 the row "floe-python" beside the C row "floe" and the C++ row "floe-cxx":
 what a round trip costs from Python, where the interpreter, not floe,
-should dominate.
+should dominate. The row "floe-python-cffi" makes the same calls straight
+through cffi, without the package's objects: the difference is what they
+cost, the rest (beside C's row) what the interpreter and cffi cost.
 
     bench/python/pingpong.py [--quick] [--json] [--sizes 8,64K,...]
                              [--iterations N] [--warmup N]
@@ -67,20 +69,57 @@ def recv_seq(sub):
             return seq
 
 
+class Raw:
+    """The same ping and pong as send_seq and recv_seq, calling the C
+    functions through cffi directly."""
+
+    def __init__(self, pub, sub):
+        ffi, lib = floe._lib.ffi, floe.lib
+        pub_ptr, sub_ptr = pub._ptr, sub._ptr
+        loan_out = ffi.new("floe_sample_mut **")
+        sample_out = ffi.new("const floe_sample **")
+        u64 = ffi.typeof("uint64_t *")
+        empty = lib.FLOE_E_POOL_EMPTY
+
+        def send(size, seq):
+            while lib.floe_publisher_loan(pub_ptr, size, loan_out) == empty:
+                pass
+            ffi.cast(u64, lib.floe_sample_mut_payload(loan_out[0]))[0] = seq
+            lib.floe_sample_mut_send(loan_out[0])
+
+        def recv():
+            while lib.floe_subscriber_receive(sub_ptr, sample_out) == 0:
+                pass
+            seq = ffi.cast(u64, lib.floe_sample_payload(sample_out[0]))[0]
+            lib.floe_sample_release(sample_out[0])
+            return seq
+        self.send, self.recv = send, recv
+
+
+def calls(raw, pub, sub):
+    """send(size, seq) and recv() of one way of calling."""
+    if raw:
+        r = Raw(pub, sub)
+        return r.send, r.recv
+    return (lambda size, seq: send_seq(pub, size, seq)), \
+        (lambda: recv_seq(sub))
+
+
 def names(size):
     return f"bench/py/ping/{size}", f"bench/py/pong/{size}"
 
 
-def partner(size, total, ready):
+def partner(size, total, ready, raw):
     ping, pong = names(size)
     with floe.Node("bench py pong") as node, \
             node.service(ping, BYTES, mode="open") as ping_svc, \
             node.service(pong, BYTES, mode="open") as pong_svc, \
             ping_svc.subscriber() as sub, \
             pong_svc.publisher(initial_max_slice_len=size) as pub:
+        send, recv = calls(raw, pub, sub)
         os.write(ready, b"r")
         for _ in range(total):
-            send_seq(pub, size, recv_seq(sub))
+            send(size, recv())
 
 
 def cpus():
@@ -88,7 +127,7 @@ def cpus():
     return allowed[:2] if len(allowed) >= 2 else [None, None]
 
 
-def run_size(args, node, size, cpu_b):
+def run_size(args, node, size, cpu_b, raw):
     ping, pong = names(size)
     total = args.warmup + args.iterations
     samples = []
@@ -103,7 +142,7 @@ def run_size(args, node, size, cpu_b):
             try:
                 if cpu_b is not None:
                     os.sched_setaffinity(0, {cpu_b})
-                partner(size, total, w)
+                partner(size, total, w, raw)
                 status = 0
             finally:
                 os._exit(status)    # never into the parent's objects
@@ -111,13 +150,14 @@ def run_size(args, node, size, cpu_b):
         if os.read(r, 1) != b"r":
             raise RuntimeError("partner did not get ready")
         os.close(r)
+        send, recv = calls(raw, pub, sub)
         now = time.perf_counter_ns
         for i in range(total):
             if i == args.warmup:
                 start = now()
             t0 = now()
-            send_seq(pub, size, i)
-            if recv_seq(sub) != i:
+            send(size, i)
+            if recv() != i:
                 raise RuntimeError(f"pong {i}: wrong sequence")
             if i >= args.warmup:
                 samples.append((now() - t0) // 2)
@@ -125,10 +165,11 @@ def run_size(args, node, size, cpu_b):
         _, status = os.waitpid(pid, 0)
         if status:
             raise RuntimeError(f"partner exited with status {status}")
-    return summarise(samples, size, elapsed)
+    return summarise(samples, size, elapsed,
+                     "floe-python-cffi" if raw else "floe-python")
 
 
-def summarise(samples, size, elapsed_ns):
+def summarise(samples, size, elapsed_ns, system):
     """bench.h's bench_summarise: percentiles and the distribution."""
     samples.sort()
     n = len(samples)
@@ -142,7 +183,7 @@ def summarise(samples, size, elapsed_ns):
         last = k
         above *= 10 ** (-1 / CDF_PER_DECADE)
     cdf.append((samples[-1], (n - 1) / n))
-    return {"system": "floe-python", "pattern": "pingpong",
+    return {"system": system, "pattern": "pingpong",
             "payload_bytes": size, "subscribers": 1,
             "p50_ns": samples[n // 2], "p99_ns": samples[n * 99 // 100],
             "p999_ns": samples[n * 999 // 1000], "max_ns": samples[-1],
@@ -192,16 +233,17 @@ def main():
         os.sched_setaffinity(0, {cpu_a})
     table = sys.stderr if args.json else sys.stdout
     rows = []
-    print(f"{'system':<12} {'payload':>9} {'p50':>8} {'p99':>8} "
+    print(f"{'system':<16} {'payload':>9} {'p50':>8} {'p99':>8} "
           f"{'p99.9':>8} {'max':>10}", file=table)
     with floe.Node("bench py ping") as node:
-        for size in args.sizes:
-            row, cdf = run_size(args, node, size, cpu_b)
-            write_cdf(row, cdf)
-            rows.append(row)
-            print(f"{row['system']:<12} {size:>9} {row['p50_ns']:>8} "
-                  f"{row['p99_ns']:>8} {row['p999_ns']:>8} "
-                  f"{row['max_ns']:>10}", file=table)
+        for raw in (False, True):
+            for size in args.sizes:
+                row, cdf = run_size(args, node, size, cpu_b, raw)
+                write_cdf(row, cdf)
+                rows.append(row)
+                print(f"{row['system']:<16} {size:>9} {row['p50_ns']:>8} "
+                      f"{row['p99_ns']:>8} {row['p999_ns']:>8} "
+                      f"{row['max_ns']:>10}", file=table)
     if args.json:
         json.dump(rows, sys.stdout, indent=1)
         print()
