@@ -208,6 +208,48 @@ static void request_response(floe::node &node)
 	tap_ok(a2 && !a2->is_connected(), "server sees the drop");
 }
 
+/* A request refused for the active limit stays loaned (sent later or
+ * discarded by its destructor: ASan sees any double end). */
+static void active_limit(floe::node &node)
+{
+	floe::rr_config cfg{ "t.Ask", "u64", {}, {}, 0 };
+	struct floe_rr_qos qos;
+
+	floe_rr_qos_init(&qos);
+	qos.max_active_requests_per_client = 1;
+	cfg.qos = qos;
+	floe::rr_service<ask, std::uint64_t> svc(node, "cxx/rr-limit", cfg,
+						 floe::mode::create);
+	floe::server<ask, std::uint64_t> srv(svc);
+	floe::client<ask, std::uint64_t> cli(svc);
+	auto first = cli.send_copy(ask{ 1 });
+	auto req = cli.loan();
+
+	req->n = 2;
+	try {
+		req.send();
+		tap_ok(0, "a second active request throws");
+	} catch (const floe::error &e) {
+		tap_eq(e.code().value(), (int)FLOE_E_ACTIVE_LIMIT,
+		       "a second active request: FLOE_E_ACTIVE_LIMIT");
+	}
+	tap_ok(req->n == 2, "the refused request stays loaned");
+	first.drop();
+	if (auto a = srv.receive())
+		a->drop(); // ends the first stream: its place is free again
+	bool sent = false;
+	for (int i = 0; i < 1000 && !sent; i++) {
+		try {
+			auto p = req.send();
+			sent = true;
+		} catch (const floe::error &e) {
+			if (e.code().value() != FLOE_E_ACTIVE_LIMIT)
+				break;
+		}
+	}
+	tap_ok(sent, "sent once the first stream ended");
+}
+
 static void blackboard(floe::node &node)
 {
 	const double initial = 0.5;
@@ -306,6 +348,7 @@ int main()
 	cross_language(node);
 	events(node);
 	request_response(node);
+	active_limit(node);
 	blackboard(node);
 	waitset(node);
 	discovery(node);

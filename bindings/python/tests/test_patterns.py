@@ -83,6 +83,25 @@ def test_request_response_streams(node):
             req.payload[:] = bytes(8)     # still loaned: usable
 
 
+def test_request_refused_for_the_active_limit_stays_loaned(node):
+    with node.request_response("py/rr-limit", U64, U64, mode="create",
+                               qos={"max_active_requests_per_client": 1}) \
+            as svc, svc.server() as srv, svc.client() as cli:
+        first = cli.send(struct.pack("Q", 1))
+        req = cli.loan()
+        req.payload[:] = struct.pack("Q", 2)
+        with pytest.raises(floe.FloeError) as e:
+            req.send()
+        assert e.value.code == lib.FLOE_E_ACTIVE_LIMIT
+        assert struct.unpack("Q", req.payload) == (2,)    # still loaned
+        first.drop()
+        srv.receive().drop()            # the first stream ends
+        with req.send() as pending:
+            assert pending.servers == 1
+        with pytest.raises(floe.ClosedError):
+            req.send()
+
+
 def test_request_response_type_check(node):
     with node.request_response("py/rr-t", U64, U64, mode="create"):
         with pytest.raises(floe.FloeError) as e:
