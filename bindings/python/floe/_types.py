@@ -77,6 +77,15 @@ class Keep:
         return qos
 
 
+def choice(options, value, what):
+    """options[value], or ValueError naming the choices."""
+    try:
+        return options[value]
+    except KeyError:
+        names = ", ".join(repr(k) for k in options)
+        raise ValueError(f"{what} must be one of {names}") from None
+
+
 def struct_dict(cdata):
     """A C struct's fields as a dict (nested structs as dicts)."""
     out = {}

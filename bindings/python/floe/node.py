@@ -2,7 +2,7 @@
 """Nodes, services of every pattern by name, and discovery."""
 from ._handle import Owner
 from ._lib import check, cstr, ffi, lib, pystr
-from ._types import Keep, struct_dict
+from ._types import Keep, choice, struct_dict
 
 _BACKENDS = {None: lib.FLOE_BACKEND_AUTO, "auto": lib.FLOE_BACKEND_AUTO,
              "kmod": lib.FLOE_BACKEND_KMOD, "shm": lib.FLOE_BACKEND_SHM}
@@ -43,7 +43,7 @@ class Node(Owner):
         keep = Keep()
         opts = ffi.new("struct floe_node_opts *")
         lib.floe_node_opts_init(opts)
-        opts.backend = _BACKENDS[backend]
+        opts.backend = choice(_BACKENDS, backend, "backend")
         if domain is not None:
             opts.domain = keep.str(domain)
         out = ffi.new("floe_node **")

@@ -4,7 +4,7 @@ import weakref
 
 from ._handle import Owner, drain
 from ._lib import check, ffi, lib
-from ._types import Keep
+from ._types import Keep, choice
 from .node import get_service
 
 _UNABLE = {"discard": lib.FLOE_DELIVER_DISCARD, "block": lib.FLOE_DELIVER_BLOCK}
@@ -78,9 +78,10 @@ class Publisher(Owner):
                  max_slice_len=0):
         opts = ffi.new("struct floe_publisher_opts *")
         lib.floe_publisher_opts_init(opts)
-        opts.unable_to_deliver = _UNABLE[unable_to_deliver]
+        opts.unable_to_deliver = choice(_UNABLE, unable_to_deliver,
+                                         "unable_to_deliver")
         opts.initial_max_slice_len = initial_max_slice_len
-        opts.allocation = _ALLOC[allocation]
+        opts.allocation = choice(_ALLOC, allocation, "allocation")
         opts.max_slice_len = max_slice_len
         port(self, service, lib.floe_publisher_create, opts,
              lib.floe_publisher_destroy, "publisher")

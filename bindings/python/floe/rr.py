@@ -4,7 +4,7 @@ response yielding every server's stream; a server answers an active
 request with loaned responses and ends the stream by dropping it."""
 from ._handle import Owner, drain
 from ._lib import FloeError, check, ffi, lib
-from ._types import Keep
+from ._types import Keep, choice
 from .pubsub import _ALLOC, _UNABLE, ServiceBase, _Payload, port
 
 
@@ -38,7 +38,7 @@ class RequestResponseService(ServiceBase):
 
 def _slice_opts(opts, initial_max_slice_len, allocation, max_slice_len):
     opts.initial_max_slice_len = initial_max_slice_len
-    opts.allocation = _ALLOC[allocation]
+    opts.allocation = choice(_ALLOC, allocation, "allocation")
     opts.max_slice_len = max_slice_len
 
 
@@ -169,7 +169,7 @@ class Server(Owner):
                  initial_max_slice_len=0, allocation="static",
                  max_slice_len=0):
         opts = ffi.new("struct floe_server_opts *")
-        opts.backpressure = _UNABLE[backpressure]
+        opts.backpressure = choice(_UNABLE, backpressure, "backpressure")
         _slice_opts(opts, initial_max_slice_len, allocation, max_slice_len)
         port(self, service, lib.floe_server_create, opts,
              lib.floe_server_destroy, "server")

@@ -4,6 +4,7 @@ import weakref
 
 from ._handle import Owner
 from ._lib import check, ffi, lib
+from ._types import choice
 from .blackboard import Reader
 from .event import Listener
 
@@ -52,7 +53,7 @@ class Waitset(Owner):
 
     def __init__(self, impl=None, handle_signals=False):
         opts = ffi.new("struct floe_waitset_opts *")
-        opts.impl = _IMPL[impl]
+        opts.impl = choice(_IMPL, impl, "impl")
         opts.handle_signals = handle_signals
         out = ffi.new("floe_waitset **")
         check(lib.floe_waitset_create(opts, out), "waitset")
