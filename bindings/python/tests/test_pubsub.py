@@ -79,6 +79,11 @@ def test_errors_say_what(node):
     assert e.value.code == lib.FLOE_E_NOT_FOUND
     with pytest.raises(ValueError):
         node.service("py/none", U32, mode="sometimes")
+    with node.service("py/err2", U32) as svc:
+        with pytest.raises(ValueError, match="allocation must be one of"):
+            svc.publisher(allocation="huge")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        floe.Node("x", backend="floppy")
 
 
 def test_service_from_c_opened_by_type_name(node):
