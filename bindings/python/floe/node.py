@@ -10,12 +10,25 @@ _BACKENDS = {None: lib.FLOE_BACKEND_AUTO, "auto": lib.FLOE_BACKEND_AUTO,
 MODES = ("open", "create", "open_or_create")
 
 
+class _Found:
+    """What a discovery walk found, and what went wrong in the callback."""
+
+    def __init__(self):
+        self.items = []
+        self.error = None
+
+
 def _collect(cb_type):
-    """A C callback appending each info struct, as a dict, to the list
-    behind ctx."""
-    @ffi.callback(cb_type, onerror=lambda *exc: 1)
+    """A C callback adding each info struct, as a dict, to the _Found
+    behind ctx; an exception stops the walk."""
+    @ffi.callback(cb_type)
     def collect(info, ctx):
-        ffi.from_handle(ctx).append(struct_dict(info[0]))
+        found = ffi.from_handle(ctx)
+        try:
+            found.items.append(struct_dict(info[0]))
+        except Exception as e:
+            found.error = e
+            return 1
         return 0
     return collect
 
@@ -63,10 +76,11 @@ class Node(Owner):
         return check(lib.floe_node_cleanup_dead(self._ptr))
 
     def _list(self, fn, cb):
-        items = []
-        handle = ffi.new_handle(items)
-        check(fn(self._ptr, cb, handle), "discovery")
-        return items
+        found = _Found()
+        check(fn(self._ptr, cb, ffi.new_handle(found)), "discovery")
+        if found.error is not None:
+            raise found.error
+        return found.items
 
     def nodes(self):
         """Every node of the domain, as dicts (id, pid, state, name)."""

@@ -29,12 +29,7 @@ class _Run:
         self.error = None
 
 
-def _on_error(exc_type, exc, tb):
-    return None     # handled in _trampoline (this should not happen)
-
-
-@ffi.callback("int(floe_waitset *, int, enum floe_trigger, void *)",
-              onerror=_on_error)
+@ffi.callback("int(floe_waitset *, int, enum floe_trigger, void *)")
 def _trampoline(ws, attachment, trigger, user):
     run = ffi.from_handle(user)[0]
     try:
