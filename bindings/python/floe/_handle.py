@@ -29,6 +29,9 @@ import weakref
 from ._lib import ClosedError, ffi
 
 
+_CHAR_P = ffi.typeof("char *")
+
+
 class Handle:
     """One C handle: @end(ptr) ends it, after its children (see above)."""
 
@@ -83,19 +86,20 @@ class Handle:
                 # exported (ctypes.from_buffer, memoryview(view)): the
                 # importer keeps it, and the memory stays held, until it goes
                 pass
-        self._views = []
+        # (the weakrefs stay: their callbacks drop the views' holds)
         for child in list(self._children):
             child.close()
         self._drop()
 
-    def abandon(self):
-        """Its Python object was collected: end it once the views and
-        children that still use it are gone."""
+    def abandon(self, _ref=None):
+        """Its Python object was collected (a weakref callback): end it
+        once the views and children that still use it are gone."""
         if not self.closed:
             self.closed = True
             self._drop()
 
-    def _drop(self):
+    def _drop(self, _ref=None):
+        """One hold less (also a weakref callback, for views)."""
         self._holds -= 1
         self._maybe_end()
 
@@ -115,15 +119,14 @@ class Handle:
         self.get()
         self._holds += 2
         # the buffer's cdata is collected with the buffer and what views it
-        keep = ffi.gc(ffi.cast("char *", address),
+        keep = ffi.gc(ffi.cast(_CHAR_P, address),
                       lambda _: self._drop(), size=0)
         base = memoryview(ffi.buffer(keep, size))
         view = base.toreadonly() if readonly else base
         if readonly:
             base.release()
-        weakref.finalize(view, self._drop).atexit = False
         self._views = [r for r in self._views if r() is not None]
-        self._views.append(weakref.ref(view))
+        self._views.append(weakref.ref(view, self._drop))
         return view
 
 
@@ -144,8 +147,9 @@ class Owner:
     _handle = None
 
     def _own(self, ptr, end, parent=None, what=None):
-        self._handle = Handle(ptr, end, parent, what or type(self).__name__)
-        weakref.finalize(self, self._handle.abandon).atexit = False
+        h = self._handle = Handle(ptr, end, parent, what or type(self).__name__)
+        # (a weakref callback, not weakref.finalize: cheaper per sample)
+        h.owner_ref = weakref.ref(self, h.abandon)
         if parent is None:
             _roots.add(self)
 
