@@ -102,6 +102,21 @@ def test_request_refused_for_the_active_limit_stays_loaned(node):
             req.send()
 
 
+def test_fire_and_forget(node):
+    with node.request_response("py/rr-ff", U64, U64, mode="create",
+                               qos={"enable_fire_and_forget": True}) \
+            as svc, svc.server() as srv, svc.client() as cli:
+        with cli.loan() as req:
+            req.payload[:] = struct.pack("Q", 9)
+            assert req.send_fire_and_forget() == 1
+        with srv.receive() as active:
+            assert active.fire_and_forget
+            assert struct.unpack("Q", active.payload) == (9,)
+            with pytest.raises(floe.FloeError) as e:
+                active.loan()
+            assert e.value.code == lib.FLOE_E_NO_RESPONSE
+
+
 def test_request_response_type_check(node):
     with node.request_response("py/rr-t", U64, U64, mode="create"):
         with pytest.raises(floe.FloeError) as e:
