@@ -125,7 +125,8 @@ $(O)/examples/cxx/%: examples/cxx/%.cpp $(wildcard examples/cxx/*.hpp) \
 	$(Q)$(CXX) -std=c++17 $(CPPFLAGS) $(CFLAGS) $(CXX_WARN) $< -o $@ \
 		$(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
 
-$(O)/bench/cxx_%: bench/cxx/%.cpp bench/bench.h $(CXX_HDRS) $(O)/libfloe.a
+$(O)/bench/cxx_%: bench/cxx/%.cpp $(wildcard bench/*.h) $(CXX_HDRS) \
+		$(O)/libfloe.a
 	@mkdir -p $(dir $@)
 	@echo "  CXXLD   $@"
 	$(Q)$(CXX) -std=c++17 $(CPPFLAGS) -Ibench $(CFLAGS) $(CXX_WARN) $< \

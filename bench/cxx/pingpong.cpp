@@ -22,6 +22,7 @@
 #include <floe.hpp>
 
 #include "bench.h"
+#include "pingpong_qos.h"
 
 namespace {
 
@@ -37,15 +38,9 @@ floe::service_config config(bool create)
 	floe::service_config cfg{ "u8", {}, {}, 0 };
 
 	if (create) {
-		// one message in flight per direction: the smallest pool
 		floe_pubsub_qos q;
 
-		floe_pubsub_qos_init(&q);
-		q.max_publishers = 1;
-		q.max_subscribers = 1;
-		q.subscriber_max_buffer_size = 2;
-		q.subscriber_max_borrowed_samples = 1;
-		q.publisher_max_loaned_samples = 1;
+		bench_pingpong_qos(&q);
 		cfg.qos = q;
 	}
 	return cfg;

@@ -40,7 +40,7 @@ def size_arg(text):
 
 
 def qos():
-    # one message in flight per direction: the smallest pool
+    # as bench/pingpong_qos.h: one message in flight per direction
     return {"max_publishers": 1, "max_subscribers": 1,
             "subscriber_max_buffer_size": 2,
             "subscriber_max_borrowed_samples": 1,
