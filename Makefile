@@ -178,6 +178,7 @@ check-bindings: lib examples $(CXX_TEST_BINS) $(CXX_HELPERS)
 	cd bindings/python && FLOE_BACKEND=shm PYTHONDONTWRITEBYTECODE=1 \
 		FLOE_LIBRARY=$(abspath $(O))/libfloe.so.0 \
 		FLOE_BUILD=$(abspath $(O)) PYTHONPATH=. \
+		timeout --kill-after=10 600 \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests
 
 peers: $(PEERS)
