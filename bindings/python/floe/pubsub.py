@@ -7,6 +7,9 @@ from ._lib import check, ffi, lib
 from ._types import Keep, choice
 from .node import get_service
 
+# the out-parameters of the per-sample calls, parsed once
+_SAMPLE_MUT_OUT = ffi.typeof("floe_sample_mut **")
+_SAMPLE_OUT = ffi.typeof("const floe_sample **")
 _UNABLE = {"discard": lib.FLOE_DELIVER_DISCARD, "block": lib.FLOE_DELIVER_BLOCK}
 _ALLOC = {"static": lib.FLOE_ALLOC_STATIC,
           "power_of_two": lib.FLOE_ALLOC_POWER_OF_TWO}
@@ -92,7 +95,7 @@ class Publisher(Owner):
 
     def loan(self, len=1):
         """A writable sample of @len elements (uninitialised)."""
-        out = ffi.new("floe_sample_mut **")
+        out = ffi.new(_SAMPLE_MUT_OUT)
         check(lib.floe_publisher_loan(self._ptr, len, out), "loan")
         return SampleMut(self, out[0])
 
@@ -174,10 +177,17 @@ class Sample(_Payload):
 
     def __init__(self, subscriber, ptr):
         self.len = lib.floe_sample_len(ptr)
-        self.publisher_id = lib.floe_sample_publisher_id(ptr)
-        self.sequence = lib.floe_sample_sequence(ptr)
         self._hold(subscriber, ptr, lib.floe_sample_release,
                    lib.floe_sample_payload_size(ptr))
+
+    @property
+    def publisher_id(self):
+        return lib.floe_sample_publisher_id(self._ptr)
+
+    @property
+    def sequence(self):
+        """Per-publisher sequence number, from 0."""
+        return lib.floe_sample_sequence(self._ptr)
 
     @property
     def payload_size(self):
@@ -202,7 +212,7 @@ class Subscriber(Owner):
 
     def receive(self):
         """The next Sample, or None if nothing is waiting."""
-        out = ffi.new("const floe_sample **")
+        out = ffi.new(_SAMPLE_OUT)
         if check(lib.floe_subscriber_receive(self._ptr, out), "receive") == 0:
             return None
         return Sample(self, out[0])
