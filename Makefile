@@ -4,7 +4,7 @@
 #   make check      every test tier: checkpatch, host (shm backend), VM
 #                   (Debian's kernels, kmod backend), KUnit (debug kernel);
 #                   non-zero on failure
-#   make demo       the publish-subscribe example pair
+#   make demo       the example pairs (C, C++ and Python)
 SHELL := /bin/bash
 VERSION := 0.1.0
 SOVERSION := 0
@@ -30,7 +30,10 @@ LIB_HDRS := $(wildcard include/*.h include/uapi/linux/*.h lib/*.h lib/base/*.h \
 
 HOST_TESTS := $(patsubst tests/host/%.c,$(O)/tests/host/%,$(wildcard tests/host/t_*.c))
 EXAMPLES := $(patsubst examples/%.c,$(O)/examples/%,$(wildcard examples/*.c))
-BENCHES := $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/*.c))
+CXX_EXAMPLES := $(patsubst examples/cxx/%.cpp,$(O)/examples/cxx/%,\
+	$(wildcard examples/cxx/*.cpp))
+BENCHES := $(patsubst bench/%.c,$(O)/bench/%,$(wildcard bench/*.c)) \
+	$(patsubst bench/cxx/%.cpp,$(O)/bench/cxx_%,$(wildcard bench/cxx/*.cpp))
 # Peer IPC systems for scripts/bench.sh: bench/peers/driver.c + one file
 # each; they need the libraries of `scripts/deps.sh bench`, so they are not
 # part of `all`, and are linked dynamically (C++ runtime of iceoryx).
@@ -60,6 +63,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	$(wildcard /lib/modules/*-amd64/build))
 
 .PHONY: all lib module tools tests examples benches check check-host \
+	check-bindings install-bindings \
 	check-cli check-vm check-asan check-tsan check-fuzz check-kunit demo \
 	install install-dkms clean peers bench bench-quick check-storm \
 	check-checkpatch
@@ -98,7 +102,7 @@ $(TOOL): $(TOOL_SRCS) $(wildcard tools/*.h) lib/config.h $(O)/libfloe.a
 		$(TOOL_SRCS) -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(TOOL_LIBS) $(LIBS)
 
 tests: $(HOST_TESTS)
-examples: $(EXAMPLES)
+examples: $(EXAMPLES) $(CXX_EXAMPLES)
 benches: $(BENCHES)
 
 $(O)/tests/host/%: tests/host/%.c tests/tap.h $(wildcard tests/host/*.h) $(O)/libfloe.a
@@ -121,6 +125,76 @@ $(O)/bench/%: bench/%.c $(wildcard bench/*.h) $(O)/libfloe.a
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
+
+# ---- C++ (include/floe.hpp) and Python (bindings/python) -----------------
+CXX_HDRS := include/floe.hpp $(wildcard include/floe/*.hpp)
+CXX_WARN := -Wall -Wextra -Werror -Wshadow
+# Debian's interpreter, whatever else is first on PATH: python3-cffi,
+# python3-numpy and python3-pytest are installed for it
+PYTHON ?= /usr/bin/python3
+# C++ programs: examples, the NumPy test's receiver, the ping-pong bench
+$(O)/examples/cxx/%: examples/cxx/%.cpp $(wildcard examples/cxx/*.hpp) \
+		$(CXX_HDRS) $(O)/libfloe.a
+	@mkdir -p $(dir $@)
+	@echo "  CXXLD   $@"
+	$(Q)$(CXX) -std=c++17 $(CPPFLAGS) $(CFLAGS) $(CXX_WARN) $< -o $@ \
+		$(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
+
+$(O)/bench/cxx_%: bench/cxx/%.cpp $(wildcard bench/*.h) $(CXX_HDRS) \
+		$(O)/libfloe.a
+	@mkdir -p $(dir $@)
+	@echo "  CXXLD   $@"
+	$(Q)$(CXX) -std=c++17 $(CPPFLAGS) -Ibench $(CFLAGS) $(CXX_WARN) $< \
+		-o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
+
+# The C++ tests (tests/cxx/t_*.cpp, TAP) by g++ and clang++, as C++17 and
+# C++20, and by g++ under AddressSanitizer + UBSan; helpers (other names)
+# for the Python tests by g++.
+CXX_TESTS := $(patsubst tests/cxx/%.cpp,%,$(wildcard tests/cxx/t_*.cpp))
+CXX_HELPERS := $(patsubst tests/cxx/%.cpp,$(O)/tests/cxx/%,\
+	$(filter-out tests/cxx/t_%,$(wildcard tests/cxx/*.cpp)))
+CXX_VARIANTS := g++:c++17 g++:c++20 clang++:c++17 clang++:c++20
+cxx_dir = $(subst +,x,$(subst :,-,$(1)))
+define CXX_VARIANT_RULE
+$(O)/tests/cxx/$(call cxx_dir,$(1))/%: tests/cxx/%.cpp tests/tap.h \
+		$(CXX_HDRS) $(O)/libfloe.a
+	@mkdir -p $$(dir $$@)
+	@echo "  CXXLD   $$@"
+	$(Q)$(word 1,$(subst :, ,$(1))) -std=$(word 2,$(subst :, ,$(1))) \
+		$$(CPPFLAGS) -Itests $$(CFLAGS) $$(CXX_WARN) $$< -o $$@ \
+		$$(PROG_LDFLAGS) $(O)/libfloe.a $$(LIBS)
+endef
+$(foreach v,$(CXX_VARIANTS),$(eval $(call CXX_VARIANT_RULE,$(v))))
+CXX_TEST_BINS := $(foreach v,$(CXX_VARIANTS),\
+	$(addprefix $(O)/tests/cxx/$(call cxx_dir,$(v))/,$(CXX_TESTS))) \
+	$(addprefix $(O)/tests/cxx/asan/,$(CXX_TESTS))
+
+$(O)/tests/cxx/asan/%: tests/cxx/%.cpp tests/tap.h $(CXX_HDRS) \
+		$(O)/asan/libfloe.a
+	@mkdir -p $(dir $@)
+	@echo "  CXXLD   $@"
+	$(Q)$(CXX) -std=c++17 $(CPPFLAGS) -Itests $(SAN_FLAGS_asan) \
+		$(CXX_WARN) $< -o $@ $(O)/asan/libfloe.a $(LIBS)
+
+$(O)/asan/libfloe.a: $(LIB_SRCS) $(LIB_HDRS)
+	$(MAKE) O=$(O)/asan CFLAGS="$(SAN_FLAGS_asan)" $@
+
+$(O)/tests/cxx/%: tests/cxx/%.cpp $(CXX_HDRS) $(O)/libfloe.a
+	@mkdir -p $(dir $@)
+	@echo "  CXXLD   $@"
+	$(Q)$(CXX) -std=c++17 $(CPPFLAGS) $(CFLAGS) $(CXX_WARN) $< -o $@ \
+		$(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
+
+# The C++ tests (tests/run-host.sh: TAP, leftover shared memory), then the
+# Python package's (pytest, each test in its own domain and checked for
+# leftovers; the cross-language ones run the C and C++ programs).
+check-bindings: lib examples $(CXX_TEST_BINS) $(CXX_HELPERS)
+	tests/run-host.sh $(CXX_TEST_BINS)
+	cd bindings/python && FLOE_BACKEND=shm PYTHONDONTWRITEBYTECODE=1 \
+		FLOE_LIBRARY=$(abspath $(O))/libfloe.so.0 \
+		FLOE_BUILD=$(abspath $(O)) PYTHONPATH=. \
+		timeout --kill-after=10 600 \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests
 
 peers: $(PEERS)
 
@@ -168,9 +242,14 @@ check-host: lib tests benches tools
 	$(O)/bench/waitset_wakeup --quick >/dev/null
 	$(O)/bench/request_response --quick >/dev/null
 	$(O)/bench/blackboard --quick >/dev/null
+	$(O)/bench/cxx_pingpong --quick >/dev/null
+	FLOE_LIBRARY=$(abspath $(O))/libfloe.so.0 PYTHONPATH=bindings/python \
+		PYTHONDONTWRITEBYTECODE=1 $(PYTHON) bench/python/pingpong.py \
+		--quick >/dev/null
 	$(MAKE) check-cli
 	@# the manual pages render cleanly and document every public function
 	scripts/check-man.sh
+	$(MAKE) check-bindings
 
 # The long crash storms (the bounded ones run in check-host): STORM_N
 # kills, for at most STORM_SECS seconds each, and as long a model-based
@@ -265,7 +344,7 @@ check-kunit: tests
 
 demo:
 	scripts/deps.sh host
-	$(MAKE) examples
+	$(MAKE) lib examples
 	scripts/demo.sh
 
 clean:
@@ -286,7 +365,7 @@ DEST_PREFIX := $(DESTDIR)$(PREFIX)
 MAN3 := $(wildcard docs/man3/*.3)
 MAN5 := $(wildcard docs/man5/*.5)
 MANDIR := $(DEST_PREFIX)/share/man
-install: lib tools install-dkms
+install: lib tools install-dkms install-bindings
 	install -d $(addprefix $(DEST_PREFIX)/,lib/pkgconfig include/linux bin \
 		share/man/man1 share/man/man3 share/man/man5 share/man/man7 \
 		share/bash-completion/completions) \
@@ -296,7 +375,7 @@ install: lib tools install-dkms
 	ln -sf libfloe.so.$(VERSION) $(DEST_PREFIX)/lib/libfloe.so.$(SOVERSION)
 	ln -sf libfloe.so.$(SOVERSION) $(DEST_PREFIX)/lib/libfloe.so
 	$(PC_SED) floe.pc.in > $(DEST_PREFIX)/lib/pkgconfig/floe.pc
-	install -m 644 include/floe.h $(DEST_PREFIX)/include/
+	install -m 644 include/floe.h include/floe.hpp $(DEST_PREFIX)/include/
 	install -m 644 include/uapi/linux/floe.h $(DEST_PREFIX)/include/linux/
 	install -m 755 $(TOOL) $(DEST_PREFIX)/bin/
 	install -m 644 docs/floe.1 $(MANDIR)/man1/
@@ -312,6 +391,19 @@ install: lib tools install-dkms
 	install -m 644 tools/floe.bash-completion \
 		$(DEST_PREFIX)/share/bash-completion/completions/floe
 	install -m 644 udev/60-floe.rules $(DESTDIR)$(UDEVRULESDIR)/
+
+# The C++ headers, and the Python package where the prefix's python3 looks
+# (Debian: /usr/lib/python3/dist-packages for /usr, else
+# <prefix>/lib/pythonX.Y/dist-packages), with the floe.h it reads.
+PYTHON_VERSION = $(shell $(PYTHON) -c \
+	'import sys; print("%d.%d" % sys.version_info[:2])')
+PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3,$\
+	$(PREFIX)/lib/python$(PYTHON_VERSION))/dist-packages
+install-bindings:
+	install -d $(DEST_PREFIX)/include/floe $(DESTDIR)$(PYTHONDIR)/floe
+	install -m 644 $(wildcard include/floe/*.hpp) $(DEST_PREFIX)/include/floe/
+	install -m 644 bindings/python/floe/*.py include/floe.h \
+		$(DESTDIR)$(PYTHONDIR)/floe/
 
 # The module's DKMS source alone (the VM tier builds it with DKMS).
 install-dkms:

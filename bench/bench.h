@@ -91,7 +91,7 @@ static inline void bench_pin(int cpu)
 /* The first two CPUs we may run on; one CPU: nothing is pinned. */
 static inline struct bench_cpus bench_choose_cpus(void)
 {
-	struct bench_cpus c = { .a = -1, .b = -1 };
+	struct bench_cpus c = { .a = -1, .b = -1, .single = false };
 	cpu_set_t set;
 
 	if (sched_getaffinity(0, sizeof(set), &set) == 0) {

@@ -31,6 +31,7 @@
 
 #include "bench.h"
 #include "floe.h"
+#include "pingpong_qos.h"
 
 #define CACHE_LINE 64
 
@@ -153,13 +154,7 @@ static int make_service(floe_node *node, const char *name, int create,
 			 bench_now_ns() < deadline);
 		return err;
 	}
-	/* One message in flight per direction: the smallest pool. */
-	floe_pubsub_qos_init(&q);
-	q.max_publishers = 1;
-	q.max_subscribers = 1;
-	q.subscriber_max_buffer_size = 2;
-	q.subscriber_max_borrowed_samples = 1;
-	q.publisher_max_loaned_samples = 1;
+	bench_pingpong_qos(&q);
 	so.qos = &q;
 	return floe_service_create(node, name, &so, out);
 }

@@ -9,7 +9,10 @@
 #   raw limits  memcpy_bandwidth; the cache-line ping-pong (in
 #               pubsub_pingpong) and the futex ping-pong (in event_wakeup)
 #   floe        pubsub_pingpong, event_wakeup, waitset_wakeup, scale, and
-#               request_response / blackboard when they are built
+#               request_response / blackboard when they are built; the
+#               ping-pong through the C++ API (cxx_pingpong, row floe-cxx)
+#               and the Python package (bench/python/pingpong.py, row
+#               floe-python)
 #   peers       bench/peers/kernel_ipc (Unix stream and datagram sockets,
 #               pipe, POSIX mq), zeromq (ipc://), iceoryx (C binding)
 #   at the end  the cache-line ping-pong once more (raw_cacheline_end): a
@@ -146,6 +149,12 @@ run waitset_wakeup "$bin/waitset_wakeup" $quick
 run request_response "$bin/request_response" $quick
 run blackboard "$bin/blackboard" $quick
 run scale "$bin/scale" $quick
+run cxx_pingpong "$bin/cxx_pingpong" $quick "${sizes[@]}"
+# the Python package from the source tree, over the library just built
+case "$O" in /*) lib_dir=$O ;; *) lib_dir=$PWD/$O ;; esac
+FLOE_LIBRARY=$lib_dir/libfloe.so.0 PYTHONPATH=$PWD/bindings/python \
+	PYTHONDONTWRITEBYTECODE=1 \
+	run python_pingpong bench/python/pingpong.py $quick "${sizes[@]}"
 run kernel_ipc "$bin/peers/kernel_ipc" $quick
 run zeromq "$bin/peers/zeromq" $quick
 if start_roudi; then

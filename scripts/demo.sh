@@ -1,7 +1,9 @@
 #!/bin/bash
 # The examples, end to end (run by `make demo`, which builds them first;
 # this script builds nothing): publish-subscribe, events, event-driven
-# publish-subscribe, the blackboard, the waitset and the health monitor.
+# publish-subscribe, the blackboard, the waitset and the health monitor;
+# then across languages (examples/cxx, examples/python): C++ -> Python and
+# Python -> C++ publish-subscribe, a Python client of the C++ server.
 #
 # Usage: scripts/demo.sh [COUNT]
 #
@@ -21,6 +23,11 @@ repo=$(cd "$here/.." && pwd)
 out=${O:-build}
 case "$out" in /*) ;; *) out=$repo/$out ;; esac
 bin=$out/examples
+# the Python examples: Debian's python3, the package from the source tree
+# over the library just built
+python=${PYTHON:-/usr/bin/python3}
+export PYTHONPATH=$repo/bindings/python FLOE_LIBRARY=$out/libfloe.so.0
+export PYTHONDONTWRITEBYTECODE=1
 count=${1:-10}
 export FLOE_DOMAIN=${FLOE_DOMAIN:-demo$$}
 
@@ -32,16 +39,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# program NAME: the command of an example; py:NAME is
+# examples/python/NAME.py, anything else a program in $bin
+program() {
+	case "$1" in
+	py:*) echo "$python $repo/examples/python/${1#py:}.py" ;;
+	*) echo "$bin/$1" ;;
+	esac
+}
+
 # run_pair TITLE PUBLISHER SUBSCRIBER LINE_PATTERN
 run_pair() {
-	local title=$1 pub=$2 sub=$3 pattern=$4 rc got
+	local title=$1 pub=$2 sub=$3 pattern=$4 rc got f
 
 	for b in "$pub" "$sub"; do
-		[ -x "$bin/$b" ] || { echo "demo: $bin/$b missing (make examples)" >&2; return 1; }
+		f=$(program "$b")
+		f=${f##* }
+		[ -x "$f" ] || [ -r "$f" ] ||
+			{ echo "demo: $f missing (make examples)" >&2; return 1; }
 	done
 	echo "==== $title (domain $FLOE_DOMAIN, backend ${FLOE_BACKEND:-auto})"
 	: >"$log"
-	"$bin/$sub" "$count" >"$log" 2>&1 &
+	# shellcheck disable=SC2046 # the command's words
+	$(program "$sub") "$count" >"$log" 2>&1 &
 	sub_pid=$!
 
 	# The publisher sends no history: wait until the subscriber is
@@ -58,7 +78,8 @@ run_pair() {
 	fi
 
 	echo "---- $pub:"
-	"$bin/$pub" "$count" || echo "demo: $pub failed" >&2
+	# shellcheck disable=SC2046
+	$(program "$pub") "$count" || echo "demo: $pub failed" >&2
 	wait "$sub_pid"
 	rc=$?
 	sub_pid=
@@ -164,5 +185,12 @@ run_pair "request-response (streams)" request_response_server \
 	request_response_client '^response: ' || fail=1
 run_waitset || fail=1
 run_health || fail=1
+run_pair "C++ publisher -> Python subscriber" cxx/pubsub_publisher \
+	py:subscriber '^received: ' || fail=1
+run_pair "Python publisher -> C++ subscriber" py:publisher \
+	cxx/pubsub_subscriber '^received: ' || fail=1
+run_pair "Python client, C++ server (streams)" \
+	cxx/request_response_server py:request_response_client \
+	'^response: ' || fail=1
 [ $fail -eq 0 ] && echo "demo: OK" || echo "demo: FAILED" >&2
 exit $fail

@@ -8,6 +8,9 @@ tier=${1:-all}
 # zstd and zlib: the tool's MCAP recordings
 host_pkgs="build-essential pkg-config liburing-dev libinih-dev libjson-c-dev
 	man-db libzstd-dev zlib1g-dev"
+# the C++ tests build with clang++ too; the Python package runs on Debian's
+# python3 with cffi (ABI mode), its tests need pytest and NumPy
+host_pkgs="$host_pkgs clang python3 python3-cffi python3-pytest python3-numpy"
 # make check-fuzz: clang with the libFuzzer and sanitizer runtimes
 fuzz_pkgs="clang libclang-rt-dev"
 # make check-vm: Debian's 6.1 (linux-headers-amd64) and 6.12 kernel lines,

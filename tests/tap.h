@@ -46,8 +46,11 @@ static inline void tap_init(unsigned int timeout_s)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!tap_shm) {
-		tap_shm = mmap(NULL, sizeof(*tap_shm), PROT_READ | PROT_WRITE,
-			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		/* (a cast: the C++ tests include this too) */
+		tap_shm = (struct tap_shm *)mmap(NULL, sizeof(*tap_shm),
+						 PROT_READ | PROT_WRITE,
+						 MAP_SHARED | MAP_ANONYMOUS,
+						 -1, 0);
 		if (tap_shm == MAP_FAILED) {
 			printf("Bail out! mmap for TAP records: %s\n",
 			       strerror(errno));

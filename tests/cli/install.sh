@@ -4,9 +4,11 @@
 # finds it under the prefix); the installed shared library exports exactly
 # the header's functions (scripts/check-abi.sh); examples/pubsub_publisher.c
 # built against the installed tree through `pkg-config --cflags --libs
-# --static floe`, shared and static, and run; the module built from the
-# installed DKMS source the way kmod/dkms.conf builds it (when kernel headers
-# are installed).
+# --static floe`, shared and static, and run; a C++ example built against
+# the installed floe.hpp the same way, and the installed Python package
+# imported from the prefix's Python path (finding the installed library by
+# itself) and used; the module built from the installed DKMS source the way
+# kmod/dkms.conf builds it (when kernel headers are installed).
 set -u
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 version=$(sed -n 's/^VERSION := //p' "$repo/Makefile")
@@ -28,7 +30,7 @@ ok() {	# STATUS DESC; returns STATUS, so that `ok ... || show-why` works
 	return "$1"
 }
 
-echo "1..13"
+echo "1..15"
 make -C "$repo" -s install DESTDIR="$dest" PREFIX="$prefix" >"$tmp/install.log" 2>&1
 ok $? "make install DESTDIR=... PREFIX=$prefix" || sed 's/^/# /' "$tmp/install.log"
 
@@ -36,6 +38,7 @@ missing=""
 for f in "$root/lib/libfloe.a" "$root/lib/libfloe.so.$version" \
 	"$root/lib/libfloe.so.0" "$root/lib/libfloe.so" \
 	"$root/lib/pkgconfig/floe.pc" "$root/include/floe.h" \
+	"$root/include/floe.hpp" "$root/include/floe/pubsub.hpp" \
 	"$root/include/linux/floe.h" "$root/bin/floe" \
 	"$root/share/man/man1/floe.1" "$root/share/man/man7/floe.7" \
 	"$root/share/man/man5/floe.conf.5" "$root/share/man/man3/floe_node.3" \
@@ -90,6 +93,26 @@ LD_LIBRARY_PATH=$root/lib "$tmp/pub" 2 >"$tmp/pub.log" 2>&1 &&
 ok $? "it runs with the installed shared library" || sed 's/^/# /' "$tmp/pub.log"
 "$tmp/pub-static" 1 >"$tmp/pub.log" 2>&1 && grep -q '^send sample 0 ' "$tmp/pub.log"
 ok $? "the static build runs" || sed 's/^/# /' "$tmp/pub.log"
+
+# shellcheck disable=SC2086 # flags are words
+c++ -std=c++17 -Wall -Wextra -Werror -o "$tmp/cxx-pub" \
+	"$repo/examples/cxx/pubsub_publisher.cpp" $flags &&
+	LD_LIBRARY_PATH=$root/lib "$tmp/cxx-pub" 1 >"$tmp/pub.log" 2>&1 &&
+	grep -q '^sent sample 0 ' "$tmp/pub.log"
+ok $? "a C++ example builds against the installed floe.hpp and runs" ||
+	sed 's/^/# /' "$tmp/pub.log"
+pydir=$(find "$root/lib" -path '*-packages/floe/__init__.py' | head -n 1)
+pydir=${pydir%/floe/__init__.py}
+(cd "$tmp" && PYTHONPATH=$pydir PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -c '
+import floe, sys
+assert floe.__file__.startswith(sys.argv[1]), floe.__file__
+with floe.Node("installed") as node, node.event("install/py") as svc, \
+        svc.listener() as lis, svc.notifier() as noti:
+    noti.notify(3)
+    assert lis.wait(5.0) == [3]
+' "$pydir") >"$tmp/py.log" 2>&1
+ok $? "the installed Python package imports and works (${pydir#"$dest"})" ||
+	sed 's/^/# /' "$tmp/py.log"
 
 kdir=""
 for d in /lib/modules/*/build; do [ -d "$d" ] && kdir=$d && break; done
