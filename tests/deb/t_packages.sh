@@ -25,6 +25,7 @@ show() { sed 's/^/# /' "$@"; }
 
 echo "1..14"
 # apt resolves the packages' dependencies from the archive (dbgsym left out)
+# shellcheck disable=SC2046 # file names without spaces
 apt-get install -y -q --no-install-recommends \
 	$(for p in $pkgs; do ls "$debs/${p}_$version"_*.deb; done) >"$tmp/apt.log" 2>&1
 ok $? "apt-get install ./libfloe0 ./libfloe-dev ./floe-tools ./floe-dkms" || show "$tmp/apt.log"
@@ -35,8 +36,9 @@ done
 [ -z "$notinst" ]
 ok $? "all four installed${notinst:+ (not:$notinst)}"
 
-flags=$(pkg-config --cflags --libs floe) && [ "$(echo $flags)" = "-lfloe" ]
-ok $? "pkg-config --cflags --libs floe: '$(echo $flags)' (headers and library in the system paths)"
+# (pkg-config ends its output with a space)
+flags=$(pkg-config --cflags --libs floe) && flags=${flags% } && [ "$flags" = "-lfloe" ]
+ok $? "pkg-config --cflags --libs floe: '$flags' (headers and library in the system paths)"
 # shellcheck disable=SC2046 # flags are words
 { cc -Wall -Werror -o "$tmp/pub" "$examples/pubsub_publisher.c" $(pkg-config --cflags --libs floe) &&
 	cc -Wall -Werror -o "$tmp/sub" "$examples/pubsub_subscriber.c" $(pkg-config --cflags --libs floe); } \
@@ -87,6 +89,7 @@ ko=$(find "/lib/modules/$kver/updates/dkms" -name 'floe.ko*' 2>/dev/null | head 
 	dkms status floe | grep -q "^floe/$version, $kver, x86_64: installed"
 ok $? "floe.ko is installed for $kver, vermagic $kver" || { dkms status; echo "$ko"; } | show
 
+# shellcheck disable=SC2086 # a list of packages
 apt-get purge -y -q $pkgs >"$tmp/purge.log" 2>&1 &&
 	[ -z "$(dkms status floe 2>/dev/null)" ] && [ ! -e "/usr/src/floe-$version" ] &&
 	[ -z "$(find /lib/modules -name 'floe.ko*')" ]
