@@ -1,9 +1,10 @@
 # floe — top-level build.
 #   make            library (static + shared + pkg-config), tools, examples,
 #                   tests, and the module when kernel headers are installed
-#   make check      every test tier: checkpatch, host (shm backend), VM
-#                   (Debian's kernels, kmod backend), KUnit (debug kernel);
-#                   non-zero on failure
+#   make check      every test tier: checkpatch, host (shm backend), the
+#                   Debian packages, VM (Debian's kernels, kmod backend),
+#                   KUnit (debug kernel); non-zero on failure
+#   make deb        the Debian packages, in build/deb
 #   make demo       the publish-subscribe example pair
 SHELL := /bin/bash
 VERSION := 0.1.0
@@ -156,6 +157,7 @@ check:
 	$(MAKE) check-asan
 	$(MAKE) check-tsan
 	$(MAKE) check-fuzz
+	$(MAKE) check-deb
 	$(MAKE) check-vm
 	$(MAKE) check-kunit
 	@echo "check: all tiers passed"
@@ -163,6 +165,8 @@ check:
 check-host: lib tests benches tools
 	@# the shared library exports exactly the header's functions
 	scripts/check-abi.sh $(O)/libfloe.so
+	@# and the Debian symbols file lists them (scripts/deb-symbols.sh --write)
+	scripts/deb-symbols.sh --check
 	tests/run-host.sh $(HOST_TESTS)
 	@# the benchmark still works (speed is not judged here: machines are noisy)
 	$(O)/bench/pubsub_pingpong --quick --sizes 8,1M >/dev/null
@@ -253,7 +257,8 @@ check-fuzz: $(FUZZ_TARGETS:%=$(O)/fuzz/fuzz_%)
 	done
 
 # The VM tier on Debian's kernel lines (KVERS=6.12 picks one), with the
-# module DKMS builds (VM_MODULE=kbuild: built from kmod/ directly).
+# module DKMS builds (VM_MODULE=kbuild: built from kmod/ directly;
+# VM_MODULE=deb: DKMS builds the floe-dkms package's source, after make deb).
 KVERS ?= 6.1 6.12
 VM_MODULE ?= dkms
 check-vm: tests tools examples
