@@ -72,12 +72,17 @@ wait "$pub" 2>/dev/null
 	grep -qx 'KERNEL=="floe", MODE="0666"' /lib/udev/rules.d/60-floe.rules
 ok $? "manual pages (1, 3 with a link per function, 5, 7), completion, udev rule"
 
-# DKMS: the package registered the source; build it for the headers here
-# (the running kernel is the host's, without headers in the chroot)
-dkms status floe >"$tmp/status" 2>&1 && grep -q "^floe/$version" "$tmp/status"
-ok $? "dkms status lists floe/$version after install" || show "$tmp/status"
+# DKMS: the package's postinst registered the source and built it for the
+# one kernel with headers here (the running kernel is the host's, without
+# headers in the chroot); then it is built again, explicitly, for it
 kver=$(ls /lib/modules)
 [ "$(echo "$kver" | wc -l)" -eq 1 ] && [ -d "/lib/modules/$kver/build" ] || kver=""
+dkms status floe >"$tmp/status" 2>&1 &&
+	grep -q "^floe/$version, $kver, x86_64: installed" "$tmp/status"
+ok $? "dkms status after install: floe/$version installed for $kver" || {
+	show "$tmp/status"
+	grep -i dkms "$tmp/apt.log" | show
+}
 { [ -n "$kver" ] && dkms build --force -m floe -v "$version" -k "$kver" &&
 	dkms install --force -m floe -v "$version" -k "$kver"; } >"$tmp/dkms.log" 2>&1
 ok $? "dkms build and install floe/$version for $kver" || {
