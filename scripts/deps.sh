@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages floe needs to build and test, when missing.
-# Usage: scripts/deps.sh [host|vm|kunit|checkpatch|bench|all]   (default: all)
+# Usage: scripts/deps.sh [host|vm|kunit|checkpatch|bench|deb|all]   (default: all)
 set -eu
 tier=${1:-all}
 
@@ -22,6 +22,9 @@ kunit_pkgs="linux-source-6.1 bc flex bison libelf-dev libssl-dev dwarves xz-util
 checkpatch_pkgs="linux-source-6.1 xz-utils perl"
 # scripts/bench.sh: peers (iceoryx's RouDi, C binding; ZeroMQ), gnuplot, jq
 bench_pkgs="iceoryx libiceoryx-binding-c-dev libzmq3-dev gnuplot-nox jq"
+# make deb, make check-deb: the packaging tools, lintian, and debootstrap for
+# the clean bookworm chroot the packages are installed into
+deb_pkgs="debhelper dh-dkms dpkg-dev fakeroot lintian debootstrap dkms"
 
 # The CLI tests check recordings (floe record) with the official MCAP
 # reader, @mcap/core from the npm registry, installed into $npm_dir (outside
@@ -40,8 +43,9 @@ vm) want="$host_pkgs $vm_pkgs" ;;
 kunit) want="$host_pkgs $vm_pkgs $kunit_pkgs" ;;
 checkpatch) want="$checkpatch_pkgs" ;;
 bench) want="$host_pkgs $bench_pkgs" ;;
-all) want="$host_pkgs $fuzz_pkgs $vm_pkgs $kunit_pkgs $checkpatch_pkgs $bench_pkgs" ;;
-*) echo "deps.sh: unknown tier '$tier' (host|vm|kunit|checkpatch|bench|all)" >&2; exit 2 ;;
+deb) want="$host_pkgs $deb_pkgs" ;;
+all) want="$host_pkgs $fuzz_pkgs $vm_pkgs $kunit_pkgs $checkpatch_pkgs $bench_pkgs $deb_pkgs" ;;
+*) echo "deps.sh: unknown tier '$tier' (host|vm|kunit|checkpatch|bench|deb|all)" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -7,6 +7,9 @@
 # never touched. DKMS signs the module with a throw-away key made in OUTDIR
 # (mok_signing_key/mok_certificate), as it would with a MOK.
 #
+# With VM_DKMS_DEB=path/to/floe-dkms_*.deb the source is that package's
+# instead (scripts/vm-module/deb.sh).
+#
 # Usage: scripts/vm-module/dkms.sh KVER OUTDIR
 # Prints the path of the module DKMS installed (decompressed if DKMS
 # compressed it like the kernel's own modules). A failed build prints
@@ -21,11 +24,16 @@ command -v dkms >/dev/null || { echo "vm-module/dkms: dkms missing (scripts/deps
 rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-make -s -C "$repo" install-dkms DESTDIR="$out/root" >"$out/install.log" 2>&1 || {
+if [ -n "${VM_DKMS_DEB:-}" ]; then
+	dpkg-deb -x "$VM_DKMS_DEB" "$out/root" || {
+		echo "vm-module/dkms: cannot unpack $VM_DKMS_DEB" >&2
+		exit 1
+	}
+elif ! make -s -C "$repo" install-dkms DESTDIR="$out/root" >"$out/install.log" 2>&1; then
 	cat "$out/install.log" >&2
 	echo "vm-module/dkms: make install-dkms failed" >&2
 	exit 1
-}
+fi
 conf=$(find "$out/root" -name dkms.conf | head -n1)
 [ -n "$conf" ] || { echo "vm-module/dkms: no dkms.conf installed" >&2; exit 1; }
 name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"$/\1/p' "$conf")
