@@ -36,10 +36,12 @@ mount -t proc proc "$root/proc"
 mount -t tmpfs -o mode=1777 tmpfs "$root/dev/shm"
 mount -t tmpfs tmpfs "$root/tmp"
 mount --bind "$cache/deb-chroot-apt" "$root/var/cache/apt/archives"
-mkdir -p "$root/tmp/debs" "$root/tmp/examples"
+mkdir -p "$root/tmp/debs" "$root/tmp/examples/python"
 cp "$debs"/*.deb "$root/tmp/debs/"
 cp "$repo"/examples/pubsub_publisher.c "$repo"/examples/pubsub_subscriber.c \
 	"$repo"/examples/transmission_data.h "$root/tmp/examples/"
+cp "$repo"/examples/python/subscriber.py \
+	"$repo"/examples/python/transmission_data.py "$root/tmp/examples/python/"
 cp "$repo/tests/deb/t_packages.sh" "$root/tmp/"
 
 # the archive's package lists of the chroot's creation may be stale
