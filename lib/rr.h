@@ -40,6 +40,15 @@
 #define TAG_FIRE_AND_FORGET (1ULL << 16)
 #define TAG_SEQ_SHIFT 24
 
+/* An end marker's tag: the channel and the low 31 bits of the sequence,
+ * so a marker left queued from an earlier stream (one a client forged for
+ * itself) cannot end the channel's next stream. */
+static inline uint64_t rr_marker_tag(uint64_t tag)
+{
+	return ((tag >> TAG_SEQ_SHIFT) << 16 | TAG_CHANNEL(tag)) &
+	       ((1ULL << FLOE_MARKER_TAG_BITS) - 1);
+}
+
 /** A client (@kind source) or server (sink) joins: its slot, its
  * receiver (holding at most @held) and its sender. */
 int floe_rr_join(floe_service *svc, enum floe_slot_kind kind, uint32_t held,

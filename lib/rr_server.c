@@ -284,7 +284,7 @@ FLOE_EXPORT void floe_active_request_drop(floe_active_request *a)
 	if (!(a->tag & TAG_FIRE_AND_FORGET)) {
 		for (uint32_t round = 0; round < MARK_ATTEMPTS; round++) {
 			if (floe_sender_mark(a->server->tx, &a->client,
-					  TAG_CHANNEL(a->tag)) !=
+					     rr_marker_tag(a->tag)) !=
 			    FLOE_E_WOULD_BLOCK)
 				break;
 			floe_backoff(round);

@@ -68,10 +68,11 @@ void floe_sender_discard_loans(struct floe_sender *tx, const void *ctx);
  */
 int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 		     uint64_t tag, uint64_t *reached);
-/** Queue a marker (no chunk, 16 bits of @tag) for @to, in order with the
- * samples sent to it. 0, FLOE_E_DEAD (not connected) or WOULD_BLOCK. */
+/** Queue a marker (no chunk; the low FLOE_MARKER_TAG_BITS of @tag) for @to,
+ * in order with the samples sent to it. 0, FLOE_E_DEAD (not connected) or
+ * WOULD_BLOCK. */
 int floe_sender_mark(struct floe_sender *tx, const struct floe_target *to,
-		     uint32_t tag);
+		     uint64_t tag);
 /** Connect new receivers and take back what receivers returned or died
  * holding. */
 void floe_sender_update(struct floe_sender *tx);
@@ -92,7 +93,7 @@ uint32_t floe_receiver_borrowed(const struct floe_receiver *rx);
 struct floe_marker {
 	uint64_t pub_id;
 	uint32_t pub_slot;
-	uint32_t tag;
+	uint64_t tag;
 };
 /**
  * Take the next entry: 1 with *@out, 2 with *@mark (only if @mark; with

@@ -373,18 +373,18 @@ static int receive_from(struct floe_receiver *rx, struct source *src,
 		}
 		/* Map the chunk's memory before taking the entry: a leaving
 		 * sender keeps its data only while a queue refers to it. */
-		mi = FLOE_ENTRY_CHUNK(entry) == FLOE_ENTRY_MARKER
+		mi = FLOE_ENTRY_IS_MARKER(entry)
 			     ? -1
 			     : map_generation(rx, src, FLOE_ENTRY_GEN(entry));
 		if (!floe_ring_take(ring, head))
 			continue; /* evicted under us by safe overflow */
-		if (FLOE_ENTRY_CHUNK(entry) == FLOE_ENTRY_MARKER) {
+		if (FLOE_ENTRY_IS_MARKER(entry)) {
 			if (!mark)
 				continue;
 			*mark = (struct floe_marker){
 				.pub_id = src->pub_id,
 				.pub_slot = src->pub_slot,
-				.tag = FLOE_ENTRY_GEN(entry),
+				.tag = FLOE_MARKER_TAG(entry),
 			};
 			return 2;
 		}

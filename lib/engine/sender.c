@@ -489,7 +489,7 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 }
 
 int floe_sender_mark(struct floe_sender *tx, const struct floe_target *to,
-		     uint32_t tag)
+		     uint64_t tag)
 {
 	const struct floe_dir *d = tx->dir;
 	struct tx_conn *c;
@@ -504,7 +504,7 @@ int floe_sender_mark(struct floe_sender *tx, const struct floe_target *to,
 	/* Markers may use the ring's capacity beyond the data limit. */
 	r = floe_ring_push(floe_dir_sub_ring(d, conn(tx, to->slot)), d->sub_cap,
 			   d->sub_cap, &c->sub_prod,
-			   floe_entry(c->epoch, tag, FLOE_ENTRY_MARKER));
+			   floe_marker_entry(c->epoch, tag));
 	if (r == FLOE_RING_CORRUPT)
 		quarantine(tx, to->slot);
 	return r == FLOE_RING_OK ? 0 : FLOE_E_WOULD_BLOCK;
