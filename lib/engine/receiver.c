@@ -100,6 +100,17 @@ static void let_go(struct floe_receiver *rx, uint32_t i, uint64_t pub_id)
 	if (atomic_load(&sc->pub_id) != pub_id ||
 	    !atomic_compare_exchange_strong(&sc->sub_id, &me, 0))
 		return;
+	/* A new sender of the row may have taken the connection over
+	 * between our look and our swap: it writes pub_id, then our id back
+	 * into sub_id, so the swap cannot tell, and it would stay shut, the
+	 * newcomer's samples never read. If pub_id moved, it is the
+	 * newcomer's: open it again (if its store came after our swap, it
+	 * did so itself). */
+	if (atomic_load(&sc->pub_id) != pub_id) {
+		me = 0;
+		atomic_compare_exchange_strong(&sc->sub_id, &me, rx->ref.id);
+		return;
+	}
 	floe_svc_leftovers_closed(rx->dir, i, pub_id);
 }
 
@@ -207,12 +218,20 @@ static bool carried(struct floe_conn *sc, uint64_t id)
 /*
  * Whose entry comes first in @sc's queue: the epoch of its oldest entry
  * names a gone sender whose leftovers are carried, or else it is the
- * connection's own sender's. Its epoch in *@epoch.
+ * connection's own sender's. Its epoch in *@epoch; 0 while a new sender
+ * takes the connection over (try again).
+ *
+ * That sender records the gone one it carries, then writes the epoch,
+ * then pub_id: an epoch and pub_id read while it does so may not belong
+ * together, and a source of the new sender with the old epoch would read
+ * the gone one's entries as its own (their samples rejected, their end
+ * markers lost). So both are read before and after the entry.
  */
 static uint64_t first_sender(const struct floe_dir *d, struct floe_conn *sc,
 			     uint32_t *epoch)
 {
-	uint64_t entry, head;
+	uint32_t e = atomic_load(&sc->epoch);
+	uint64_t pub = atomic_load(&sc->pub_id), entry, head;
 
 	if (floe_ring_peek(floe_dir_sub_ring(d, sc), d->sub_cap, d->sub_cap,
 			   &entry, &head) == FLOE_RING_OK) {
@@ -224,8 +243,10 @@ static uint64_t first_sender(const struct floe_dir *d, struct floe_conn *sc,
 				return id;
 		}
 	}
-	*epoch = atomic_load(&sc->epoch);
-	return atomic_load(&sc->pub_id);
+	*epoch = e;
+	return atomic_load(&sc->epoch) == e && atomic_load(&sc->pub_id) == pub
+		       ? pub
+		       : 0;
 }
 
 /*
@@ -270,8 +291,11 @@ static void update(struct floe_receiver *rx)
 				&floe_svc_slot(d->svc, d->sender, i)->generation));
 		} else if (pub_id) {
 			first = first_sender(d, sc, &epoch);
-			connect_source(rx, i, first, epoch,
-				       first != owner || owner_dead);
+			if (first)
+				connect_source(rx, i, first, epoch,
+					       first != owner || owner_dead);
+			else
+				rx->rescan = true;
 		}
 	}
 }
