@@ -107,7 +107,7 @@ bool floe_receiver_has_data(struct floe_receiver *rx);
 /** Connect to (and map the memory of) senders that appeared. */
 void floe_receiver_refresh(struct floe_receiver *rx);
 /** True while @rx reads from sender @id in @slot (or may soon: its slot
- * still holds it). */
+ * still holds it, or our connection from that slot its entries). */
 bool floe_receiver_has_source(struct floe_receiver *rx, uint32_t slot,
 			      uint64_t id);
 /** The chunk header's tag, and the sender slot a sample came from. */

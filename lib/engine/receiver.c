@@ -466,11 +466,18 @@ void floe_receiver_refresh(struct floe_receiver *rx)
 bool floe_receiver_has_source(struct floe_receiver *rx, uint32_t slot,
 			      uint64_t pub_id)
 {
+	struct floe_conn *sc = floe_dir_conn(rx->dir, slot, rx->slot);
 	struct floe_port_ref ref;
 
 	update_if_changed(rx);
+	/* or our connection still holds its entries: ahead of a newer
+	 * sender's, or its own while a newer one takes it over (we connect
+	 * to it once that is done) */
 	return (rx->sources[slot] && rx->sources[slot]->pub_id == pub_id) ||
-	       floe_svc_slot_owner(rx->dir->svc, rx->dir->sender, slot, &ref) == pub_id;
+	       floe_svc_slot_owner(rx->dir->svc, rx->dir->sender, slot,
+				   &ref) == pub_id ||
+	       (atomic_load(&sc->sub_id) == rx->ref.id &&
+		(atomic_load(&sc->pub_id) == pub_id || carried(sc, pub_id)));
 }
 
 bool floe_receiver_has_data(struct floe_receiver *rx)
