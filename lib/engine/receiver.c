@@ -470,14 +470,17 @@ bool floe_receiver_has_source(struct floe_receiver *rx, uint32_t slot,
 	struct floe_port_ref ref;
 
 	update_if_changed(rx);
-	/* or our connection still holds its entries: ahead of a newer
-	 * sender's, or its own while a newer one takes it over (we connect
-	 * to it once that is done) */
+	/* or our connection may still hold its entries: its own (we
+	 * connect to it once a newer sender that takes it over is done), or
+	 * carried ahead of a newer sender's while any are queued */
 	return (rx->sources[slot] && rx->sources[slot]->pub_id == pub_id) ||
 	       floe_svc_slot_owner(rx->dir->svc, rx->dir->sender, slot,
 				   &ref) == pub_id ||
 	       (atomic_load(&sc->sub_id) == rx->ref.id &&
-		(atomic_load(&sc->pub_id) == pub_id || carried(sc, pub_id)));
+		(atomic_load(&sc->pub_id) == pub_id ||
+		 (carried(sc, pub_id) &&
+		  floe_ring_count(floe_dir_sub_ring(rx->dir, sc),
+				  rx->dir->sub_cap))));
 }
 
 bool floe_receiver_has_data(struct floe_receiver *rx)
