@@ -21,7 +21,10 @@
  * response rings keep room for one marker per channel beyond the data
  * limit, so a marker never waits for a slow reader and never evicts data.
  * A channel is free again once every server the request reached has ended
- * it or is gone, so a late marker can never end a newer stream.
+ * it or is gone, so a late marker can never end a newer stream. A server
+ * takes a request only while what it sends reaches the client (a
+ * connection full of gone servers' leftovers makes it wait), so that it
+ * can always end the stream.
  *
  * After both directions' connections: one channel word per (client,
  * channel) holding the tag that channel carries (0 once its pending

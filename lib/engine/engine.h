@@ -76,6 +76,9 @@ int floe_sender_mark(struct floe_sender *tx, const struct floe_target *to,
 /** Connect new receivers and take back what receivers returned or died
  * holding. */
 void floe_sender_update(struct floe_sender *tx);
+/** True if what @tx sends to @to reaches it now (connected once it can
+ * be: a receiver with a full set of carried leftovers waits). */
+bool floe_sender_reaches(struct floe_sender *tx, const struct floe_target *to);
 /** Chunks in the pool right now, and its size (for tests: leak checks). */
 uint32_t floe_sender_free_chunks(const struct floe_sender *tx);
 uint32_t floe_sender_chunk_count(const struct floe_sender *tx);
@@ -104,6 +107,12 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 			  struct floe_marker *mark);
 /** True if an entry is waiting. */
 bool floe_receiver_has_data(struct floe_receiver *rx);
+/** Take (and count as waiting) only what senders for which @ready(@ctx,
+ * sender slot, sender id) holds queued; the others' entries stay queued. */
+void floe_receiver_take_only(struct floe_receiver *rx,
+			     bool (*ready)(void *ctx, uint32_t slot,
+					   uint64_t id),
+			     void *ctx);
 /** Connect to (and map the memory of) senders that appeared. */
 void floe_receiver_refresh(struct floe_receiver *rx);
 /** True while @rx reads from sender @id in @slot (or may soon: its slot

@@ -72,6 +72,9 @@ struct floe_receiver {
 	uint64_t seen_changes;
 	uint64_t seen_deaths;
 	bool rescan; /* a slot freed up locally: look for new senders */
+	/* floe_receiver_take_only */
+	bool (*ready)(void *ctx, uint32_t slot, uint64_t id);
+	void *ready_ctx;
 };
 
 static void free_source(struct source *src)
@@ -309,6 +312,13 @@ static void update_if_changed(struct floe_receiver *rx)
 		update(rx);
 }
 
+/* May we take what @src queued? */
+static bool takes_from(struct floe_receiver *rx, const struct source *src)
+{
+	return src && (!rx->ready ||
+		       rx->ready(rx->ready_ctx, src->pub_slot, src->pub_id));
+}
+
 static struct floe_sample *free_sample(struct floe_receiver *rx)
 {
 	for (uint32_t i = 0; i < rx->max_borrowed; i++)
@@ -440,7 +450,8 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 			uint32_t i = (rx->next_source + k) % n;
 			struct source *src = rx->sources[i];
 
-			if (src && (got = receive_from(rx, src, s, mark))) {
+			if (takes_from(rx, src) &&
+			    (got = receive_from(rx, src, s, mark))) {
 				rx->next_source = (i + 1) % n;
 				if (got == 1)
 					*out = s;
@@ -490,7 +501,7 @@ bool floe_receiver_has_data(struct floe_receiver *rx)
 		struct source *src = rx->sources[i];
 		struct floe_conn *sc;
 
-		if (!src)
+		if (!takes_from(rx, src))
 			continue;
 		sc = floe_dir_conn(rx->dir, i, rx->slot);
 		if (floe_ring_count(floe_dir_sub_ring(rx->dir, sc),
@@ -498,6 +509,15 @@ bool floe_receiver_has_data(struct floe_receiver *rx)
 			return true;
 	}
 	return false;
+}
+
+void floe_receiver_take_only(struct floe_receiver *rx,
+			     bool (*ready)(void *ctx, uint32_t slot,
+					   uint64_t id),
+			     void *ctx)
+{
+	rx->ready = ready;
+	rx->ready_ctx = ctx;
 }
 
 FLOE_EXPORT void floe_sample_release(const floe_sample *cs)

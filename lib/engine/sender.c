@@ -266,6 +266,13 @@ void floe_sender_update(struct floe_sender *tx)
 	floe_tx_recover(tx);
 }
 
+bool floe_sender_reaches(struct floe_sender *tx, const struct floe_target *to)
+{
+	update_if_changed(tx);
+	return to->slot < tx->dir->receivers &&
+	       tx->conns[to->slot].sub_id == to->id;
+}
+
 static void sender_free(struct floe_sender *tx, bool keep)
 {
 	for (uint32_t j = 0; tx->conns && j < tx->dir->receivers; j++) {
