@@ -108,11 +108,11 @@ static void let_go(struct floe_receiver *rx, uint32_t i, uint64_t pub_id)
 	 * into sub_id, so the swap cannot tell, and it would stay shut, the
 	 * newcomer's samples never read. If pub_id moved, it is the
 	 * newcomer's: open it again (if its store came after our swap, it
-	 * did so itself). */
+	 * did so itself). The gone sender's leftovers are taken either way
+	 * (a newcomer that found them taken leaves their data to us). */
 	if (atomic_load(&sc->pub_id) != pub_id) {
 		me = 0;
 		atomic_compare_exchange_strong(&sc->sub_id, &me, rx->ref.id);
-		return;
 	}
 	floe_svc_leftovers_closed(rx->dir, i, pub_id);
 }
