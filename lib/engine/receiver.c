@@ -252,6 +252,17 @@ static uint64_t first_sender(const struct floe_dir *d, struct floe_conn *sc,
 		       : 0;
 }
 
+/* The sender owning slot @i (0 if none), and whether it is dead. */
+static uint64_t slot_sender(const struct floe_dir *d, uint32_t i, bool *dead)
+{
+	struct floe_backend *be = d->svc->node->be;
+	struct floe_port_ref ref;
+	uint64_t owner = floe_svc_slot_owner(d->svc, d->sender, i, &ref);
+
+	*dead = owner && be->ops->port_liveness(be, &ref) == FLOE_PORT_DEAD;
+	return owner;
+}
+
 /*
  * Follow the sender slots: connect to senders that connected to us
  * (gone ones too: what they left queued is ours to read), and mark the
@@ -268,10 +279,8 @@ static void update(struct floe_receiver *rx)
 	for (uint32_t i = 0; i < d->senders; i++) {
 		struct floe_conn *sc = floe_dir_conn(d, i, rx->slot);
 		struct source *src = rx->sources[i];
-		struct floe_port_ref ref;
-		uint64_t owner = floe_svc_slot_owner(d->svc, d->sender, i, &ref);
-		bool owner_dead = owner && be->ops->port_liveness(be, &ref) ==
-						   FLOE_PORT_DEAD;
+		bool owner_dead;
+		uint64_t owner = slot_sender(d, i, &owner_dead);
 		bool ours = atomic_load(&sc->sub_id) == rx->ref.id;
 		/* whose connection to us, if any: the slot's owner, or a
 		 * gone sender's leftovers */
@@ -294,6 +303,12 @@ static void update(struct floe_receiver *rx)
 				&floe_svc_slot(d->svc, d->sender, i)->generation));
 		} else if (pub_id) {
 			first = first_sender(d, sc, &epoch);
+			/* A sender that took the slot and connected since we
+			 * looked at the slot is no gone one: taken for one, it
+			 * was let go of (its connection closed) as soon as its
+			 * queue was empty, and what it sent next never read. */
+			if (first && first != owner)
+				owner = slot_sender(d, i, &owner_dead);
 			if (first)
 				connect_source(rx, i, first, epoch,
 					       first != owner || owner_dead);
