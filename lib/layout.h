@@ -27,7 +27,7 @@
 #include "base/ring.h"
 #include "floe.h"
 
-#define FLOE_LAYOUT_VERSION 7
+#define FLOE_LAYOUT_VERSION 8
 #define FLOE_NODE_MAGIC 0x31646f6e656f6c66ULL    /* "floenod1" */
 #define FLOE_SERVICE_MAGIC 0x31637673656f6c66ULL /* "floesvc1" */
 #define FLOE_DATA_MAGIC 0x31617461646f6c66ULL    /* "flodata1" */
@@ -306,8 +306,19 @@ static inline uint64_t floe_entry(uint32_t epoch, uint32_t gen, uint32_t chunk)
 #define FLOE_ENTRY_EPOCH(e) ((uint32_t)((e) >> 48))
 #define FLOE_ENTRY_GEN(e) ((uint32_t)((e) >> 32) & 0xffff)
 #define FLOE_ENTRY_CHUNK(e) ((uint32_t)(e))
-/* A queue entry carrying no chunk: its generation bits are a tag. */
-#define FLOE_ENTRY_MARKER UINT32_MAX
+/* A queue entry carrying no chunk (chunk indices stay below 2^24): its
+ * generation bits and the low 31 bits of its chunk field are a tag. */
+#define FLOE_ENTRY_MARKER_BIT (1U << 31)
+#define FLOE_ENTRY_IS_MARKER(e) (FLOE_ENTRY_CHUNK(e) & FLOE_ENTRY_MARKER_BIT)
+#define FLOE_MARKER_TAG_BITS 47
+static inline uint64_t floe_marker_entry(uint32_t epoch, uint64_t tag)
+{
+	return floe_entry(epoch, (uint32_t)tag,
+			  FLOE_ENTRY_MARKER_BIT | (uint32_t)(tag >> 16));
+}
+#define FLOE_MARKER_TAG(e) \
+	((uint64_t)(FLOE_ENTRY_CHUNK(e) & ~FLOE_ENTRY_MARKER_BIT) << 16 | \
+	 FLOE_ENTRY_GEN(e))
 
 struct floe_data_header {
 	uint64_t magic;

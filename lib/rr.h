@@ -21,7 +21,10 @@
  * response rings keep room for one marker per channel beyond the data
  * limit, so a marker never waits for a slow reader and never evicts data.
  * A channel is free again once every server the request reached has ended
- * it or is gone, so a late marker can never end a newer stream.
+ * it or is gone, so a late marker can never end a newer stream. A server
+ * takes a request only while what it sends reaches the client (a
+ * connection full of gone servers' leftovers makes it wait), so that it
+ * can always end the stream.
  *
  * After both directions' connections: one channel word per (client,
  * channel) holding the tag that channel carries (0 once its pending
@@ -39,6 +42,15 @@
 #define TAG_CHANNEL(tag) ((uint32_t)(tag) & 0xffff)
 #define TAG_FIRE_AND_FORGET (1ULL << 16)
 #define TAG_SEQ_SHIFT 24
+
+/* An end marker's tag: the channel and the low 31 bits of the sequence,
+ * so a marker left queued from an earlier stream (one a client forged for
+ * itself) cannot end the channel's next stream. */
+static inline uint64_t rr_marker_tag(uint64_t tag)
+{
+	return ((tag >> TAG_SEQ_SHIFT) << 16 | TAG_CHANNEL(tag)) &
+	       ((1ULL << FLOE_MARKER_TAG_BITS) - 1);
+}
 
 /** A client (@kind source) or server (sink) joins: its slot, its
  * receiver (holding at most @held) and its sender. */

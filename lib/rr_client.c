@@ -108,7 +108,7 @@ static struct floe_pending_response *route(floe_client *c, uint64_t tag,
 		return NULL;
 	p = &c->channels[k];
 	if (!p->tag || p->servers[slot] != id ||
-	    (!marker && tag != p->tag))
+	    tag != (marker ? rr_marker_tag(p->tag) : p->tag))
 		return NULL;
 	return p;
 }

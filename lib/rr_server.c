@@ -31,6 +31,23 @@ struct floe_server {
 	uint32_t active_n;
 };
 
+/*
+ * A request is taken only when its stream can be answered and ended: while
+ * the connection to its client waits (gone servers' leftovers fill its
+ * carried records), an end of stream would be lost and the client get
+ * FLOE_E_DEAD from a server that ended the stream. A client that is gone
+ * gets nothing anyway: its requests are taken as ever.
+ */
+static bool can_answer(void *ctx, uint32_t slot, uint64_t id)
+{
+	floe_server *srv = ctx;
+	struct floe_target client = { .slot = slot, .id = id };
+	struct floe_port_ref ref;
+
+	return floe_sender_reaches(srv->tx, &client) ||
+	       floe_svc_slot_owner(srv->svc, FLOE_SLOT_SOURCE, slot, &ref) != id;
+}
+
 static void server_free(floe_server *srv)
 {
 	free(srv->active);
@@ -74,6 +91,7 @@ FLOE_EXPORT int floe_server_create(floe_service *svc,
 		server_free(srv);
 		return ret;
 	}
+	floe_receiver_take_only(srv->rx, can_answer, srv);
 	*out = srv;
 	return 0;
 }
@@ -303,7 +321,7 @@ FLOE_EXPORT void floe_active_request_drop(floe_active_request *a)
 	if (!(a->tag & TAG_FIRE_AND_FORGET)) {
 		for (uint32_t round = 0; round < MARK_ATTEMPTS; round++) {
 			if (floe_sender_mark(a->server->tx, &a->client,
-					  TAG_CHANNEL(a->tag)) !=
+					     rr_marker_tag(a->tag)) !=
 			    FLOE_E_WOULD_BLOCK)
 				break;
 			floe_backoff(round);

@@ -338,21 +338,32 @@ enum floe_takeover floe_svc_take_over(const struct floe_dir *d, uint32_t i,
 		/* queue behind them, in a free record (the epoch first:
 		 * whoever sees the id reads it) */
 		for (int k = 0; k < FLOE_CONN_CARRIED; k++) {
+			uint32_t epoch = atomic_load(&c->epoch);
 			uint64_t none = 0;
 
 			if (atomic_load(&c->carried_id[k]))
 				continue;
-			atomic_store(&c->carried_epoch[k],
-				     atomic_load(&c->epoch));
-			if (atomic_compare_exchange_strong(&c->carried_id[k],
-							   &none, cur))
-				return FLOE_TAKE_CARRY;
+			atomic_store(&c->carried_epoch[k], epoch);
+			if (!atomic_compare_exchange_strong(&c->carried_id[k],
+							    &none, cur))
+				continue;
+			/* The receiver may have taken the last of them
+			 * before the record was there, and forgotten the
+			 * record before it was: nobody would forget it, and
+			 * with every record taken later senders wait. */
+			none = cur;
+			if (!queued(d, c, epoch) &&
+			    atomic_compare_exchange_strong(&c->carried_id[k],
+							   &none, 0))
+				*done = cur;
+			return FLOE_TAKE_CARRY;
 		}
 		return FLOE_TAKE_WAIT;
 	}
 	/* it took them all (it holds what it still reads mapped), or is
-	 * gone */
-	if (!atomic_compare_exchange_strong(&c->sub_id, &sub, 0))
+	 * gone (or closed it just now itself: then waiting for a change
+	 * would miss the one it is about to announce) */
+	if (!atomic_compare_exchange_strong(&c->sub_id, &sub, 0) && sub)
 		return FLOE_TAKE_WAIT;
 	floe_svc_leftovers_closed(d, i, cur);
 	floe_svc_forget_all_carried(d, i, j);

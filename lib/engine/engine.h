@@ -72,13 +72,17 @@ void floe_sender_discard_loans(struct floe_sender *tx, const void *ctx);
  */
 int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 		     uint64_t tag, uint64_t *reached);
-/** Queue a marker (no chunk, 16 bits of @tag) for @to, in order with the
- * samples sent to it. 0, FLOE_E_DEAD (not connected) or WOULD_BLOCK. */
+/** Queue a marker (no chunk; the low FLOE_MARKER_TAG_BITS of @tag) for @to,
+ * in order with the samples sent to it. 0, FLOE_E_DEAD (not connected) or
+ * WOULD_BLOCK. */
 int floe_sender_mark(struct floe_sender *tx, const struct floe_target *to,
-		     uint32_t tag);
+		     uint64_t tag);
 /** Connect new receivers and take back what receivers returned or died
  * holding. */
 void floe_sender_update(struct floe_sender *tx);
+/** True if what @tx sends to @to reaches it now (connected once it can
+ * be: a receiver with a full set of carried leftovers waits). */
+bool floe_sender_reaches(struct floe_sender *tx, const struct floe_target *to);
 /** Chunks in the pool right now, and its size (for tests: leak checks). */
 uint32_t floe_sender_free_chunks(const struct floe_sender *tx);
 uint32_t floe_sender_chunk_count(const struct floe_sender *tx);
@@ -96,7 +100,7 @@ uint32_t floe_receiver_borrowed(const struct floe_receiver *rx);
 struct floe_marker {
 	uint64_t pub_id;
 	uint32_t pub_slot;
-	uint32_t tag;
+	uint64_t tag;
 };
 /**
  * Take the next entry: 1 with *@out, 2 with *@mark (only if @mark; with
@@ -107,10 +111,16 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 			  struct floe_marker *mark);
 /** True if an entry is waiting. */
 bool floe_receiver_has_data(struct floe_receiver *rx);
+/** Take (and count as waiting) only what senders for which @ready(@ctx,
+ * sender slot, sender id) holds queued; the others' entries stay queued. */
+void floe_receiver_take_only(struct floe_receiver *rx,
+			     bool (*ready)(void *ctx, uint32_t slot,
+					   uint64_t id),
+			     void *ctx);
 /** Connect to (and map the memory of) senders that appeared. */
 void floe_receiver_refresh(struct floe_receiver *rx);
 /** True while @rx reads from sender @id in @slot (or may soon: its slot
- * still holds it). */
+ * still holds it, or our connection from that slot its entries). */
 bool floe_receiver_has_source(struct floe_receiver *rx, uint32_t slot,
 			      uint64_t id);
 /** The wake cell of @rx's slot (lib/base/wake.h). */

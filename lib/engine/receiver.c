@@ -52,6 +52,17 @@ static void let_go(struct floe_receiver *rx, uint32_t i, uint64_t pub_id)
 	if (atomic_load(&sc->pub_id) != pub_id ||
 	    !atomic_compare_exchange_strong(&sc->sub_id, &me, 0))
 		return;
+	/* A new sender of the row may have taken the connection over
+	 * between our look and our swap: it writes pub_id, then our id back
+	 * into sub_id, so the swap cannot tell, and it would stay shut, the
+	 * newcomer's samples never read. If pub_id moved, it is the
+	 * newcomer's: open it again (if its store came after our swap, it
+	 * did so itself). The gone sender's leftovers are taken either way
+	 * (a newcomer that found them taken leaves their data to us). */
+	if (atomic_load(&sc->pub_id) != pub_id) {
+		me = 0;
+		atomic_compare_exchange_strong(&sc->sub_id, &me, rx->ref.id);
+	}
 	floe_svc_leftovers_closed(rx->dir, i, pub_id);
 }
 
@@ -163,12 +174,20 @@ static bool carried(struct floe_conn *sc, uint64_t id)
 /*
  * Whose entry comes first in @sc's queue: the epoch of its oldest entry
  * names a gone sender whose leftovers are carried, or else it is the
- * connection's own sender's. Its epoch in *@epoch.
+ * connection's own sender's. Its epoch in *@epoch; 0 while a new sender
+ * takes the connection over (try again).
+ *
+ * That sender records the gone one it carries, then writes the epoch,
+ * then pub_id: an epoch and pub_id read while it does so may not belong
+ * together, and a source of the new sender with the old epoch would read
+ * the gone one's entries as its own (their samples rejected, their end
+ * markers lost). So both are read before and after the entry.
  */
 static uint64_t first_sender(const struct floe_dir *d, struct floe_conn *sc,
 			     uint32_t *epoch)
 {
-	uint64_t entry, head;
+	uint32_t e = atomic_load(&sc->epoch);
+	uint64_t pub = atomic_load(&sc->pub_id), entry, head;
 
 	if (floe_ring_peek(floe_dir_sub_ring(d, sc), d->sub_cap, d->sub_cap,
 			   &entry, &head) == FLOE_RING_OK) {
@@ -180,8 +199,21 @@ static uint64_t first_sender(const struct floe_dir *d, struct floe_conn *sc,
 				return id;
 		}
 	}
-	*epoch = atomic_load(&sc->epoch);
-	return atomic_load(&sc->pub_id);
+	*epoch = e;
+	return atomic_load(&sc->epoch) == e && atomic_load(&sc->pub_id) == pub
+		       ? pub
+		       : 0;
+}
+
+/* The sender owning slot @i (0 if none), and whether it is dead. */
+static uint64_t slot_sender(const struct floe_dir *d, uint32_t i, bool *dead)
+{
+	struct floe_backend *be = d->svc->node->be;
+	struct floe_port_ref ref;
+	uint64_t owner = floe_svc_slot_owner(d->svc, d->sender, i, &ref);
+
+	*dead = owner && be->ops->port_liveness(be, &ref) == FLOE_PORT_DEAD;
+	return owner;
 }
 
 /* Did the sender of @src leave in order? It marks its data departed
@@ -224,10 +256,8 @@ static void update(struct floe_receiver *rx)
 	for (uint32_t i = 0; i < d->senders; i++) {
 		struct floe_conn *sc = floe_dir_conn(d, i, rx->slot);
 		struct source *src = rx->sources[i];
-		struct floe_port_ref ref;
-		uint64_t owner = floe_svc_slot_owner(d->svc, d->sender, i, &ref);
-		bool owner_dead = owner && be->ops->port_liveness(be, &ref) ==
-						   FLOE_PORT_DEAD;
+		bool owner_dead;
+		uint64_t owner = slot_sender(d, i, &owner_dead);
 		bool ours = atomic_load(&sc->sub_id) == rx->ref.id;
 		/* whose connection to us, if any: the slot's owner, or a
 		 * gone sender's leftovers */
@@ -252,9 +282,18 @@ static void update(struct floe_receiver *rx)
 				&floe_svc_slot(d->svc, d->sender, i)->generation));
 		} else if (pub_id) {
 			first = first_sender(d, sc, &epoch);
-			connect_source(rx, i, first, epoch,
-				       first != owner || owner_dead,
-				       first == owner && owner_dead);
+			/* A sender that took the slot and connected since we
+			 * looked at the slot is no gone one: taken for one, it
+			 * was let go of (its connection closed) as soon as its
+			 * queue was empty, and what it sent next never read. */
+			if (first && first != owner)
+				owner = slot_sender(d, i, &owner_dead);
+			if (first)
+				connect_source(rx, i, first, epoch,
+					       first != owner || owner_dead,
+					       first == owner && owner_dead);
+			else
+				rx->rescan = true;
 		}
 	}
 }
@@ -266,6 +305,13 @@ static void update_if_changed(struct floe_receiver *rx)
 	if (rx->rescan || floe_svc_changes(rx->dir->svc) != rx->seen_changes ||
 	    be->ops->death_epoch(be) != rx->seen_deaths)
 		update(rx);
+}
+
+/* May we take what @src queued? */
+static bool takes_from(struct floe_receiver *rx, const struct source *src)
+{
+	return src && (!rx->ready ||
+		       rx->ready(rx->ready_ctx, src->pub_slot, src->pub_id));
 }
 
 static struct floe_sample *free_sample(struct floe_receiver *rx)
@@ -356,18 +402,18 @@ static int receive_from(struct floe_receiver *rx, struct source *src,
 		}
 		/* Map the chunk's memory before taking the entry: a leaving
 		 * sender keeps its data only while a queue refers to it. */
-		mi = FLOE_ENTRY_CHUNK(entry) == FLOE_ENTRY_MARKER
+		mi = FLOE_ENTRY_IS_MARKER(entry)
 			     ? -1
 			     : map_generation(rx, src, FLOE_ENTRY_GEN(entry));
 		if (!floe_ring_take(ring, head))
 			continue; /* evicted under us by safe overflow */
-		if (FLOE_ENTRY_CHUNK(entry) == FLOE_ENTRY_MARKER) {
+		if (FLOE_ENTRY_IS_MARKER(entry)) {
 			if (!mark)
 				continue;
 			*mark = (struct floe_marker){
 				.pub_id = src->pub_id,
 				.pub_slot = src->pub_slot,
-				.tag = FLOE_ENTRY_GEN(entry),
+				.tag = FLOE_MARKER_TAG(entry),
 			};
 			return 2;
 		}
@@ -399,7 +445,8 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 			uint32_t i = (rx->next_source + k) % n;
 			struct source *src = rx->sources[i];
 
-			if (src && (got = receive_from(rx, src, s, mark))) {
+			if (takes_from(rx, src) &&
+			    (got = receive_from(rx, src, s, mark))) {
 				rx->next_source = (i + 1) % n;
 				if (got == 1) {
 					floe_stat_add(&rx->stats->received, 1);
@@ -430,11 +477,21 @@ void floe_receiver_refresh(struct floe_receiver *rx)
 bool floe_receiver_has_source(struct floe_receiver *rx, uint32_t slot,
 			      uint64_t pub_id)
 {
+	struct floe_conn *sc = floe_dir_conn(rx->dir, slot, rx->slot);
 	struct floe_port_ref ref;
 
 	update_if_changed(rx);
+	/* or our connection may still hold its entries: its own (we
+	 * connect to it once a newer sender that takes it over is done), or
+	 * carried ahead of a newer sender's while any are queued */
 	return (rx->sources[slot] && rx->sources[slot]->pub_id == pub_id) ||
-	       floe_svc_slot_owner(rx->dir->svc, rx->dir->sender, slot, &ref) == pub_id;
+	       floe_svc_slot_owner(rx->dir->svc, rx->dir->sender, slot,
+				   &ref) == pub_id ||
+	       (atomic_load(&sc->sub_id) == rx->ref.id &&
+		(atomic_load(&sc->pub_id) == pub_id ||
+		 (carried(sc, pub_id) &&
+		  floe_ring_count(floe_dir_sub_ring(rx->dir, sc),
+				  rx->dir->sub_cap))));
 }
 
 bool floe_receiver_has_data(struct floe_receiver *rx)
@@ -444,7 +501,7 @@ bool floe_receiver_has_data(struct floe_receiver *rx)
 		struct source *src = rx->sources[i];
 		struct floe_conn *sc;
 
-		if (!src)
+		if (!takes_from(rx, src))
 			continue;
 		sc = floe_dir_conn(rx->dir, i, rx->slot);
 		if (floe_ring_count(floe_dir_sub_ring(rx->dir, sc),
@@ -452,6 +509,15 @@ bool floe_receiver_has_data(struct floe_receiver *rx)
 			return true;
 	}
 	return false;
+}
+
+void floe_receiver_take_only(struct floe_receiver *rx,
+			     bool (*ready)(void *ctx, uint32_t slot,
+					   uint64_t id),
+			     void *ctx)
+{
+	rx->ready = ready;
+	rx->ready_ctx = ctx;
 }
 
 FLOE_EXPORT void floe_sample_release(const floe_sample *cs)

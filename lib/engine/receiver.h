@@ -57,6 +57,9 @@ struct floe_receiver {
 	uint64_t seen_changes;
 	uint64_t seen_deaths;
 	bool rescan; /* a slot freed up locally: look for new senders */
+	/* floe_receiver_take_only */
+	bool (*ready)(void *ctx, uint32_t slot, uint64_t id);
+	void *ready_ctx;
 	uint64_t deaths;          /* senders seen to die while connected */
 	uint64_t deaths_reported; /* of them, told by take_deaths */
 	int bell;                 /* its descriptor (doorbell), or -1 */

@@ -337,6 +337,13 @@ void floe_sender_update(struct floe_sender *tx)
 	floe_tx_recover(tx);
 }
 
+bool floe_sender_reaches(struct floe_sender *tx, const struct floe_target *to)
+{
+	update_if_changed(tx);
+	return to->slot < tx->dir->receivers &&
+	       tx->conns[to->slot].sub_id == to->id;
+}
+
 static void sender_free(struct floe_sender *tx, bool keep)
 {
 	for (uint32_t j = 0; tx->conns && j < tx->dir->receivers; j++) {
@@ -574,7 +581,7 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 }
 
 int floe_sender_mark(struct floe_sender *tx, const struct floe_target *to,
-		     uint32_t tag)
+		     uint64_t tag)
 {
 	const struct floe_dir *d = tx->dir;
 	struct tx_conn *c;
@@ -589,7 +596,7 @@ int floe_sender_mark(struct floe_sender *tx, const struct floe_target *to,
 	/* Markers may use the ring's capacity beyond the data limit. */
 	r = floe_ring_push(floe_dir_sub_ring(d, conn(tx, to->slot)), d->sub_cap,
 			   d->sub_cap, &c->sub_prod,
-			   floe_entry(c->epoch, tag, FLOE_ENTRY_MARKER));
+			   floe_marker_entry(c->epoch, tag));
 	if (r == FLOE_RING_CORRUPT)
 		quarantine(tx, to->slot);
 	if (r != FLOE_RING_OK)

@@ -34,7 +34,10 @@
  *  request delivery  a request reported reaching k servers is received
  *                 by k of them, unless a server that may have been reached
  *                 left or died without receiving it (checked for requests
- *                 whose pending response was not dropped early);
+ *                 whose pending response was not dropped early) - a server
+ *                 whose worker died inside floe_server_create, or before
+ *                 logging its result, may have been reached too: it owned
+ *                 a slot from the call on;
  *  response loss  every response a server queued is received unless the
  *                 client dropped the pending response (or left or died)
  *                 first - also before FLOE_E_END_OF_STREAM or
@@ -89,6 +92,7 @@ static int endings = END_ALL;
  *   x t0 t1 svc                          service closed
  *   k t0 t1 svc cli res id               client created
  *   K t0 t1 svc cli                      client destroyed
+ *   c t0 svc srv                         server create begins
  *   v t0 t1 svc srv res id               server created
  *   V t0 t1 svc srv                      server destroyed
  *   S t0 svc cli rseq nresp              request send begins
@@ -305,6 +309,7 @@ static struct wsrv *srv_create(int svc)
 	int r;
 
 	t0 = model_now();
+	model_log("c %" PRIu64 " %d %" PRIu64, t0, svc, key);
 	r = floe_server_create(wsvc[svc], &so, &h);
 	t1 = model_now();
 	if (!r)
@@ -949,7 +954,7 @@ static void load_logs(void)
 {
 	for (int w = 0; w < model_nworkers; w++) {
 		struct model_worker *wk = &model_workers[w];
-		uint32_t pending = NONE;
+		uint32_t pending = NONE, creating = NONE;
 		char path[320], *p;
 
 		stop_rec[w] = NONE;
@@ -994,7 +999,11 @@ static void load_logs(void)
 					clim[x].t_end = (uint64_t)rc->v[1];
 				}
 				break;
+			case 'c':
+				creating = ri;
+				break;
 			case 'v':
+				creating = NONE;
 				if (rc->v[4])
 					break;
 				GROW(srvm, nsrvm, capsrvm);
@@ -1087,6 +1096,22 @@ static void load_logs(void)
 						       (uint64_t)rc->v[3]),
 					      nreqm++);
 			}
+		}
+		/* A server create cut short by its worker's death: the
+		 * server may have owned a slot from the call on, and been
+		 * reached (as a dead server may, until its clients notice);
+		 * nothing else is known of it. */
+		if (creating != NONE) {
+			struct rec *rc = &recs[creating];
+
+			GROW(srvm, nsrvm, capsrvm);
+			srvm[nsrvm++] = (struct srvm){
+				.key = (uint64_t)rc->v[2], .w = w,
+				.svc = (int)rc->v[1], .crec = creating,
+				.drec = NONE, .t_begin = (uint64_t)rc->v[0],
+				.t_reach_end = UINT64_MAX,
+				.t_end = UINT64_MAX,
+			};
 		}
 		/* ports end with their worker; those a survivor destroys
 		 * after it stopped are not gone (the test ends) */

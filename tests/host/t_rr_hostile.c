@@ -9,6 +9,7 @@
  * (Test of internals: forges through the library's private API.)
  */
 #include "engine/engine.h"
+#include "rr.h"
 #include "rr_helpers.h"
 
 #define SERVICE "t/rr/hostile"
@@ -63,7 +64,7 @@ int main(void)
 	int r, forged_seen = 0, valid = 1;
 	uint8_t *base;
 
-	tap_plan(12);
+	tap_plan(15);
 	tap_require(floe_node_create("hostile", NULL, &node) == 0, "node");
 	tap_require(floe_rr_create(node, SERVICE, &o, &svc) == 0, "create");
 	tap_require(floe_server_create(svc, NULL, &s) == 0, "server");
@@ -120,6 +121,22 @@ int main(void)
 	}
 	tap_ok(valid && round_trip(c, s, 2),
 	       "forged requests rejected or served, genuine ones still work");
+
+	/* A forged request on a channel the client uses next: its end
+	 * marker, still queued, must not end the genuine stream. */
+	{
+		floe_sample_mut *m;
+
+		tap_require(floe_sender_loan(cpub, 1, NULL, &m) == 0,
+			    "forged request loan");
+		rr_fill_req(floe_sample_mut_payload(m), 1, 98, 0);
+		floe_sender_send(m, NULL, 12345ULL << TAG_SEQ_SHIFT, NULL);
+		tap_require(floe_server_receive(s, &a) == 1,
+			    "server has the forged request");
+		floe_active_request_drop(a);
+	}
+	tap_ok(round_trip(c, s, 3),
+	       "a forged request's end marker cannot end the next stream");
 
 	/* Random bytes over every queue and channel word. */
 	base = svc->seg.addr;
