@@ -45,6 +45,18 @@ TOOL := $(O)/tools/floe
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_LIBS := -ljson-c
 CLI_TESTS := $(wildcard tests/cli/t_*.sh)
+# floe-gateway: floe services onto Eclipse Cyclone DDS (Debian's libddsc);
+# the envelope type is compiled by idlc into $(O)/tools/gateway. Linked
+# dynamically against libddsc; the library and the floe tool know
+# nothing of DDS.
+GATEWAY := $(O)/tools/floe-gateway
+GW_GEN := $(O)/tools/gateway
+GW_SRCS := $(wildcard tools/gateway/*.c)
+GW_CFLAGS := -Itools/gateway -I$(GW_GEN) $(shell pkg-config --cflags CycloneDDS 2>/dev/null)
+GW_LIBS := $(or $(shell pkg-config --libs CycloneDDS 2>/dev/null),-lddsc)
+# programs of the gateway's tests and benchmark: Cyclone DDS alone (no
+# floe), and floe alone (no DDS)
+GW_TEST_PROGS := $(O)/tests/gateway/dds_peer $(O)/tests/gateway/floe_peer
 # examples the CLI tests run ports with
 CLI_EXAMPLES := $(O)/examples/blackboard_writer \
 	$(O)/examples/request_response_server
@@ -80,7 +92,23 @@ PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|'
 $(O)/floe.pc: floe.pc.in
 	$(PC_SED) $< > $@
 
-tools: $(TOOL)
+tools: $(TOOL) $(GATEWAY)
+
+$(GW_GEN)/envelope.c $(GW_GEN)/envelope.h: tools/gateway/envelope.idl
+	@mkdir -p $(GW_GEN)
+	@echo "  IDLC    $<"
+	$(Q)idlc -o $(GW_GEN) $<
+
+# (idlc's output is not ours to warn about)
+$(GW_GEN)/envelope.o: $(GW_GEN)/envelope.c
+	$(Q)$(CC) $(CFLAGS) $(GW_CFLAGS) -c $< -o $@
+
+$(GATEWAY): $(GW_SRCS) tools/gateway/gateway.h $(GW_GEN)/envelope.o \
+		$(O)/libfloe.a
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(GW_CFLAGS) $(PROG_CFLAGS) $(GW_SRCS) \
+		$(GW_GEN)/envelope.o -o $@ $(O)/libfloe.a $(GW_LIBS) -pthread \
+		$(LIBS)
 
 $(TOOL): $(TOOL_SRCS) tools/cli.h lib/config.h $(O)/libfloe.a
 	@mkdir -p $(dir $@)

@@ -4,7 +4,9 @@
 set -eu
 tier=${1:-all}
 
-host_pkgs="build-essential pkg-config liburing-dev libinih-dev libjson-c-dev"
+# floe-gateway: Eclipse Cyclone DDS (libddsc, idlc; ddsperf)
+host_pkgs="build-essential pkg-config liburing-dev libinih-dev libjson-c-dev
+	cyclonedds-dev cyclonedds-tools"
 # make check-fuzz: clang with the libFuzzer and sanitizer runtimes
 fuzz_pkgs="clang libclang-rt-dev"
 # make check-vm: Debian's 6.1 (linux-headers-amd64) and 6.12 kernel lines,
