@@ -117,6 +117,18 @@ $(TOOL): $(TOOL_SRCS) tools/cli.h lib/config.h $(O)/libfloe.a
 		$(TOOL_SRCS) -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(TOOL_LIBS) $(LIBS)
 
 tests: $(HOST_TESTS)
+
+$(O)/tests/gateway/floe_peer: tests/gateway/floe_peer.c $(O)/libfloe.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) \
+		$(O)/libfloe.a $(LIBS)
+
+$(O)/tests/gateway/dds_peer: tests/gateway/dds_peer.c $(GW_GEN)/envelope.o
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(GW_CFLAGS) $(PROG_CFLAGS) $< $(GW_GEN)/envelope.o -o $@ \
+		$(GW_LIBS)
 examples: $(EXAMPLES)
 benches: $(BENCHES)
 

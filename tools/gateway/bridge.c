@@ -26,7 +26,9 @@ struct origin {
 struct gw_bridge {
 	struct gw_ctx *ctx;
 	const struct gw_service_conf *conf;
+	char topic[GW_TOPIC_LEN];
 	dds_entity_t writer, reader;
+	bool reliable;
 
 	pthread_mutex_t lock; /* svc and what describes it */
 	floe_service *svc;
@@ -39,13 +41,13 @@ struct gw_bridge {
 	uint64_t next_lookup_ms;
 	struct origin origins[ORIGINS_MAX];
 	unsigned num_origins, next_origin;
-	uint64_t write_log_ms, write_suppressed;
+	struct gw_ratelimit write_log;
 
 	/* importer thread */
 	floe_publisher *pub;
 	_Atomic uint64_t pub_id; /* read by the exporter: never re-export */
 	struct gw_seen seen;
-	uint64_t drop_log_ms, drop_suppressed;
+	struct gw_ratelimit drop_log;
 	char refused[FLOE_TYPE_NAME_LEN + 64];
 };
 
@@ -114,7 +116,6 @@ int gw_bridge_create(struct gw_ctx *ctx, const struct gw_service_conf *conf,
 	struct floe_service_info *info = malloc(sizeof(*info));
 	struct floe_pubsub_qos qos = conf->qos;
 	struct gw_dds_qos map;
-	char topic[GW_TOPIC_LEN];
 
 	if (!b || !info) {
 		free(b);
@@ -130,13 +131,14 @@ int gw_bridge_create(struct gw_ctx *ctx, const struct gw_service_conf *conf,
 		qos = info->qos;
 	free(info);
 	gw_qos_map(&qos, &map);
-	gw_topic_name(topic, ctx->opts->ros2 ? "rt/" : "floe/", conf->name);
-	if (gw_dds_endpoints(ctx, topic, &map, &b->writer, &b->reader)) {
+	b->reliable = map.reliable;
+	gw_topic_name(b->topic, ctx->opts->ros2 ? "rt/" : "floe/", conf->name);
+	if (gw_dds_endpoints(ctx, b->topic, &map, &b->writer, &b->reader)) {
 		gw_bridge_destroy(b);
 		return -1;
 	}
 	gw_log("bridging '%s' as DDS topic '%s' (%s, %s, keep last %d)",
-	       conf->name, topic, map.reliable ? "reliable" : "best-effort",
+	       conf->name, b->topic, map.reliable ? "reliable" : "best-effort",
 	       map.transient_local ? "transient-local" : "volatile",
 	       map.depth);
 	*out = b;
@@ -147,6 +149,11 @@ void gw_bridge_destroy(struct gw_bridge *b)
 {
 	if (!b)
 		return;
+	/* first: the writer's listener refers to b->topic */
+	if (b->writer > 0)
+		dds_delete(b->writer);
+	if (b->reader > 0)
+		dds_delete(b->reader);
 	floe_subscriber_destroy(b->sub);
 	floe_publisher_destroy(b->pub);
 	floe_service_close(b->svc);
@@ -228,8 +235,7 @@ static bool ensure_subscriber(struct gw_bridge *b)
 		ret = floe_subscriber_create(b->svc, NULL, &b->sub);
 	pthread_mutex_unlock(&b->lock);
 	if (ret && ret != FLOE_E_NOT_FOUND)
-		gw_log_limited(&b->write_log_ms, &b->write_suppressed,
-			       "'%s': cannot subscribe locally: %s",
+		gw_log_limited(&b->write_log, "'%s': cannot subscribe locally: %s",
 			       b->conf->name, floe_strerror(ret));
 	return b->sub != NULL;
 }
@@ -247,8 +253,7 @@ static void export_sample(struct gw_bridge *b, const floe_sample *s)
 	dds_return_t rc;
 
 	if (len > b->ctx->opts->max_payload || len > UINT32_MAX) {
-		gw_log_limited(&b->write_log_ms, &b->write_suppressed,
-			       "'%s': a sample of %llu bytes exceeds "
+		gw_log_limited(&b->write_log, "'%s': a sample of %llu bytes exceeds "
 			       "--max-payload: not exported", b->conf->name,
 			       (unsigned long long)len);
 		return;
@@ -266,8 +271,7 @@ static void export_sample(struct gw_bridge *b, const floe_sample *s)
 	}
 	rc = dds_write(b->writer, &env);
 	if (rc < 0)
-		gw_log_limited(&b->write_log_ms, &b->write_suppressed,
-			       "'%s': sample %llu not sent to DDS: %s",
+		gw_log_limited(&b->write_log, "'%s': sample %llu not sent to DDS: %s",
 			       b->conf->name, (unsigned long long)env.seq,
 			       dds_strretcode(rc));
 }
@@ -351,7 +355,7 @@ static bool type_refused(struct gw_bridge *b, const floe_gw_Envelope *env)
 		       (unsigned long long)b->type_size,
 		       (unsigned long long)b->type_align, b->user_header_size);
 	} else {
-		b->drop_suppressed++;
+		b->drop_log.suppressed++;
 	}
 	return true;
 }
@@ -364,9 +368,10 @@ static int ensure_publisher(struct gw_bridge *b, uint64_t elements)
 	if (b->pub)
 		return 0;
 	floe_publisher_opts_init(&opts);
-	/* never wait for a local subscriber: that would stall every
-	 * service's import (and, reliable, the remote writers) */
-	opts.unable_to_deliver = FLOE_DELIVER_DISCARD;
+	/* reliable end to end: wait for a local subscriber's room (this
+	 * service's import thread alone waits); else newest wins */
+	opts.unable_to_deliver = b->reliable ? FLOE_DELIVER_BLOCK :
+					       FLOE_DELIVER_DISCARD;
 	opts.allocation = FLOE_ALLOC_POWER_OF_TWO;
 	opts.initial_max_slice_len = elements;
 	opts.max_slice_len = b->ctx->opts->max_payload / b->type_size;
@@ -385,8 +390,7 @@ static void import_envelope(struct gw_bridge *b, const floe_gw_Envelope *env)
 
 	if (gw_envelope_check(env, b->conf->name, b->ctx->opts->max_payload,
 			      why, sizeof(why))) {
-		gw_log_limited(&b->drop_log_ms, &b->drop_suppressed,
-			       "'%s': dropped an envelope: %s", b->conf->name,
+		gw_log_limited(&b->drop_log, "'%s': dropped an envelope: %s", b->conf->name,
 			       why);
 		return;
 	}
@@ -398,8 +402,7 @@ static void import_envelope(struct gw_bridge *b, const floe_gw_Envelope *env)
 	ret = attach_for(b, env);
 	pthread_mutex_unlock(&b->lock);
 	if (ret) {
-		gw_log_limited(&b->drop_log_ms, &b->drop_suppressed,
-			       "'%s': cannot open or create locally: %s",
+		gw_log_limited(&b->drop_log, "'%s': cannot open or create locally: %s",
 			       b->conf->name, floe_strerror(ret));
 		return;
 	}
@@ -410,8 +413,7 @@ static void import_envelope(struct gw_bridge *b, const floe_gw_Envelope *env)
 	if (!ret)
 		ret = floe_publisher_loan(b->pub, elements, &m);
 	if (ret) {
-		gw_log_limited(&b->drop_log_ms, &b->drop_suppressed,
-			       "'%s': sample %llu of publisher %llu dropped: "
+		gw_log_limited(&b->drop_log, "'%s': sample %llu of publisher %llu dropped: "
 			       "%s", b->conf->name,
 			       (unsigned long long)env->seq,
 			       (unsigned long long)env->publisher_id,

@@ -21,6 +21,7 @@
 struct gw_event_bridge {
 	struct gw_ctx *ctx;
 	const char *name;
+	char topic[GW_TOPIC_LEN];
 	dds_entity_t writer, reader;
 	floe_service *svc;
 	floe_listener *listener;  /* exporter thread */
@@ -29,7 +30,7 @@ struct gw_event_bridge {
 	atomic_uchar *fired_by_us; /* [id_max + 1] */
 	uint64_t seq;
 	struct gw_seen seen;
-	uint64_t log_ms, suppressed;
+	struct gw_ratelimit log;
 };
 
 int gw_event_bridge_create(struct gw_ctx *ctx, const char *name,
@@ -38,7 +39,6 @@ int gw_event_bridge_create(struct gw_ctx *ctx, const char *name,
 	struct gw_event_bridge *e = calloc(1, sizeof(*e));
 	struct gw_dds_qos map = { .reliable = true, .depth = EVENT_DEPTH };
 	struct floe_event_qos qos;
-	char topic[GW_TOPIC_LEN];
 	int ret;
 
 	if (!e)
@@ -59,11 +59,11 @@ int gw_event_bridge_create(struct gw_ctx *ctx, const char *name,
 	e->fired_by_us = calloc((size_t)e->id_max + 1, 1);
 	if (!e->fired_by_us)
 		goto fail;
-	gw_topic_name(topic, ctx->opts->ros2 ? "rt/floe_event/" :
+	gw_topic_name(e->topic, ctx->opts->ros2 ? "rt/floe_event/" :
 						"floe_event/", name);
-	if (gw_dds_endpoints(ctx, topic, &map, &e->writer, &e->reader))
+	if (gw_dds_endpoints(ctx, e->topic, &map, &e->writer, &e->reader))
 		goto fail;
-	gw_log("bridging events of '%s' as DDS topic '%s'", name, topic);
+	gw_log("bridging events of '%s' as DDS topic '%s'", name, e->topic);
 	*out = e;
 	return 0;
 fail:
@@ -75,6 +75,11 @@ void gw_event_bridge_destroy(struct gw_event_bridge *e)
 {
 	if (!e)
 		return;
+	/* first: the writer's listener refers to e->topic */
+	if (e->writer > 0)
+		dds_delete(e->writer);
+	if (e->reader > 0)
+		dds_delete(e->reader);
 	floe_listener_destroy(e->listener);
 	floe_notifier_destroy(e->notifier);
 	floe_service_close(e->svc);
@@ -108,8 +113,7 @@ static void export_id(uint64_t id, void *arg)
 	snprintf(env.type_name, sizeof(env.type_name), GW_EVENT_TYPE);
 	rc = dds_write(e->writer, &env);
 	if (rc < 0)
-		gw_log_limited(&e->log_ms, &e->suppressed,
-			       "events of '%s': id %llu not sent: %s", e->name,
+		gw_log_limited(&e->log, "events of '%s': id %llu not sent: %s", e->name,
 			       (unsigned long long)id, dds_strretcode(rc));
 }
 
@@ -127,15 +131,13 @@ static void import_event(struct gw_event_bridge *e,
 	char why[160];
 
 	if (gw_envelope_check(env, e->name, sizeof(id), why, sizeof(why))) {
-		gw_log_limited(&e->log_ms, &e->suppressed,
-			       "events of '%s': dropped an envelope: %s",
+		gw_log_limited(&e->log, "events of '%s': dropped an envelope: %s",
 			       e->name, why);
 		return;
 	}
 	if (strcmp(env->type_name, GW_EVENT_TYPE) != 0 ||
 	    env->type_size != sizeof(id) || env->payload._length != sizeof(id)) {
-		gw_log_limited(&e->log_ms, &e->suppressed,
-			       "events of '%s': dropped an envelope of type "
+		gw_log_limited(&e->log, "events of '%s': dropped an envelope of type "
 			       "'%s': not an event", e->name, env->type_name);
 		return;
 	}
@@ -146,8 +148,7 @@ static void import_event(struct gw_event_bridge *e,
 	memcpy(&id, env->payload._buffer, sizeof(id));
 	id = le64toh(id);
 	if (id > e->id_max) {
-		gw_log_limited(&e->log_ms, &e->suppressed,
-			       "events of '%s': id %llu is beyond the local "
+		gw_log_limited(&e->log, "events of '%s': id %llu is beyond the local "
 			       "service's %u: dropped", e->name,
 			       (unsigned long long)id, e->id_max);
 		return;

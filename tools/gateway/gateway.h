@@ -121,12 +121,20 @@ int gw_event_export(struct gw_event_bridge *e);
 int gw_event_import(struct gw_event_bridge *e);
 dds_entity_t gw_event_reader(const struct gw_event_bridge *e);
 
-/* Rate-limited diagnostics: at most one line per second per @last_ms. */
+/* Diagnostics on stderr; limited ones at most GW_LOG_BURST lines a
+ * second per struct gw_ratelimit, the rest counted and reported. */
+#define GW_LOG_BURST 20
+struct gw_ratelimit {
+	uint64_t window_ms;
+	unsigned lines;
+	uint64_t suppressed;
+};
 void gw_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void gw_log_limited(uint64_t *last_ms, uint64_t *suppressed,
-		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void gw_log_limited(struct gw_ratelimit *rl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 uint64_t gw_now_ms(void);
-/* A DDS reader and writer of envelopes on @topic_name with @map. */
+/* A DDS reader and writer of envelopes on @topic_name with @map; the
+ * name must live as long as they do (the writer's log lines use it). */
 int gw_dds_endpoints(struct gw_ctx *ctx, const char *topic_name,
 		     const struct gw_dds_qos *map, dds_entity_t *writer,
 		     dds_entity_t *reader);

@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gateway.h"
 
@@ -39,6 +40,8 @@ enum exit_status {
 /* The importer wakes this often when DDS is quiet (late local
  * subscribers connect, SIGTERM is noticed). */
 #define IMPORT_IDLE_MS 100
+/* How long import threads get to finish after SIGINT or SIGTERM. */
+#define STOP_GRACE_S 3
 
 static volatile sig_atomic_t stop_signal;
 
@@ -57,10 +60,16 @@ uint64_t gw_now_ms(void)
 
 static void vlog(const char *fmt, va_list ap)
 {
+	struct timespec ts;
 	char line[1024];
+	struct tm tm;
 
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "floe-gateway: %s\n", line);
+	/* one write per line: the threads' lines do not interleave */
+	fprintf(stderr, "floe-gateway: %02d:%02d:%02d.%03ld %s\n", tm.tm_hour,
+		tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, line);
 }
 
 void gw_log(const char *fmt, ...)
@@ -72,21 +81,24 @@ void gw_log(const char *fmt, ...)
 	va_end(ap);
 }
 
-void gw_log_limited(uint64_t *last_ms, uint64_t *suppressed,
-		    const char *fmt, ...)
+void gw_log_limited(struct gw_ratelimit *rl, const char *fmt, ...)
 {
 	uint64_t now = gw_now_ms();
 	va_list ap;
 
-	if (*last_ms && now - *last_ms < 1000) {
-		(*suppressed)++;
+	if (now - rl->window_ms >= 1000) {
+		if (rl->suppressed)
+			gw_log("(%llu similar messages suppressed)",
+			       (unsigned long long)rl->suppressed);
+		rl->window_ms = now;
+		rl->lines = 0;
+		rl->suppressed = 0;
+	}
+	if (rl->lines >= GW_LOG_BURST) {
+		rl->suppressed++;
 		return;
 	}
-	if (*suppressed)
-		gw_log("(%llu similar messages suppressed)",
-		       (unsigned long long)*suppressed);
-	*last_ms = now;
-	*suppressed = 0;
+	rl->lines++;
 	va_start(ap, fmt);
 	vlog(fmt, ap);
 	va_end(ap);
@@ -348,35 +360,38 @@ struct gateway {
 	struct gw_bridge **bridges;
 	struct gw_event_bridge **events;
 	size_t num_bridges, num_events;
+	struct importer *importers;
+	size_t num_importers;
+};
+
+/* One import thread per bridge: a local subscriber that is slow to take
+ * samples of a reliable service holds up that service alone. */
+struct importer {
+	struct gw_ctx *ctx;
+	struct gw_bridge *bridge;      /* or */
+	struct gw_event_bridge *events;
+	pthread_t thread;
+	bool started;
 };
 
 static void *import_thread(void *arg)
 {
-	struct gateway *g = arg;
-	dds_entity_t ws = dds_create_waitset(g->ctx.participant);
+	struct importer *im = arg;
+	dds_entity_t reader = im->bridge ? gw_bridge_reader(im->bridge) :
+					   gw_event_reader(im->events);
+	dds_entity_t ws = dds_create_waitset(im->ctx->participant);
 
-	for (size_t i = 0; i < g->num_bridges; i++)
-		dds_waitset_attach(ws, gw_bridge_reader(g->bridges[i]), 0);
-	for (size_t i = 0; i < g->num_events; i++)
-		dds_waitset_attach(ws, gw_event_reader(g->events[i]), 0);
-	/* readers trigger while they hold data: take until none has any */
-	for (size_t i = 0; i < g->num_bridges; i++)
-		dds_set_status_mask(gw_bridge_reader(g->bridges[i]),
-				    DDS_DATA_AVAILABLE_STATUS);
-	for (size_t i = 0; i < g->num_events; i++)
-		dds_set_status_mask(gw_event_reader(g->events[i]),
-				    DDS_DATA_AVAILABLE_STATUS);
-	while (!atomic_load(&g->ctx.stop)) {
-		int busy = 0;
+	dds_waitset_attach(ws, reader, 0);
+	/* the reader triggers while it holds data: take until it has none */
+	dds_set_status_mask(reader, DDS_DATA_AVAILABLE_STATUS);
+	while (!atomic_load(&im->ctx->stop)) {
+		int busy = im->bridge ? gw_bridge_import(im->bridge) :
+					gw_event_import(im->events);
 
-		for (size_t i = 0; i < g->num_bridges; i++)
-			busy += gw_bridge_import(g->bridges[i]);
-		for (size_t i = 0; i < g->num_events; i++)
-			busy += gw_event_import(g->events[i]);
 		if (busy)
 			continue;
-		for (size_t i = 0; i < g->num_bridges; i++)
-			gw_bridge_idle(g->bridges[i]);
+		if (im->bridge)
+			gw_bridge_idle(im->bridge);
 		dds_waitset_wait(ws, NULL, 0, DDS_MSECS(IMPORT_IDLE_MS));
 	}
 	dds_delete(ws);
@@ -446,6 +461,49 @@ static int start(struct gateway *g)
 	return EXIT_OK;
 }
 
+static int start_importers(struct gateway *g)
+{
+	g->importers = calloc(g->num_bridges + g->num_events,
+			      sizeof(*g->importers));
+	if (!g->importers)
+		return -1;
+	for (size_t i = 0; i < g->num_bridges + g->num_events; i++) {
+		struct importer *im = &g->importers[g->num_importers];
+
+		im->ctx = &g->ctx;
+		if (i < g->num_bridges)
+			im->bridge = g->bridges[i];
+		else
+			im->events = g->events[i - g->num_bridges];
+		if (pthread_create(&im->thread, NULL, import_thread, im))
+			return -1;
+		g->num_importers++;
+	}
+	return 0;
+}
+
+/*
+ * False if an import thread did not finish within STOP_GRACE_S: it is
+ * stuck publishing to a local subscriber of a reliable service that
+ * takes nothing (floe's blocking delivery waits for it), and the process
+ * must exit without destroying what that thread uses (the peers' usual
+ * cleanup reclaims it).
+ */
+static bool stop_importers(struct gateway *g)
+{
+	struct timespec deadline;
+	bool all = true;
+
+	atomic_store(&g->ctx.stop, true);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += STOP_GRACE_S;
+	for (size_t i = 0; i < g->num_importers; i++)
+		if (pthread_timedjoin_np(g->importers[i].thread, NULL,
+					 &deadline))
+			all = false;
+	return all;
+}
+
 static void stop(struct gateway *g)
 {
 	for (size_t i = 0; i < g->num_bridges; i++)
@@ -454,6 +512,7 @@ static void stop(struct gateway *g)
 		gw_event_bridge_destroy(g->events[i]);
 	free(g->bridges);
 	free(g->events);
+	free(g->importers);
 	if (g->ctx.participant > 0)
 		dds_delete(g->ctx.participant);
 	floe_node_destroy(g->ctx.node);
@@ -465,7 +524,6 @@ int main(int argc, char **argv)
 	struct config_parse parse = { .opts = &opts };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct gateway g = { .ctx.opts = &opts };
-	pthread_t importer;
 	int ret;
 
 	ret = parse_args(argc, argv, &parse);
@@ -478,8 +536,9 @@ int main(int argc, char **argv)
 	ret = start(&g);
 	if (ret)
 		goto out_stop;
-	if (pthread_create(&importer, NULL, import_thread, &g)) {
-		gw_log("cannot start the import thread");
+	if (start_importers(&g)) {
+		gw_log("cannot start the import threads");
+		stop_importers(&g);
 		ret = EXIT_FAILED;
 		goto out_stop;
 	}
@@ -487,8 +546,12 @@ int main(int argc, char **argv)
 	       opts.domain ? opts.domain : "default", opts.dds_domain,
 	       (unsigned long long)g.ctx.gateway_id);
 	export_loop(&g);
-	atomic_store(&g.ctx.stop, true);
-	pthread_join(importer, NULL);
+	if (!stop_importers(&g)) {
+		gw_log("stopped by signal %d; a local subscriber does not "
+		       "take its samples: exiting without cleanup",
+		       (int)stop_signal);
+		_exit(EXIT_FAILED);
+	}
 	gw_log("stopped by signal %d", (int)stop_signal);
 out_stop:
 	stop(&g);

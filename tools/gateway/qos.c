@@ -46,11 +46,22 @@ dds_qos_t *gw_qos_create(const struct gw_dds_qos *map)
 	return q;
 }
 
+/* Said in the log: whether anything on the network listens (tests and
+ * operators wait for this line). */
+static void on_matched(dds_entity_t writer,
+		       const dds_publication_matched_status_t status, void *arg)
+{
+	(void)writer;
+	gw_log("topic '%s': %d DDS reader%s matched", (const char *)arg,
+	       status.current_count, status.current_count == 1 ? "" : "s");
+}
+
 int gw_dds_endpoints(struct gw_ctx *ctx, const char *topic_name,
 		     const struct gw_dds_qos *map, dds_entity_t *writer,
 		     dds_entity_t *reader)
 {
 	dds_qos_t *q = gw_qos_create(map);
+	dds_listener_t *l = dds_create_listener((void *)topic_name);
 	dds_entity_t topic;
 	int ret = 0;
 
@@ -61,7 +72,8 @@ int gw_dds_endpoints(struct gw_ctx *ctx, const char *topic_name,
 		ret = -1;
 		goto out;
 	}
-	*writer = dds_create_writer(ctx->participant, topic, q, NULL);
+	dds_lset_publication_matched(l, on_matched);
+	*writer = dds_create_writer(ctx->participant, topic, q, l);
 	*reader = dds_create_reader(ctx->participant, topic, q, NULL);
 	if (*writer < 0 || *reader < 0) {
 		gw_log("topic '%s': creating the writer or reader: %s",
@@ -70,6 +82,7 @@ int gw_dds_endpoints(struct gw_ctx *ctx, const char *topic_name,
 		ret = -1;
 	}
 out:
+	dds_delete_listener(l);
 	dds_delete_qos(q);
 	return ret;
 }

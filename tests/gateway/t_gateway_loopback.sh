@@ -1,0 +1,179 @@
+#!/bin/bash
+# floe-gateway on one host: floe domains a, b, c stand for three hosts,
+# Cyclone DDS between them on the loopback interface. Both directions, a
+# plain DDS program on the topic, QoS mapping, no echo or duplicates with
+# three gateways, a late joiner's history, 16 MiB samples, garbage from
+# the network, --ros2 names, --events, a SIGKILLed gateway (no ports left;
+# its peers' publishers go on; restarted, it resumes).
+# shellcheck source=tests/gateway/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+plan 47
+
+A=$(dom a) B=$(dom b) C=$(dom c) D=$(dom d) E=$(dom e)
+conf=$scratch/gw.conf
+cat >"$conf" <<'INI'
+[service rel]
+enable_safe_overflow = false
+[service hist]
+enable_safe_overflow = false
+history_size = 4
+[service big]
+enable_safe_overflow = false
+max_subscribers = 2
+subscriber_max_buffer_size = 1
+subscriber_max_borrowed_samples = 1
+publisher_max_loaned_samples = 1
+INI
+
+start_gw A "$A" --config "$conf" --events chat; ok $? "gateway a runs"
+gw_a=$gw_pid
+start_gw B "$B" --config "$conf" --events chat; ok $? "gateway b runs"
+gw_b=$gw_pid
+start_gw C "$C" --config "$conf" chat; ok $? "gateway c runs"
+has "$(cat "$scratch/A.log")" "bridging 'rel' as DDS topic 'floe/rel' (reliable, volatile, keep last 4)" \
+	"the log says topic and QoS"
+log_has A "topic 'floe/chat': 2 DDS readers matched" 60
+ok $? "a's writer matched the readers of b and c"
+log_has B "topic 'floe/chat': 2 DDS readers matched" 60
+ok $? "b's writer matched the readers of a and c"
+
+# --- both ways, best-effort (floe's default QoS: safe overflow)
+peer_bg "$scratch/sub1" "$B" sub chat --count 20
+sub=$bg_pid
+peer_bg /dev/null "$A" pub chat --count 100000 --interval-us 2000 --wait-subs 1
+pub=$bg_pid
+wait $sub; is $? 0 "a -> b: 20 samples, in order, intact"
+kill $pub; wait $pub 2>/dev/null
+peer_bg "$scratch/sub2" "$A" sub chat --count 20
+sub=$bg_pid
+peer_bg /dev/null "$B" pub chat --count 100000 --interval-us 2000 --wait-subs 1
+pub=$bg_pid
+wait $sub; is $? 0 "b -> a: 20 samples, in order, intact"
+kill $pub; wait $pub 2>/dev/null
+
+# --- reliable: every sample once, in order, in every other domain, and
+# none back (an echo would arrive after the 50th)
+for d in "$A" "$B" "$C"; do
+	peer_bg "$scratch/rel.$d" "$d" sub rel --reliable --count 50 --extra-ms 2000
+	eval "sub_$d=\$bg_pid"
+done
+wait_until 30 grep -q "floe/rel': 2 DDS readers matched" "$scratch/A.log"
+peer "$A" pub rel --reliable --block --count 50 --wait-subs 2
+ok $? "a publishes 50 reliable samples"
+for d in "$A" "$B" "$C"; do
+	eval "wait \$sub_$d"
+	is "$?:$(cat "$scratch/rel.$d")" "0:received 50 first 0 last 49 gaps 0 disorder 0 corrupt 0 extra 0" \
+		"domain ${d: -1}: all 50 once, in order, no echo"
+done
+
+# --- a plain Cyclone DDS program reads a bridged topic, QoS as mapped
+dds_peer_bg "$scratch/dds1" sub floe/rel --reliable --show-qos --count 3
+sub=$bg_pid
+peer_bg /dev/null "$A" pub rel --reliable --block --count 100000 --interval-us 5000 --wait-subs 1
+pub=$bg_pid
+wait $sub; is $? 0 "plain DDS reader: 3 envelopes"
+kill $pub; wait $pub 2>/dev/null
+has "$(cat "$scratch/dds1")" "qos reliable volatile keep-last 4" "no safe overflow -> reliable, volatile"
+has "$(cat "$scratch/dds1")" "service rel type floe.bytes/1/1 seq" "envelope: service, type, sequence"
+dds_peer_bg "$scratch/dds2" sub floe/chat --show-qos --count 1
+sub=$bg_pid
+peer_bg /dev/null "$A" pub chat --count 100000 --interval-us 5000 --wait-subs 1
+pub=$bg_pid
+wait $sub; kill $pub; wait $pub 2>/dev/null
+has "$(cat "$scratch/dds2")" "qos best-effort volatile keep-last 4" "safe overflow -> best-effort"
+
+# --- history: transient-local; a gateway that joins late gets the last 4
+peer "$A" pub hist --reliable --block --history 4 --count 10 --wait-subs 1
+ok $? "a publishes 10 samples of a service with history 4"
+dds_peer sub floe/hist --reliable --transient-local --show-qos --count 4 >"$scratch/dds3"
+is "$?" 0 "a plain DDS reader that joins late gets the history"
+has "$(cat "$scratch/dds3")" "qos reliable transient-local keep-last 4" "history -> transient-local, keep last 4"
+has "$(cat "$scratch/dds3")" "seq 9 len 16" "the history ends with the last sample"
+start_gw D "$D" --config "$conf"; ok $? "gateway d joins late"
+log_has D "'hist': created locally with type 'floe.bytes' (size 1, align 1)" 60
+ok $? "d creates the service with the remote type"
+peer "$D" sub hist --reliable --history 4 --count 4 --timeout-ms 30000 >"$scratch/hist"
+is "$?:$(cat "$scratch/hist")" "0:received 4 first 6 last 9 gaps 0 disorder 0 corrupt 0 extra 0" \
+	"a late floe subscriber in d gets the last 4"
+
+# --- 16 MiB samples (DDS fragments them); small pools keep memory low
+peer_bg "$scratch/big" "$B" sub big --small --reliable --size 16777216 --count 3 --timeout-ms 90000
+sub=$bg_pid
+peer_bg /dev/null "$A" pub big --small --reliable --block --size 16777216 --count 100000 --interval-us 300000 --wait-subs 1
+pub=$bg_pid
+wait $sub; is "$?" 0 "16 MiB samples a -> b, intact and in order"
+kill $pub; wait $pub 2>/dev/null
+
+# --- from plain DDS into floe
+start_bg "$FLOE_CLI" --domain "$B" subscribe chat --count 1 --timeout 60000 >"$scratch/fromdds"
+sub=$bg_pid
+wait_until 30 has_ports_in "$B" chat subscriber 2
+dds_peer_bg /dev/null pub floe/chat chat --text from-dds --count 200
+pub=$bg_pid
+wait $sub; is $? 0 "a floe subscriber gets what a plain DDS writer sent"
+kill $pub; wait $pub 2>/dev/null
+has "$(cat "$scratch/fromdds")" "text: from-dds" "the text arrived"
+
+# --- garbage from the network: logged, dropped, the gateway lives on
+start_bg "$FLOE_CLI" --domain "$B" subscribe rel --count 1 --timeout 60000 >"$scratch/after"
+sub=$bg_pid
+wait_until 30 has_ports_in "$B" rel subscriber 2
+dds_peer garbage floe/rel rel --reliable
+wait $sub
+is "$?" 0 "the valid envelope after the garbage arrives"
+has "$(cat "$scratch/after")" "text: after-garbage" "it is the right one"
+log=$(cat "$scratch/B.log")
+has "$log" "'rel': dropped an envelope: unknown service 'no/such/service'" "unknown service: dropped, logged"
+has "$log" "'rel': dropped an envelope: payload of 3 bytes is not 1..67108864 bytes in whole elements of 4" "payload not whole elements: dropped"
+has "$log" "bad type size 1 or alignment 3" "bad alignment: dropped"
+has "$log" "bad type size 0 or alignment 1" "type size 0: dropped"
+has "$log" "payload of 0 bytes" "empty payload: dropped"
+has "$log" "'rel': dropped an envelope: bad type name" "empty type name: dropped"
+has "$log" "user header of 5000 bytes (at most 4096)" "oversized user header: dropped"
+has "$log" "'rel': refused: remote type 'other' (size 2, align 2, user header 0) does not match the local service's 'floe.bytes'" \
+	"type mismatch: refused, clearly"
+kill -0 "$gw_b"; ok $? "gateway b still runs"
+
+# --- --ros2: rt/<service>
+start_gw E "$E" --ros2 chat; ok $? "a gateway with --ros2"
+dds_peer_bg "$scratch/ros" sub rt/chat --count 1
+sub=$bg_pid
+peer_bg /dev/null "$E" pub chat --count 100000 --interval-us 5000 --wait-subs 1
+pub=$bg_pid
+wait $sub; is $? 0 "a DDS reader of rt/chat gets the samples"
+kill $pub; wait $pub 2>/dev/null
+
+# --- --events: an id notified in a is fired in b
+start_bg "$FLOE_CLI" --domain "$B" listen chat --count 1 --timeout 60000 >"$scratch/ev"
+sub=$bg_pid
+wait_until 30 grep -q "floe_event/chat': 1 DDS reader matched" "$scratch/A.log"
+for _ in $(seq 300); do
+	kill -0 $sub 2>/dev/null || break
+	"$FLOE_CLI" --domain "$A" notify chat 3 >/dev/null
+	sleep 0.2
+done
+wait $sub; is "$?:$(cat "$scratch/ev")" "0:event 3" "event 3 of a fires in b"
+
+# --- SIGKILL: no ports left after the usual cleanup; peers go on; restart
+[ "$(ports_of_pid "$B" "$gw_b")" -gt 0 ]; ok $? "gateway b has ports before"
+kill -KILL "$gw_b"; wait "$gw_b" 2>/dev/null
+"$FLOE_CLI" --domain "$B" node cleanup >/dev/null
+is "$(ports_of_pid "$B" "$gw_b")" 0 \
+	"no port of the killed gateway is left"
+# a's gateway still sees b's reader (until its lease ends): its
+# publisher must not wait for it
+peer_bg "$scratch/local" "$A" sub rel --reliable --size 65536 --count 100
+sub=$bg_pid
+peer "$A" pub rel --reliable --block --size 65536 --count 100 --wait-subs 2
+ok $? "a's blocking publisher finishes while b is gone"
+wait $sub; is "$?" 0 "a's local subscriber got all 100"
+start_gw B2 "$B" --config "$conf"; ok $? "gateway b restarted"
+peer_bg "$scratch/again" "$B" sub rel --reliable --count 5
+sub=$bg_pid
+peer_bg /dev/null "$A" pub rel --reliable --block --count 100000 --interval-us 5000 --wait-subs 1
+pub=$bg_pid
+wait $sub; is $? 0 "the restarted gateway resumes"
+kill $pub; wait $pub 2>/dev/null
+
+finish_clean
