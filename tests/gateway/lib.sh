@@ -37,12 +37,13 @@ dom() { printf '%.15s%s' "$FLOE_DOMAIN" "$1"; }
 domains_used=""
 
 # start_gw NAME DOMAIN ARGS...: floe-gateway in the background, logging to
-# $scratch/NAME.log; its pid in gw_pid; waits until it runs
+# $scratch/NAME.log; its pid in gw_pid; waits until it runs. $gw_prefix
+# (e.g. ip netns exec NS) goes in front of it.
 start_gw() {
 	local name=$1 d=$2
 	shift 2
 	case " $domains_used " in *" $d "*) ;; *) domains_used="$domains_used $d" ;; esac
-	"$GATEWAY" --domain "$d" --dds-domain "$DDS_DOMAIN" "$@" \
+	$gw_prefix "$GATEWAY" --domain "$d" --dds-domain "$DDS_DOMAIN" "$@" \
 		>>"$scratch/$name.log" 2>&1 &
 	gw_pid=$!
 	bg_pids="$bg_pids $gw_pid"
@@ -57,7 +58,7 @@ peer() {
 	local d=$1
 	shift
 	case " $domains_used " in *" $d "*) ;; *) domains_used="$domains_used $d" ;; esac
-	FLOE_DOMAIN=$d "$FLOE_PEER" "$@"
+	FLOE_DOMAIN=$d $gw_prefix "$FLOE_PEER" "$@"
 }
 
 dds_peer() { "$DDS_PEER" --dds-domain "$DDS_DOMAIN" "$@"; }
@@ -69,7 +70,7 @@ peer_bg() {
 	local o=$1 d=$2
 	shift 2
 	case " $domains_used " in *" $d "*) ;; *) domains_used="$domains_used $d" ;; esac
-	FLOE_DOMAIN=$d "$FLOE_PEER" "$@" >"$o" &
+	FLOE_DOMAIN=$d $gw_prefix "$FLOE_PEER" "$@" >"$o" &
 	bg_pid=$!
 	bg_pids="$bg_pids $bg_pid"
 }
@@ -94,6 +95,7 @@ gw_cleanup() {
 	local d
 	for p in $bg_pids; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	[ -n "${cleanup_more:-}" ] && $cleanup_more
 	for d in $domains_used; do
 		FLOE_DOMAIN=$d "$FLOE_CLI" node cleanup >/dev/null 2>&1
 	done
