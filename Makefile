@@ -67,7 +67,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 .PHONY: all lib module tools tests examples benches check check-host \
 	check-cli check-vm check-asan check-tsan check-fuzz check-kunit demo \
 	install install-dkms clean peers bench bench-quick check-storm \
-	check-checkpatch
+	check-checkpatch check-gateway
 all: lib tools tests examples benches module
 
 lib: $(O)/libfloe.a $(O)/libfloe.so.$(VERSION) $(O)/floe.pc
@@ -192,6 +192,16 @@ check-host: tests benches tools
 	$(O)/bench/request_response --quick >/dev/null
 	$(O)/bench/blackboard --quick >/dev/null
 	$(MAKE) check-cli
+	$(MAKE) check-gateway
+
+# floe-gateway (tests/gateway/): on loopback with floe domains as hosts,
+# across two network namespaces (root), the envelope decoder's fuzzer for
+# GW_FUZZ_TIME seconds, and a smoke run of its benchmark.
+GW_TESTS := $(wildcard tests/gateway/t_*.sh)
+GW_FUZZ_TIME ?= 10
+check-gateway: tools $(GW_TEST_PROGS)
+	FLOE_TEST_TIMEOUT=$${FLOE_TEST_TIMEOUT:-300} tests/run-host.sh $(GW_TESTS)
+	$(MAKE) check-fuzz FUZZ_TARGETS=gateway FUZZ_TIME=$(GW_FUZZ_TIME)
 
 # The long crash storms (the bounded ones run in check-host): STORM_N
 # kills, for at most STORM_SECS seconds each, and as long a model-based
@@ -243,6 +253,10 @@ FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 FUZZ_SRCS_cli := $(TOOL_SRCS) -Dmain=floe_tool_main -Wno-missing-prototypes \
 	-DFLOE_TOOL_VERSION='"$(VERSION)"'
 FUZZ_LIBS_cli := $(TOOL_LIBS)
+# floe-gateway's envelope decoder (no DDS library: only its headers)
+FUZZ_SRCS_gateway := tools/gateway/decode.c $(GW_CFLAGS)
+$(O)/fuzz/fuzz_gateway: tools/gateway/decode.c tools/gateway/gateway.h \
+	$(GW_GEN)/envelope.h
 
 $(O)/fuzz/libfloe.a: $(LIB_SRCS) $(LIB_HDRS)
 	$(MAKE) O=$(O)/fuzz CC=$(FUZZ_CC) \
@@ -312,8 +326,9 @@ install: lib tools install-dkms
 	$(PC_SED) floe.pc.in > $(DEST_PREFIX)/lib/pkgconfig/floe.pc
 	install -m 644 include/floe.h $(DEST_PREFIX)/include/
 	install -m 644 include/uapi/linux/floe.h $(DEST_PREFIX)/include/linux/
-	install -m 755 $(TOOL) $(DEST_PREFIX)/bin/
-	install -m 644 docs/floe.1 $(DEST_PREFIX)/share/man/man1/
+	install -m 755 $(TOOL) $(GATEWAY) $(DEST_PREFIX)/bin/
+	install -m 644 docs/floe.1 docs/floe-gateway.1 \
+		$(DEST_PREFIX)/share/man/man1/
 	install -m 644 tools/floe.bash-completion \
 		$(DEST_PREFIX)/share/bash-completion/completions/floe
 	install -m 644 udev/60-floe.rules $(DESTDIR)$(UDEVRULESDIR)/
