@@ -57,6 +57,7 @@ GW_LIBS := $(or $(shell pkg-config --libs CycloneDDS 2>/dev/null),-lddsc)
 # programs of the gateway's tests and benchmark: Cyclone DDS alone (no
 # floe), and floe alone (no DDS)
 GW_TEST_PROGS := $(O)/tests/gateway/dds_peer $(O)/tests/gateway/floe_peer
+GW_BENCH := $(O)/bench/gateway/gateway_pingpong
 # examples the CLI tests run ports with
 CLI_EXAMPLES := $(O)/examples/blackboard_writer \
 	$(O)/examples/request_response_server
@@ -66,7 +67,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 
 .PHONY: all lib module tools tests examples benches check check-host \
 	check-cli check-vm check-asan check-tsan check-fuzz check-kunit demo \
-	install install-dkms clean peers bench bench-quick check-storm \
+	install install-dkms clean peers gateway-bench bench bench-quick check-storm \
 	check-checkpatch check-gateway
 all: lib tools tests examples benches module
 
@@ -148,6 +149,15 @@ $(O)/bench/%: bench/%.c $(wildcard bench/*.h) $(O)/libfloe.a
 	$(Q)$(CC) $(CPPFLAGS) $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) $(O)/libfloe.a $(LIBS)
 
 peers: $(PEERS)
+
+# floe-gateway against Cyclone DDS alone (scripts/bench-gateway.sh)
+gateway-bench: $(GW_BENCH)
+$(GW_BENCH): bench/gateway/gateway_pingpong.c bench/bench.h \
+		$(GW_GEN)/envelope.o $(O)/libfloe.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CPPFLAGS) -Ibench $(GW_CFLAGS) $(PROG_CFLAGS) $< \
+		$(GW_GEN)/envelope.o -o $@ $(O)/libfloe.a $(GW_LIBS) $(LIBS)
 
 $(PEERS): $(O)/bench/peers/%: bench/peers/%.c bench/peers/driver.c \
 		bench/peers/peer.h bench/bench.h

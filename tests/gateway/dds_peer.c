@@ -90,6 +90,8 @@ static int subscribe(dds_entity_t pp, const struct args *a)
 	if (reader < 0)
 		return 1;
 	dds_waitset_attach(ws, reader, 0);
+	/* the waitset wakes for data only (other statuses stay set) */
+	dds_set_status_mask(reader, DDS_DATA_AVAILABLE_STATUS);
 	while (got < a->count && dds_time() < deadline) {
 		void *samples[1] = { NULL };
 		dds_sample_info_t info;

@@ -15,23 +15,11 @@ tag=$(($$ % 100000))
 ns_a=floegw-a$tag ns_b=floegw-b$tag
 net=10.$((200 + $$ % 50)).$((($$ / 50) % 250))
 addr_a=$net.1 addr_b=$net.2
-remove_namespaces() {
-	ip netns pids "$ns_a" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	ip netns pids "$ns_b" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	ip netns del "$ns_a" 2>/dev/null
-	ip netns del "$ns_b" 2>/dev/null
-}
+pair=$root/scripts/netns-pair.sh
+remove_namespaces() { "$pair" down "$tag"; }
+"$pair" up "$tag" "$net" 2>/dev/null ||
+	skip_all "cannot create network namespaces and a veth pair here"
 cleanup_more=remove_namespaces
-ip netns add "$ns_a" 2>/dev/null || skip_all "cannot create a network namespace here"
-if ! { ip netns add "$ns_b" &&
-	ip link add "va$tag" netns "$ns_a" type veth peer name "vb$tag" netns "$ns_b" &&
-	ip -n "$ns_a" addr add "$addr_a/24" dev "va$tag" &&
-	ip -n "$ns_b" addr add "$addr_b/24" dev "vb$tag" &&
-	ip -n "$ns_a" link set "va$tag" up && ip -n "$ns_b" link set "vb$tag" up &&
-	ip -n "$ns_a" link set lo up && ip -n "$ns_b" link set lo up; }; then
-	remove_namespaces
-	skip_all "cannot create a veth pair between namespaces here"
-fi
 
 plan 9
 

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <ini.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,10 +31,13 @@ enum exit_status {
 
 /*
  * The exporter polls local subscribers (a subscriber cannot sleep on a
- * publisher): every POLL_BUSY_NS for POLL_BUSY_MS after the last sample,
- * then every POLL_IDLE_NS, so an idle gateway costs next to nothing and a
- * busy one adds little latency.
+ * publisher): it spins, yielding the CPU, for POLL_SPIN_MS after the last
+ * sample (a conversation's next message comes within a network round
+ * trip), then polls every POLL_BUSY_NS until POLL_BUSY_MS, then every
+ * POLL_IDLE_NS: an idle gateway costs next to nothing, a busy one adds
+ * little latency.
  */
+#define POLL_SPIN_MS 5
 #define POLL_BUSY_NS 20000L
 #define POLL_BUSY_MS 50
 #define POLL_IDLE_NS 1000000L
@@ -384,12 +388,22 @@ static void *import_thread(void *arg)
 	dds_waitset_attach(ws, reader, 0);
 	/* the reader triggers while it holds data: take until it has none */
 	dds_set_status_mask(reader, DDS_DATA_AVAILABLE_STATUS);
+	uint64_t last_busy = 0;
+
 	while (!atomic_load(&im->ctx->stop)) {
 		int busy = im->bridge ? gw_bridge_import(im->bridge) :
 					gw_event_import(im->events);
 
-		if (busy)
+		if (busy) {
+			last_busy = gw_now_ms();
 			continue;
+		}
+		/* as the exporter: a conversation's next message comes soon,
+		 * and a wake-up from the waitset costs more than a look */
+		if (gw_now_ms() - last_busy < POLL_SPIN_MS) {
+			sched_yield();
+			continue;
+		}
 		if (im->bridge)
 			gw_bridge_idle(im->bridge);
 		dds_waitset_wait(ws, NULL, 0, DDS_MSECS(IMPORT_IDLE_MS));
@@ -412,6 +426,10 @@ static void export_loop(struct gateway *g)
 			busy += gw_event_export(g->events[i]);
 		if (busy) {
 			last_busy = gw_now_ms();
+			continue;
+		}
+		if (gw_now_ms() - last_busy < POLL_SPIN_MS) {
+			sched_yield();
 			continue;
 		}
 		if (gw_now_ms() - last_busy < POLL_BUSY_MS)
