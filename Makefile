@@ -209,9 +209,12 @@ check-host: tests benches tools
 # GW_FUZZ_TIME seconds, and a smoke run of its benchmark.
 GW_TESTS := $(wildcard tests/gateway/t_*.sh)
 GW_FUZZ_TIME ?= 10
-check-gateway: tools $(GW_TEST_PROGS)
+check-gateway: tools $(GW_TEST_PROGS) $(GW_BENCH)
 	FLOE_TEST_TIMEOUT=$${FLOE_TEST_TIMEOUT:-300} tests/run-host.sh $(GW_TESTS)
 	$(MAKE) check-fuzz FUZZ_TARGETS=gateway FUZZ_TIME=$(GW_FUZZ_TIME)
+	@# the benchmark still works (speed is not judged here)
+	rm -rf $(O)/bench-gateway-quick
+	O=$(O) scripts/bench-gateway.sh $(O)/bench-gateway-quick --quick
 
 # The long crash storms (the bounded ones run in check-host): STORM_N
 # kills, for at most STORM_SECS seconds each, and as long a model-based

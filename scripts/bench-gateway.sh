@@ -52,8 +52,8 @@ uri() {	# interface, peer address
 	echo "<CycloneDDS><Domain id=\"any\"><General><Interfaces><NetworkInterface name=\"$1\"/></Interfaces><AllowMulticast>false</AllowMulticast></General><Discovery><ParticipantIndex>auto</ParticipantIndex><Peers><Peer address=\"$2\"/></Peers></Discovery></Domain></CycloneDDS>"
 }
 uri_of() { if [ "$1" = a ]; then uri "va$tag" "$net.2"; else uri "vb$tag" "$net.1"; fi; }
-# in SIDE CMD...: run in namespace SIDE (a or b)
-in() {
+# in_ns SIDE CMD...: run in namespace SIDE (a or b)
+in_ns() {
 	local side=$1
 	shift
 	CYCLONEDDS_URI=$(uri_of "$side") ip netns exec "floegw-$side$tag" "$@"
@@ -76,7 +76,7 @@ run() {
 	printf '  %-18s' "$name"
 	FLOE_DOMAIN=$dom_b GWBENCH_DDS_DOMAIN=$dds_domain bg b "$prog" pong --via "$via"
 	if FLOE_DOMAIN=$dom_a GWBENCH_DDS_DOMAIN=$dds_domain \
-		in a timeout 600 "$prog" ping --via "$via" --json $quick \
+		in_ns a timeout 600 "$prog" ping --via "$via" --json $quick \
 		>"$out/$name.json" 2>"$out/$name.txt"; then
 		echo "ok ($((SECONDS - t0)) s)"
 	else
@@ -106,7 +106,8 @@ if command -v jq >/dev/null && [ -s "$out/gateway_floe.json" ] &&
 		select(.pattern == $g.pattern and .payload_bytes == $g.payload_bytes) |
 		"gateway: \($g.pattern) \($g.payload_bytes) B: p50 \($g.p50_ns) ns " +
 		"through floe-gateway, \(.p50_ns) ns with Cyclone DDS alone " +
-		"(+\((($g.p50_ns / .p50_ns - 1) * 100) | round)%); msgs/s " +
+		"(\((($g.p50_ns / .p50_ns - 1) * 100) | round |
+			if . >= 0 then "+\(.)" else "\(.)" end)%); msgs/s " +
 		"\($g.msgs_per_s) vs \(.msgs_per_s)"' >>"$notes"
 fi
 exit $status
