@@ -152,12 +152,15 @@ peers: $(PEERS)
 
 # floe-gateway against Cyclone DDS alone (scripts/bench-gateway.sh)
 gateway-bench: $(GW_BENCH)
+# (with the gateway's QoS mapping, so that both paths have the same QoS)
 $(GW_BENCH): bench/gateway/gateway_pingpong.c bench/bench.h \
+		tools/gateway/qos.c tools/gateway/gateway.h \
 		$(GW_GEN)/envelope.o $(O)/libfloe.a
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(CPPFLAGS) -Ibench $(GW_CFLAGS) $(PROG_CFLAGS) $< \
-		$(GW_GEN)/envelope.o -o $@ $(O)/libfloe.a $(GW_LIBS) $(LIBS)
+		tools/gateway/qos.c $(GW_GEN)/envelope.o -o $@ \
+		$(O)/libfloe.a $(GW_LIBS) $(LIBS)
 
 $(PEERS): $(O)/bench/peers/%: bench/peers/%.c bench/peers/driver.c \
 		bench/peers/peer.h bench/bench.h

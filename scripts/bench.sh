@@ -301,7 +301,7 @@ header='| system | pattern | payload | subs | p50 ns | p99 ns | p99.9 ns | max n
 	echo
 	echo "Two network namespaces joined by a veth pair" \
 		"(scripts/bench-gateway.sh), the same envelope type and QoS" \
-		"(reliable, keep last 4): gateway-pingpong is half a round" \
+		"(reliable, flow-controlled): gateway-pingpong is half a round" \
 		"trip; gateway-stream a burst of 200 messages, msgs/s" \
 		"counting those that arrived. The p50 ratios are in the notes."
 	echo

@@ -10,10 +10,11 @@
  *
  * --via floe: the ends are floe processes in their own floe domains
  * ($FLOE_DOMAIN), each beside a floe-gateway bridging "gwbench/ping" and
- * "gwbench/pong" (no safe overflow: reliable, volatile, keep last 4 on
+ * "gwbench/pong" (no safe overflow: reliable, volatile, flow-controlled on
  * DDS). --via dds: the ends write and take the gateway's envelope type on
- * DDS topics of their own with that very QoS, as an application using
- * Cyclone DDS directly would ($GWBENCH_DDS_DOMAIN, default 0).
+ * DDS topics of their own with that very QoS (the gateway's mapping,
+ * tools/gateway/qos.c), as an application using Cyclone DDS directly
+ * would ($GWBENCH_DDS_DOMAIN, default 0).
  *
  * Each message starts with one 64-bit word (so that 8 B messages work):
  * bit 63 asks for an answer, bits 40..62 carry an answer's count, bits
@@ -31,8 +32,7 @@
 #include <dds/dds.h>
 
 #include "bench.h"
-#include "envelope.h"
-#include "floe.h"
+#include "gateway.h"
 
 #define ASK_ANSWER (1ull << 63)
 #define INDEX_MASK ((1ull << 40) - 1)
@@ -40,7 +40,6 @@
 #define COUNT_MASK ((1ull << 23) - 1)
 #define TIMEOUT_NS (5ull * 1000000000ull)
 #define STREAM_BURST 200
-#define DDS_DEPTH 4
 
 /* One end's transport: send a message of @len bytes, wait for one. */
 struct end {
@@ -64,6 +63,14 @@ static void on_signal(int sig)
 	stopping = 1;
 }
 
+/* The benchmark services' QoS, on both paths. */
+static void service_qos(struct floe_pubsub_qos *qos)
+{
+	floe_pubsub_qos_init(qos);
+	qos->enable_safe_overflow = false;
+	qos->max_subscribers = 2;
+}
+
 static int floe_open(struct end *e, const char *out, const char *in)
 {
 	struct floe_pubsub_qos qos;
@@ -75,9 +82,7 @@ static int floe_open(struct end *e, const char *out, const char *in)
 	floe_service **svcs[2] = { &e->svc_out, &e->svc_in };
 	int ret = floe_node_create("gateway_pingpong", NULL, &e->node);
 
-	floe_pubsub_qos_init(&qos);
-	qos.enable_safe_overflow = false;
-	qos.max_subscribers = 2;
+	service_qos(&qos);
 	for (int i = 0; !ret && i < 2; i++) {
 		ret = floe_service_create(e->node, names[i], &opts, svcs[i]);
 		if (ret == FLOE_E_EXISTS) {
@@ -103,21 +108,24 @@ static int floe_open(struct end *e, const char *out, const char *in)
 static int dds_open(struct end *e, const char *out, const char *in)
 {
 	const char *env = getenv("GWBENCH_DDS_DOMAIN");
-	dds_qos_t *q = dds_create_qos();
+	struct floe_pubsub_qos qos;
+	struct gw_dds_qos map;
+	dds_qos_t *wq, *rq;
 	dds_entity_t t_out, t_in;
 
 	e->dds = true;
-	/* the QoS floe-gateway maps this service's to (tools/gateway/qos.c) */
-	dds_qset_reliability(q, DDS_RELIABILITY_RELIABLE, DDS_MSECS(100));
-	dds_qset_durability(q, DDS_DURABILITY_VOLATILE);
-	dds_qset_history(q, DDS_HISTORY_KEEP_LAST, DDS_DEPTH);
+	service_qos(&qos);
+	gw_qos_map(&qos, &map);
+	wq = gw_qos_create(&map, false);
+	rq = gw_qos_create(&map, true);
 	e->pp = dds_create_participant(env ? (dds_domainid_t)atoi(env) : 0,
 				       NULL, NULL);
-	t_out = dds_create_topic(e->pp, &floe_gw_Envelope_desc, out, q, NULL);
-	t_in = dds_create_topic(e->pp, &floe_gw_Envelope_desc, in, q, NULL);
-	e->writer = dds_create_writer(e->pp, t_out, q, NULL);
-	e->reader = dds_create_reader(e->pp, t_in, q, NULL);
-	dds_delete_qos(q);
+	t_out = dds_create_topic(e->pp, &floe_gw_Envelope_desc, out, wq, NULL);
+	t_in = dds_create_topic(e->pp, &floe_gw_Envelope_desc, in, wq, NULL);
+	e->writer = dds_create_writer(e->pp, t_out, wq, NULL);
+	e->reader = dds_create_reader(e->pp, t_in, rq, NULL);
+	dds_delete_qos(wq);
+	dds_delete_qos(rq);
 	e->ws = dds_create_waitset(e->pp);
 	/* the waitset wakes for data only (other statuses stay set) */
 	dds_set_status_mask(e->reader, DDS_DATA_AVAILABLE_STATUS);
@@ -145,8 +153,10 @@ static void end_close(struct end *e)
 
 static int send_msg(struct end *e, uint64_t word, uint64_t len)
 {
-	floe_gw_Envelope env = { .service = "gwbench", .type_name =
-				 "floe.bytes", .type_size = 1, .type_align = 1 };
+	floe_gw_Envelope env = {
+		.service = "gwbench", .type_name = "floe.bytes",
+		.type_size = 1, .type_align = 1,
+	};
 	floe_sample_mut *m;
 	int ret;
 
@@ -318,9 +328,8 @@ static int ping(struct end *e, const char *system, struct bench_opts *o)
 		r->msgs_per_s = (double)count * 1e9 / (double)burst_ns;
 		if (count < STREAM_BURST)
 			fprintf(stderr, "# %s %" PRIu64 " B stream: %" PRIu64
-				" of %d arrived (keep-last %d drops the "
-				"rest)\n", system, len, count, STREAM_BURST,
-				DDS_DEPTH);
+				" of %d arrived\n", system, len, count,
+				STREAM_BURST);
 		n++;
 	}
 	if (o->json)

@@ -11,10 +11,11 @@
  *                          a valid one with the text "after-garbage"
  *
  * Options: --count N (default 1), --timeout-ms T (default 60000),
- * --dds-domain N (default 0), --text X, --reliable, --transient-local, --depth D (the reader's or
- * writer's QoS, which must match the gateway's), --show-qos (sub: print
+ * --dds-domain N (default 0), --text X, --reliable, --transient-local,
+ * --depth D (the reader's or writer's QoS, which must match the
+ * gateway's), --show-qos (sub: print
  * the matched writer's QoS: "qos reliable|best-effort
- * transient-local|volatile keep-last D").
+ * transient-local|volatile keep-last D|keep-all").
  * pub and garbage wait for a matched reader first.
  */
 #include <getopt.h>
@@ -67,12 +68,14 @@ static void print_qos(dds_entity_t reader)
 	dds_qget_reliability(ep->qos, &rel, &block);
 	dds_qget_durability(ep->qos, &dur);
 	dds_qget_history(ep->qos, &hist, &depth);
-	printf("qos %s %s %s %d\n",
+	printf("qos %s %s ",
 	       rel == DDS_RELIABILITY_RELIABLE ? "reliable" : "best-effort",
 	       dur == DDS_DURABILITY_TRANSIENT_LOCAL ? "transient-local" :
-						       "volatile",
-	       hist == DDS_HISTORY_KEEP_LAST ? "keep-last" : "keep-all",
-	       depth);
+						       "volatile");
+	if (hist == DDS_HISTORY_KEEP_LAST)
+		printf("keep-last %d\n", depth);
+	else
+		printf("keep-all\n");
 	dds_builtintopic_free_endpoint(ep);
 }
 

@@ -31,7 +31,7 @@ gw_a=$gw_pid
 start_gw B "$B" --config "$conf" --events chat; ok $? "gateway b runs"
 gw_b=$gw_pid
 start_gw C "$C" --config "$conf" chat; ok $? "gateway c runs"
-has "$(cat "$scratch/A.log")" "bridging 'rel' as DDS topic 'floe/rel' (reliable, volatile, keep last 4)" \
+has "$(cat "$scratch/A.log")" "bridging 'rel' as DDS topic 'floe/rel' (reliable, volatile, writer keeps all, depth 4)" \
 	"the log says topic and QoS"
 log_has A "topic 'floe/chat': 2 DDS readers matched" 60
 ok $? "a's writer matched the readers of b and c"
@@ -39,18 +39,22 @@ log_has B "topic 'floe/chat': 2 DDS readers matched" 60
 ok $? "b's writer matched the readers of a and c"
 
 # --- both ways, best-effort (floe's default QoS: safe overflow)
-peer_bg "$scratch/sub1" "$B" sub chat --count 20
-sub=$bg_pid
-peer_bg /dev/null "$A" pub chat --count 100000 --interval-us 2000 --wait-subs 1
-pub=$bg_pid
-wait $sub; is $? 0 "a -> b: 20 samples, in order, intact"
-kill $pub; wait $pub 2>/dev/null
-peer_bg "$scratch/sub2" "$A" sub chat --count 20
-sub=$bg_pid
-peer_bg /dev/null "$B" pub chat --count 100000 --interval-us 2000 --wait-subs 1
-pub=$bg_pid
-wait $sub; is $? 0 "b -> a: 20 samples, in order, intact"
-kill $pub; wait $pub 2>/dev/null
+# stream FROM TO: 20 samples of a publisher in FROM reach a subscriber in
+# TO in order, intact
+stream() {
+	local sub pub status
+	peer_bg "$scratch/stream" "$2" sub chat --count 20
+	sub=$bg_pid
+	peer_bg /dev/null "$1" pub chat --count 100000 --interval-us 2000 --wait-subs 1
+	pub=$bg_pid
+	wait $sub
+	status=$?
+	kill $pub
+	wait $pub 2>/dev/null
+	return $status
+}
+stream "$A" "$B"; is $? 0 "a -> b: 20 samples, in order, intact"
+stream "$B" "$A"; is $? 0 "b -> a: 20 samples, in order, intact"
 
 # --- reliable: every sample once, in order, in every other domain, and
 # none back (an echo would arrive after the 50th)
@@ -74,7 +78,7 @@ peer_bg /dev/null "$A" pub rel --reliable --block --count 100000 --interval-us 5
 pub=$bg_pid
 wait $sub; is $? 0 "plain DDS reader: 3 envelopes"
 kill $pub; wait $pub 2>/dev/null
-has "$(cat "$scratch/dds1")" "qos reliable volatile keep-last 4" "no safe overflow -> reliable, volatile"
+has "$(cat "$scratch/dds1")" "qos reliable volatile keep-all" "no safe overflow -> reliable, volatile, keep all"
 has "$(cat "$scratch/dds1")" "service rel type floe.bytes/1/1 seq" "envelope: service, type, sequence"
 dds_peer_bg "$scratch/dds2" sub floe/chat --show-qos --count 1
 sub=$bg_pid

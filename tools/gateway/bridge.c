@@ -14,7 +14,6 @@
 #define LOOKUP_PERIOD_MS 250
 /* Samples forwarded per call, so that no service starves the others. */
 #define EXPORT_BATCH 64
-#define IMPORT_BATCH 16
 /* Publishers whose origin (a gateway or not) the exporter remembers. */
 #define ORIGINS_MAX 64
 
@@ -137,10 +136,10 @@ int gw_bridge_create(struct gw_ctx *ctx, const struct gw_service_conf *conf,
 		gw_bridge_destroy(b);
 		return -1;
 	}
-	gw_log("bridging '%s' as DDS topic '%s' (%s, %s, keep last %d)",
+	gw_log("bridging '%s' as DDS topic '%s' (%s, %s, writer keeps %s %d)",
 	       conf->name, b->topic, map.reliable ? "reliable" : "best-effort",
 	       map.transient_local ? "transient-local" : "volatile",
-	       map.depth);
+	       map.writer_keep_all ? "all, depth" : "last", map.depth);
 	*out = b;
 	return 0;
 }
@@ -235,7 +234,8 @@ static bool ensure_subscriber(struct gw_bridge *b)
 		ret = floe_subscriber_create(b->svc, NULL, &b->sub);
 	pthread_mutex_unlock(&b->lock);
 	if (ret && ret != FLOE_E_NOT_FOUND)
-		gw_log_limited(&b->write_log, "'%s': cannot subscribe locally: %s",
+		gw_log_limited(&b->write_log,
+			       "'%s': cannot subscribe locally: %s",
 			       b->conf->name, floe_strerror(ret));
 	return b->sub != NULL;
 }
@@ -253,7 +253,8 @@ static void export_sample(struct gw_bridge *b, const floe_sample *s)
 	dds_return_t rc;
 
 	if (len > b->ctx->opts->max_payload || len > UINT32_MAX) {
-		gw_log_limited(&b->write_log, "'%s': a sample of %llu bytes exceeds "
+		gw_log_limited(&b->write_log,
+			       "'%s': a sample of %llu bytes exceeds "
 			       "--max-payload: not exported", b->conf->name,
 			       (unsigned long long)len);
 		return;
@@ -271,7 +272,8 @@ static void export_sample(struct gw_bridge *b, const floe_sample *s)
 	}
 	rc = dds_write(b->writer, &env);
 	if (rc < 0)
-		gw_log_limited(&b->write_log, "'%s': sample %llu not sent to DDS: %s",
+		gw_log_limited(&b->write_log,
+			       "'%s': sample %llu not sent to DDS: %s",
 			       b->conf->name, (unsigned long long)env.seq,
 			       dds_strretcode(rc));
 }
@@ -381,8 +383,9 @@ static int ensure_publisher(struct gw_bridge *b, uint64_t elements)
 	return ret;
 }
 
-static void import_envelope(struct gw_bridge *b, const floe_gw_Envelope *env)
+static void import_envelope(void *arg, const floe_gw_Envelope *env)
 {
+	struct gw_bridge *b = arg;
 	uint64_t elements;
 	floe_sample_mut *m;
 	char why[160];
@@ -390,8 +393,8 @@ static void import_envelope(struct gw_bridge *b, const floe_gw_Envelope *env)
 
 	if (gw_envelope_check(env, b->conf->name, b->ctx->opts->max_payload,
 			      why, sizeof(why))) {
-		gw_log_limited(&b->drop_log, "'%s': dropped an envelope: %s", b->conf->name,
-			       why);
+		gw_log_limited(&b->drop_log, "'%s': dropped an envelope: %s",
+			       b->conf->name, why);
 		return;
 	}
 	if (env->gateway_id == b->ctx->gateway_id ||
@@ -402,7 +405,8 @@ static void import_envelope(struct gw_bridge *b, const floe_gw_Envelope *env)
 	ret = attach_for(b, env);
 	pthread_mutex_unlock(&b->lock);
 	if (ret) {
-		gw_log_limited(&b->drop_log, "'%s': cannot open or create locally: %s",
+		gw_log_limited(&b->drop_log,
+			       "'%s': cannot open or create locally: %s",
 			       b->conf->name, floe_strerror(ret));
 		return;
 	}
@@ -413,8 +417,9 @@ static void import_envelope(struct gw_bridge *b, const floe_gw_Envelope *env)
 	if (!ret)
 		ret = floe_publisher_loan(b->pub, elements, &m);
 	if (ret) {
-		gw_log_limited(&b->drop_log, "'%s': sample %llu of publisher %llu dropped: "
-			       "%s", b->conf->name,
+		gw_log_limited(&b->drop_log,
+			       "'%s': sample %llu of publisher %llu "
+			       "dropped: %s", b->conf->name,
 			       (unsigned long long)env->seq,
 			       (unsigned long long)env->publisher_id,
 			       floe_strerror(ret));
@@ -430,18 +435,7 @@ static void import_envelope(struct gw_bridge *b, const floe_gw_Envelope *env)
 
 int gw_bridge_import(struct gw_bridge *b)
 {
-	void *samples[IMPORT_BATCH] = { NULL };
-	dds_sample_info_t infos[IMPORT_BATCH];
-	int n = dds_take(b->reader, samples, infos, IMPORT_BATCH,
-			 IMPORT_BATCH);
-
-	if (n <= 0)
-		return 0;
-	for (int i = 0; i < n; i++)
-		if (infos[i].valid_data)
-			import_envelope(b, samples[i]);
-	dds_return_loan(b->reader, samples, n);
-	return n;
+	return gw_take_each(b->reader, import_envelope, b);
 }
 
 void gw_bridge_idle(struct gw_bridge *b)

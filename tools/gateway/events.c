@@ -14,7 +14,6 @@
 
 #include "gateway.h"
 
-#define IMPORT_BATCH 16
 /* events queued per reader and writer: signals, not data */
 #define EVENT_DEPTH 64
 
@@ -113,8 +112,9 @@ static void export_id(uint64_t id, void *arg)
 	snprintf(env.type_name, sizeof(env.type_name), GW_EVENT_TYPE);
 	rc = dds_write(e->writer, &env);
 	if (rc < 0)
-		gw_log_limited(&e->log, "events of '%s': id %llu not sent: %s", e->name,
-			       (unsigned long long)id, dds_strretcode(rc));
+		gw_log_limited(&e->log, "events of '%s': id %llu not sent: %s",
+			       e->name, (unsigned long long)id,
+			       dds_strretcode(rc));
 }
 
 int gw_event_export(struct gw_event_bridge *e)
@@ -124,20 +124,23 @@ int gw_event_export(struct gw_event_bridge *e)
 	return n > 0 ? n : 0;
 }
 
-static void import_event(struct gw_event_bridge *e,
-			 const floe_gw_Envelope *env)
+static void import_event(void *arg, const floe_gw_Envelope *env)
 {
+	struct gw_event_bridge *e = arg;
 	uint64_t id;
 	char why[160];
 
 	if (gw_envelope_check(env, e->name, sizeof(id), why, sizeof(why))) {
-		gw_log_limited(&e->log, "events of '%s': dropped an envelope: %s",
+		gw_log_limited(&e->log,
+			       "events of '%s': dropped an envelope: %s",
 			       e->name, why);
 		return;
 	}
 	if (strcmp(env->type_name, GW_EVENT_TYPE) != 0 ||
-	    env->type_size != sizeof(id) || env->payload._length != sizeof(id)) {
-		gw_log_limited(&e->log, "events of '%s': dropped an envelope of type "
+	    env->type_size != sizeof(id) ||
+	    env->payload._length != sizeof(id)) {
+		gw_log_limited(&e->log,
+			       "events of '%s': dropped an envelope of type "
 			       "'%s': not an event", e->name, env->type_name);
 		return;
 	}
@@ -148,7 +151,8 @@ static void import_event(struct gw_event_bridge *e,
 	memcpy(&id, env->payload._buffer, sizeof(id));
 	id = le64toh(id);
 	if (id > e->id_max) {
-		gw_log_limited(&e->log, "events of '%s': id %llu is beyond the local "
+		gw_log_limited(&e->log,
+			       "events of '%s': id %llu is beyond the local "
 			       "service's %u: dropped", e->name,
 			       (unsigned long long)id, e->id_max);
 		return;
@@ -159,16 +163,5 @@ static void import_event(struct gw_event_bridge *e,
 
 int gw_event_import(struct gw_event_bridge *e)
 {
-	void *samples[IMPORT_BATCH] = { NULL };
-	dds_sample_info_t infos[IMPORT_BATCH];
-	int n = dds_take(e->reader, samples, infos, IMPORT_BATCH,
-			 IMPORT_BATCH);
-
-	if (n <= 0)
-		return 0;
-	for (int i = 0; i < n; i++)
-		if (infos[i].valid_data)
-			import_event(e, samples[i]);
-	dds_return_loan(e->reader, samples, n);
-	return n;
+	return gw_take_each(e->reader, import_event, e);
 }

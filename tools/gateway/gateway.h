@@ -65,15 +65,17 @@ void gw_topic_name(char out[GW_TOPIC_LEN], const char *prefix,
 struct gw_dds_qos {
 	bool reliable;        /* else best-effort */
 	bool transient_local; /* else volatile */
+	bool writer_keep_all; /* else keep last depth */
 	int32_t depth;        /* keep-last depth */
 };
 
 /* The documented mapping (docs/floe-gateway.1, QOS MAPPING). */
 void gw_qos_map(const struct floe_pubsub_qos *qos, struct gw_dds_qos *out);
-/* The DDS QoS object of a mapping (dds_delete_qos it). */
-dds_qos_t *gw_qos_create(const struct gw_dds_qos *map);
+/* The DDS QoS object of a mapping for a writer or a @reader
+ * (dds_delete_qos it). */
+dds_qos_t *gw_qos_create(const struct gw_dds_qos *map, bool reader);
 
-/* ---- the gateway ------------------------------------------------------- */
+/* ---- the gateway (dds.c: its DDS entities) ---------------------------- */
 
 struct gw_service_conf {
 	char *name;
@@ -138,5 +140,10 @@ uint64_t gw_now_ms(void);
 int gw_dds_endpoints(struct gw_ctx *ctx, const char *topic_name,
 		     const struct gw_dds_qos *map, dds_entity_t *writer,
 		     dds_entity_t *reader);
+/* Take up to GW_TAKE_BATCH envelopes (so that no service starves the
+ * others) and call @fn for each; returns how many were taken. */
+#define GW_TAKE_BATCH 16
+int gw_take_each(dds_entity_t reader,
+		 void (*fn)(void *arg, const floe_gw_Envelope *env), void *arg);
 
 #endif

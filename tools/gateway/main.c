@@ -357,7 +357,7 @@ static int parse_args(int argc, char **argv, struct config_parse *p)
 	return EXIT_OK;
 }
 
-/* ---- running -------------------------------------------------------------- */
+/* ---- running ------------------------------------------------------------ */
 
 struct gateway {
 	struct gw_ctx ctx;
@@ -367,6 +367,20 @@ struct gateway {
 	struct importer *importers;
 	size_t num_importers;
 };
+
+/* After work, or within POLL_SPIN_MS of the last (then yielding the
+ * CPU), true: look again at once. */
+static bool keep_spinning(int busy, uint64_t *last_busy)
+{
+	if (busy) {
+		*last_busy = gw_now_ms();
+		return true;
+	}
+	if (gw_now_ms() - *last_busy >= POLL_SPIN_MS)
+		return false;
+	sched_yield();
+	return true;
+}
 
 /* One import thread per bridge: a local subscriber that is slow to take
  * samples of a reliable service holds up that service alone. */
@@ -381,6 +395,7 @@ struct importer {
 static void *import_thread(void *arg)
 {
 	struct importer *im = arg;
+	uint64_t last_busy = 0;
 	dds_entity_t reader = im->bridge ? gw_bridge_reader(im->bridge) :
 					   gw_event_reader(im->events);
 	dds_entity_t ws = dds_create_waitset(im->ctx->participant);
@@ -388,22 +403,14 @@ static void *import_thread(void *arg)
 	dds_waitset_attach(ws, reader, 0);
 	/* the reader triggers while it holds data: take until it has none */
 	dds_set_status_mask(reader, DDS_DATA_AVAILABLE_STATUS);
-	uint64_t last_busy = 0;
-
 	while (!atomic_load(&im->ctx->stop)) {
 		int busy = im->bridge ? gw_bridge_import(im->bridge) :
 					gw_event_import(im->events);
 
-		if (busy) {
-			last_busy = gw_now_ms();
-			continue;
-		}
 		/* as the exporter: a conversation's next message comes soon,
 		 * and a wake-up from the waitset costs more than a look */
-		if (gw_now_ms() - last_busy < POLL_SPIN_MS) {
-			sched_yield();
+		if (keep_spinning(busy, &last_busy))
 			continue;
-		}
 		if (im->bridge)
 			gw_bridge_idle(im->bridge);
 		dds_waitset_wait(ws, NULL, 0, DDS_MSECS(IMPORT_IDLE_MS));
@@ -424,14 +431,8 @@ static void export_loop(struct gateway *g)
 			busy += gw_bridge_export(g->bridges[i]);
 		for (size_t i = 0; i < g->num_events; i++)
 			busy += gw_event_export(g->events[i]);
-		if (busy) {
-			last_busy = gw_now_ms();
+		if (keep_spinning(busy, &last_busy))
 			continue;
-		}
-		if (gw_now_ms() - last_busy < POLL_SPIN_MS) {
-			sched_yield();
-			continue;
-		}
 		if (gw_now_ms() - last_busy < POLL_BUSY_MS)
 			pause.tv_nsec = POLL_BUSY_NS;
 		nanosleep(&pause, NULL);
