@@ -115,7 +115,7 @@ static int dds_open(struct end *e, const char *out, const char *in)
 
 	e->dds = true;
 	service_qos(&qos);
-	gw_qos_map(&qos, &map);
+	gw_qos_map(&qos, GW_DEFAULT_MAX_PAYLOAD, &map);
 	wq = gw_qos_create(&map, false);
 	rq = gw_qos_create(&map, true);
 	e->pp = dds_create_participant(env ? (dds_domainid_t)atoi(env) : 0,

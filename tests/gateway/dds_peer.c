@@ -16,7 +16,7 @@
  * gateway's), --show-qos (sub: print
  * the matched writer's QoS: "qos reliable|best-effort
  * transient-local|volatile keep-last D|keep-all").
- * pub and garbage wait for a matched reader first.
+ * pub and garbage wait for --readers N matched readers (default 1) first.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -30,7 +30,7 @@
 
 struct args {
 	const char *mode, *topic, *service, *text;
-	long count, timeout_ms, dds_domain;
+	long count, timeout_ms, dds_domain, readers;
 	bool reliable, transient_local, show_qos;
 	int depth;
 };
@@ -135,7 +135,7 @@ static bool wait_reader(dds_entity_t writer, const struct args *a)
 
 	while (dds_time() < deadline) {
 		if (dds_get_publication_matched_status(writer, &st) == 0 &&
-		    st.current_count > 0)
+		    st.current_count >= a->readers)
 			return true;
 		dds_sleepfor(DDS_MSECS(20));
 	}
@@ -220,10 +220,11 @@ int main(int argc, char **argv)
 		{ "transient-local", no_argument, NULL, 'l' },
 		{ "show-qos", no_argument, NULL, 'q' },
 		{ "dds-domain", required_argument, NULL, 'D' },
+		{ "readers", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct args a = { .count = 1, .timeout_ms = 60000, .text = "hello",
-			  .depth = 16 };
+			  .depth = 16, .readers = 1 };
 	dds_entity_t pp;
 	int c, ret;
 
@@ -237,6 +238,7 @@ int main(int argc, char **argv)
 		case 'l': a.transient_local = true; break;
 		case 'q': a.show_qos = true; break;
 		case 'D': a.dds_domain = atol(optarg); break;
+		case 'R': a.readers = atol(optarg); break;
 		default: return 2;
 		}
 	}

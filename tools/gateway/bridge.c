@@ -129,7 +129,7 @@ int gw_bridge_create(struct gw_ctx *ctx, const struct gw_service_conf *conf,
 	if (find_service(ctx->node, conf->name, info))
 		qos = info->qos;
 	free(info);
-	gw_qos_map(&qos, &map);
+	gw_qos_map(&qos, ctx->opts->max_payload, &map);
 	b->reliable = map.reliable;
 	gw_topic_name(b->topic, ctx->opts->ros2 ? "rt/" : "floe/", conf->name);
 	if (gw_dds_endpoints(ctx, b->topic, &map, &b->writer, &b->reader)) {

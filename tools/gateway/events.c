@@ -36,7 +36,10 @@ int gw_event_bridge_create(struct gw_ctx *ctx, const char *name,
 			   struct gw_event_bridge **out)
 {
 	struct gw_event_bridge *e = calloc(1, sizeof(*e));
-	struct gw_dds_qos map = { .reliable = true, .depth = EVENT_DEPTH };
+	struct gw_dds_qos map = {
+		.reliable = true, .depth = EVENT_DEPTH,
+		.reader_samples = EVENT_DEPTH,
+	};
 	struct floe_event_qos qos;
 	int ret;
 

@@ -26,7 +26,7 @@
 /* Type name, size and alignment of the envelopes on an event topic. */
 #define GW_EVENT_TYPE "floe.event"
 /* Default and hard upper bound of one sample's payload on the wire. */
-#define GW_DEFAULT_MAX_PAYLOAD (64ull << 20)
+#define GW_DEFAULT_MAX_PAYLOAD (16ull << 20)
 #define GW_MAX_USER_HEADER 4096u
 /* Publishers per bridge whose last sequence number is remembered. */
 #define GW_SEEN_MAX 64
@@ -67,10 +67,13 @@ struct gw_dds_qos {
 	bool transient_local; /* else volatile */
 	bool writer_keep_all; /* else keep last depth */
 	int32_t depth;        /* keep-last depth */
+	int32_t reader_samples; /* reliable readers' resource limit */
 };
 
-/* The documented mapping (docs/floe-gateway.1, QOS MAPPING). */
-void gw_qos_map(const struct floe_pubsub_qos *qos, struct gw_dds_qos *out);
+/* The documented mapping (docs/floe-gateway.1, QoS mapping), for
+ * payloads of at most @max_payload bytes. */
+void gw_qos_map(const struct floe_pubsub_qos *qos, uint64_t max_payload,
+		struct gw_dds_qos *out);
 /* The DDS QoS object of a mapping for a writer or a @reader
  * (dds_delete_qos it). */
 dds_qos_t *gw_qos_create(const struct gw_dds_qos *map, bool reader);

@@ -506,21 +506,24 @@ static int start_importers(struct gateway *g)
  * stuck publishing to a local subscriber of a reliable service that
  * takes nothing (floe's blocking delivery waits for it), and the process
  * must exit without destroying what that thread uses (the peers' usual
- * cleanup reclaims it).
+ * cleanup reclaims it). Meanwhile the gateway's own subscribers are
+ * drained: importers deliver to them too.
  */
 static bool stop_importers(struct gateway *g)
 {
-	struct timespec deadline;
-	bool all = true;
+	uint64_t deadline = gw_now_ms() + STOP_GRACE_S * 1000;
+	size_t joined = 0;
 
 	atomic_store(&g->ctx.stop, true);
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += STOP_GRACE_S;
-	for (size_t i = 0; i < g->num_importers; i++)
-		if (pthread_timedjoin_np(g->importers[i].thread, NULL,
-					 &deadline))
-			all = false;
-	return all;
+	while (joined < g->num_importers && gw_now_ms() < deadline) {
+		for (size_t i = 0; i < g->num_bridges; i++)
+			gw_bridge_export(g->bridges[i]);
+		if (!pthread_tryjoin_np(g->importers[joined].thread, NULL))
+			joined++;
+		else
+			sched_yield();
+	}
+	return joined == g->num_importers;
 }
 
 static void stop(struct gateway *g)

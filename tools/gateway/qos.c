@@ -22,11 +22,16 @@
  * before the gateway drops that sample: it must keep draining its local
  * subscribers so that local publishers never wait for the network. */
 #define GW_MAX_BLOCKING_MS 100
-/* Samples a reliable reader holds at least before it pushes back. */
-#define GW_READER_SAMPLES 16
+/* What a reliable reader holds before it pushes back: this many bytes
+ * of samples of the largest size, at least 4 samples and at most 64. */
+#define GW_READER_BYTES (1ull << 30)
+#define GW_READER_SAMPLES_MIN 4
+#define GW_READER_SAMPLES_MAX 64
 
-void gw_qos_map(const struct floe_pubsub_qos *qos, struct gw_dds_qos *out)
+void gw_qos_map(const struct floe_pubsub_qos *qos, uint64_t max_payload,
+		struct gw_dds_qos *out)
 {
+	uint64_t held = GW_READER_BYTES / max_payload;
 	uint32_t depth = qos->history_size;
 
 	if (qos->subscriber_max_buffer_size > depth)
@@ -36,6 +41,10 @@ void gw_qos_map(const struct floe_pubsub_qos *qos, struct gw_dds_qos *out)
 	out->writer_keep_all = out->reliable && !out->transient_local;
 	out->depth = depth ? (int32_t)(depth > INT32_MAX ? INT32_MAX : depth)
 			   : 1;
+	held = held < GW_READER_SAMPLES_MIN ? GW_READER_SAMPLES_MIN :
+	       held > GW_READER_SAMPLES_MAX ? GW_READER_SAMPLES_MAX : held;
+	out->reader_samples = (int32_t)held > out->depth ? (int32_t)held :
+							   out->depth;
 }
 
 dds_qos_t *gw_qos_create(const struct gw_dds_qos *map, bool reader)
@@ -49,14 +58,19 @@ dds_qos_t *gw_qos_create(const struct gw_dds_qos *map, bool reader)
 	dds_qset_durability(q, map->transient_local ?
 				       DDS_DURABILITY_TRANSIENT_LOCAL :
 				       DDS_DURABILITY_VOLATILE);
+	/* what a late joiner gets: the whole depth (Cyclone keeps one
+	 * sample by default) */
+	if (map->transient_local)
+		dds_qset_durability_service(q, 0, DDS_HISTORY_KEEP_LAST,
+					    map->depth, DDS_LENGTH_UNLIMITED,
+					    DDS_LENGTH_UNLIMITED,
+					    DDS_LENGTH_UNLIMITED);
 	dds_qset_history(q, keep_all ? DDS_HISTORY_KEEP_ALL :
 				       DDS_HISTORY_KEEP_LAST, map->depth);
 	/* what a reader holds before it stops acknowledging (the writer
 	 * then resends): bounded, as samples may be large */
 	if (reader && keep_all)
-		dds_qset_resource_limits(q, map->depth > GW_READER_SAMPLES ?
-						    map->depth :
-						    GW_READER_SAMPLES,
+		dds_qset_resource_limits(q, map->reader_samples,
 					 DDS_LENGTH_UNLIMITED,
 					 DDS_LENGTH_UNLIMITED);
 	/* a gateway never reads what it wrote itself */
