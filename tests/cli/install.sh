@@ -34,7 +34,8 @@ for f in "$root/lib/libfloe.a" "$root/lib/libfloe.so.$version" \
 	"$root/lib/libfloe.so.0" "$root/lib/libfloe.so" \
 	"$root/lib/pkgconfig/floe.pc" "$root/include/floe.h" \
 	"$root/include/linux/floe.h" "$root/bin/floe" \
-	"$root/share/man/man1/floe.1" \
+	"$root/share/man/man1/floe.1" "$root/bin/floe-gateway" \
+	"$root/share/man/man1/floe-gateway.1" \
 	"$root/share/bash-completion/completions/floe" \
 	"$dest/lib/udev/rules.d/60-floe.rules" \
 	"$dest/usr/src/floe-$version/dkms.conf" \
