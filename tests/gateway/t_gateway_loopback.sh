@@ -2,13 +2,13 @@
 # floe-gateway on one host: floe domains a, b, c stand for three hosts,
 # Cyclone DDS between them on the loopback interface. Both directions, a
 # plain DDS program on the topic, QoS mapping, no echo or duplicates with
-# three gateways, a late joiner's history, 16 MiB samples, garbage from
+# three gateways (and two on one floe domain), a late joiner's history, 16 MiB samples, garbage from
 # the network, --ros2 names, --events, a SIGKILLed gateway (no ports left;
 # its peers' publishers go on; restarted, it resumes).
 # shellcheck source=tests/gateway/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 47
+plan 50
 
 A=$(dom a) B=$(dom b) C=$(dom c) D=$(dom d) E=$(dom e)
 conf=$scratch/gw.conf
@@ -70,6 +70,20 @@ for d in "$A" "$B" "$C"; do
 	is "$?:$(cat "$scratch/rel.$d")" "0:received 50 first 0 last 49 gaps 0 disorder 0 corrupt 0 extra 0" \
 		"domain ${d: -1}: all 50 once, in order, no echo"
 done
+
+# --- two gateways on one floe domain: neither re-exports what the other
+# imported (b would get its own samples back)
+start_gw A2 "$A" --config "$conf" chat; ok $? "a second gateway in domain a"
+gw_a2=$gw_pid
+log_has B "topic 'floe/rel': 3 DDS readers matched" 60
+peer_bg "$scratch/rel2" "$B" sub rel --reliable --count 30 --extra-ms 2000
+sub=$bg_pid
+peer "$B" pub rel --reliable --block --count 30 --wait-subs 2
+wait $sub
+is "$?:$(cat "$scratch/rel2")" "0:received 30 first 0 last 29 gaps 0 disorder 0 corrupt 0 extra 0" \
+	"b gets its 30 samples once: no loop through a's two gateways"
+kill "$gw_a2"; wait "$gw_a2"
+is $? 0 "the second gateway stops cleanly on SIGTERM"
 
 # --- a plain Cyclone DDS program reads a bridged topic, QoS as mapped
 dds_peer_bg "$scratch/dds1" sub floe/rel --reliable --show-qos --count 3
