@@ -13,7 +13,8 @@
  * --timeout-ms T (default 60000), --wait-subs K (pub: wait for K
  * subscribers first), --small (create the service with small pools:
  * 2 subscribers, queue 1; for big payloads), --history H,
- * --reliable (no safe overflow), --user-header N, --type NAME/SIZE/ALIGN,
+ * --reliable (no safe overflow), --user-header N (pub: bytes 0xa5; sub:
+ * checked), --type NAME/SIZE/ALIGN,
  * --block (pub: wait for full queues), --extra-ms T (sub: watch T ms
  * after the last sample wanted).
  *
@@ -142,6 +143,17 @@ static int64_t check(const unsigned char *p, uint64_t len)
 	return (int64_t)index;
 }
 
+/* The user header as publish() writes it. */
+static bool header_ok(const floe_sample *s, uint32_t len)
+{
+	const unsigned char *h = floe_sample_user_header(s);
+
+	for (uint32_t i = 0; h && i < len; i++)
+		if (h[i] != 0xa5)
+			return false;
+	return h != NULL;
+}
+
 static int publish(floe_node *node, const struct args *a)
 {
 	struct floe_publisher_opts popts;
@@ -230,6 +242,8 @@ static int subscribe(floe_node *node, const struct args *a)
 		}
 		index = floe_sample_payload_size(s) == a->size ?
 				check(floe_sample_payload(s), a->size) : -1;
+		if (a->user_header && !header_ok(s, a->user_header))
+			index = -1;
 		if (index < 0)
 			corrupt++;
 		else if (last >= 0 && index <= last)

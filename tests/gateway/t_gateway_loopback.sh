@@ -8,7 +8,7 @@
 # shellcheck source=tests/gateway/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 51
+plan 52
 
 A=$(dom a) B=$(dom b) C=$(dom c) D=$(dom d) E=$(dom e)
 conf=$scratch/gw.conf
@@ -18,6 +18,8 @@ enable_safe_overflow = false
 [service hist]
 enable_safe_overflow = false
 history_size = 4
+[service hdr]
+enable_safe_overflow = false
 [service big]
 enable_safe_overflow = false
 max_subscribers = 2
@@ -121,6 +123,14 @@ sub=$bg_pid
 peer_bg /dev/null "$A" pub big --small --reliable --block --size 16777216 --count 100000 --interval-us 300000 --wait-subs 1
 pub=$bg_pid
 wait $sub; is "$?" 0 "16 MiB samples a -> b, intact and in order"
+kill $pub; wait $pub 2>/dev/null
+
+# --- a user header travels; the receiving side creates the service with it
+peer_bg "$scratch/hdr" "$B" sub hdr --reliable --user-header 8 --count 5
+sub=$bg_pid
+peer_bg /dev/null "$A" pub hdr --reliable --block --user-header 8 --count 100000 --interval-us 5000 --wait-subs 1
+pub=$bg_pid
+wait $sub; is $? 0 "samples with an 8-byte user header: header and payload intact"
 kill $pub; wait $pub 2>/dev/null
 
 # --- from plain DDS into floe
