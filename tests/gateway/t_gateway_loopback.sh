@@ -8,7 +8,7 @@
 # shellcheck source=tests/gateway/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 52
+plan 56
 
 A=$(dom a) B=$(dom b) C=$(dom c) D=$(dom d) E=$(dom e)
 conf=$scratch/gw.conf
@@ -27,6 +27,15 @@ subscriber_max_buffer_size = 1
 subscriber_max_borrowed_samples = 1
 publisher_max_loaned_samples = 1
 INI
+
+# --- usage and configuration errors: distinct statuses, the place said
+"$GATEWAY" >/dev/null 2>&1; is $? 2 "no service: usage error (2)"
+"$GATEWAY" --dds-domain 999 chat 2>"$scratch/err"; is $? 2 "--dds-domain out of range: 2"
+printf '[gateway]\ncolour = red\n' >"$scratch/bad.conf"
+"$GATEWAY" --config "$scratch/bad.conf" chat 2>"$scratch/err"
+is "$?:$(grep -c "bad.conf:2: unknown key or bad value" "$scratch/err")" "5:1" \
+	"bad configuration: status 5, file and line said"
+"$GATEWAY" --help >"$scratch/help"; is "$?:$(grep -c "^usage: floe-gateway" "$scratch/help")" "0:1" "--help"
 
 start_gw A "$A" --config "$conf" --events chat; ok $? "gateway a runs"
 gw_a=$gw_pid

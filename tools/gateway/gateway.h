@@ -87,6 +87,7 @@ struct gw_service_conf {
 
 struct gw_opts {
 	const char *domain;
+	char *owned_domain; /* the configuration file's */
 	uint32_t dds_domain;
 	bool ros2;
 	bool events;
@@ -94,6 +95,20 @@ struct gw_opts {
 	struct gw_service_conf *services;
 	size_t num_services;
 };
+
+/* Exit statuses (docs/floe-gateway.1). */
+enum gw_exit {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_CONFIG = 5,
+	EXIT_HELP = -1, /* gw_parse_args: --help printed */
+};
+
+/* options.c: the configuration file (--config), then the command line,
+ * into @o (which starts with its defaults); an enum gw_exit. */
+int gw_parse_args(int argc, char **argv, struct gw_opts *o);
+void gw_opts_free(struct gw_opts *o);
 
 struct gw_ctx {
 	const struct gw_opts *opts;
