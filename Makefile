@@ -53,6 +53,19 @@ TOOL_LIBS := -ljson-c -lzstd -lz
 MCAP_SRCS := tools/mcap_read.c tools/mcap_records.c tools/mcap_write.c
 MCAP_LIBS := -lzstd -lz
 CLI_TESTS := $(wildcard tests/cli/t_*.sh)
+# floe-gateway: floe services onto Eclipse Cyclone DDS (Debian's libddsc);
+# the envelope type is compiled by idlc into $(O)/tools/gateway. Linked
+# dynamically against libddsc; the library and the floe tool know
+# nothing of DDS.
+GATEWAY := $(O)/tools/floe-gateway
+GW_GEN := $(O)/tools/gateway
+GW_SRCS := $(wildcard tools/gateway/*.c)
+GW_CFLAGS := -Itools/gateway -I$(GW_GEN) $(shell pkg-config --cflags CycloneDDS 2>/dev/null)
+GW_LIBS := $(or $(shell pkg-config --libs CycloneDDS 2>/dev/null),-lddsc)
+# programs of the gateway's tests and benchmark: Cyclone DDS alone (no
+# floe), and floe alone (no DDS)
+GW_TEST_PROGS := $(O)/tests/gateway/dds_peer $(O)/tests/gateway/floe_peer
+GW_BENCH := $(O)/bench/gateway/gateway_pingpong
 # examples the CLI tests run ports with
 CLI_EXAMPLES := $(O)/examples/blackboard_writer \
 	$(O)/examples/request_response_server \
@@ -66,8 +79,8 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 .PHONY: all lib module tools tests examples benches check check-host \
 	check-bindings install-bindings \
 	check-cli check-vm check-asan check-tsan check-fuzz check-kunit demo \
-	install install-dkms clean peers bench bench-quick check-storm \
-	check-checkpatch deb check-deb
+	install install-dkms clean peers gateway-bench bench bench-quick \
+	check-storm check-checkpatch check-gateway deb check-deb
 all: lib tools tests examples benches module
 
 lib: $(O)/libfloe.a $(O)/libfloe.so.$(VERSION) $(O)/floe.pc
@@ -95,7 +108,23 @@ PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 $(O)/floe.pc: floe.pc.in
 	$(PC_SED) $< > $@
 
-tools: $(TOOL)
+tools: $(TOOL) $(GATEWAY)
+
+$(GW_GEN)/envelope.c $(GW_GEN)/envelope.h: tools/gateway/envelope.idl
+	@mkdir -p $(GW_GEN)
+	@echo "  IDLC    $<"
+	$(Q)idlc -o $(GW_GEN) $<
+
+# (idlc's output is not ours to warn about)
+$(GW_GEN)/envelope.o: $(GW_GEN)/envelope.c
+	$(Q)$(CC) $(CFLAGS) $(GW_CFLAGS) -c $< -o $@
+
+$(GATEWAY): $(GW_SRCS) tools/gateway/gateway.h $(GW_GEN)/envelope.o \
+		$(O)/libfloe.a
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(GW_CFLAGS) $(PROG_CFLAGS) $(GW_SRCS) \
+		$(GW_GEN)/envelope.o -o $@ $(O)/libfloe.a $(GW_LIBS) -pthread \
+		$(LIBS)
 
 $(TOOL): $(TOOL_SRCS) $(wildcard tools/*.h) lib/config.h $(O)/libfloe.a
 	@mkdir -p $(dir $@)
@@ -105,6 +134,18 @@ $(TOOL): $(TOOL_SRCS) $(wildcard tools/*.h) lib/config.h $(O)/libfloe.a
 		$(TOOL_LIBS) $(LIBS)
 
 tests: $(HOST_TESTS)
+
+$(O)/tests/gateway/floe_peer: tests/gateway/floe_peer.c $(O)/libfloe.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(PROG_CFLAGS) $< -o $@ $(PROG_LDFLAGS) \
+		$(O)/libfloe.a $(LIBS)
+
+$(O)/tests/gateway/dds_peer: tests/gateway/dds_peer.c $(GW_GEN)/envelope.o
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(GW_CFLAGS) $(PROG_CFLAGS) $< $(GW_GEN)/envelope.o -o $@ \
+		$(GW_LIBS)
 examples: $(EXAMPLES) $(CXX_EXAMPLES)
 benches: $(BENCHES)
 
@@ -201,6 +242,18 @@ check-bindings: lib examples $(CXX_TEST_BINS) $(CXX_HELPERS)
 
 peers: $(PEERS)
 
+# floe-gateway against Cyclone DDS alone (scripts/bench-gateway.sh)
+gateway-bench: $(GW_BENCH)
+# (with the gateway's QoS mapping, so that both paths have the same QoS)
+$(GW_BENCH): bench/gateway/gateway_pingpong.c bench/bench.h \
+		tools/gateway/qos.c tools/gateway/gateway.h \
+		$(GW_GEN)/envelope.o $(O)/libfloe.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CPPFLAGS) -Ibench $(GW_CFLAGS) $(PROG_CFLAGS) $< \
+		tools/gateway/qos.c $(GW_GEN)/envelope.o -o $@ \
+		$(O)/libfloe.a $(GW_LIBS) $(LIBS)
+
 $(PEERS): $(O)/bench/peers/%: bench/peers/%.c bench/peers/driver.c \
 		bench/peers/peer.h bench/bench.h
 	@mkdir -p $(dir $@)
@@ -257,6 +310,19 @@ check-host: lib tests benches tools
 	@# the manual pages render cleanly and document every public function
 	scripts/check-man.sh
 	$(MAKE) check-bindings
+	$(MAKE) check-gateway
+
+# floe-gateway (tests/gateway/): on loopback with floe domains as hosts,
+# across two network namespaces (root), the envelope decoder's fuzzer for
+# GW_FUZZ_TIME seconds, and a smoke run of its benchmark.
+GW_TESTS := $(wildcard tests/gateway/t_*.sh)
+GW_FUZZ_TIME ?= 10
+check-gateway: tools $(GW_TEST_PROGS) $(GW_BENCH)
+	FLOE_TEST_TIMEOUT=$${FLOE_TEST_TIMEOUT:-300} tests/run-host.sh $(GW_TESTS)
+	$(MAKE) check-fuzz FUZZ_TARGETS=gateway FUZZ_TIME=$(GW_FUZZ_TIME)
+	@# the benchmark still works (speed is not judged here)
+	rm -rf $(O)/bench-gateway-quick
+	O=$(O) scripts/bench-gateway.sh $(O)/bench-gateway-quick --quick
 
 # The long crash storms (the bounded ones run in check-host): STORM_N
 # kills, for at most STORM_SECS seconds each, and as long a model-based
@@ -310,6 +376,10 @@ FUZZ_SRCS_cli := $(TOOL_SRCS) -Dmain=floe_tool_main -Wno-missing-prototypes \
 FUZZ_LIBS_cli := $(TOOL_LIBS)
 FUZZ_SRCS_mcap := $(MCAP_SRCS)
 FUZZ_LIBS_mcap := $(MCAP_LIBS)
+# floe-gateway's envelope decoder (no DDS library: only its headers)
+FUZZ_SRCS_gateway := tools/gateway/decode.c $(GW_CFLAGS)
+$(O)/fuzz/fuzz_gateway: tools/gateway/decode.c tools/gateway/gateway.h \
+	$(GW_GEN)/envelope.h
 
 $(O)/fuzz/libfloe.a: $(LIB_SRCS) $(LIB_HDRS)
 	$(MAKE) O=$(O)/fuzz CC=$(FUZZ_CC) \
@@ -399,8 +469,8 @@ install: lib tools install-dkms install-bindings
 	$(PC_SED) floe.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/floe.pc
 	install -m 644 include/floe.h include/floe.hpp $(DEST_PREFIX)/include/
 	install -m 644 include/uapi/linux/floe.h $(DEST_PREFIX)/include/linux/
-	install -m 755 $(TOOL) $(DEST_PREFIX)/bin/
-	install -m 644 docs/floe.1 $(MANDIR)/man1/
+	install -m 755 $(TOOL) $(GATEWAY) $(DEST_PREFIX)/bin/
+	install -m 644 docs/floe.1 docs/floe-gateway.1 $(MANDIR)/man1/
 	install -m 644 $(MAN3) $(MANDIR)/man3/
 	install -m 644 $(MAN5) $(MANDIR)/man5/
 	install -m 644 docs/floe.7 $(MANDIR)/man7/

@@ -15,6 +15,8 @@
 #               floe-python)
 #   peers       bench/peers/kernel_ipc (Unix stream and datagram sockets,
 #               pipe, POSIX mq), zeromq (ipc://), iceoryx (C binding)
+#   gateway     floe-gateway beside Cyclone DDS alone between two network
+#               namespaces (scripts/bench-gateway.sh; root)
 #   at the end  the cache-line ping-pong once more (raw_cacheline_end): a
 #               raw p50 that moved by more than 1.5x since the start says
 #               the machine changed during the run (in results.md's notes)
@@ -165,6 +167,10 @@ else
 	failed=1
 fi
 
+# Across hosts: floe-gateway beside Cyclone DDS alone (root: network
+# namespaces; its rows in gateway_floe.json and gateway_dds.json)
+O="$O" scripts/bench-gateway.sh "$out" $quick || failed=1
+
 # The raw limit once more, last: a stretch of slow rows in the middle of
 # a run (another load, a CPU frequency change) shows here and not in the
 # raw row at the start. pubsub_pingpong also runs floe at 8 B: only the
@@ -299,6 +305,17 @@ header='| system | pattern | payload | subs | p50 ns | p99 ns | p99.9 ns | max n
 		(if .services > 0 then " (average over \(.services))"
 		 else "" end) +
 		" | \(.shm_bytes) | \(.shm_mapped_bytes) |"' "$all"
+	echo
+	echo "## Across hosts: floe-gateway beside Cyclone DDS alone"
+	echo
+	echo "Two network namespaces joined by a veth pair" \
+		"(scripts/bench-gateway.sh), the same envelope type and QoS" \
+		"(reliable, flow-controlled): gateway-pingpong is half a round" \
+		"trip; gateway-stream a burst of 200 messages, msgs/s" \
+		"counting those that arrived. The p50 ratios are in the notes."
+	echo
+	echo "$header"
+	md_rows '.pattern | startswith("gateway-")' 0
 	echo
 	if [ -s "$notes" ]; then
 		echo "## Notes"

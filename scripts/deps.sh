@@ -11,6 +11,8 @@ host_pkgs="build-essential pkg-config liburing-dev libinih-dev libjson-c-dev
 # the C++ tests build with clang++ too; the Python package runs on Debian's
 # python3 with cffi (ABI mode), its tests need pytest and NumPy
 host_pkgs="$host_pkgs clang python3 python3-cffi python3-pytest python3-numpy"
+# floe-gateway: Eclipse Cyclone DDS (libddsc, idlc; ddsperf)
+host_pkgs="$host_pkgs cyclonedds-dev cyclonedds-tools"
 # make check-fuzz: clang with the libFuzzer and sanitizer runtimes
 fuzz_pkgs="clang libclang-rt-dev"
 # make check-vm: Debian's 6.1 (linux-headers-amd64) and 6.12 kernel lines,

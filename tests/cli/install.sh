@@ -42,6 +42,7 @@ for f in "$root/lib/libfloe.a" "$root/lib/libfloe.so.$version" \
 	"$root/include/linux/floe.h" "$root/bin/floe" \
 	"$root/share/man/man1/floe.1" "$root/share/man/man7/floe.7" \
 	"$root/share/man/man5/floe.conf.5" "$root/share/man/man3/floe_node.3" \
+	"$root/bin/floe-gateway" "$root/share/man/man1/floe-gateway.1" \
 	"$root/share/bash-completion/completions/floe" \
 	"$dest/lib/udev/rules.d/60-floe.rules" \
 	"$dest/usr/src/floe-$version/dkms.conf" \
