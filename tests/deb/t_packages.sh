@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 export FLOE_BACKEND=shm FLOE_DOMAIN=deb$$ FLOE_CONFIG=/dev/null
 debs=${FLOE_DEBS:?} examples=${FLOE_EXAMPLES:?} version=${FLOE_VERSION:?}
 tmp=$(mktemp -d)
-pkgs="libfloe0 libfloe-dev floe-tools floe-dkms python3-floe"
+pkgs="libfloe0 libfloe-dev floe-tools floe-dkms python3-floe floe-gateway"
 
 n=0 failed=0
 ok() {	# STATUS DESC; returns STATUS, so that `ok ... || show-why` works
@@ -23,18 +23,18 @@ ok() {	# STATUS DESC; returns STATUS, so that `ok ... || show-why` works
 }
 show() { sed 's/^/# /' "$@"; }
 
-echo "1..16"
+echo "1..17"
 # apt resolves the packages' dependencies from the archive (dbgsym left out)
 # shellcheck disable=SC2046 # file names without spaces
 apt-get install -y -q --no-install-recommends \
 	$(for p in $pkgs; do ls "$debs/${p}_$version"_*.deb; done) >"$tmp/apt.log" 2>&1
-ok $? "apt-get install ./libfloe0 ./libfloe-dev ./floe-tools ./floe-dkms ./python3-floe" || show "$tmp/apt.log"
+ok $? "apt-get install ./libfloe0 ./libfloe-dev ./floe-tools ./floe-dkms ./python3-floe ./floe-gateway" || show "$tmp/apt.log"
 notinst=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || notinst="$notinst $p"
 done
 [ -z "$notinst" ]
-ok $? "all five installed${notinst:+ (not:$notinst)}"
+ok $? "all six installed${notinst:+ (not:$notinst)}"
 
 # (pkg-config ends its output with a space)
 flags=$(pkg-config --cflags --libs floe) && flags=${flags% } && [ "$flags" = "-lfloe" ]
@@ -68,6 +68,9 @@ ok $? "floe service list shows the publisher's service" || show "$tmp/list"
 ok $? "python3-floe: a Python subscriber receives 5 samples from the C publisher" || show "$tmp/py.log"
 [ -f /usr/include/floe.hpp ] && [ -f /usr/include/floe/pubsub.hpp ]
 ok $? "libfloe-dev: the C++ headers"
+floe-gateway --help >"$tmp/gw.log" 2>&1 && grep -q '^usage: floe-gateway' "$tmp/gw.log" &&
+	[ -f /usr/share/man/man1/floe-gateway.1.gz ]
+ok $? "floe-gateway runs (with Cyclone DDS from the archive), its manual page" || show "$tmp/gw.log"
 kill "$pub" 2>/dev/null
 wait "$pub" 2>/dev/null
 
