@@ -99,6 +99,13 @@ static void *list_at(const struct list *l, size_t i)
 	return (char *)l->items + i * l->size;
 }
 
+/* (qsort may not be given a NULL array, even of no elements) */
+static void list_sort(struct list *l, int (*cmp)(const void *, const void *))
+{
+	if (l->n)
+		qsort(l->items, l->n, l->size, cmp);
+}
+
 static void snapshot_init(struct snapshot *s)
 {
 	*s = (struct snapshot){
@@ -202,7 +209,8 @@ static void drop_orphan_ports(struct snapshot *s)
 		struct watch_service key = { .pattern = p->pattern };
 
 		memcpy(key.name, p->service, sizeof(key.name));
-		if (!bsearch(&key, s->services.items, s->services.n,
+		if (!s->services.n ||
+		    !bsearch(&key, s->services.items, s->services.n,
 			     s->services.size, cmp_service)) {
 			s->unready++;
 			continue;
@@ -228,10 +236,9 @@ static int take_snapshot(floe_node *node, struct snapshot *s)
 		snapshot_free(s);
 		return r;
 	}
-	qsort(s->nodes.items, s->nodes.n, s->nodes.size, cmp_node);
-	qsort(s->services.items, s->services.n, s->services.size,
-	      cmp_service);
-	qsort(s->ports.items, s->ports.n, s->ports.size, cmp_port);
+	list_sort(&s->nodes, cmp_node);
+	list_sort(&s->services, cmp_service);
+	list_sort(&s->ports, cmp_port);
 	drop_orphan_ports(s);
 	return 0;
 }
