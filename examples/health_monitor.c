@@ -27,23 +27,6 @@ struct monitor {
 	int timer; /* the attachment that ends the run */
 };
 
-static const char *role(enum floe_port_role r)
-{
-	static const char *const names[] = {
-		[FLOE_PORT_NODE] = "node membership",
-		[FLOE_PORT_PUBLISHER] = "publisher",
-		[FLOE_PORT_SUBSCRIBER] = "subscriber",
-		[FLOE_PORT_NOTIFIER] = "notifier",
-		[FLOE_PORT_LISTENER] = "listener",
-		[FLOE_PORT_CLIENT] = "client",
-		[FLOE_PORT_SERVER] = "server",
-		[FLOE_PORT_WRITER] = "writer",
-		[FLOE_PORT_READER] = "reader",
-	};
-
-	return r <= FLOE_PORT_READER && names[r] ? names[r] : "port";
-}
-
 static void on_change(const struct floe_watch_event *ev, void *ctx)
 {
 	int *dead = ctx;
@@ -54,7 +37,8 @@ static void on_change(const struct floe_watch_event *ev, void *ctx)
 	}
 	else if (ev->kind == FLOE_WATCH_PORT_DEAD &&
 		 ev->role != FLOE_PORT_NODE)
-		printf("port dead: %s %016" PRIx64 " on %s\n", role(ev->role),
+		printf("port dead: %s %016" PRIx64 " on %s\n",
+		       floe_port_role_name(ev->role),
 		       ev->port_id, ev->name);
 }
 
