@@ -85,6 +85,9 @@ int floe_receiver_wait(struct floe_receiver *rx,
 		}
 		floe_deadline_min(deadline, FLOE_LIVENESS_PERIOD_NS, &slice);
 		floe_wake_sleep(w, seq, &slice);
-		floe_receiver_check_senders(rx);
+		/* not woken by a sender: time to ask who still lives (a
+		 * system call per sender with the shm backend) */
+		if (atomic_load_explicit(&w->seq, memory_order_relaxed) == seq)
+			floe_receiver_check_senders(rx);
 	}
 }
