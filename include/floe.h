@@ -450,8 +450,9 @@ int floe_subscriber_wait(floe_subscriber *sub, uint64_t timeout_ns);
  * A descriptor that is readable while a sample is waiting, for poll,
  * epoll or io_uring (made on the first call, owned by @sub: don't close
  * it). Receive until floe_subscriber_receive() returns 0, which empties
- * it. Deaths are not signalled on it (use floe_subscriber_wait or a
- * WaitSet). Negative FLOE_E_* on error.
+ * it (a ring for a sample already received may still arrive: a receive
+ * that returns 0 empties it again). Deaths are not signalled on it (use
+ * floe_subscriber_wait or a WaitSet). Negative FLOE_E_* on error.
  */
 int floe_subscriber_fd(floe_subscriber *sub);
 /** Return the sample to its publisher; it must not be used afterwards. */
