@@ -507,7 +507,9 @@ static int dispatch(floe_waitset *ws, const struct ws_ready *ready,
 	} else if (a->kind == WS_PORT) {
 		ws_port_disarm(&a->src[WS_ROLE_MAIN]);
 		if (!floe_receiver_has_data(a->src[WS_ROLE_MAIN].rx)) {
-			/* taken already, or a wake-up for nothing */
+			/* taken already, or a wake-up for nothing: empty the
+			 * descriptor, else it stays readable */
+			floe_receiver_settle(a->src[WS_ROLE_MAIN].rx);
 			rewatch(ws, role, id, ready->key, stop);
 			return 0;
 		}
