@@ -48,6 +48,21 @@ program() {
 	esac
 }
 
+# await_ready NAME PATTERN: wait until the background example $sub_pid,
+# NAME, printed a line matching PATTERN (ERE) into $log, or is gone;
+# status 1, with its output, if it never did
+await_ready() {
+	for _ in $(seq 200); do
+		grep -Eq "$2" "$log" && return 0
+		kill -0 "$sub_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -Eq "$2" "$log" && return 0
+	echo "demo: $1 did not get ready:" >&2
+	cat "$log" >&2
+	return 1
+}
+
 # run_pair TITLE PUBLISHER SUBSCRIBER LINE_PATTERN
 run_pair() {
 	local title=$1 pub=$2 sub=$3 pattern=$4 rc got f
@@ -66,16 +81,8 @@ run_pair() {
 
 	# The publisher sends no history: wait until the subscriber is
 	# subscribed, or gone.
-	for _ in $(seq 200); do
-		grep -Eq '^(subscriber|listener|reader|client) ready' "$log" && break
-		kill -0 "$sub_pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if ! grep -Eq '^(subscriber|listener|reader|client) ready' "$log"; then
-		echo "demo: $sub did not get ready:" >&2
-		cat "$log" >&2
+	await_ready "$sub" '^(subscriber|listener|reader|client) ready' ||
 		return 1
-	fi
 
 	echo "---- $pub:"
 	# shellcheck disable=SC2046
@@ -107,16 +114,7 @@ run_waitset() {
 	"$bin/waitset" "$secs" >"$log" 2>&1 &
 	pid=$!
 	sub_pid=$pid
-	for _ in $(seq 200); do
-		grep -q '^waitset ready' "$log" && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if ! grep -q '^waitset ready' "$log"; then
-		echo "demo: waitset did not get ready:" >&2
-		cat "$log" >&2
-		return 1
-	fi
+	await_ready waitset '^waitset ready' || return 1
 	echo "---- event_notifier:"
 	"$bin/event_notifier" "$count" || echo "demo: event_notifier failed" >&2
 	wait "$pid"
@@ -147,11 +145,7 @@ run_health() {
 	"$bin/health_monitor" 4 >"$log" 2>&1 &
 	pid=$!
 	sub_pid=$pid
-	for _ in $(seq 200); do
-		grep -q '^health monitor ready' "$log" && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
+	await_ready health_monitor '^health monitor ready' || return 1
 	echo "---- pubsub_publisher, killed with SIGKILL after a second:"
 	"$bin/pubsub_publisher" 1000 >/dev/null 2>&1 &
 	pub=$!
