@@ -207,6 +207,9 @@ static void test_threads(floe_node *node)
 {
 	pthread_t sw[2], rf[2];
 
+	/* the test before left logging off: a refuser that ran before the
+	 * swappers' first call would log nothing */
+	floe_set_log(FLOE_LOG_WARN, sink_a, &ctx_a);
 	atomic_store(&swapping, 1);
 	for (int i = 0; i < 2; i++)
 		pthread_create(&sw[i], NULL, swapper, NULL);
