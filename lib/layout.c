@@ -53,11 +53,6 @@ uint64_t floe_chunk_stride(uint64_t payload_offset, uint64_t max_len,
 					  : floe_align_up(bytes, align);
 }
 
-uint64_t floe_data_chunks_offset(void)
-{
-	return 4096;
-}
-
 uint64_t floe_data_bytes(uint64_t stride, uint32_t chunk_count)
 {
 	return floe_add_sat(floe_data_chunks_offset(),

@@ -27,7 +27,7 @@
 #include "base/ring.h"
 #include "floe.h"
 
-#define FLOE_LAYOUT_VERSION 8
+#define FLOE_LAYOUT_VERSION 9
 #define FLOE_NODE_MAGIC 0x31646f6e656f6c66ULL    /* "floenod1" */
 #define FLOE_SERVICE_MAGIC 0x31637673656f6c66ULL /* "floesvc1" */
 #define FLOE_DATA_MAGIC 0x31617461646f6c66ULL    /* "flodata1" */
@@ -365,7 +365,11 @@ bool floe_slot_counts_valid(const uint32_t counts[FLOE_SLOT_KINDS]);
 uint64_t floe_chunk_payload_offset(uint32_t user_header_size, uint64_t align);
 uint64_t floe_chunk_stride(uint64_t payload_offset, uint64_t max_len,
 			   uint64_t type_size, uint64_t align);
-uint64_t floe_data_chunks_offset(void);
+/* Where a data segment's chunks begin: its header has the first page. */
+static inline uint64_t floe_data_chunks_offset(void)
+{
+	return 4096;
+}
 /** Bytes of a data segment of @chunk_count chunks of @stride bytes
  * (saturating). */
 uint64_t floe_data_bytes(uint64_t stride, uint32_t chunk_count);

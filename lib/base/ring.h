@@ -9,7 +9,8 @@
  * read from shared memory are checked (tail - head within capacity), every
  * slot index is reduced modulo the capacity this process computed itself
  * (never one read from shared memory), and the producer keeps its own copy
- * of tail. A violated invariant makes the call return FLOE_RING_CORRUPT;
+ * of tail. Capacities are powers of two, so that reduction is a mask, not
+ * a division (tens of cycles, on the path of every entry). A violated invariant makes the call return FLOE_RING_CORRUPT;
  * callers then drop the connection.
  */
 #ifndef FLOE_BASE_RING_H
@@ -51,7 +52,13 @@ enum floe_ring_result {
 	FLOE_RING_CORRUPT = 3,
 };
 
-/** Bytes a ring of @capacity entries occupies. */
+/* The slot of entry @index in a ring of @capacity (a power of two). */
+static inline uint64_t floe_ring_slot(uint32_t capacity, uint64_t index)
+{
+	return index & (capacity - 1);
+}
+
+/** Bytes a ring of @capacity entries (a power of two) occupies. */
 static inline uint64_t floe_ring_bytes(uint32_t capacity)
 {
 	uint64_t n = sizeof(struct floe_ring) + (uint64_t)capacity * 8;
@@ -125,7 +132,7 @@ floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
 		if (floe_ring_own(p, h, t) >= limit || t - h >= capacity)
 			return FLOE_RING_FULL;
 	}
-	atomic_store_explicit(&r->entries[t % capacity], v,
+	atomic_store_explicit(&r->entries[floe_ring_slot(capacity, t)], v,
 			      memory_order_relaxed);
 	p->tail = t + 1;
 	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
@@ -160,7 +167,7 @@ floe_ring_peek(struct floe_ring *r, uint32_t capacity, uint32_t limit,
 			h = fresh;
 			continue;
 		}
-		*v = atomic_load_explicit(&r->entries[h % capacity],
+		*v = atomic_load_explicit(&r->entries[floe_ring_slot(capacity, h)],
 					  memory_order_relaxed);
 		*head = h;
 		return FLOE_RING_OK;
@@ -178,20 +185,41 @@ static inline bool floe_ring_take(struct floe_ring *r, uint64_t head)
 		memory_order_acquire);
 }
 
-/** Consumer: take the oldest entry. */
+/*
+ * A ring nobody but its consumer takes from (its producer never evicts):
+ * the consumer takes entries with plain loads and hands their slots back
+ * with one store, no compare-and-swap. floe_ring_queued() says what is
+ * queued, from *@head to *@tail; floe_ring_entry() reads one of them;
+ * floe_ring_consumed() gives the slots up to @tail back to the producer.
+ */
 static inline enum floe_ring_result
-floe_ring_pop(struct floe_ring *r, uint32_t capacity, uint32_t limit,
-	      uint64_t *v)
+floe_ring_queued(struct floe_ring *r, uint32_t limit, uint64_t *head,
+		 uint64_t *tail)
 {
-	enum floe_ring_result res;
-	uint64_t h;
+	/* only this consumer writes head (or a tampering peer: then the
+	 * check below fails) */
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
 
-	while ((res = floe_ring_peek(r, capacity, limit, v, &h)) ==
-	       FLOE_RING_OK) {
-		if (floe_ring_take(r, h))
-			break;
-	}
-	return res;
+	if (t - h > limit)
+		return FLOE_RING_CORRUPT;
+	*head = h;
+	*tail = t;
+	return h == t ? FLOE_RING_EMPTY : FLOE_RING_OK;
+}
+
+static inline uint64_t floe_ring_entry(struct floe_ring *r, uint32_t capacity,
+				       uint64_t index)
+{
+	return atomic_load_explicit(&r->entries[floe_ring_slot(capacity, index)],
+				    memory_order_relaxed);
+}
+
+static inline void floe_ring_consumed(struct floe_ring *r, uint64_t tail)
+{
+	/* release: our reads of the entries come before the producer
+	 * reuses their slots */
+	atomic_store_explicit(&r->head, tail, memory_order_release);
 }
 
 /** Entries queued, as far as a consumer can tell; 0 when inconsistent. */

@@ -224,7 +224,6 @@ int floe_sender_loan(struct floe_sender *tx, uint64_t len, void *ctx,
 
 	if (tx->loaned == d->loans)
 		return FLOE_E_LOAN_LIMIT;
-	floe_tx_refresh(tx);
 	ret = floe_tx_alloc(tx, len, &chunk);
 	if (ret)
 		return ret;

@@ -3,6 +3,11 @@
 
 #include "base/bounds.h"
 
+static uint32_t pow2_at_least(uint32_t n)
+{
+	return n <= 1 ? 1 : 1U << (32 - __builtin_clz(n - 1));
+}
+
 uint64_t floe_dir_layout(struct floe_dir *d, uint64_t conns_off,
 			 uint32_t markers)
 {
@@ -25,9 +30,11 @@ uint64_t floe_dir_layout(struct floe_dir *d, uint64_t conns_off,
 		return 0;
 	d->chunk_count = (uint32_t)chunks;
 	/* room for gone senders' leftovers ahead of a new one's (struct
-	 * floe_conn): each may fill its data limit and markers */
-	d->sub_cap = (FLOE_CONN_CARRIED + 1) * (d->buffer + markers);
-	d->comp_cap = d->chunk_count;
+	 * floe_conn): each may fill its data limit and markers; rings are
+	 * powers of two (lib/base/ring.h) */
+	d->sub_cap = pow2_at_least((FLOE_CONN_CARRIED + 1) *
+				   (d->buffer + markers));
+	d->comp_cap = pow2_at_least(d->chunk_count);
 	d->conns_off = conns_off;
 	d->sub_ring_off = sizeof(struct floe_conn);
 	d->comp_ring_off = d->sub_ring_off + floe_ring_bytes(d->sub_cap);

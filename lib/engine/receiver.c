@@ -82,9 +82,10 @@ static void retire_source(struct floe_receiver *rx, struct source *src)
 	rx->retired = src;
 }
 
-/* Map generation @gen of the source's data segment; index or -1. */
-static int map_generation(struct floe_receiver *rx, struct source *src,
-			  uint32_t gen)
+/* Map generation @gen of the source's data segment, which
+ * map_generation() found mapped nowhere; index or -1. */
+static int map_new_generation(struct floe_receiver *rx, struct source *src,
+			      uint32_t gen)
 {
 	const struct floe_dir *d = rx->dir;
 	struct floe_backend *be = d->svc->node->be;
@@ -94,9 +95,6 @@ static int map_generation(struct floe_receiver *rx, struct source *src,
 	struct floe_seg seg = { .fd = -1 };
 	uint64_t need;
 
-	for (uint32_t i = 0; i < FLOE_MAX_LIVE_GENERATIONS; i++)
-		if (src->maps[i].seg.addr && src->maps[i].gen == gen)
-			return (int)i;
 	/* Free a slot: an older generation nothing is held from. */
 	for (uint32_t i = 0; i < FLOE_MAX_LIVE_GENERATIONS && !m; i++)
 		if (!src->maps[i].seg.addr)
@@ -135,6 +133,29 @@ static int map_generation(struct floe_receiver *rx, struct source *src,
 	m->gen = gen;
 	m->held = 0;
 	return (int)(m - src->maps);
+}
+
+/* Where generation @gen of the source's data segment is mapped (mapped
+ * now if it is not yet); index or -1. Nearly every entry is of the
+ * generation the one before was. */
+static int map_generation(struct floe_receiver *rx, struct source *src,
+			  uint32_t gen)
+{
+	const struct source_map *last = &src->maps[src->last_map];
+	int mi;
+
+	if (last->gen == gen && last->seg.addr)
+		return (int)src->last_map;
+	for (uint32_t i = 0; i < FLOE_MAX_LIVE_GENERATIONS; i++) {
+		if (src->maps[i].seg.addr && src->maps[i].gen == gen) {
+			src->last_map = i;
+			return (int)i;
+		}
+	}
+	mi = map_new_generation(rx, src, gen);
+	if (mi >= 0)
+		src->last_map = (uint32_t)mi;
+	return mi;
 }
 
 /* Connect to sender @pub_id of row @i; @gone if it is no longer there,
@@ -335,25 +356,37 @@ static void give_back(struct floe_receiver *rx, struct source *src,
 		       floe_entry(src->epoch, 0, chunk));
 }
 
-/* Turn a queue entry into a sample, its chunk in mapping @mi; false if it
- * fails validation. */
+/* The header of the chunk a queue entry names, in mapping @mi; NULL if
+ * the entry names no chunk in it. */
+static const struct floe_chunk_header *
+entry_chunk(struct floe_receiver *rx, struct source *src, uint64_t entry,
+	    int mi)
+{
+	uint32_t chunk = FLOE_ENTRY_CHUNK(entry);
+	const struct source_map *m;
+
+	if (chunk >= rx->dir->chunk_count || mi < 0)
+		return NULL;
+	m = &src->maps[mi];
+	return floe_at(m->seg.addr, m->seg.size,
+		       floe_data_chunks_offset() + (uint64_t)chunk * m->stride,
+		       m->stride);
+}
+
+/* Turn the entry for chunk @ch (entry_chunk(), in mapping @mi) into a
+ * sample; false if it fails validation. */
 static bool accept_entry(struct floe_receiver *rx, struct source *src,
-			 uint64_t entry, int mi, struct floe_sample *s)
+			 uint64_t entry, int mi,
+			 const struct floe_chunk_header *ch,
+			 struct floe_sample *s)
 {
 	const struct floe_dir *d = rx->dir;
-	uint32_t chunk = FLOE_ENTRY_CHUNK(entry);
-	const struct floe_chunk_header *ch;
 	struct source_map *m;
 	uint64_t pub_id, len;
 
-	if (chunk >= d->chunk_count || mi < 0)
-		return false;
-	m = &src->maps[mi];
-	ch = floe_at(m->seg.addr, m->seg.size,
-		     floe_data_chunks_offset() + (uint64_t)chunk * m->stride,
-		     m->stride);
 	if (!ch)
 		return false;
+	m = &src->maps[mi];
 	pub_id = __atomic_load_n(&ch->publisher_id, __ATOMIC_RELAXED);
 	len = __atomic_load_n(&ch->len, __ATOMIC_RELAXED);
 	if (pub_id != src->pub_id || !len || len > m->max_len)
@@ -366,7 +399,7 @@ static bool accept_entry(struct floe_receiver *rx, struct source *src,
 	s->sequence = __atomic_load_n(&ch->sequence, __ATOMIC_RELAXED);
 	s->pub_id = pub_id;
 	s->tag = __atomic_load_n(&ch->reserved, __ATOMIC_RELAXED);
-	s->chunk = chunk;
+	s->chunk = FLOE_ENTRY_CHUNK(entry);
 	s->map = (uint32_t)mi;
 	s->in_use = true;
 	m->held++;
@@ -383,6 +416,7 @@ static int receive_from(struct floe_receiver *rx, struct source *src,
 	const struct floe_dir *d = rx->dir;
 	struct floe_conn *sc = floe_dir_conn(d, src->pub_slot, rx->slot);
 	struct floe_ring *ring = floe_dir_sub_ring(d, sc);
+	const struct floe_chunk_header *ch;
 	uint64_t entry, head;
 	int mi;
 
@@ -405,6 +439,12 @@ static int receive_from(struct floe_receiver *rx, struct source *src,
 		mi = FLOE_ENTRY_IS_MARKER(entry)
 			     ? -1
 			     : map_generation(rx, src, FLOE_ENTRY_GEN(entry));
+		/* The sender wrote the chunk last: start fetching its line
+		 * now, not after the take (a locked instruction, which no
+		 * later load passes). */
+		ch = entry_chunk(rx, src, entry, mi);
+		if (ch)
+			__builtin_prefetch(ch);
 		if (!floe_ring_take(ring, head))
 			continue; /* evicted under us by safe overflow */
 		if (FLOE_ENTRY_IS_MARKER(entry)) {
@@ -417,7 +457,7 @@ static int receive_from(struct floe_receiver *rx, struct source *src,
 			};
 			return 2;
 		}
-		if (accept_entry(rx, src, entry, mi, s))
+		if (accept_entry(rx, src, entry, mi, ch, s))
 			return 1;
 		give_back(rx, src, FLOE_ENTRY_CHUNK(entry));
 	}
@@ -441,13 +481,13 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 		update_if_changed(rx);
 		/* Publishers take turns, so a busy one cannot starve the
 		 * others. */
-		for (uint32_t k = 0; k < n; k++) {
-			uint32_t i = (rx->next_source + k) % n;
+		for (uint32_t k = 0, i = rx->next_source; k < n;
+		     k++, i = i + 1 < n ? i + 1 : 0) {
 			struct source *src = rx->sources[i];
 
 			if (takes_from(rx, src) &&
 			    (got = receive_from(rx, src, s, mark))) {
-				rx->next_source = (i + 1) % n;
+				rx->next_source = i + 1 < n ? i + 1 : 0;
 				if (got == 1) {
 					floe_stat_add(&rx->stats->received, 1);
 					floe_stat_add(&rx->stats->received_bytes,
@@ -570,6 +610,7 @@ int floe_receiver_open(const struct floe_dir *dir, const struct floe_port *port,
 		free(rx);
 		return FLOE_E_NOMEM;
 	}
+	floe_wake_receiver_init(floe_receiver_wake(rx));
 	update(rx);
 	*out = rx;
 	return 0;

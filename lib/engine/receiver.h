@@ -26,6 +26,7 @@ struct source {
 	bool gone;     /* the sender left or died */
 	bool retired;  /* no longer polled; freed with its last sample */
 	struct source_map maps[FLOE_MAX_LIVE_GENERATIONS];
+	uint32_t last_map; /* the mapping the last entry was in */
 	struct source *next_retired;
 };
 

@@ -17,14 +17,6 @@
 #include "doorbell.h"
 #include "engine/sender.h"
 
-/*
- * Returned chunks are collected every few sends (at most this many, and a
- * quarter of the pool) or when the pool runs dry: reading a completion
- * queue is a cache miss, since the receiver wrote it last, so it is not
- * paid on every loan.
- */
-#define RECLAIM_EVERY 8
-
 /* Evictions a full queue with safe overflow may take before it counts as
  * tampered with (an honest one needs one, two if the receiver races). */
 #define SAFE_OVERFLOW_ROUNDS 4
@@ -86,11 +78,11 @@ static void disconnect(struct floe_sender *tx, uint32_t j)
 }
 
 /* After floe_wake_barrier: wake receiver @j if it sleeps or armed its
- * descriptor (lib/base/wake.h). */
-static void wake_receiver(struct floe_sender *tx, uint32_t j)
+ * descriptor (lib/base/wake.h); *@fenced as floe_wake_wanted takes it. */
+static void wake_receiver(struct floe_sender *tx, uint32_t j, bool *fenced)
 {
 	struct floe_wake *w = floe_dir_wake(tx->dir, j);
-	uint32_t want = floe_wake_wanted(w);
+	uint32_t want = floe_wake_wanted(w, fenced);
 	struct floe_doorbell bell;
 
 	if (!want)
@@ -111,15 +103,16 @@ static void wake_receiver(struct floe_sender *tx, uint32_t j)
 static void wake_receivers(struct floe_sender *tx,
 			   const struct floe_target *to)
 {
-	floe_wake_barrier();
+	bool fenced = floe_wake_barrier(tx->wake_registered);
+
 	if (to) {
 		if (to->slot < tx->dir->receivers)
-			wake_receiver(tx, to->slot);
+			wake_receiver(tx, to->slot, &fenced);
 		return;
 	}
 	for (uint32_t j = 0; j < tx->dir->receivers; j++)
 		if (tx->conns[j].sub_id)
-			wake_receiver(tx, j);
+			wake_receiver(tx, j, &fenced);
 }
 
 /* Before disconnecting a receiver found dead: say what comes back. */
@@ -166,17 +159,24 @@ static void quarantine(struct floe_sender *tx, uint32_t j)
 	changed(tx);
 }
 
+/* Take back what receiver @j returned: its completion queue has no
+ * other consumer, so the whole batch is taken with one store. */
 static void reclaim(struct floe_sender *tx, uint32_t j)
 {
 	struct floe_ring *ring = floe_dir_comp_ring(tx->dir, conn(tx, j));
 	uint32_t cap = tx->dir->comp_cap;
 	enum floe_ring_result r;
-	uint64_t entry;
+	uint64_t head, tail;
 
-	while ((r = floe_ring_pop(ring, cap, cap, &entry)) == FLOE_RING_OK)
-		take_back(tx, j, entry);
-	if (r == FLOE_RING_CORRUPT)
+	r = floe_ring_queued(ring, cap, &head, &tail);
+	if (r == FLOE_RING_CORRUPT) {
 		quarantine(tx, j);
+		return;
+	}
+	for (uint64_t i = head; i != tail; i++)
+		take_back(tx, j, floe_ring_entry(ring, cap, i));
+	if (r == FLOE_RING_OK)
+		floe_ring_consumed(ring, tail);
 }
 
 void floe_tx_reclaim_all(struct floe_sender *tx)
@@ -259,8 +259,9 @@ static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
 		     tx->history[(tx->hist_next + d->history - tx->hist_len +
 				  k) % d->history]);
 	if (first < tx->hist_len) {
-		floe_wake_barrier();
-		wake_receiver(tx, j);
+		bool fenced = floe_wake_barrier(tx->wake_registered);
+
+		wake_receiver(tx, j, &fenced);
 	}
 }
 
@@ -317,15 +318,6 @@ static void update_if_changed(struct floe_sender *tx)
 		update(tx, deaths != tx->seen_deaths);
 }
 
-void floe_tx_refresh(struct floe_sender *tx)
-{
-	update_if_changed(tx);
-	if (tx->sends_since_reclaim >= tx->reclaim_batch) {
-		tx->sends_since_reclaim = 0;
-		floe_tx_reclaim_all(tx);
-	}
-}
-
 void floe_tx_recover(struct floe_sender *tx)
 {
 	update(tx, true);
@@ -379,13 +371,9 @@ int floe_sender_open(const struct floe_dir *dir, const struct floe_port *port,
 	tx->slot = port->slot;
 	tx->stats = floe_svc_stats(dir->svc, dir->sender, port->slot);
 	tx->opts = *opts;
+	tx->wake_registered = floe_wake_sender_init();
 	if (!tx->opts.initial_max_slice_len)
 		tx->opts.initial_max_slice_len = 1;
-	tx->reclaim_batch = dir->chunk_count / 4;
-	if (tx->reclaim_batch > RECLAIM_EVERY)
-		tx->reclaim_batch = RECLAIM_EVERY;
-	if (!tx->reclaim_batch)
-		tx->reclaim_batch = 1;
 	tx->conns = calloc(dir->receivers, sizeof(*tx->conns));
 	tx->history = calloc(dir->history + 1, sizeof(*tx->history));
 	ret = FLOE_E_NOMEM;
@@ -572,7 +560,6 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 	}
 	if (delivered)
 		wake_receivers(tx, to);
-	tx->sends_since_reclaim++;
 	floe_stat_add(&tx->stats->sent, 1);
 	floe_stat_add(&tx->stats->sent_bytes, s->len * tx->dir->type_size);
 	keep_history(tx, s->chunk);

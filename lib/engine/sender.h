@@ -76,11 +76,12 @@ struct floe_sender {
 	uint32_t hist_next;
 	uint64_t sequence;
 	struct floe_port_stats *stats; /* ours, in the service segment */
-	uint32_t sends_since_reclaim;
-	uint32_t reclaim_batch;
 	uint64_t seen_changes;
 	uint64_t seen_deaths;
 	int bell_sock; /* for receivers' doorbells; -1 until one is armed */
+	/* receivers' barriers reach this process: sends need no fence
+	 * (lib/base/wake.h) */
+	bool wake_registered;
 };
 
 /* chunks.c */
@@ -97,10 +98,9 @@ int floe_tx_alloc(struct floe_sender *tx, uint64_t len, uint32_t *chunk);
 /** End loan @s (sent or discarded). */
 void floe_tx_end_loan(floe_sample_mut *s);
 
-/* sender.c: follow the receivers' slots, and every few sends take back
- * what they returned (a completion queue read is a cache miss) */
-void floe_tx_refresh(struct floe_sender *tx);
-/* take back everything returned */
+/* sender.c: take back everything returned. Called only when the pool runs
+ * dry (floe_tx_alloc), so it is taken back in batches: reading a
+ * completion queue is a cache miss, since its receiver wrote it last. */
 void floe_tx_reclaim_all(struct floe_sender *tx);
 /* also ask whether receivers died holding chunks: slow, for a dry pool */
 void floe_tx_recover(struct floe_sender *tx);

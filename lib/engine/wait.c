@@ -55,7 +55,7 @@ int floe_receiver_fd(struct floe_receiver *rx)
 	rx->bell = sock;
 	atomic_fetch_or(&floe_receiver_wake(rx)->want, FLOE_WANT_FD);
 	/* what came before senders could see the descriptor armed */
-	floe_wake_barrier();
+	floe_wake_announced(floe_receiver_wake(rx));
 	if (floe_receiver_has_data(rx))
 		floe_doorbell_ring(sock, &self);
 	return sock;
