@@ -10,7 +10,10 @@
  *  1. raw: both spin on one cache line of a MAP_SHARED anonymous mapping,
  *     each writing the next value when it sees its turn: what the hardware
  *     can do at best;
- *  2. floe: the first process loans a sample of the payload size on
+ *  2. raw zero-copy: a queue line whose entry names a chunk line holding
+ *     the value, read in that order (two dependent transfers): the floor
+ *     of any zero-copy transport;
+ *  3. floe: the first process loans a sample of the payload size on
  *     service "ping", writes the sequence number into its first cache line
  *     and sends it; the second receives it, releases it, and answers the
  *     same way on "pong". Only the first cache line of the payload is
@@ -22,6 +25,7 @@
  */
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +116,93 @@ static int run_raw(const struct options *o, uint64_t *samples,
 	waitpid(pid, NULL, 0);
 	munmap(map, 4096);
 	return 0;
+}
+
+/* ---- raw zero-copy ping-pong -------------------------------------------- */
+
+/*
+ * The floor of any zero-copy transport: a message is an index in a queue
+ * line (its tail and entries share the line) naming a chunk line that
+ * holds the payload, so the receiver's second read depends on its first.
+ * Two dependent line transfers per message and nothing else: no
+ * validation, no reclaim, no fence.
+ */
+#define ZC_CHUNKS 8
+
+struct zc_dir {
+	_Alignas(64) _Atomic uint64_t tail;
+	uint64_t entries[7];
+	_Alignas(64) uint64_t chunks[ZC_CHUNKS][8];
+};
+
+static void zc_send(struct zc_dir *d, uint64_t i, uint64_t v)
+{
+	uint64_t c = i % ZC_CHUNKS;
+
+	__atomic_store_n(&d->chunks[c][0], v, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->entries[i % 7], c, __ATOMIC_RELAXED);
+	atomic_store_explicit(&d->tail, i + 1, memory_order_release);
+}
+
+static uint64_t zc_receive(struct zc_dir *d, uint64_t i, pid_t partner)
+{
+	unsigned spins = 0;
+	uint64_t c;
+
+	while (atomic_load_explicit(&d->tail, memory_order_acquire) == i) {
+		bench_relax(&cpus);
+		if (partner > 0 && ++spins == 0)
+			check_partner(partner);
+	}
+	c = __atomic_load_n(&d->entries[i % 7], __ATOMIC_RELAXED);
+	return __atomic_load_n(&d->chunks[c % ZC_CHUNKS][0], __ATOMIC_RELAXED);
+}
+
+static int run_raw_zerocopy(const struct options *o, uint64_t *samples,
+			    struct bench_result *r)
+{
+	long total = o->warmup + o->iterations;
+	struct zc_dir *ping, *pong;
+	uint64_t start = 0;
+	long bad = 0;
+	pid_t pid;
+	void *map;
+
+	map = mmap(NULL, 2 * sizeof(struct zc_dir), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	ping = map;
+	pong = ping + 1;
+	pid = bench_fork_partner(cpus.b);
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		for (uint64_t i = 0; i < (uint64_t)total; i++)
+			zc_send(pong, i, zc_receive(ping, i, 0));
+		_exit(0);
+	}
+	for (uint64_t i = 0; i < (uint64_t)total; i++) {
+		uint64_t t0, t1;
+
+		if (i == (uint64_t)o->warmup)
+			start = bench_now_ns();
+		t0 = bench_now_ns();
+		zc_send(ping, i, i);
+		bad += zc_receive(pong, i, pid) != i;
+		t1 = bench_now_ns();
+		if (i >= (uint64_t)o->warmup)
+			samples[i - (uint64_t)o->warmup] = (t1 - t0) / 2;
+	}
+	bench_summarise(r, samples, o->iterations,
+			2.0 * (double)o->iterations, bench_now_ns() - start);
+	r->system = "raw-zerocopy";
+	r->pattern = "pingpong";
+	r->subscribers = 1;
+	r->payload_bytes = 8;
+	waitpid(pid, NULL, 0);
+	munmap(map, 2 * sizeof(struct zc_dir));
+	return bad ? -1 : 0;
 }
 
 /* ---- floe ping-pong ----------------------------------------------------- */
@@ -388,7 +479,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct bench_result results[BENCH_MAX_SIZES + 1], raw;
+	struct bench_result results[BENCH_MAX_SIZES + 2], raw, zc;
 	struct options o;
 	struct pipe_pair pp;
 	floe_node *node = NULL;
@@ -431,6 +522,12 @@ int main(int argc, char **argv)
 	}
 	print_row(&raw, NULL);
 	results[nres++] = raw;
+	if (run_raw_zerocopy(&o, samples, &zc)) {
+		fprintf(stderr, "raw zero-copy ping-pong failed\n");
+		return 1;
+	}
+	print_row(&zc, &raw);
+	results[nres++] = zc;
 
 	/* 2. floe, for every size, with one partner process. */
 	if (pipe(pp.to_child) || pipe(pp.to_parent))
