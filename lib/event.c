@@ -345,7 +345,7 @@ static void rescan(floe_notifier *n)
 	/* Read the counters first: a change during the scan is seen next
 	 * time. */
 	n->seen_changes = floe_svc_changes(svc);
-	n->seen_deaths = be->ops->death_epoch(be);
+	n->seen_deaths = floe_backend_deaths(be->deaths);
 	n->nactive = 0;
 	for (uint32_t j = 0; j < svc->qos.event.max_listeners; j++) {
 		struct listener_target *t = &n->targets[j];
@@ -369,7 +369,7 @@ static void rescan_if_changed(floe_notifier *n)
 {
 	floe_service *svc = n->port.svc;
 	struct floe_backend *be = svc->node->be;
-	uint64_t deaths = be->ops->death_epoch(be);
+	uint64_t deaths = floe_backend_deaths(be->deaths);
 
 	if (deaths != n->seen_deaths) {
 		/* kmod: some port died somewhere; free our service's dead

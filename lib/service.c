@@ -98,6 +98,8 @@ static int validate(floe_service *svc)
 	for (uint32_t k = 0; k < svc->ndirs; k++) {
 		svc->dirs[k].svc = svc;
 		svc->dirs[k].base = svc->seg.addr;
+		svc->dirs[k].changes = &svc->hdr->changes;
+		svc->dirs[k].deaths = svc->node->be->deaths;
 	}
 	return 0;
 }

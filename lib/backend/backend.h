@@ -116,12 +116,6 @@ struct floe_backend_ops {
 	enum floe_liveness (*claim_liveness)(struct floe_backend *be,
 					     uint64_t key);
 	/**
-	 * A number that changes whenever a port may have died (kmod: the
-	 * table's death counter); 0 when the backend cannot tell cheaply, so
-	 * callers check liveness on their slow paths instead.
-	 */
-	uint64_t (*death_epoch)(struct floe_backend *be);
-	/**
 	 * A descriptor of its own that becomes readable when something in
 	 * the domain may have changed (for floe_watch), or a negative floe
 	 * error. *@complete: it covers segments appearing and going as well
@@ -136,8 +130,23 @@ struct floe_backend_ops {
 
 struct floe_backend {
 	const struct floe_backend_ops *ops;
+	/*
+	 * A counter that moves whenever a port may have died (kmod: the
+	 * table's death counter, read-only shared memory), or NULL when the
+	 * backend cannot tell cheaply (shm), so callers check liveness on
+	 * their slow paths instead. Read on every send and receive: a word,
+	 * not a call.
+	 */
+	const uint64_t *deaths;
 	char domain[17];
 };
+
+/* floe_backend.deaths as a number that changes with it; 0 without one
+ * (never 0 with one). */
+static inline uint64_t floe_backend_deaths(const uint64_t *deaths)
+{
+	return deaths ? __atomic_load_n(deaths, __ATOMIC_ACQUIRE) + 1 : 0;
+}
 
 /**
  * Pick and open a backend: @kind AUTO consults $FLOE_BACKEND, then uses

@@ -228,13 +228,6 @@ static enum floe_liveness kmod_claim_liveness(struct floe_backend *be,
 		       : FLOE_PORT_DEAD;
 }
 
-static uint64_t kmod_death_epoch(struct floe_backend *be)
-{
-	/* Never 0, so callers can tell it from "no epoch". */
-	return __atomic_load_n(&to_kmod(be)->live->deaths, __ATOMIC_ACQUIRE) +
-	       1;
-}
-
 /* A descriptor of our own: each file has its own "last read" count. */
 static int kmod_changes_open(struct floe_backend *be, bool *complete)
 {
@@ -278,7 +271,6 @@ static const struct floe_backend_ops kmod_ops = {
 	.port_release = kmod_port_release,
 	.claim_key = kmod_claim_key,
 	.claim_liveness = kmod_claim_liveness,
-	.death_epoch = kmod_death_epoch,
 	.changes_open = kmod_changes_open,
 	.changes_take = kmod_changes_take,
 	.destroy = kmod_destroy,
@@ -316,6 +308,7 @@ int floe_backend_kmod_open(const char *domain, struct floe_backend **out)
 	snprintf(kb->be.domain, sizeof(kb->be.domain), "%s", domain);
 	kb->dev = dev;
 	kb->live = live;
+	kb->be.deaths = (const uint64_t *)&kb->live->deaths;
 	kb->slots = (const struct floe_live_slot *)(kb->live + 1);
 	kb->live_size = ver.live_size;
 	kb->max_ports = ver.max_ports;

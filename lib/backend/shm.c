@@ -245,12 +245,6 @@ static enum floe_liveness shm_claim_liveness(struct floe_backend *be,
 	return shm_port_liveness(be, &ref);
 }
 
-static uint64_t shm_death_epoch(struct floe_backend *be)
-{
-	(void)be;
-	return 0;
-}
-
 /* The domain's names are "<domain>.<kind>...". */
 static bool concerns(struct floe_backend *be, const char *name)
 {
@@ -315,7 +309,6 @@ static const struct floe_backend_ops shm_ops = {
 	.port_release = shm_port_release,
 	.claim_key = shm_claim_key,
 	.claim_liveness = shm_claim_liveness,
-	.death_epoch = shm_death_epoch,
 	.changes_open = shm_changes_open,
 	.changes_take = shm_changes_take,
 	.destroy = shm_destroy,

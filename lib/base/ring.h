@@ -26,10 +26,20 @@
  * head has a cache line of its own (the consumer's); tail shares its line
  * with the first entries, so a consumer that sees tail move usually has
  * the new entry in the same transfer.
+ *
+ * The producer reads how far the consumer got from head_seen, a copy of
+ * head on a line of its own that takes only plain stores: had it read
+ * head itself, the consumer's next take (a locked instruction, which must
+ * own the line) would wait for the line to come back, a cache-line
+ * transfer on the path of every message in a queue that is often near
+ * its limit. head_seen never runs ahead of head; the producer reads head
+ * itself only when the copy says the ring is full.
  */
 struct floe_ring {
 	_Atomic uint64_t head;
 	uint8_t pad0[FLOE_CACHELINE - sizeof(uint64_t)];
+	_Atomic uint64_t head_seen;
+	uint8_t pad1[FLOE_CACHELINE - sizeof(uint64_t)];
 	_Atomic uint64_t tail;
 	_Atomic uint64_t entries[];
 };
@@ -70,6 +80,7 @@ static inline uint64_t floe_ring_bytes(uint32_t capacity)
 static inline void floe_ring_reset(struct floe_ring *r)
 {
 	atomic_store_explicit(&r->head, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->head_seen, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->tail, 0, memory_order_release);
 }
 
@@ -115,8 +126,13 @@ floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
 	if (floe_ring_own(p, p->head_cache, t) >= limit ||
 	    t - p->head_cache >= capacity ||
 	    atomic_load_explicit(&r->tail, memory_order_relaxed) != t) {
-		uint64_t h = atomic_load_explicit(&r->head,
+		uint64_t h = atomic_load_explicit(&r->head_seen,
 						  memory_order_acquire);
+
+		/* full by the copy, which may lag: ask head itself */
+		if (t - h > capacity || floe_ring_own(p, h, t) >= limit ||
+		    t - h >= capacity)
+			h = atomic_load_explicit(&r->head, memory_order_acquire);
 
 		if (t - h > capacity) {
 			/* Someone else moved tail: adopt it if it is
@@ -180,9 +196,13 @@ floe_ring_peek(struct floe_ring *r, uint32_t capacity, uint32_t limit,
  */
 static inline bool floe_ring_take(struct floe_ring *r, uint64_t head)
 {
-	return atomic_compare_exchange_strong_explicit(
-		&r->head, &head, head + 1, memory_order_acq_rel,
-		memory_order_acquire);
+	if (!atomic_compare_exchange_strong_explicit(
+		    &r->head, &head, head + 1, memory_order_acq_rel,
+		    memory_order_acquire))
+		return false;
+	/* for the producer (release: we are done with the entry) */
+	atomic_store_explicit(&r->head_seen, head + 1, memory_order_release);
+	return true;
 }
 
 /*
@@ -220,6 +240,34 @@ static inline void floe_ring_consumed(struct floe_ring *r, uint64_t tail)
 	/* release: our reads of the entries come before the producer
 	 * reuses their slots */
 	atomic_store_explicit(&r->head, tail, memory_order_release);
+	atomic_store_explicit(&r->head_seen, tail, memory_order_release);
+}
+
+/**
+ * Producer of a ring that cannot overfill by construction (a completion
+ * queue: it never holds more than every chunk, each once, and its
+ * capacity is the pool's): append @v without looking at head, after
+ * whatever is queued. A consumer that does not keep up finds the indices
+ * corrupt, its own doing.
+ */
+static inline void floe_ring_append(struct floe_ring *r, uint32_t capacity,
+				    uint64_t v)
+{
+	/* only we write tail (an earlier producer may have: go on after
+	 * it) */
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	atomic_store_explicit(&r->entries[floe_ring_slot(capacity, t)], v,
+			      memory_order_relaxed);
+	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+}
+
+/* Nothing queued, at a glance: the consumer's quick look before it
+ * peeks (inconsistent indices are not idle: the peek reports them). */
+static inline bool floe_ring_idle(struct floe_ring *r)
+{
+	return atomic_load_explicit(&r->tail, memory_order_relaxed) ==
+	       atomic_load_explicit(&r->head, memory_order_relaxed);
 }
 
 /** Entries queued, as far as a consumer can tell; 0 when inconsistent. */

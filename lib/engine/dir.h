@@ -24,6 +24,10 @@
 struct floe_dir {
 	floe_service *svc; /* whose header and node */
 	void *base;        /* its segment, as mapped here */
+	/* what ports look at on every call, to notice a change of slots
+	 * (the header's counter) or a death (the backend's, or NULL) */
+	const _Atomic uint64_t *changes;
+	const uint64_t *deaths;
 	enum floe_slot_kind sender, receiver;
 	uint32_t senders, receivers;
 	/* connections [sender][receiver] */
@@ -83,6 +87,20 @@ static inline struct floe_wake *floe_dir_wake(const struct floe_dir *d,
 					     uint32_t receiver)
 {
 	return (struct floe_wake *)((char *)d->base + d->wake_off) + receiver;
+}
+
+/* The service's slots changed since it said @seen_changes, or (where
+ * the backend tells) a port died since @seen_deaths: floe_dir_changes,
+ * floe_dir_deaths. A port checks on every call, so two loads of lines
+ * that seldom change, no call. */
+static inline uint64_t floe_dir_changes(const struct floe_dir *d)
+{
+	return atomic_load_explicit(d->changes, memory_order_acquire);
+}
+
+static inline uint64_t floe_dir_deaths(const struct floe_dir *d)
+{
+	return floe_backend_deaths(d->deaths);
 }
 
 /* Where @d's part of the segment ends. */

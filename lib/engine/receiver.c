@@ -168,6 +168,8 @@ static void connect_source(struct floe_receiver *rx, uint32_t i,
 
 	if (!src)
 		return; /* retried on the next update */
+	src->ring = floe_dir_sub_ring(rx->dir,
+				      floe_dir_conn(rx->dir, i, rx->slot));
 	src->pub_id = pub_id;
 	src->pub_slot = i;
 	src->draining = src->gone = gone;
@@ -269,10 +271,9 @@ static void source_gone(struct floe_receiver *rx, struct source *src,
 static void update(struct floe_receiver *rx)
 {
 	const struct floe_dir *d = rx->dir;
-	struct floe_backend *be = d->svc->node->be;
 
-	rx->seen_changes = floe_svc_changes(d->svc);
-	rx->seen_deaths = be->ops->death_epoch(be);
+	rx->seen_changes = floe_dir_changes(d);
+	rx->seen_deaths = floe_dir_deaths(d);
 	rx->rescan = false;
 	for (uint32_t i = 0; i < d->senders; i++) {
 		struct floe_conn *sc = floe_dir_conn(d, i, rx->slot);
@@ -321,10 +322,8 @@ static void update(struct floe_receiver *rx)
 
 static void update_if_changed(struct floe_receiver *rx)
 {
-	struct floe_backend *be = rx->dir->svc->node->be;
-
-	if (rx->rescan || floe_svc_changes(rx->dir->svc) != rx->seen_changes ||
-	    be->ops->death_epoch(be) != rx->seen_deaths)
+	if (rx->rescan || floe_dir_changes(rx->dir) != rx->seen_changes ||
+	    floe_dir_deaths(rx->dir) != rx->seen_deaths)
 		update(rx);
 }
 
@@ -351,9 +350,27 @@ static void give_back(struct floe_receiver *rx, struct source *src,
 	if (src->draining)
 		return; /* the connection is over: nobody takes it back */
 	sc = floe_dir_conn(rx->dir, src->pub_slot, rx->slot);
-	floe_ring_push(floe_dir_comp_ring(rx->dir, sc), rx->dir->comp_cap,
-		       rx->dir->comp_cap, &src->comp_prod,
-		       floe_entry(src->epoch, 0, chunk));
+	/* it holds at most every chunk of the pool, each once: no room to
+	 * look for */
+	floe_ring_append(floe_dir_comp_ring(rx->dir, sc), rx->dir->comp_cap,
+			 floe_entry(src->epoch, 0, chunk));
+}
+
+/*
+ * Give back what was released since the last call that looked for data.
+ * A release only notes its chunk: it is typically followed by the port's
+ * own send (a reply), and on x86 stores become visible in order, so a
+ * give-back to a line its sender has read since would hold that send
+ * back by a cache-line transfer. The next receive, look for data or wait
+ * (or the close) gives it back, before anything else; until then the
+ * chunk counts as held, as it did before its release (the pool has room
+ * for every sample a receiver may hold).
+ */
+static void return_released(struct floe_receiver *rx)
+{
+	for (uint32_t i = 0; i < rx->nreleased; i++)
+		give_back(rx, rx->released[i].src, rx->released[i].chunk);
+	rx->nreleased = 0;
 }
 
 /* The header of the chunk a queue entry names, in mapping @mi; NULL if
@@ -409,13 +426,14 @@ static bool accept_entry(struct floe_receiver *rx, struct source *src,
 }
 
 /* Next valid entry of @src: 1 with *s filled, 2 with *mark filled (only
- * if @mark), 0 when none. */
-static int receive_from(struct floe_receiver *rx, struct source *src,
-			struct floe_sample *s, struct floe_marker *mark)
+ * if @mark), 0 when none. Out of line: polling a queue that is empty
+ * stays in the small loop of floe_receiver_receive. */
+static __attribute__((noinline)) int
+receive_from(struct floe_receiver *rx, struct source *src,
+	     struct floe_sample *s, struct floe_marker *mark)
 {
 	const struct floe_dir *d = rx->dir;
-	struct floe_conn *sc = floe_dir_conn(d, src->pub_slot, rx->slot);
-	struct floe_ring *ring = floe_dir_sub_ring(d, sc);
+	struct floe_ring *ring = src->ring;
 	const struct floe_chunk_header *ch;
 	uint64_t entry, head;
 	int mi;
@@ -470,6 +488,8 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 	struct floe_sample *s;
 	int got;
 
+	if (rx->nreleased)
+		return_released(rx);
 	s = free_sample(rx);
 	if (!s)
 		return FLOE_E_BORROW_LIMIT;
@@ -485,6 +505,11 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 		     k++, i = i + 1 < n ? i + 1 : 0) {
 			struct source *src = rx->sources[i];
 
+			/* nothing queued (a draining source is looked at to
+			 * be retired) */
+			if (!src ||
+			    (!src->draining && floe_ring_idle(src->ring)))
+				continue;
 			if (takes_from(rx, src) &&
 			    (got = receive_from(rx, src, s, mark))) {
 				rx->next_source = i + 1 < n ? i + 1 : 0;
@@ -500,7 +525,8 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 		if (!rx->rescan)
 			break;
 	}
-	floe_receiver_settle(rx);
+	if (rx->bell >= 0)
+		floe_receiver_settle(rx);
 	return 0;
 }
 
@@ -536,6 +562,8 @@ bool floe_receiver_has_source(struct floe_receiver *rx, uint32_t slot,
 
 bool floe_receiver_has_data(struct floe_receiver *rx)
 {
+	if (rx->nreleased)
+		return_released(rx);
 	update_if_changed(rx);
 	for (uint32_t i = 0; i < rx->dir->senders; i++) {
 		struct source *src = rx->sources[i];
@@ -575,7 +603,9 @@ FLOE_EXPORT void floe_sample_release(const floe_sample *cs)
 	src->maps[s->map].held--;
 	src->held--;
 	if (!src->retired) {
-		give_back(rx, src, s->chunk);
+		/* at most every sample held since the last receive: room */
+		rx->released[rx->nreleased++] =
+			(struct released){ .src = src, .chunk = s->chunk };
 		return;
 	}
 	if (src->held)
@@ -604,9 +634,11 @@ int floe_receiver_open(const struct floe_dir *dir, const struct floe_port *port,
 	rx->bell = -1;
 	rx->sources = calloc(dir->senders, sizeof(*rx->sources));
 	rx->samples = calloc(max_borrowed, sizeof(*rx->samples));
-	if (!rx->sources || !rx->samples) {
+	rx->released = calloc(max_borrowed, sizeof(*rx->released));
+	if (!rx->sources || !rx->samples || !rx->released) {
 		free(rx->sources);
 		free(rx->samples);
+		free(rx->released);
 		free(rx);
 		return FLOE_E_NOMEM;
 	}
@@ -623,6 +655,7 @@ void floe_receiver_close(struct floe_receiver *rx)
 	const struct floe_dir *d = rx->dir;
 	struct floe_backend *be = d->svc->node->be;
 
+	return_released(rx);
 	for (uint32_t i = 0; i < d->senders; i++) {
 		struct floe_conn *sc = floe_dir_conn(d, i, rx->slot);
 		struct floe_port_ref ref;
@@ -652,6 +685,7 @@ void floe_receiver_close(struct floe_receiver *rx)
 	}
 	free(rx->sources);
 	free(rx->samples);
+	free(rx->released);
 	free(rx);
 }
 

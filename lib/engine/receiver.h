@@ -17,10 +17,10 @@ struct source_map {
 };
 
 struct source {
+	struct floe_ring *ring; /* our connection's submission queue */
 	uint64_t pub_id;
 	uint32_t pub_slot;
 	uint32_t epoch;
-	struct floe_ring_producer comp_prod;
 	uint32_t held;
 	bool draining; /* sender gone or queue broken: finish what's queued */
 	bool gone;     /* the sender left or died */
@@ -44,6 +44,12 @@ struct floe_sample {
 	bool in_use;
 };
 
+/* A sample released, its chunk not yet given back (return_released). */
+struct released {
+	struct source *src;
+	uint32_t chunk;
+};
+
 struct floe_receiver {
 	const struct floe_dir *dir;
 	struct floe_port_ref ref;
@@ -52,6 +58,8 @@ struct floe_receiver {
 	struct source **sources; /* by sender slot */
 	struct source *retired;
 	struct floe_sample *samples;
+	struct released *released; /* room for max_borrowed */
+	uint32_t nreleased;
 	uint32_t max_borrowed;
 	uint32_t borrowed;
 	uint32_t next_source;

@@ -275,8 +275,8 @@ static void update(struct floe_sender *tx, bool check_liveness)
 	const struct floe_dir *d = tx->dir;
 	struct floe_backend *be = backend(tx);
 
-	tx->seen_changes = floe_svc_changes(d->svc);
-	tx->seen_deaths = be->ops->death_epoch(be);
+	tx->seen_changes = floe_dir_changes(d);
+	tx->seen_deaths = floe_dir_deaths(d);
 	if (check_liveness)
 		floe_svc_reclaim_dead(d->svc);
 	for (uint32_t j = 0; j < d->receivers; j++) {
@@ -310,10 +310,9 @@ static void update(struct floe_sender *tx, bool check_liveness)
 
 static void update_if_changed(struct floe_sender *tx)
 {
-	struct floe_backend *be = backend(tx);
-	uint64_t deaths = be->ops->death_epoch(be);
+	uint64_t deaths = floe_dir_deaths(tx->dir);
 
-	if (floe_svc_changes(tx->dir->svc) != tx->seen_changes ||
+	if (floe_dir_changes(tx->dir) != tx->seen_changes ||
 	    deaths != tx->seen_deaths)
 		update(tx, deaths != tx->seen_deaths);
 }

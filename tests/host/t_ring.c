@@ -44,7 +44,7 @@ int main(void)
 	int ok = 1;
 
 	th_setup("ring");
-	tap_plan(14);
+	tap_plan(18);
 	tap_require(r != NULL, "ring mapped");
 
 	for (uint64_t i = 0; i < 5; i++)
@@ -124,6 +124,56 @@ int main(void)
 		tap_ok(dup == 0 && lost == 0,
 		       "eviction racing a consumer: every entry taken exactly once");
 	}
+	/* head_seen: the producer's copy of head, which may lag */
+	{
+		struct floe_ring *c = ring_map(CAP);
+		struct floe_ring_producer p = { 0 };
+		uint64_t x;
+		int good = 1;
+
+		tap_require(c != NULL, "copy ring mapped");
+		for (uint64_t i = 0; i < CAP; i++)
+			good &= floe_ring_push(c, CAP, CAP, &p, i) == FLOE_RING_OK;
+		for (uint64_t i = 0; i < CAP; i++)
+			good &= pop(c, CAP, &x) == FLOE_RING_OK && x == i;
+		tap_ok(good && atomic_load(&c->head_seen) == CAP,
+		       "each take moves the producer's copy of head along");
+		/* a copy that lags (its store not seen yet) costs a look at
+		 * head, never a refusal or an entry overwritten */
+		atomic_store(&c->head_seen, 0);
+		for (uint64_t i = 0; i < CAP; i++)
+			good &= floe_ring_push(c, CAP, CAP, &p, 100 + i) ==
+				FLOE_RING_OK;
+		good &= floe_ring_push(c, CAP, CAP, &p, 7) == FLOE_RING_FULL;
+		for (uint64_t i = 0; i < CAP; i++)
+			good &= pop(c, CAP, &x) == FLOE_RING_OK && x == 100 + i;
+		tap_ok(good, "a lagging copy: the producer asks head itself, "
+			     "fills the ring exactly, order kept");
+	}
+
+	/* floe_ring_append: a producer that cannot overfill */
+	{
+		struct floe_ring *a = ring_map(CAP);
+		uint64_t head, tail;
+		int good = 1;
+
+		for (uint64_t round = 0; round < 100; round++) {
+			uint64_t n = 1 + round % CAP;
+
+			for (uint64_t i = 0; i < n; i++)
+				floe_ring_append(a, CAP, round * 100 + i);
+			good &= floe_ring_queued(a, CAP, &head, &tail) ==
+					FLOE_RING_OK &&
+				tail - head == n;
+			for (uint64_t i = head; good && i != tail; i++)
+				good &= floe_ring_entry(a, CAP, i) ==
+					round * 100 + (i - head);
+			floe_ring_consumed(a, tail);
+		}
+		tap_ok(good, "appended batches of 1..capacity come out whole, "
+			     "in order");
+	}
+
 	/* A sole consumer (a sender reading its completion queue) takes
 	 * whole batches with plain loads and one store of head, while a
 	 * producer process pushes as fast as the limit lets it. */
