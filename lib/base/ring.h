@@ -76,20 +76,19 @@ static inline uint64_t floe_ring_bytes(uint32_t capacity)
 	return (n + FLOE_CACHELINE - 1) & ~(uint64_t)(FLOE_CACHELINE - 1);
 }
 
-/** Reset to empty; only while no peer uses the ring. */
+/**
+ * Empty the ring, dropping what is queued: head moves up to tail. Indices
+ * never move back, so a consumer that remembers what it saw (struct
+ * floe_ring_consumer) is not misled by a ring emptied under it, and a
+ * take it peeked at before fails. For a producer taking the ring over,
+ * then floe_ring_producer_resume().
+ */
 static inline void floe_ring_reset(struct floe_ring *r)
 {
-	atomic_store_explicit(&r->head, 0, memory_order_relaxed);
-	atomic_store_explicit(&r->head_seen, 0, memory_order_relaxed);
-	atomic_store_explicit(&r->tail, 0, memory_order_release);
-}
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
 
-/** Start producing into a ring that is empty at index 0. */
-static inline void floe_ring_producer_init(struct floe_ring_producer *p)
-{
-	p->tail = 0;
-	p->head_cache = 0;
-	p->floor = 0;
+	atomic_store_explicit(&r->head, t, memory_order_release);
+	atomic_store_explicit(&r->head_seen, t, memory_order_release);
 }
 
 /** Go on producing where another producer left off: what it queued stays
@@ -155,14 +154,10 @@ floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
 	return FLOE_RING_OK;
 }
 
-/**
- * Look at the oldest entry without taking it; *@head is what
- * floe_ring_take() needs to take it. @limit bounds what a sane producer can
- * have queued.
- */
+/* floe_ring_peek, also saying the tail it read in *@tail. */
 static inline enum floe_ring_result
-floe_ring_peek(struct floe_ring *r, uint32_t capacity, uint32_t limit,
-	       uint64_t *v, uint64_t *head)
+floe_ring_peek_tail(struct floe_ring *r, uint32_t capacity, uint32_t limit,
+		    uint64_t *v, uint64_t *head, uint64_t *tail)
 {
 	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
 
@@ -170,6 +165,7 @@ floe_ring_peek(struct floe_ring *r, uint32_t capacity, uint32_t limit,
 		uint64_t t = atomic_load_explicit(&r->tail,
 						  memory_order_acquire);
 
+		*tail = t;
 		if (h == t)
 			return FLOE_RING_EMPTY;
 		if (t - h > limit) {
@@ -190,6 +186,60 @@ floe_ring_peek(struct floe_ring *r, uint32_t capacity, uint32_t limit,
 	}
 }
 
+/**
+ * Look at the oldest entry without taking it; *@head is what
+ * floe_ring_take() needs to take it. @limit bounds what a sane producer can
+ * have queued.
+ */
+static inline enum floe_ring_result
+floe_ring_peek(struct floe_ring *r, uint32_t capacity, uint32_t limit,
+	       uint64_t *v, uint64_t *head)
+{
+	uint64_t tail;
+
+	return floe_ring_peek_tail(r, capacity, limit, v, head, &tail);
+}
+
+/* What a consumer that remembers keeps in its own memory. */
+struct floe_ring_consumer {
+	uint64_t head_next; /* head after its last take */
+	uint64_t tail_seen; /* tail as it read it last */
+};
+
+/* The entry at @head is known to be queued: it lies between where our
+ * last take left head and the tail we saw (head moving back means the
+ * ring was reset under us: known no more), within @limit. */
+static inline bool floe_ring_known(const struct floe_ring_consumer *c,
+				   uint64_t head, uint32_t limit)
+{
+	return head - c->head_next < (uint64_t)1 << 63 &&
+	       c->tail_seen - head - 1 < limit;
+}
+
+/**
+ * floe_ring_peek for a consumer that remembers (@c): while entries it
+ * already knows of are queued it reads neither tail nor its line, which
+ * the producer writes on every push. A consumer that read the tail on
+ * every message would pull that line away from a streaming producer each
+ * time, one transfer per message; this one reads it once per batch that
+ * arrived. Take with floe_ring_take_known().
+ */
+static inline enum floe_ring_result
+floe_ring_peek_known(struct floe_ring *r, uint32_t capacity, uint32_t limit,
+		     struct floe_ring_consumer *c, uint64_t *v,
+		     uint64_t *head)
+{
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+
+	if (floe_ring_known(c, h, limit)) {
+		*v = atomic_load_explicit(&r->entries[floe_ring_slot(capacity, h)],
+					  memory_order_relaxed);
+		*head = h;
+		return FLOE_RING_OK;
+	}
+	return floe_ring_peek_tail(r, capacity, limit, v, head, &c->tail_seen);
+}
+
 /*
  * Take the entry peeked at @head. False if someone else took it first (the
  * consumer, or the producer evicting it): the entry read is not ours.
@@ -202,6 +252,17 @@ static inline bool floe_ring_take(struct floe_ring *r, uint64_t head)
 		return false;
 	/* for the producer (release: we are done with the entry) */
 	atomic_store_explicit(&r->head_seen, head + 1, memory_order_release);
+	return true;
+}
+
+/* floe_ring_take for a consumer that remembers (@c). */
+static inline bool floe_ring_take_known(struct floe_ring *r,
+					struct floe_ring_consumer *c,
+					uint64_t head)
+{
+	if (!floe_ring_take(r, head))
+		return false;
+	c->head_next = head + 1;
 	return true;
 }
 
@@ -262,12 +323,17 @@ static inline void floe_ring_append(struct floe_ring *r, uint32_t capacity,
 	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
 }
 
-/* Nothing queued, at a glance: the consumer's quick look before it
- * peeks (inconsistent indices are not idle: the peek reports them). */
-static inline bool floe_ring_idle(struct floe_ring *r)
+/* Nothing queued, at a glance: the quick look before
+ * floe_ring_peek_known (inconsistent indices are not idle: the peek
+ * reports them). */
+static inline bool floe_ring_idle(struct floe_ring *r,
+				  const struct floe_ring_consumer *c,
+				  uint32_t limit)
 {
-	return atomic_load_explicit(&r->tail, memory_order_relaxed) ==
-	       atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	return !floe_ring_known(c, h, limit) &&
+	       atomic_load_explicit(&r->tail, memory_order_relaxed) == h;
 }
 
 /** Entries queued, as far as a consumer can tell; 0 when inconsistent. */

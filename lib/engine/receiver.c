@@ -439,8 +439,9 @@ receive_from(struct floe_receiver *rx, struct source *src,
 	int mi;
 
 	for (;;) {
-		enum floe_ring_result r = floe_ring_peek(
-			ring, d->sub_cap, d->sub_cap, &entry, &head);
+		enum floe_ring_result r = floe_ring_peek_known(
+			ring, d->sub_cap, d->sub_cap, &src->cons, &entry,
+			&head);
 
 		if (r == FLOE_RING_EMPTY && !src->draining)
 			return 0;
@@ -463,7 +464,7 @@ receive_from(struct floe_receiver *rx, struct source *src,
 		ch = entry_chunk(rx, src, entry, mi);
 		if (ch)
 			__builtin_prefetch(ch);
-		if (!floe_ring_take(ring, head))
+		if (!floe_ring_take_known(ring, &src->cons, head))
 			continue; /* evicted under us by safe overflow */
 		if (FLOE_ENTRY_IS_MARKER(entry)) {
 			if (!mark)
@@ -508,7 +509,9 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 			/* nothing queued (a draining source is looked at to
 			 * be retired) */
 			if (!src ||
-			    (!src->draining && floe_ring_idle(src->ring)))
+			    (!src->draining &&
+			     floe_ring_idle(src->ring, &src->cons,
+					    rx->dir->sub_cap)))
 				continue;
 			if (takes_from(rx, src) &&
 			    (got = receive_from(rx, src, s, mark))) {

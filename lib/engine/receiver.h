@@ -18,6 +18,7 @@ struct source_map {
 
 struct source {
 	struct floe_ring *ring; /* our connection's submission queue */
+	struct floe_ring_consumer cons; /* what we know of it */
 	uint64_t pub_id;
 	uint32_t pub_slot;
 	uint32_t epoch;

@@ -237,7 +237,8 @@ static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
 		atomic_store(&sc->sub_id, 0);
 		floe_ring_reset(floe_dir_sub_ring(d, sc));
 		floe_ring_reset(floe_dir_comp_ring(d, sc));
-		floe_ring_producer_init(&c->sub_prod);
+		floe_ring_producer_resume(floe_dir_sub_ring(d, sc),
+					  &c->sub_prod);
 		break;
 	}
 	c->epoch = atomic_load(&sc->epoch) + 1;

@@ -44,7 +44,7 @@ int main(void)
 	int ok = 1;
 
 	th_setup("ring");
-	tap_plan(18);
+	tap_plan(22);
 	tap_require(r != NULL, "ring mapped");
 
 	for (uint64_t i = 0; i < 5; i++)
@@ -149,6 +149,64 @@ int main(void)
 			good &= pop(c, CAP, &x) == FLOE_RING_OK && x == 100 + i;
 		tap_ok(good, "a lagging copy: the producer asks head itself, "
 			     "fills the ring exactly, order kept");
+	}
+
+	/* A consumer that remembers the tail it saw (floe_ring_peek_known)
+	 * against a producer process: every entry once, in order; and a
+	 * ring emptied under it (a new producer taking over) does not make
+	 * it read what was dropped. */
+	{
+		struct floe_ring *k = ring_map(CAP);
+		struct floe_ring_consumer cons = { 0 };
+		struct floe_ring_producer p = { 0 };
+		uint64_t expect = 0, x, h, tail_reads = 0, last_seen = 0;
+		uint64_t wrong = 0;
+		pid_t child;
+
+		tap_require(k != NULL, "known ring mapped");
+		child = fork();
+		if (child == 0) {
+			struct floe_ring_producer cp = { 0 };
+
+			for (uint64_t i = 0; i < STORM; i++)
+				while (floe_ring_push(k, CAP, CAP, &cp, i) ==
+				       FLOE_RING_FULL)
+					;
+			_exit(0);
+		}
+		while (expect < STORM) {
+			if (floe_ring_peek_known(k, CAP, CAP, &cons, &x, &h) !=
+			    FLOE_RING_OK)
+				continue;
+			if (!floe_ring_take_known(k, &cons, h))
+				continue;
+			wrong += x != expect++;
+			tail_reads += cons.tail_seen != last_seen;
+			last_seen = cons.tail_seen;
+		}
+		th_wait(child, 30000);
+		tap_diag("known: %u values, the tail read %" PRIu64 " times",
+			 STORM, tail_reads);
+		tap_ok(!wrong, "a consumer that remembers the tail: every entry "
+			       "once, in order");
+		/* queue three, take one, then a new producer empties it and
+		 * queues one of its own */
+		floe_ring_producer_resume(k, &p);
+		for (uint64_t i = 0; i < 3; i++)
+			floe_ring_push(k, CAP, CAP, &p, 500 + i);
+		floe_ring_peek_known(k, CAP, CAP, &cons, &x, &h);
+		floe_ring_take_known(k, &cons, h);
+		floe_ring_reset(k);
+		floe_ring_producer_resume(k, &p);
+		floe_ring_push(k, CAP, CAP, &p, 900);
+		tap_ok(floe_ring_peek_known(k, CAP, CAP, &cons, &x, &h) ==
+			       FLOE_RING_OK && x == 900,
+		       "emptied under it, it sees the new producer's entry, "
+		       "not what was dropped");
+		tap_ok(floe_ring_take_known(k, &cons, h) &&
+			       floe_ring_peek_known(k, CAP, CAP, &cons, &x, &h) ==
+				       FLOE_RING_EMPTY,
+		       "then nothing");
 	}
 
 	/* floe_ring_append: a producer that cannot overfill */
