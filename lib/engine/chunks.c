@@ -27,10 +27,6 @@ void *floe_tx_chunk(struct floe_sender *tx, uint32_t chunk)
 	       (uint64_t)chunk * g->stride;
 }
 
-uint32_t floe_tx_chunk_gen(struct floe_sender *tx, uint32_t chunk)
-{
-	return tx->gens[tx->chunk_gen[chunk]].gen;
-}
 
 static void retire_gen(struct floe_sender *tx, uint32_t idx)
 {
@@ -145,13 +141,10 @@ void floe_tx_chunks_fini(struct floe_sender *tx, bool keep)
 	floe_pool_fini(&tx->pool);
 }
 
-void floe_tx_unref(struct floe_sender *tx, uint32_t chunk)
+void floe_tx_free(struct floe_sender *tx, uint32_t chunk)
 {
-	uint32_t gi;
+	uint32_t gi = tx->chunk_gen[chunk];
 
-	if (--tx->refcnt[chunk])
-		return;
-	gi = tx->chunk_gen[chunk];
 	if (--tx->gens[gi].users == 0 && gi != tx->cur)
 		retire_gen(tx, gi);
 	floe_pool_push(&tx->pool, chunk);

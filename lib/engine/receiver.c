@@ -19,7 +19,6 @@
 
 #include <unistd.h>
 
-#include "base/bounds.h"
 #include "engine/receiver.h"
 
 /* Rounds of a receive that finds its sources changed under it (a retired
@@ -128,6 +127,7 @@ static int map_new_generation(struct floe_receiver *rx, struct source *src,
 		return -1;
 	}
 	m->seg = seg;
+	m->chunks = (const char *)seg.addr + floe_data_chunks_offset();
 	m->stride = dh.chunk_stride;
 	m->max_len = dh.max_len;
 	m->gen = gen;
@@ -136,16 +136,12 @@ static int map_new_generation(struct floe_receiver *rx, struct source *src,
 }
 
 /* Where generation @gen of the source's data segment is mapped (mapped
- * now if it is not yet); index or -1. Nearly every entry is of the
- * generation the one before was. */
-static int map_generation(struct floe_receiver *rx, struct source *src,
-			  uint32_t gen)
+ * now if it is not yet); index or -1. */
+static __attribute__((noinline)) int
+find_generation(struct floe_receiver *rx, struct source *src, uint32_t gen)
 {
-	const struct source_map *last = &src->maps[src->last_map];
 	int mi;
 
-	if (last->gen == gen && last->seg.addr)
-		return (int)src->last_map;
 	for (uint32_t i = 0; i < FLOE_MAX_LIVE_GENERATIONS; i++) {
 		if (src->maps[i].seg.addr && src->maps[i].gen == gen) {
 			src->last_map = i;
@@ -156,6 +152,18 @@ static int map_generation(struct floe_receiver *rx, struct source *src,
 	if (mi >= 0)
 		src->last_map = (uint32_t)mi;
 	return mi;
+}
+
+/* find_generation, first trying the mapping the last entry used: nearly
+ * every entry is of the generation the one before was. */
+static inline int map_generation(struct floe_receiver *rx, struct source *src,
+				 uint32_t gen)
+{
+	const struct source_map *last = &src->maps[src->last_map];
+
+	if (last->gen == gen && last->seg.addr)
+		return (int)src->last_map;
+	return find_generation(rx, src, gen);
 }
 
 /* Connect to sender @pub_id of row @i; @gone if it is no longer there,
@@ -170,6 +178,8 @@ static void connect_source(struct floe_receiver *rx, uint32_t i,
 		return; /* retried on the next update */
 	src->ring = floe_dir_sub_ring(rx->dir,
 				      floe_dir_conn(rx->dir, i, rx->slot));
+	src->comp = floe_dir_comp_ring(rx->dir,
+				       floe_dir_conn(rx->dir, i, rx->slot));
 	src->pub_id = pub_id;
 	src->pub_slot = i;
 	src->draining = src->gone = gone;
@@ -345,14 +355,11 @@ static struct floe_sample *free_sample(struct floe_receiver *rx)
 static void give_back(struct floe_receiver *rx, struct source *src,
 		      uint32_t chunk)
 {
-	struct floe_conn *sc;
-
 	if (src->draining)
 		return; /* the connection is over: nobody takes it back */
-	sc = floe_dir_conn(rx->dir, src->pub_slot, rx->slot);
 	/* it holds at most every chunk of the pool, each once: no room to
 	 * look for */
-	floe_ring_append(floe_dir_comp_ring(rx->dir, sc), rx->dir->comp_cap,
+	floe_ring_append(src->comp, rx->dir->comp_cap,
 			 floe_entry(src->epoch, 0, chunk));
 }
 
@@ -385,9 +392,8 @@ entry_chunk(struct floe_receiver *rx, struct source *src, uint64_t entry,
 	if (chunk >= rx->dir->chunk_count || mi < 0)
 		return NULL;
 	m = &src->maps[mi];
-	return floe_at(m->seg.addr, m->seg.size,
-		       floe_data_chunks_offset() + (uint64_t)chunk * m->stride,
-		       m->stride);
+	return (const struct floe_chunk_header *)(m->chunks +
+						  (uint64_t)chunk * m->stride);
 }
 
 /* Turn the entry for chunk @ch (entry_chunk(), in mapping @mi) into a

@@ -10,6 +10,9 @@
 
 struct source_map {
 	struct floe_seg seg;
+	/* its first chunk: all chunk_count chunks lie within the mapping
+	 * (checked when mapped) */
+	const char *chunks;
 	uint64_t stride;
 	uint64_t max_len;
 	uint32_t gen;
@@ -18,6 +21,7 @@ struct source_map {
 
 struct source {
 	struct floe_ring *ring; /* our connection's submission queue */
+	struct floe_ring *comp; /* and its completion queue */
 	struct floe_ring_consumer cons; /* what we know of it */
 	uint64_t pub_id;
 	uint32_t pub_slot;

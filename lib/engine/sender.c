@@ -77,16 +77,13 @@ static void disconnect(struct floe_sender *tx, uint32_t j)
 	end_connection(tx, j);
 }
 
-/* After floe_wake_barrier: wake receiver @j if it sleeps or armed its
- * descriptor (lib/base/wake.h); *@fenced as floe_wake_wanted takes it. */
-static void wake_receiver(struct floe_sender *tx, uint32_t j, bool *fenced)
+/* Wake receiver @j, which wants @want (lib/base/wake.h): it sleeps or
+ * armed its descriptor. */
+static void wake_receiver(struct floe_sender *tx, uint32_t j, uint32_t want)
 {
 	struct floe_wake *w = floe_dir_wake(tx->dir, j);
-	uint32_t want = floe_wake_wanted(w, fenced);
 	struct floe_doorbell bell;
 
-	if (!want)
-		return;
 	floe_wake_ring(w, want);
 	if (!(want & FLOE_WANT_FD))
 		return;
@@ -99,20 +96,32 @@ static void wake_receiver(struct floe_sender *tx, uint32_t j, bool *fenced)
 	floe_doorbell_ring(tx->bell_sock, &bell);
 }
 
+/* After floe_wake_barrier: wake receiver @j if it waits for data;
+ * *@fenced as floe_wake_wanted takes it. Inline: nearly always nobody
+ * waits. */
+static inline void wake_if_waiting(struct floe_sender *tx, uint32_t j,
+				   bool *fenced)
+{
+	uint32_t want = floe_wake_wanted(floe_dir_wake(tx->dir, j), fenced);
+
+	if (want)
+		wake_receiver(tx, j, want);
+}
+
 /* Wake the connected receivers, or only @to, that wait for data. */
-static void wake_receivers(struct floe_sender *tx,
-			   const struct floe_target *to)
+static inline void wake_receivers(struct floe_sender *tx,
+				  const struct floe_target *to)
 {
 	bool fenced = floe_wake_barrier(tx->wake_registered);
 
 	if (to) {
 		if (to->slot < tx->dir->receivers)
-			wake_receiver(tx, to->slot, &fenced);
+			wake_if_waiting(tx, to->slot, &fenced);
 		return;
 	}
 	for (uint32_t j = 0; j < tx->dir->receivers; j++)
 		if (tx->conns[j].sub_id)
-			wake_receiver(tx, j, &fenced);
+			wake_if_waiting(tx, j, &fenced);
 }
 
 /* Before disconnecting a receiver found dead: say what comes back. */
@@ -262,7 +271,7 @@ static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
 	if (first < tx->hist_len) {
 		bool fenced = floe_wake_barrier(tx->wake_registered);
 
-		wake_receiver(tx, j, &fenced);
+		wake_if_waiting(tx, j, &fenced);
 	}
 }
 
@@ -544,7 +553,8 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 		return FLOE_E_INVALID;
 	tx = s->tx;
 	update_if_changed(tx);
-	ch = floe_tx_chunk(tx, s->chunk);
+	ch = (struct floe_chunk_header *)((char *)s->payload -
+					  tx->dir->payload_offset);
 	ch->publisher_id = tx->ref.id;
 	ch->sequence = tx->sequence++;
 	ch->len = s->len;

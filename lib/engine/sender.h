@@ -90,9 +90,22 @@ int floe_tx_chunks_init(struct floe_sender *tx);
  * by their sender) for receivers still to read queued samples. */
 void floe_tx_chunks_fini(struct floe_sender *tx, bool keep);
 void *floe_tx_chunk(struct floe_sender *tx, uint32_t chunk);
-uint32_t floe_tx_chunk_gen(struct floe_sender *tx, uint32_t chunk);
+/** Return @chunk, its last reference gone, to the pool. */
+void floe_tx_free(struct floe_sender *tx, uint32_t chunk);
+
+/* The generation of @chunk's data segment. */
+static inline uint32_t floe_tx_chunk_gen(const struct floe_sender *tx,
+					 uint32_t chunk)
+{
+	return tx->gens[tx->chunk_gen[chunk]].gen;
+}
+
 /** Drop a reference; the last one returns the chunk to the pool. */
-void floe_tx_unref(struct floe_sender *tx, uint32_t chunk);
+static inline void floe_tx_unref(struct floe_sender *tx, uint32_t chunk)
+{
+	if (!--tx->refcnt[chunk])
+		floe_tx_free(tx, chunk);
+}
 /** A free chunk of at least @len elements, reference count 1. */
 int floe_tx_alloc(struct floe_sender *tx, uint64_t len, uint32_t *chunk);
 /** End loan @s (sent or discarded). */
