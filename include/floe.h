@@ -455,7 +455,11 @@ int floe_subscriber_wait(floe_subscriber *sub, uint64_t timeout_ns);
  * floe_subscriber_wait or a WaitSet). Negative FLOE_E_* on error.
  */
 int floe_subscriber_fd(floe_subscriber *sub);
-/** Return the sample to its publisher; it must not be used afterwards. */
+/**
+ * Return the sample to its publisher; it must not be used afterwards. The
+ * chunk reaches the publisher with the subscriber's next receive, wait or
+ * look for samples (or its destruction); until then it counts as held.
+ */
 void floe_sample_release(const floe_sample *sample);
 
 /** Read-only view of a received sample. */
