@@ -194,7 +194,7 @@ int main(void)
 {
 	const char *domain = th_setup("wakebar");
 	floe_node *node = th_node("main");
-	floe_service *svc;
+	floe_service *svc = NULL;
 	floe_subscriber *poller, *waiter, *armed;
 	floe_publisher *pub;
 	const floe_sample *s;
@@ -214,8 +214,14 @@ int main(void)
 	tap_ok(!(want_of(poller) & FLOE_WANT_FENCE) == works,
 	       "a subscriber that has not waited asks for no fence "
 	       "(where membarrier works)");
+#ifdef FLOE_TSAN
+	/* ThreadSanitizer builds keep the fence it can see (wake.c) */
+	tap_ok(!floe_publisher_sender(pub)->wake_registered,
+	       "the publisher fences under ThreadSanitizer");
+#else
 	tap_eq(floe_publisher_sender(pub)->wake_registered, works,
 	       "the publisher skips the fence where membarrier works");
+#endif
 	floe_publisher_send_copy(pub, &(uint64_t){ 1 }, 8);
 	while (floe_subscriber_receive(poller, &s) == 1)
 		floe_sample_release(s);
