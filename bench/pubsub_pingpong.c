@@ -62,6 +62,19 @@ static void check_partner(pid_t pid)
 
 /* ---- raw cache-line ping-pong ----------------------------------------- */
 
+/* The row of a raw ping-pong of 8 B timed since @start. */
+static void raw_row(struct bench_result *r, const char *system,
+		    const struct options *o, uint64_t *samples, uint64_t start)
+{
+	/* two messages per round trip */
+	bench_summarise(r, samples, o->iterations,
+			2.0 * (double)o->iterations, bench_now_ns() - start);
+	r->system = system;
+	r->pattern = "pingpong";
+	r->subscribers = 1;
+	r->payload_bytes = 8;
+}
+
 static int run_raw(const struct options *o, uint64_t *samples,
 		   struct bench_result *r)
 {
@@ -106,13 +119,7 @@ static int run_raw(const struct options *o, uint64_t *samples,
 		if (i >= (uint64_t)o->warmup)
 			samples[i - (uint64_t)o->warmup] = (t1 - t0) / 2;
 	}
-	/* two messages per round trip */
-	bench_summarise(r, samples, o->iterations,
-			2.0 * (double)o->iterations, bench_now_ns() - start);
-	r->system = "raw-cacheline";
-	r->pattern = "pingpong";
-	r->subscribers = 1;
-	r->payload_bytes = 8;
+	raw_row(r, "raw-cacheline", o, samples, start);
 	waitpid(pid, NULL, 0);
 	munmap(map, 4096);
 	return 0;
@@ -194,12 +201,7 @@ static int run_raw_zerocopy(const struct options *o, uint64_t *samples,
 		if (i >= (uint64_t)o->warmup)
 			samples[i - (uint64_t)o->warmup] = (t1 - t0) / 2;
 	}
-	bench_summarise(r, samples, o->iterations,
-			2.0 * (double)o->iterations, bench_now_ns() - start);
-	r->system = "raw-zerocopy";
-	r->pattern = "pingpong";
-	r->subscribers = 1;
-	r->payload_bytes = 8;
+	raw_row(r, "raw-zerocopy", o, samples, start);
 	waitpid(pid, NULL, 0);
 	munmap(map, 2 * sizeof(struct zc_dir));
 	return bad ? -1 : 0;
