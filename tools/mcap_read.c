@@ -146,11 +146,26 @@ static int open_chunk(mcap_reader *r)
 	} else if (len == 4 && !memcmp(compression, "zstd", 4)) {
 		size_t n;
 
+		unsigned long long framed;
+
 		if (size > r->max_record)
 			return mcap_fail(r, MCAP_E_TOO_LARGE, off,
 				    "chunk of %llu bytes uncompressed, the "
 				    "limit is %llu", (unsigned long long)size,
 				    (unsigned long long)r->max_record);
+		/* The frame says its size too (unless its writer did not
+		 * know it): both must agree before that much memory is
+		 * asked for, so a damaged size costs no allocation. */
+		framed = ZSTD_getFrameContentSize(records, records_len);
+		if (framed == ZSTD_CONTENTSIZE_ERROR)
+			return mcap_fail(r, MCAP_E_FORMAT, off,
+				    "chunk compression 'zstd' but no zstd "
+				    "frame");
+		if (framed != ZSTD_CONTENTSIZE_UNKNOWN && framed != size)
+			return mcap_fail(r, MCAP_E_FORMAT, off,
+				    "chunk of %llu bytes uncompressed, its zstd "
+				    "frame says %llu", (unsigned long long)size,
+				    framed);
 		if (reserve(r, &r->unpacked, &r->unpacked_cap, size, off))
 			return r->err.code;
 		if (!r->zstd && !(r->zstd = ZSTD_createDCtx()))
