@@ -482,6 +482,9 @@ static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 		}
 	}
 	r = push(tx, j, chunk);
+	/* one more and the bound above needs a reclaim: do it after this
+	 * send (reclaim_ahead) */
+	tx->reclaim_due |= c->inflight_count >= c->limit + d->borrowed;
 
 	/* An honest ring has room after one eviction, or after the receiver
 	 * took the oldest itself: full after an empty peek, or after a few
@@ -524,6 +527,31 @@ static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 	if (r != FLOE_RING_OK)
 		floe_stat_add(&tx->stats->undelivered, 1);
 	return r == FLOE_RING_OK;
+}
+
+/*
+ * After a send, take back what receivers returned if the next send would
+ * have to first: a connection one short of its bound (deliver), or a dry
+ * pool (floe_tx_alloc). Here the completion queue's cache miss overlaps
+ * with the sample's way to its receivers; at the start of the next send
+ * it would hold that sample back (its entries wait for the chunk the
+ * reclaim frees, or for the bound's verdict).
+ */
+static void reclaim_ahead(struct floe_sender *tx)
+{
+	const struct floe_dir *d = tx->dir;
+
+	if (!floe_pool_free_count(&tx->pool)) {
+		floe_tx_reclaim_all(tx);
+		return;
+	}
+	if (!tx->reclaim_due)
+		return;
+	tx->reclaim_due = false;
+	for (uint32_t j = 0; j < d->receivers; j++)
+		if (tx->conns[j].sub_id &&
+		    tx->conns[j].inflight_count >= tx->conns[j].limit + d->borrowed)
+			reclaim(tx, j);
 }
 
 /* The last @history samples sent stay for late receivers. */
@@ -574,6 +602,7 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 	floe_stat_add(&tx->stats->sent_bytes, s->len * tx->dir->type_size);
 	keep_history(tx, s->chunk);
 	floe_tx_end_loan(s);
+	reclaim_ahead(tx);
 	return delivered;
 }
 

@@ -78,6 +78,7 @@ struct floe_sender {
 	struct floe_port_stats *stats; /* ours, in the service segment */
 	uint64_t seen_changes;
 	uint64_t seen_deaths;
+	bool reclaim_due; /* a connection is one short of its bound */
 	int bell_sock; /* for receivers' doorbells; -1 until one is armed */
 	/* receivers' barriers reach this process: sends need no fence
 	 * (lib/base/wake.h) */
