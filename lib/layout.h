@@ -27,7 +27,7 @@
 #include "base/ring.h"
 #include "floe.h"
 
-#define FLOE_LAYOUT_VERSION 9
+#define FLOE_LAYOUT_VERSION 10
 #define FLOE_NODE_MAGIC 0x31646f6e656f6c66ULL    /* "floenod1" */
 #define FLOE_SERVICE_MAGIC 0x31637673656f6c66ULL /* "floesvc1" */
 #define FLOE_DATA_MAGIC 0x31617461646f6c66ULL    /* "flodata1" */
@@ -339,6 +339,12 @@ struct floe_chunk_header {
 	uint64_t sequence;
 	uint64_t len; /* elements */
 	uint64_t reserved;
+	/* the chunk the sender's next loan takes (FLOE_POOL_NONE: not
+	 * known), a hint only: a receiver waiting for the next sample
+	 * fetches that chunk's line together with its queue's, instead of
+	 * after the entry that names it (lib/engine/receiver.c) */
+	uint32_t next_chunk;
+	uint32_t pad;
 };
 
 /*

@@ -104,6 +104,7 @@ int floe_tx_chunks_init(struct floe_sender *tx)
 
 	tx->chunk_count = tx->dir->chunk_count;
 	tx->next_gen = 1;
+	tx->next_chunk = FLOE_POOL_NONE;
 	tx->refcnt = calloc(tx->chunk_count, sizeof(*tx->refcnt));
 	tx->chunk_gen = calloc(tx->chunk_count, sizeof(*tx->chunk_gen));
 	tx->loans = calloc(tx->dir->loans, sizeof(*tx->loans));
@@ -179,6 +180,25 @@ static int grow(struct floe_sender *tx, uint64_t len)
 	return 0;
 }
 
+/* A free chunk: the one announced as the next (floe_tx_announce_next),
+ * else the pool's top; FLOE_POOL_NONE if none. */
+static uint32_t take_free(struct floe_sender *tx)
+{
+	uint32_t chunk = tx->next_chunk;
+
+	if (chunk == FLOE_POOL_NONE)
+		return floe_pool_pop(&tx->pool);
+	tx->next_chunk = FLOE_POOL_NONE;
+	return chunk;
+}
+
+uint32_t floe_tx_announce_next(struct floe_sender *tx)
+{
+	if (tx->next_chunk == FLOE_POOL_NONE)
+		tx->next_chunk = floe_pool_pop(&tx->pool);
+	return tx->next_chunk;
+}
+
 int floe_tx_alloc(struct floe_sender *tx, uint64_t len, uint32_t *chunk)
 {
 	int ret;
@@ -188,15 +208,15 @@ int floe_tx_alloc(struct floe_sender *tx, uint64_t len, uint32_t *chunk)
 		if (ret)
 			return ret;
 	}
-	*chunk = floe_pool_pop(&tx->pool);
+	*chunk = take_free(tx);
 	if (*chunk == FLOE_POOL_NONE) {
 		floe_tx_reclaim_all(tx);
-		*chunk = floe_pool_pop(&tx->pool);
+		*chunk = take_free(tx);
 	}
 	if (*chunk == FLOE_POOL_NONE) {
 		/* Maybe a receiver died holding chunks. */
 		floe_tx_recover(tx);
-		*chunk = floe_pool_pop(&tx->pool);
+		*chunk = take_free(tx);
 		if (*chunk == FLOE_POOL_NONE)
 			return FLOE_E_POOL_EMPTY;
 	}
@@ -266,7 +286,8 @@ uint32_t floe_sender_loaned(const struct floe_sender *tx)
 
 uint32_t floe_sender_free_chunks(const struct floe_sender *tx)
 {
-	return floe_pool_free_count(&tx->pool);
+	return floe_pool_free_count(&tx->pool) +
+	       (tx->next_chunk != FLOE_POOL_NONE);
 }
 
 uint32_t floe_sender_chunk_count(const struct floe_sender *tx)

@@ -23,6 +23,9 @@ struct source {
 	struct floe_ring *ring; /* our connection's submission queue */
 	struct floe_ring *comp; /* and its completion queue */
 	struct floe_ring_consumer cons; /* what we know of it */
+	/* the chunk header the sender's next sample will likely be in (its
+	 * last header said), or NULL: fetched while we wait for it */
+	const void *next_header;
 	uint64_t pub_id;
 	uint32_t pub_slot;
 	uint32_t epoch;

@@ -587,6 +587,7 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 	ch->sequence = tx->sequence++;
 	ch->len = s->len;
 	ch->reserved = tag;
+	ch->next_chunk = floe_tx_announce_next(tx);
 	for (uint32_t j = 0; j < tx->dir->receivers; j++) {
 		uint64_t id = tx->conns[j].sub_id;
 		bool ok = id && (!to || (j == to->slot && id == to->id)) &&

@@ -62,6 +62,9 @@ struct floe_sender {
 	/* chunks.c */
 	uint32_t chunk_count;
 	struct floe_pool pool;
+	/* taken from the pool for the next loan and announced in the last
+	 * chunk header sent (floe_tx_announce_next), or FLOE_POOL_NONE */
+	uint32_t next_chunk;
 	uint32_t *refcnt;
 	uint8_t *chunk_gen; /* index into gens[] */
 	struct tx_gen gens[FLOE_MAX_LIVE_GENERATIONS];
@@ -107,6 +110,9 @@ static inline void floe_tx_unref(struct floe_sender *tx, uint32_t chunk)
 	if (!--tx->refcnt[chunk])
 		floe_tx_free(tx, chunk);
 }
+/** The chunk the next loan will take, set aside for it now so that a
+ * chunk header can announce it (FLOE_POOL_NONE if the pool is dry). */
+uint32_t floe_tx_announce_next(struct floe_sender *tx);
 /** A free chunk of at least @len elements, reference count 1. */
 int floe_tx_alloc(struct floe_sender *tx, uint64_t len, uint32_t *chunk);
 /** End loan @s (sent or discarded). */
