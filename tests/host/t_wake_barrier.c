@@ -78,6 +78,19 @@ static int refuse_membarrier(void)
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
+/* Whether this kernel has seccomp filters (small debug kernels may
+ * not): tried in a child, which the filter would outlive. */
+static bool seccomp_filters_work(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(refuse_membarrier() ? 1 : 0);
+	return pid > 0 && waitpid(pid, &status, 0) == pid &&
+	       WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 /* Wait for one value, take all that came. 1, or what the wait said. */
 static int wait_take(floe_subscriber *sub)
 {
@@ -117,9 +130,10 @@ static int echo_child(void *p)
 	floe_subscriber *sub = NULL;
 	floe_publisher *pub = NULL;
 
-	if (a->refuse && !th_check(refuse_membarrier() == 0 &&
-					   !membarrier_works(),
-				   "membarrier refused by seccomp"))
+	/* (where the kernel refuses it already, nothing to install) */
+	if (a->refuse && membarrier_works() &&
+	    !th_check(refuse_membarrier() == 0 && !membarrier_works(),
+		      "membarrier refused by seccomp"))
 		return 1;
 	node = th_node("echo");
 	svc_a = node ? open_svc(node, SERVICE_A) : NULL;
@@ -248,10 +262,17 @@ int main(void)
 	tap_ok(rounds == ROUNDS && missed == 0,
 	       "membarrier: %d round trips through waits, %" PRIu64
 	       " slept through a sample", ROUNDS, missed);
-	rounds = ping_pong(node, true, &missed);
-	tap_ok(rounds == ROUNDS && missed == 0,
-	       "membarrier refused on one side: %d round trips, %" PRIu64
-	       " slept through a sample", ROUNDS, missed);
+	if (!works || seccomp_filters_work()) {
+		rounds = ping_pong(node, true, &missed);
+		tap_ok(rounds == ROUNDS && missed == 0,
+		       "membarrier refused on one side: %d round trips, %" PRIu64
+		       " slept through a sample", ROUNDS, missed);
+	} else {
+		tap_ok(1, "membarrier refused: echo child's checks passed "
+			  "# SKIP no seccomp filters in this kernel");
+		tap_ok(1, "membarrier refused on one side # SKIP no seccomp "
+			  "filters in this kernel");
+	}
 	floe_node_destroy(node);
 	tap_eq(th_count_objects(domain, 1), 0, "no shared objects remain");
 	return tap_done();
