@@ -10,7 +10,6 @@ int floe_pool_init(struct floe_pool *pool, uint32_t size)
 	pool->free = calloc(size ? size : 1, sizeof(*pool->free));
 	if (!pool->free)
 		return FLOE_E_NOMEM;
-	pool->size = size;
 	/* index 0 on top: handed out first */
 	for (uint32_t i = 0; i < size; i++)
 		pool->free[i] = size - 1 - i;
@@ -22,5 +21,5 @@ void floe_pool_fini(struct floe_pool *pool)
 {
 	free(pool->free);
 	pool->free = NULL;
-	pool->count = pool->size = 0;
+	pool->count = 0;
 }

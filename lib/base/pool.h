@@ -17,7 +17,6 @@
 struct floe_pool {
 	uint32_t *free; /* the free indices, the top last */
 	uint32_t count; /* how many are free */
-	uint32_t size;
 };
 
 /** Allocate and fill with all @size indices. 0 or FLOE_E_NOMEM. */

@@ -10,8 +10,9 @@
  * slot index is reduced modulo the capacity this process computed itself
  * (never one read from shared memory), and the producer keeps its own copy
  * of tail. Capacities are powers of two, so that reduction is a mask, not
- * a division (tens of cycles, on the path of every entry). A violated invariant makes the call return FLOE_RING_CORRUPT;
- * callers then drop the connection.
+ * a division (tens of cycles, on the path of every entry). A violated
+ * invariant makes the call return FLOE_RING_CORRUPT; callers then drop
+ * the connection.
  */
 #ifndef FLOE_BASE_RING_H
 #define FLOE_BASE_RING_H

@@ -172,14 +172,13 @@ static void connect_source(struct floe_receiver *rx, uint32_t i,
 			   uint64_t pub_id, uint32_t epoch, bool gone,
 			   bool dead)
 {
+	struct floe_conn *sc = floe_dir_conn(rx->dir, i, rx->slot);
 	struct source *src = calloc(1, sizeof(*src));
 
 	if (!src)
 		return; /* retried on the next update */
-	src->ring = floe_dir_sub_ring(rx->dir,
-				      floe_dir_conn(rx->dir, i, rx->slot));
-	src->comp = floe_dir_comp_ring(rx->dir,
-				       floe_dir_conn(rx->dir, i, rx->slot));
+	src->ring = floe_dir_sub_ring(rx->dir, sc);
+	src->comp = floe_dir_comp_ring(rx->dir, sc);
 	src->pub_id = pub_id;
 	src->pub_slot = i;
 	src->draining = src->gone = gone;
