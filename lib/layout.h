@@ -27,7 +27,7 @@
 #include "base/ring.h"
 #include "floe.h"
 
-#define FLOE_LAYOUT_VERSION 10
+#define FLOE_LAYOUT_VERSION 11
 #define FLOE_NODE_MAGIC 0x31646f6e656f6c66ULL    /* "floenod1" */
 #define FLOE_SERVICE_MAGIC 0x31637673656f6c66ULL /* "floesvc1" */
 #define FLOE_DATA_MAGIC 0x31617461646f6c66ULL    /* "flodata1" */
@@ -344,7 +344,11 @@ struct floe_chunk_header {
 	 * fetches that chunk's line together with its queue's, instead of
 	 * after the entry that names it (lib/engine/receiver.c) */
 	uint32_t next_chunk;
-	uint32_t pad;
+	/* 0 when sent; set by the sender once nobody wants answers to the
+	 * sample any more (request-response: the client dropped the pending
+	 * response), so a server spares itself and the client the work. It
+	 * shares the line the receiver reads anyway: asking costs nothing. */
+	uint32_t unwanted;
 };
 
 /*

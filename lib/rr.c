@@ -53,8 +53,8 @@ static void describe_dirs(const struct floe_shm_qos *q,
 	};
 }
 
-/* Lay out both directions' connections after the slots; where the
- * channel words begin, or 0 for QoS out of bounds. */
+/* Lay out both directions' connections after the slots; where they end,
+ * or 0 for QoS out of bounds. */
 static uint64_t lay_dirs(const struct floe_shm_qos *q, uint64_t body,
 			 struct floe_dir dirs[2])
 {
@@ -74,16 +74,11 @@ static int layout(const struct floe_shm_qos *q, struct floe_svc_layout *l)
 						   q->rr.max_clients,
 						   q->rr.max_servers };
 	struct floe_dir dirs[2];
-	uint64_t words;
 
 	if (!floe_slot_counts_valid(counts) || q->rr.fire_and_forget > 1)
 		return FLOE_E_INVALID;
-	words = lay_dirs(q, floe_slots_layout(counts, l), dirs);
-	if (!words)
-		return FLOE_E_INVALID;
-	l->size = words + (uint64_t)q->rr.max_clients *
-				  q->rr.active_per_client * sizeof(uint64_t);
-	return 0;
+	l->size = lay_dirs(q, floe_slots_layout(counts, l), dirs);
+	return l->size ? 0 : FLOE_E_INVALID;
 }
 
 static bool satisfies(const struct floe_shm_qos *have,
@@ -147,13 +142,6 @@ const struct floe_pattern floe_rr_pattern = {
 	.directions = directions,
 	.describe = describe,
 };
-
-_Atomic uint64_t *floe_rr_channel_words(floe_service *svc, uint32_t slot)
-{
-	return (_Atomic uint64_t *)((char *)svc->seg.addr +
-				    floe_dir_end(&svc->dirs[RR_RESPONSES])) +
-	       (uint64_t)slot * svc->qos.rr.active_per_client;
-}
 
 int floe_rr_join(floe_service *svc, enum floe_slot_kind kind, uint32_t held,
 		 const struct floe_sender_opts *opts, struct floe_port *port,

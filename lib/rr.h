@@ -26,10 +26,9 @@
  * connection full of gone servers' leftovers makes it wait), so that it
  * can always end the stream.
  *
- * After both directions' connections: one channel word per (client,
- * channel) holding the tag that channel carries (0 once its pending
- * response is dropped): the servers' cheap way to learn that nobody listens
- * any more.
+ * A client that drops a pending response says so in its request's chunk
+ * header (floe_sender_unwant), which every server holding the request has
+ * read already: its cheap way to learn that nobody listens any more.
  */
 #ifndef FLOE_RR_H
 #define FLOE_RR_H
@@ -60,8 +59,5 @@ int floe_rr_join(floe_service *svc, enum floe_slot_kind kind, uint32_t held,
 /** And leaves: what its sender queued stays for its receivers. */
 void floe_rr_leave(struct floe_port *port, struct floe_receiver *rx,
 		   struct floe_sender *tx);
-
-/** The channel words of client slot @slot. */
-_Atomic uint64_t *floe_rr_channel_words(floe_service *svc, uint32_t slot);
 
 #endif

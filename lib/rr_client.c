@@ -14,6 +14,10 @@
 /* How often a waiting client asks whether its servers still live. */
 #define LIVENESS_PERIOD_NS 1000000ULL
 #define STASH_NONE UINT32_MAX
+/* next_liveness_ns of a request just sent: the period starts at the first
+ * look that finds nothing (a server that reads the request has no need
+ * to be asked; reading the clock at every send would cost more) */
+#define LIVENESS_NOT_STARTED UINT64_MAX
 
 struct stash_entry {
 	const floe_sample *sample;
@@ -23,6 +27,7 @@ struct stash_entry {
 struct floe_pending_response {
 	floe_client *client;
 	uint64_t tag;      /* 0: channel free */
+	uint32_t request_chunk; /* the request's, for floe_sender_unwant */
 	uint64_t *servers; /* by server slot: id still streaming, or 0 */
 	uint32_t streaming;
 	bool lost;    /* a server went without ending the stream */
@@ -43,7 +48,6 @@ struct floe_client {
 	struct stash_entry *stash;
 	uint32_t stash_free;
 	uint64_t next_seq;
-	_Atomic uint64_t *words; /* this client's channel words */
 };
 
 static void stash_push(floe_client *c, struct floe_pending_response *p,
@@ -150,7 +154,7 @@ static void check_servers(floe_client *c, struct floe_pending_response *p)
 	uint64_t now = floe_now_ns();
 	bool ask = now >= p->next_liveness_ns;
 
-	if (ask)
+	if (ask || p->next_liveness_ns == LIVENESS_NOT_STARTED)
 		p->next_liveness_ns = now + LIVENESS_PERIOD_NS;
 	for (uint32_t j = 0; p->streaming && j < c->servers_n;
 	     j++) {
@@ -252,9 +256,6 @@ FLOE_EXPORT int floe_client_create(floe_service *svc,
 		client_free(c);
 		return ret;
 	}
-	c->words = floe_rr_channel_words(svc, c->port.slot);
-	for (uint32_t k = 0; k < c->channels_n; k++)
-		atomic_store(&c->words[k], 0);
 	*out = c;
 	return 0;
 }
@@ -352,13 +353,11 @@ FLOE_EXPORT int floe_request_mut_send(floe_request_mut *r,
 	if (!p)
 		return FLOE_E_ACTIVE_LIMIT;
 	tag = c->next_seq++ << TAG_SEQ_SHIFT | (uint64_t)(p - c->channels);
-	/* before any server can see the request and ask */
-	atomic_store(&c->words[p - c->channels], tag);
 	p->tag = tag;
+	p->request_chunk = floe_loan_chunk(loan_of(r));
 	p->lost = false;
 	p->dropped = false;
-	/* a server that reads the request has no need to be asked */
-	p->next_liveness_ns = floe_now_ns() + LIVENESS_PERIOD_NS;
+	p->next_liveness_ns = LIVENESS_NOT_STARTED;
 	ret = floe_sender_send(loan_of(r), NULL, tag, p->servers);
 	/* Connect to the servers now, so that what they answer is followed
 	 * from the start. */
@@ -492,7 +491,8 @@ FLOE_EXPORT void floe_pending_response_drop(floe_pending_response *p)
 	if (!p || !p->tag || p->dropped)
 		return;
 	c = p->client;
-	atomic_store(&c->words[p - c->channels], 0);
+	/* servers still streaming learn it from the request's header */
+	floe_sender_unwant(c->tx, p->request_chunk, p->tag);
 	while ((s = stash_pop(c, p)))
 		floe_sample_release(s);
 	if (p->streaming)

@@ -226,14 +226,12 @@ FLOE_EXPORT bool floe_active_request_is_connected(floe_active_request *a)
 	floe_server *srv;
 	struct floe_backend *be;
 	struct floe_port_ref ref;
-	_Atomic uint64_t *words;
 
 	if (!a || !a->in_use || (a->tag & TAG_FIRE_AND_FORGET))
 		return false;
 	srv = a->server;
 	be = srv->svc->node->be;
-	words = floe_rr_channel_words(srv->svc, a->client.slot);
-	return atomic_load(&words[TAG_CHANNEL(a->tag)]) == a->tag &&
+	return !floe_sample_unwanted(a->sample) &&
 	       floe_svc_slot_owner(srv->svc, FLOE_SLOT_SOURCE, a->client.slot,
 				   &ref) == a->client.id &&
 	       be->ops->port_liveness(be, &ref) != FLOE_PORT_DEAD;
@@ -274,14 +272,12 @@ FLOE_EXPORT void floe_response_mut_discard(floe_response_mut *r)
 FLOE_EXPORT int floe_response_mut_send(floe_response_mut *r)
 {
 	floe_active_request *a = floe_loan_ctx(loan_of(r));
-	_Atomic uint64_t *words;
 	int ret;
 
 	if (!a)
 		return FLOE_E_INVALID;
-	words = floe_rr_channel_words(a->server->svc, a->client.slot);
 	/* nobody listens: spare the client the work of throwing it away */
-	if (atomic_load(&words[TAG_CHANNEL(a->tag)]) != a->tag) {
+	if (floe_sample_unwanted(a->sample)) {
 		floe_sample_mut_discard(loan_of(r));
 		return 0;
 	}

@@ -272,6 +272,11 @@ void *floe_loan_ctx(const floe_sample_mut *s)
 	return s && s->in_use ? s->ctx : NULL;
 }
 
+uint32_t floe_loan_chunk(const floe_sample_mut *s)
+{
+	return s->chunk;
+}
+
 void floe_sender_discard_loans(struct floe_sender *tx, const void *ctx)
 {
 	for (uint32_t i = 0; i < tx->dir->loans; i++)

@@ -62,6 +62,8 @@ int floe_sender_loan(struct floe_sender *tx, uint64_t len, void *ctx,
 		     floe_sample_mut **out);
 /** A live loan's @ctx, or NULL if @s is no loan (never given, or over). */
 void *floe_loan_ctx(const floe_sample_mut *s);
+/** The chunk of live loan @s (for floe_sender_unwant). */
+uint32_t floe_loan_chunk(const floe_sample_mut *s);
 /** Discard every loan of @tx given with @ctx. */
 void floe_sender_discard_loans(struct floe_sender *tx, const void *ctx);
 /**
@@ -77,6 +79,10 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
  * WOULD_BLOCK. */
 int floe_sender_mark(struct floe_sender *tx, const struct floe_target *to,
 		     uint64_t tag);
+/** Nobody wants answers to the sample sent with @tag in @chunk any more:
+ * say so in its header (floe_sample_unwanted), if the chunk still holds
+ * it. */
+void floe_sender_unwant(struct floe_sender *tx, uint32_t chunk, uint64_t tag);
 /** Connect new receivers and take back what receivers returned or died
  * holding. */
 void floe_sender_update(struct floe_sender *tx);
@@ -150,5 +156,8 @@ int floe_wait_receiver(struct floe_receiver *rx, uint64_t timeout_ns);
 /** The chunk header's tag, and the sender slot a sample came from. */
 uint64_t floe_sample_tag(const floe_sample *s);
 uint32_t floe_sample_sender_slot(const floe_sample *s);
+/** Whether @s's sender has since said nobody wants answers to it
+ * (floe_sender_unwant): read live from its chunk header, a hint. */
+bool floe_sample_unwanted(const floe_sample *s);
 
 #endif

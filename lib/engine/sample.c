@@ -41,3 +41,12 @@ uint32_t floe_sample_sender_slot(const floe_sample *s)
 {
 	return s->src->pub_slot;
 }
+
+bool floe_sample_unwanted(const floe_sample *s)
+{
+	const struct floe_chunk_header *ch =
+		(const void *)((const char *)s->payload -
+			       s->rx->dir->payload_offset);
+
+	return __atomic_load_n(&ch->unwanted, __ATOMIC_RELAXED);
+}

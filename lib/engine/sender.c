@@ -588,6 +588,7 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 	ch->len = s->len;
 	ch->reserved = tag;
 	ch->next_chunk = floe_tx_announce_next(tx);
+	ch->unwanted = 0;
 	for (uint32_t j = 0; j < tx->dir->receivers; j++) {
 		uint64_t id = tx->conns[j].sub_id;
 		bool ok = id && (!to || (j == to->slot && id == to->id)) &&
@@ -605,6 +606,20 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 	floe_tx_end_loan(s);
 	reclaim_ahead(tx);
 	return delivered;
+}
+
+void floe_sender_unwant(struct floe_sender *tx, uint32_t chunk, uint64_t tag)
+{
+	struct floe_chunk_header *ch;
+
+	/* back in the pool, its memory may be gone with its generation */
+	if (chunk >= tx->chunk_count || !tx->refcnt[chunk])
+		return;
+	ch = floe_tx_chunk(tx, chunk);
+	/* or it carries a newer sample (loaned, not yet sent: its send
+	 * clears the flag) */
+	if (__atomic_load_n(&ch->reserved, __ATOMIC_RELAXED) == tag)
+		__atomic_store_n(&ch->unwanted, 1, __ATOMIC_RELAXED);
 }
 
 int floe_sender_mark(struct floe_sender *tx, const struct floe_target *to,

@@ -2,8 +2,9 @@
 /*
  * A hostile peer writes into a request-response service while requests,
  * responses and end-of-stream markers are in flight: slots, both
- * directions' connection queues, the per-client channel words and the
- * chunks (headers and payloads) of requests and responses. Then the
+ * directions' connection queues and the chunks (headers, with the flag a
+ * client sets when it drops a pending response, and payloads) of requests
+ * and responses. Then the
  * client receives its streams, the server takes the queued requests and
  * answers them, a second server and a second client come and go, and
  * everything is closed. Nothing of that may crash or hang, and every call
@@ -14,8 +15,8 @@
  * servers dropped their requests.
  *
  * Regions: 0 the segment from its slots on, 1 the request connections,
- * 2 the response connections, 3 the channel words, 4 the request chunks,
- * 5 the response chunks. (Test of internals: it reaches the segment
+ * 2 the response connections, 3 the request chunks, 4 the response
+ * chunks. (Test of internals: it reaches the segment
  * through the library's private headers.)
  */
 #include "fuzz_common.h"
@@ -205,12 +206,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	floe_client *cli, *late_cli = NULL;
 	floe_node *node = fz_node("fuzz");
 	char *req_lo = NULL, *req_hi = NULL, *resp_lo = NULL, *resp_hi = NULL;
-	struct fz_region regions[6];
+	struct fz_region regions[5];
 	struct floe_rr_qos qos;
 	uint64_t resp_off;
 	floe_service *svc;
 	int ret;
-	char *base, *words;
+	char *base;
 	void *p;
 
 	floe_rr_qos_init(&qos);
@@ -262,16 +263,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	regions[1] = (struct fz_region){ base + svc->dirs[0].conns_off,
 					 svc->dirs[1].conns_off -
 						 svc->dirs[0].conns_off };
-	words = (char *)floe_rr_channel_words(svc, 0);
 	regions[2] = (struct fz_region){ base + svc->dirs[1].conns_off,
-					 (size_t)(words - base) -
-						 svc->dirs[1].conns_off };
-	regions[3] = (struct fz_region){ words,
-					 svc->lay.size - (size_t)(words - base) };
-	regions[4] = (struct fz_region){ req_lo, (size_t)(req_hi - req_lo) };
-	regions[5] = (struct fz_region){ resp_lo, (size_t)(resp_hi - resp_lo) };
+					 svc->lay.size - svc->dirs[1].conns_off };
+	regions[3] = (struct fz_region){ req_lo, (size_t)(req_hi - req_lo) };
+	regions[4] = (struct fz_region){ resp_lo, (size_t)(resp_hi - resp_lo) };
 	fz_unpatched = len < 4;
-	fz_patch(data, len, regions, 6);
+	fz_patch(data, len, regions, 5);
 	atomic_fetch_add(&svc->hdr->changes, 1);
 
 	drain(pc, (const uint64_t[]){ 30 }, 1, FLOE_E_END_OF_STREAM);

@@ -3,7 +3,7 @@
  * Hostile peers of request-response: a server sending responses and end
  * markers with forged tags (other channels, stale sequences, channels out
  * of range), a client sending requests with forged tags, and finally
- * random bytes over every queue and channel word of the service. Nothing
+ * random bytes over every queue of the service. Nothing
  * may crash; forged responses never reach a pending response; calls
  * return valid codes; genuine traffic still works after the forgeries.
  * (Test of internals: forges through the library's private API.)
@@ -138,7 +138,7 @@ int main(void)
 	tap_ok(round_trip(c, s, 3),
 	       "a forged request's end marker cannot end the next stream");
 
-	/* Random bytes over every queue and channel word. */
+	/* Random bytes over every queue. */
 	base = svc->seg.addr;
 	for (int round = 0; round < 20; round++) {
 		for (uint64_t off = svc->lay.body_off; off < svc->lay.size;
