@@ -125,6 +125,10 @@ void floe_receiver_take_only(struct floe_receiver *rx,
 			     void *ctx);
 /** Connect to (and map the memory of) senders that appeared. */
 void floe_receiver_refresh(struct floe_receiver *rx);
+/** A number that stays the same while what floe_receiver_has_source says
+ * cannot change: no refresh found the slots changed, no sender was
+ * retired. */
+uint64_t floe_receiver_generation(const struct floe_receiver *rx);
 /** True while @rx reads from sender @id in @slot (or may soon: its slot
  * still holds it, or our connection from that slot its entries). */
 bool floe_receiver_has_source(struct floe_receiver *rx, uint32_t slot,

@@ -68,9 +68,15 @@ static void let_go(struct floe_receiver *rx, uint32_t i, uint64_t pub_id)
 /* Stop polling @src; free it now or with its last held sample. */
 static void retire_source(struct floe_receiver *rx, struct source *src)
 {
+	struct source *last = rx->polled[--rx->npolled];
+
 	if (src->gone)
 		let_go(rx, src->pub_slot, src->pub_id);
 	rx->sources[src->pub_slot] = NULL;
+	rx->generation++;
+	/* the last takes its place (seen on the next pass: rescan) */
+	rx->polled[src->polled_pos] = last;
+	last->polled_pos = src->polled_pos;
 	rx->rescan = true;
 	if (!src->held) {
 		free_source(src);
@@ -187,6 +193,8 @@ static void connect_source(struct floe_receiver *rx, uint32_t i,
 	for (uint32_t m = 0; m < FLOE_MAX_LIVE_GENERATIONS; m++)
 		src->maps[m].seg.fd = -1;
 	rx->sources[i] = src;
+	src->polled_pos = rx->npolled;
+	rx->polled[rx->npolled++] = src;
 	/* Map now, what the sender's slot announces (a gone one's may no
 	 * longer be its: the entries say what to map). */
 	if (!gone)
@@ -284,6 +292,7 @@ static void update(struct floe_receiver *rx)
 	rx->seen_changes = floe_dir_changes(d);
 	rx->seen_deaths = floe_dir_deaths(d);
 	rx->rescan = false;
+	rx->generation++;
 	for (uint32_t i = 0; i < d->senders; i++) {
 		struct floe_conn *sc = floe_dir_conn(d, i, rx->slot);
 		struct source *src = rx->sources[i];
@@ -504,20 +513,20 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 	s = free_sample(rx);
 	if (!s)
 		return FLOE_E_BORROW_LIMIT;
-	n = rx->dir->senders;
 	/* A source retired on the way may leave its slot to a newer
 	 * sender whose samples wait already: look again, so that what is
 	 * waiting is returned in this very call. */
 	for (uint32_t pass = 0; pass < RECEIVE_PASSES; pass++) {
 		update_if_changed(rx);
 		/* Publishers take turns, so a busy one cannot starve the
-		 * others. */
-		for (uint32_t k = 0, i = rx->next_source; k < n;
-		     k++, i = i + 1 < n ? i + 1 : 0) {
-			struct source *src = rx->sources[i];
+		 * others. A source retired on the way leaves its place in
+		 * the list to another: start over (each time one fewer). */
+look:
+		n = rx->npolled;
+		for (uint32_t k = 0, i = rx->next_source < n ? rx->next_source : 0;
+		     k < n; k++, i = i + 1 < n ? i + 1 : 0) {
+			struct source *src = rx->polled[i];
 
-			if (!src)
-				continue;
 			/* nothing queued (a draining source is looked at to
 			 * be retired): fetch the line the next sample will
 			 * likely be in, so that when it comes that line and
@@ -541,6 +550,8 @@ int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 				}
 				return got;
 			}
+			if (rx->npolled != n)
+				goto look;
 		}
 		if (!rx->rescan)
 			break;
@@ -558,6 +569,11 @@ uint32_t floe_receiver_borrowed(const struct floe_receiver *rx)
 void floe_receiver_refresh(struct floe_receiver *rx)
 {
 	update_if_changed(rx);
+}
+
+uint64_t floe_receiver_generation(const struct floe_receiver *rx)
+{
+	return rx->generation;
 }
 
 bool floe_receiver_has_source(struct floe_receiver *rx, uint32_t slot,
@@ -653,10 +669,12 @@ int floe_receiver_open(const struct floe_dir *dir, const struct floe_port *port,
 	rx->max_borrowed = max_borrowed;
 	rx->bell = -1;
 	rx->sources = calloc(dir->senders, sizeof(*rx->sources));
+	rx->polled = calloc(dir->senders, sizeof(*rx->polled));
 	rx->samples = calloc(max_borrowed, sizeof(*rx->samples));
 	rx->released = calloc(max_borrowed, sizeof(*rx->released));
-	if (!rx->sources || !rx->samples || !rx->released) {
+	if (!rx->sources || !rx->polled || !rx->samples || !rx->released) {
 		free(rx->sources);
+		free(rx->polled);
 		free(rx->samples);
 		free(rx->released);
 		free(rx);
@@ -704,6 +722,7 @@ void floe_receiver_close(struct floe_receiver *rx)
 		close(rx->bell);
 	}
 	free(rx->sources);
+	free(rx->polled);
 	free(rx->samples);
 	free(rx->released);
 	free(rx);

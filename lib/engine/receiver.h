@@ -35,6 +35,7 @@ struct source {
 	bool retired;  /* no longer polled; freed with its last sample */
 	struct source_map maps[FLOE_MAX_LIVE_GENERATIONS];
 	uint32_t last_map; /* the mapping the last entry was in */
+	uint32_t polled_pos; /* where in floe_receiver.polled */
 	struct source *next_retired;
 };
 
@@ -64,6 +65,10 @@ struct floe_receiver {
 	uint32_t slot;
 	struct floe_port_stats *stats; /* ours, in the service segment */
 	struct source **sources; /* by sender slot */
+	/* the same sources in no order: a receive visits these, not every
+	 * slot */
+	struct source **polled;
+	uint32_t npolled;
 	struct source *retired;
 	struct floe_sample *samples;
 	struct released *released; /* room for max_borrowed */
@@ -74,6 +79,9 @@ struct floe_receiver {
 	uint64_t seen_changes;
 	uint64_t seen_deaths;
 	bool rescan; /* a slot freed up locally: look for new senders */
+	/* moves whenever the sources may have changed (update, retire):
+	 * floe_receiver_generation */
+	uint64_t generation;
 	/* floe_receiver_take_only */
 	bool (*ready)(void *ctx, uint32_t slot, uint64_t id);
 	void *ready_ctx;

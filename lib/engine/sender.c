@@ -59,6 +59,27 @@ static void unref_all(struct floe_sender *tx, struct floe_bitset *set)
 	}
 }
 
+static void live_add(struct floe_sender *tx, uint32_t j, uint64_t id)
+{
+	tx->conns[j].sub_id = id;
+	tx->conns[j].live_pos = tx->nlive;
+	tx->live[tx->nlive++] = j;
+}
+
+/* The last one takes @j's place: loops over the list that may end the
+ * connection they are at run backwards. */
+static void live_remove(struct floe_sender *tx, uint32_t j)
+{
+	uint32_t pos = tx->conns[j].live_pos, last;
+
+	if (!tx->conns[j].sub_id)
+		return;
+	last = tx->live[--tx->nlive];
+	tx->live[pos] = last;
+	tx->conns[last].live_pos = pos;
+	tx->conns[j].sub_id = 0;
+}
+
 static void end_connection(struct floe_sender *tx, uint32_t j)
 {
 	struct floe_conn *sc = conn(tx, j);
@@ -67,7 +88,7 @@ static void end_connection(struct floe_sender *tx, uint32_t j)
 	/* leftovers we carried for it are nobody's now */
 	floe_svc_forget_all_carried(tx->dir, tx->slot, j);
 	tx->conns[j].inflight_count = 0;
-	tx->conns[j].sub_id = 0;
+	live_remove(tx, j);
 }
 
 /* The receiver left or died: everything in flight to it comes back. */
@@ -119,9 +140,8 @@ static inline void wake_receivers(struct floe_sender *tx,
 			wake_if_waiting(tx, to->slot, &fenced);
 		return;
 	}
-	for (uint32_t j = 0; j < tx->dir->receivers; j++)
-		if (tx->conns[j].sub_id)
-			wake_if_waiting(tx, j, &fenced);
+	for (uint32_t k = 0; k < tx->nlive; k++)
+		wake_if_waiting(tx, tx->live[k], &fenced);
 }
 
 /* Before disconnecting a receiver found dead: say what comes back. */
@@ -190,9 +210,8 @@ static void reclaim(struct floe_sender *tx, uint32_t j)
 
 void floe_tx_reclaim_all(struct floe_sender *tx)
 {
-	for (uint32_t j = 0; j < tx->dir->receivers; j++)
-		if (tx->conns[j].sub_id)
-			reclaim(tx, j);
+	for (uint32_t k = tx->nlive; k-- > 0;)
+		reclaim(tx, tx->live[k]);
 }
 
 static enum floe_ring_result push(struct floe_sender *tx, uint32_t j,
@@ -258,7 +277,7 @@ static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
 		floe_svc_leftovers_closed(d, tx->slot, done);
 	/* tells the receiver to look at its connections again */
 	changed(tx);
-	c->sub_id = id;
+	live_add(tx, j, id);
 	c->sub_ref = *ref;
 	c->limit = buffer_size && buffer_size < d->buffer ? buffer_size
 							  : d->buffer;
@@ -352,6 +371,7 @@ static void sender_free(struct floe_sender *tx, bool keep)
 		floe_bitset_fini(&tx->conns[j].quarantine);
 	}
 	free(tx->conns);
+	free(tx->live);
 	free(tx->history);
 	if (tx->bell_sock >= 0)
 		close(tx->bell_sock);
@@ -384,9 +404,10 @@ int floe_sender_open(const struct floe_dir *dir, const struct floe_port *port,
 	if (!tx->opts.initial_max_slice_len)
 		tx->opts.initial_max_slice_len = 1;
 	tx->conns = calloc(dir->receivers, sizeof(*tx->conns));
+	tx->live = calloc(dir->receivers, sizeof(*tx->live));
 	tx->history = calloc(dir->history + 1, sizeof(*tx->history));
 	ret = FLOE_E_NOMEM;
-	if (!tx->conns || !tx->history)
+	if (!tx->conns || !tx->live || !tx->history)
 		goto fail;
 	for (uint32_t j = 0; j < dir->receivers; j++)
 		if (floe_bitset_init(&tx->conns[j].inflight, dir->chunk_count) ||
@@ -548,10 +569,12 @@ static void reclaim_ahead(struct floe_sender *tx)
 	if (!tx->reclaim_due)
 		return;
 	tx->reclaim_due = false;
-	for (uint32_t j = 0; j < d->receivers; j++)
-		if (tx->conns[j].sub_id &&
-		    tx->conns[j].inflight_count >= tx->conns[j].limit + d->borrowed)
-			reclaim(tx, j);
+	for (uint32_t k = tx->nlive; k-- > 0;) {
+		struct tx_conn *c = &tx->conns[tx->live[k]];
+
+		if (c->inflight_count >= c->limit + d->borrowed)
+			reclaim(tx, tx->live[k]);
+	}
 }
 
 /* The last @history samples sent stay for late receivers. */
@@ -589,13 +612,23 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 	ch->reserved = tag;
 	ch->next_chunk = floe_tx_announce_next(tx);
 	ch->unwanted = 0;
-	for (uint32_t j = 0; j < tx->dir->receivers; j++) {
+	if (reached)
+		memset(reached, 0, tx->dir->receivers * sizeof(*reached));
+	if (to) {
+		delivered = to->slot < tx->dir->receivers &&
+			    tx->conns[to->slot].sub_id == to->id &&
+			    deliver(tx, to->slot, s->chunk);
+		if (reached && delivered)
+			reached[to->slot] = to->id;
+	}
+	/* backwards: a delivery may end the connection it is at */
+	for (uint32_t k = to ? 0 : tx->nlive; k-- > 0;) {
+		uint32_t j = tx->live[k];
 		uint64_t id = tx->conns[j].sub_id;
-		bool ok = id && (!to || (j == to->slot && id == to->id)) &&
-			  deliver(tx, j, s->chunk);
+		bool ok = deliver(tx, j, s->chunk);
 
-		if (reached)
-			reached[j] = ok ? id : 0;
+		if (reached && ok)
+			reached[j] = id;
 		delivered += ok;
 	}
 	if (delivered)

@@ -21,6 +21,7 @@
 
 struct tx_conn {
 	uint64_t sub_id; /* 0: not connected */
+	uint32_t live_pos; /* where in floe_sender.live, while connected */
 	struct floe_port_ref sub_ref;
 	struct floe_ring_producer sub_prod;
 	uint32_t limit;
@@ -74,6 +75,10 @@ struct floe_sender {
 	uint32_t loaned;
 	/* sender.c */
 	struct tx_conn *conns; /* by receiver slot */
+	/* the slots of the connected receivers, in no order: a send visits
+	 * these, not every slot */
+	uint32_t *live;
+	uint32_t nlive;
 	uint32_t *history;
 	uint32_t hist_len;
 	uint32_t hist_next;
