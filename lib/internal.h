@@ -219,6 +219,9 @@ struct floe_receiver *floe_client_receiver(floe_client *client);
 /* ------------------------------------------------------------------ */
 
 uint64_t floe_now_ns(void);
+/** CLOCK_MONOTONIC_COARSE: no clock-source read (a few ns, not tens), to
+ * a timer tick's resolution: for rate limits on paths polled in a loop. */
+uint64_t floe_coarse_now_ns(void);
 /** The absolute CLOCK_MONOTONIC deadline @timeout_ns from now in *@out;
  * false if it is too far to represent (wait forever). */
 bool floe_deadline_after(uint64_t timeout_ns, struct timespec *out);

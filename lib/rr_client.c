@@ -34,6 +34,8 @@ struct floe_pending_response {
 	bool dropped; /* the user let go; freed when streaming reaches 0 */
 	uint32_t stash_head, stash_tail;
 	uint64_t next_liveness_ns;
+	/* floe_receiver_generation when check_servers last looked */
+	uint64_t seen_generation;
 };
 
 struct floe_client {
@@ -117,8 +119,13 @@ static struct floe_pending_response *route(floe_client *c, uint64_t tag,
 	return p;
 }
 
-/* Take one entry off the response queues. 1: progress, 0: none, <0. */
-static int pump(floe_client *c)
+/*
+ * Take one entry off the response queues. 1: progress, 0: none, <0. A
+ * response for @reader whose stash is empty is its next one: it goes to
+ * *@next instead of through the stash (else *@next is left alone).
+ */
+static int pump(floe_client *c, struct floe_pending_response *reader,
+		const floe_sample **next)
 {
 	const floe_sample *s;
 	struct floe_marker m;
@@ -135,7 +142,9 @@ static int pump(floe_client *c)
 		return ret;
 	p = route(c, floe_sample_tag(s), floe_sample_sender_slot(s),
 		  floe_sample_publisher_id(s), false);
-	if (p && !p->dropped)
+	if (p && p == reader && p->stash_head == STASH_NONE)
+		*next = s;
+	else if (p && !p->dropped)
 		stash_push(c, p, s);
 	else
 		floe_sample_release(s);
@@ -151,11 +160,17 @@ static int pump(floe_client *c)
 static void check_servers(floe_client *c, struct floe_pending_response *p)
 {
 	struct floe_backend *be = c->svc->node->be;
-	uint64_t now = floe_now_ns();
+	uint64_t now = floe_coarse_now_ns();
 	bool ask = now >= p->next_liveness_ns;
 
 	if (ask || p->next_liveness_ns == LIVENESS_NOT_STARTED)
 		p->next_liveness_ns = now + LIVENESS_PERIOD_NS;
+	/* Polled in a loop while nothing comes: look at the servers only if
+	 * one may have come, gone or died since we did. */
+	floe_receiver_refresh(c->rx);
+	if (!ask && floe_receiver_generation(c->rx) == p->seen_generation)
+		return;
+	p->seen_generation = floe_receiver_generation(c->rx);
 	for (uint32_t j = 0; p->streaming && j < c->servers_n;
 	     j++) {
 		struct floe_port_ref ref;
@@ -182,7 +197,7 @@ static struct floe_pending_response *free_channel_for(floe_client *c)
 				return &c->channels[k];
 		if (round)
 			break;
-		while (pump(c) == 1)
+		while (pump(c, NULL, NULL) == 1)
 			;
 		for (uint32_t k = 0; k < c->channels_n; k++)
 			if (c->channels[k].dropped) {
@@ -358,6 +373,7 @@ FLOE_EXPORT int floe_request_mut_send(floe_request_mut *r,
 	p->lost = false;
 	p->dropped = false;
 	p->next_liveness_ns = LIVENESS_NOT_STARTED;
+	p->seen_generation = floe_receiver_generation(c->rx) - 1;
 	ret = floe_sender_send(loan_of(r), NULL, tag, p->servers);
 	/* Connect to the servers now, so that what they answer is followed
 	 * from the start. */
@@ -422,7 +438,11 @@ FLOE_EXPORT int floe_pending_response_receive(floe_pending_response *p,
 			floe_receiver_settle(c->rx);
 			return p->lost ? FLOE_E_DEAD : FLOE_E_END_OF_STREAM;
 		}
-		ret = pump(c);
+		ret = pump(c, p, &s);
+		if (s) {
+			*out = (const floe_response *)s;
+			return 1;
+		}
 		if (ret < 0)
 			return ret;
 		if (ret)
@@ -452,7 +472,7 @@ FLOE_EXPORT int floe_pending_response_wait(floe_pending_response *p,
 	c = p->client;
 	for (;;) {
 		/* other channels' responses met on the way are stashed */
-		while (!pending_ready(p) && (ret = pump(c)) > 0)
+		while (!pending_ready(p) && (ret = pump(c, NULL, NULL)) > 0)
 			;
 		if (!pending_ready(p))
 			check_servers(c, p);
@@ -491,8 +511,11 @@ FLOE_EXPORT void floe_pending_response_drop(floe_pending_response *p)
 	if (!p || !p->tag || p->dropped)
 		return;
 	c = p->client;
-	/* servers still streaming learn it from the request's header */
-	floe_sender_unwant(c->tx, p->request_chunk, p->tag);
+	/* servers still streaming learn it from the request's header (once
+	 * all ended the stream, that line stays theirs to share: a write
+	 * would take it from them and hold our next request's stores back) */
+	if (p->streaming)
+		floe_sender_unwant(c->tx, p->request_chunk, p->tag);
 	while ((s = stash_pop(c, p)))
 		floe_sample_release(s);
 	if (p->streaming)
