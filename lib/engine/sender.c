@@ -497,7 +497,10 @@ static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 	 * them) gets nothing more rather than drain the pool for everyone. */
 	if (c->inflight_count >= c->limit + d->borrowed + 1) {
 		reclaim(tx, j);
-		if (c->inflight_count >= c->limit + d->borrowed + 1) {
+		/* (or the reclaim found its completions corrupt and ended
+		 * the connection) */
+		if (!c->sub_id ||
+		    c->inflight_count >= c->limit + d->borrowed + 1) {
 			floe_stat_add(&tx->stats->undelivered, 1);
 			return false;
 		}

@@ -103,6 +103,9 @@ static int endings = END_ALL;
  *   H t0 t1 svc srv res                  has_requests
  *   A t0 svc srv ckey rseq idx           response send begins
  *   a t0 t1 svc srv ckey rseq idx res    response sent (1 queued, 0 not)
+ *   B t0 svc srv ckey rseq               active request drop begins (a
+ *                                        server killed in it may have ended
+ *                                        the stream)
  *   e t0 t1 svc srv ckey rseq            active request dropped: end
  *   Y t                                  stopped sending requests
  *   U t                                  every pending response ended
@@ -331,6 +334,8 @@ static void srv_end(struct wsrv *s, int i)
 	struct wact *a = &s->act[i];
 	uint64_t t0 = model_now(), t1;
 
+	model_log("B %" PRIu64 " %d %" PRIu64 " %" PRIu64 " %" PRIu64, t0,
+		  s->svc, s->key, a->ckey, a->rseq);
 	floe_active_request_drop(a->a);
 	t1 = model_now();
 	model_log("e %" PRIu64 " %" PRIu64 " %d %" PRIu64 " %" PRIu64 " %" PRIu64,
@@ -833,6 +838,7 @@ struct reqm {
 struct streamm {
 	uint32_t srv, req;
 	uint32_t rrec, erec;
+	uint32_t brec; /* its drop began (B), or NONE */
 	struct model_vec sent; /* its A (maybe) and a records, by index */
 	uint64_t last_idx_plus1;
 	struct model_vec got; /* g records of it */
@@ -1240,6 +1246,7 @@ static void load_pass2(void)
 			GROW(strm, nstrm, capstrm);
 			strm[nstrm] = (struct streamm){
 				.srv = x, .req = q, .rrec = ri, .erec = NONE,
+				.brec = NONE,
 			};
 			model_map_put(&stream_by_pair, pair_key(x, q), nstrm);
 			model_vec_push(&reqm[q].streams, nstrm++);
@@ -1253,6 +1260,12 @@ static void load_pass2(void)
 					 (uint64_t)rc->v[5], NULL);
 			if (st != NONE)
 				model_vec_push(&strm[st].sent, ri);
+			break;
+		case 'B':
+			st = find_stream((uint64_t)rc->v[2], (uint64_t)rc->v[3],
+					 (uint64_t)rc->v[4], NULL);
+			if (st != NONE)
+				strm[st].brec = ri;
 			break;
 		case 'e':
 			st = find_stream((uint64_t)rc->v[3], (uint64_t)rc->v[4],
@@ -1442,6 +1455,12 @@ static void check_requests(struct stats *sts)
 
 				if (st->erec != NONE &&
 				    (uint64_t)recs[st->erec].v[0] <=
+					    (uint64_t)recs[term].v[1])
+					continue;
+				/* killed inside the drop, maybe after the
+				 * end marker went */
+				if (st->erec == NONE && st->brec != NONE &&
+				    (uint64_t)recs[st->brec].v[0] <=
 					    (uint64_t)recs[term].v[1])
 					continue;
 				if (model_violation(&cat_end, seed,
