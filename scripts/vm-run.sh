@@ -131,6 +131,8 @@ chmod 755 "$root"/tests/* 2>/dev/null || true
 		printf "export %s='%s'\n" "$var" "$(printf '%s' "$val" | sed "s/'/'\\\\''/g")"
 	done
 	echo "FLOE_VM_TIMEOUT=$per_test"
+	# the tests' own alarms stretch to it (tests/tap.h)
+	echo "export FLOE_TEST_TIMEOUT=$per_test"
 	echo "FLOE_VM_RMMOD=$rmmod"
 } >"$root/etc/floe-vm/env"
 

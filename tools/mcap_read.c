@@ -31,8 +31,13 @@ static const char *printable(char out[40], const uint8_t *s, uint32_t len)
 	return out;
 }
 
+/* Bytes read ahead for small reads: a record header and a small record
+ * are two reads each, a system call apiece without it. */
+#define READ_WINDOW (64 * 1024)
+
 /* Read @len bytes at @offset; the file may have shrunk meanwhile. */
-static int read_at(mcap_reader *r, void *buf, uint64_t len, uint64_t offset)
+static int read_direct(mcap_reader *r, void *buf, uint64_t len,
+		       uint64_t offset)
 {
 	uint8_t *p = buf;
 
@@ -50,6 +55,36 @@ static int read_at(mcap_reader *r, void *buf, uint64_t len, uint64_t offset)
 		len -= (uint64_t)n;
 		offset += (uint64_t)n;
 	}
+	return MCAP_OK;
+}
+
+/* As read_direct, through the window when @len fits in it. */
+static int read_at(mcap_reader *r, void *buf, uint64_t len, uint64_t offset)
+{
+	uint64_t want;
+	int ret;
+
+	if (len > READ_WINDOW)
+		return read_direct(r, buf, len, offset);
+	if (offset < r->window_off ||
+	    offset - r->window_off + len > r->window_len) {
+		if (!r->window && !(r->window = malloc(READ_WINDOW)))
+			return read_direct(r, buf, len, offset);
+		/* as much as the file has (r->size: callers read within
+		 * it), at least @len */
+		want = r->size > offset && r->size - offset < READ_WINDOW
+			       ? r->size - offset
+			       : READ_WINDOW;
+		if (want < len)
+			want = len;
+		r->window_len = 0;
+		ret = read_direct(r, r->window, want, offset);
+		if (ret)
+			return ret;
+		r->window_off = offset;
+		r->window_len = want;
+	}
+	memcpy(buf, r->window + (offset - r->window_off), len);
 	return MCAP_OK;
 }
 
@@ -486,6 +521,7 @@ void mcap_reader_close(mcap_reader *r)
 	free(r->defined);
 	free(r->content);
 	free(r->unpacked);
+	free(r->window);
 	ZSTD_freeDCtx(r->zstd);
 	free(r);
 }

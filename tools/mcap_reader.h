@@ -40,6 +40,9 @@ enum section { IN_DATA, IN_SUMMARY, AT_END };
 struct mcap_reader {
 	int fd;
 	uint64_t size, max_record;
+	/* what was read of the file last: small reads are served from it */
+	uint8_t *window;
+	uint64_t window_off, window_len;
 	uint64_t pos; /* of the next record */
 	enum section section;
 	/* CRC of the section so far, without the current record */
