@@ -187,23 +187,26 @@ static void empty_file(void)
 }
 
 /* Read a copy of @file (@size bytes) cut to @len, with byte @at xored
- * with @x (no change when @at >= @len). */
+ * with @x (no change when @at >= @len). One file serves every copy: tens
+ * of thousands of them are read, and a file made and closed for each
+ * costs more than the read in a VM with a debug kernel. */
 static struct result read_damaged(const uint8_t *file, size_t len, size_t at,
 				  uint8_t x, uint64_t max_record)
 {
-	int fd = new_file();
+	static int fd = -1;
 	struct result res;
 	uint8_t *copy = malloc(len + 1);
 
+	if (fd < 0)
+		fd = new_file();
 	memcpy(copy, file, len);
 	if (at < len)
 		copy[at] ^= x;
-	if (pwrite(fd, copy, len, 0) != (ssize_t)len)
+	if (ftruncate(fd, 0) || pwrite(fd, copy, len, 0) != (ssize_t)len)
 		res = (struct result){ .ret = MCAP_E_IO };
 	else
 		res = read_file(fd, max_record, false);
 	free(copy);
-	close(fd);
 	return res;
 }
 
