@@ -373,6 +373,7 @@ FLOE_EXPORT int floe_request_mut_send(floe_request_mut *r,
 	p->lost = false;
 	p->dropped = false;
 	p->next_liveness_ns = LIVENESS_NOT_STARTED;
+	/* (unequal: the first look at the servers is never skipped) */
 	p->seen_generation = floe_receiver_generation(c->rx) - 1;
 	ret = floe_sender_send(loan_of(r), NULL, tag, p->servers);
 	/* Connect to the servers now, so that what they answer is followed

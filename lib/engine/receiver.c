@@ -74,7 +74,8 @@ static void retire_source(struct floe_receiver *rx, struct source *src)
 		let_go(rx, src->pub_slot, src->pub_id);
 	rx->sources[src->pub_slot] = NULL;
 	rx->generation++;
-	/* the last takes its place (seen on the next pass: rescan) */
+	/* the last takes its place (a receive looking through the list
+	 * starts over) */
 	rx->polled[src->polled_pos] = last;
 	last->polled_pos = src->polled_pos;
 	rx->rescan = true;

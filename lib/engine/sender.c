@@ -623,16 +623,17 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 			    deliver(tx, to->slot, s->chunk);
 		if (reached && delivered)
 			reached[to->slot] = to->id;
-	}
-	/* backwards: a delivery may end the connection it is at */
-	for (uint32_t k = to ? 0 : tx->nlive; k-- > 0;) {
-		uint32_t j = tx->live[k];
-		uint64_t id = tx->conns[j].sub_id;
-		bool ok = deliver(tx, j, s->chunk);
+	} else {
+		/* backwards: a delivery may end the connection it is at */
+		for (uint32_t k = tx->nlive; k-- > 0;) {
+			uint32_t j = tx->live[k];
+			uint64_t id = tx->conns[j].sub_id;
+			bool ok = deliver(tx, j, s->chunk);
 
-		if (reached && ok)
-			reached[j] = id;
-		delivered += ok;
+			if (reached && ok)
+				reached[j] = id;
+			delivered += ok;
+		}
 	}
 	if (delivered)
 		wake_receivers(tx, to);
