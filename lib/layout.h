@@ -240,7 +240,10 @@ static inline void floe_stat_add(_Atomic uint64_t *counter, uint64_t n)
  * entry is by its epoch, then clears the record); only when every record
  * is in use does it wait. So samples a send reported delivered are never
  * discarded for a newcomer, and the last to close a gone sender's
- * connections unlinks its data (lib/slots.c).
+ * connections unlinks its data (lib/slots.c). A sender resets the queues'
+ * indices (a fresh connection) only when no live receiver reads them, or
+ * after quarantining one that corrupted them: without safe overflow a
+ * receiver takes entries with plain stores (lib/base/ring.h).
  */
 #define FLOE_CONN_CARRIED 3
 

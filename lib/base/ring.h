@@ -268,6 +268,25 @@ static inline bool floe_ring_take_known(struct floe_ring *r,
 }
 
 /*
+ * floe_ring_take_known for a ring whose producer never evicts (no safe
+ * overflow): only its consumer moves head, so plain stores take the
+ * entry. A locked instruction would first wait until every store before
+ * it reached its line: the give-backs and head copies the sender reads,
+ * a cache-line transfer per message when it streams. (A sender resets
+ * the indices only of a queue no live receiver reads, or of one whose
+ * receiver corrupted it: struct floe_conn.)
+ */
+static inline void floe_ring_take_own(struct floe_ring *r,
+				      struct floe_ring_consumer *c,
+				      uint64_t head)
+{
+	/* release: we read the entry before the producer may reuse it */
+	atomic_store_explicit(&r->head, head + 1, memory_order_release);
+	atomic_store_explicit(&r->head_seen, head + 1, memory_order_release);
+	c->head_next = head + 1;
+}
+
+/*
  * A ring nobody but its consumer takes from (its producer never evicts):
  * the consumer takes entries with plain loads and hands their slots back
  * with one store, no compare-and-swap. floe_ring_queued() says what is

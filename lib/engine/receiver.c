@@ -479,12 +479,14 @@ receive_from(struct floe_receiver *rx, struct source *src,
 			     ? -1
 			     : map_generation(rx, src, FLOE_ENTRY_GEN(entry));
 		/* The sender wrote the chunk last: start fetching its line
-		 * now, not after the take (a locked instruction, which no
-		 * later load passes). */
+		 * now, not after the take (with safe overflow a locked
+		 * instruction, which no later load passes). */
 		ch = entry_chunk(rx, src, entry, mi);
 		if (ch)
 			__builtin_prefetch(ch);
-		if (!floe_ring_take_known(ring, &src->cons, head))
+		if (!d->safe_overflow)
+			floe_ring_take_own(ring, &src->cons, head);
+		else if (!floe_ring_take_known(ring, &src->cons, head))
 			continue; /* evicted under us by safe overflow */
 		if (FLOE_ENTRY_IS_MARKER(entry)) {
 			if (!mark)
