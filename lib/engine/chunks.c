@@ -28,7 +28,7 @@ void *floe_tx_chunk(struct floe_sender *tx, uint32_t chunk)
 }
 
 
-static void retire_gen(struct floe_sender *tx, uint32_t idx)
+void floe_tx_retire_gen(struct floe_sender *tx, uint32_t idx)
 {
 	struct tx_gen *g = &tx->gens[idx];
 	struct floe_backend *be = backend(tx);
@@ -133,22 +133,13 @@ void floe_tx_chunks_fini(struct floe_sender *tx, bool keep)
 		if (keep) {
 			floe_seg_close(&g->seg);
 		} else {
-			retire_gen(tx, i);
+			floe_tx_retire_gen(tx, i);
 		}
 	}
 	free(tx->refcnt);
 	free(tx->chunk_gen);
 	free(tx->loans);
 	floe_pool_fini(&tx->pool);
-}
-
-void floe_tx_free(struct floe_sender *tx, uint32_t chunk)
-{
-	uint32_t gi = tx->chunk_gen[chunk];
-
-	if (--tx->gens[gi].users == 0 && gi != tx->cur)
-		retire_gen(tx, gi);
-	floe_pool_push(&tx->pool, chunk);
 }
 
 /* Make the current generation hold @len elements. */
@@ -176,7 +167,7 @@ static int grow(struct floe_sender *tx, uint64_t len)
 	/* receivers map the new generation before its name can go */
 	atomic_fetch_add(&tx->dir->svc->hdr->changes, 1);
 	if (tx->gens[old].users == 0)
-		retire_gen(tx, old);
+		floe_tx_retire_gen(tx, old);
 	return 0;
 }
 
@@ -192,14 +183,10 @@ static uint32_t take_free(struct floe_sender *tx)
 	return chunk;
 }
 
-uint32_t floe_tx_announce_next(struct floe_sender *tx)
-{
-	if (tx->next_chunk == FLOE_POOL_NONE)
-		tx->next_chunk = floe_pool_pop(&tx->pool);
-	return tx->next_chunk;
-}
-
-int floe_tx_alloc(struct floe_sender *tx, uint64_t len, uint32_t *chunk)
+/* alloc() when neither the announced chunk nor the current
+ * generation serves: out of the loan's way. */
+static __attribute__((noinline)) int alloc_slow(struct floe_sender *tx,
+						uint64_t len, uint32_t *chunk)
 {
 	int ret;
 
@@ -220,8 +207,26 @@ int floe_tx_alloc(struct floe_sender *tx, uint64_t len, uint32_t *chunk)
 		if (*chunk == FLOE_POOL_NONE)
 			return FLOE_E_POOL_EMPTY;
 	}
+	return 0;
+}
+
+/* A free chunk of at least @len elements, reference count 1. */
+static inline int alloc(struct floe_sender *tx, uint64_t len, uint32_t *chunk)
+{
+	struct tx_gen *g = &tx->gens[tx->cur];
+
+	if (len <= g->max_len && tx->next_chunk != FLOE_POOL_NONE) {
+		*chunk = tx->next_chunk;
+		tx->next_chunk = FLOE_POOL_NONE;
+	} else {
+		int ret = alloc_slow(tx, len, chunk);
+
+		if (ret)
+			return ret;
+		g = &tx->gens[tx->cur];
+	}
 	tx->chunk_gen[*chunk] = (uint8_t)tx->cur;
-	tx->gens[tx->cur].users++;
+	g->users++;
 	tx->refcnt[*chunk] = 1;
 	return 0;
 }
@@ -237,7 +242,7 @@ int floe_sender_loan(struct floe_sender *tx, uint64_t len, void *ctx,
 
 	if (tx->loaned == d->loans)
 		return FLOE_E_LOAN_LIMIT;
-	ret = floe_tx_alloc(tx, len, &chunk);
+	ret = alloc(tx, len, &chunk);
 	if (ret)
 		return ret;
 	for (uint32_t i = 0; !s; i++)
@@ -258,13 +263,6 @@ int floe_sender_loan(struct floe_sender *tx, uint64_t len, void *ctx,
 	tx->loaned++;
 	*out = s;
 	return 0;
-}
-
-void floe_tx_end_loan(floe_sample_mut *s)
-{
-	s->in_use = false;
-	s->tx->loaned--;
-	floe_tx_unref(s->tx, s->chunk);
 }
 
 void *floe_loan_ctx(const floe_sample_mut *s)

@@ -37,7 +37,7 @@ static void changed(const struct floe_sender *tx)
 }
 
 /* An entry given back (or evicted) from receiver @j's connection. */
-static void take_back(struct floe_sender *tx, uint32_t j, uint64_t entry)
+static inline void take_back(struct floe_sender *tx, uint32_t j, uint64_t entry)
 {
 	struct tx_conn *c = &tx->conns[j];
 	uint32_t chunk = FLOE_ENTRY_CHUNK(entry);
@@ -192,7 +192,7 @@ static void quarantine(struct floe_sender *tx, uint32_t j)
  * other consumer, so the whole batch is taken with one store. */
 static void reclaim(struct floe_sender *tx, uint32_t j)
 {
-	struct floe_ring *ring = floe_dir_comp_ring(tx->dir, conn(tx, j));
+	struct floe_ring *ring = tx->conns[j].comp_ring;
 	uint32_t cap = tx->dir->comp_cap;
 	enum floe_ring_result r;
 	uint64_t head, tail;
@@ -222,8 +222,8 @@ static enum floe_ring_result push(struct floe_sender *tx, uint32_t j,
 				    chunk);
 	enum floe_ring_result r;
 
-	r = floe_ring_push(floe_dir_sub_ring(tx->dir, conn(tx, j)),
-			   tx->dir->sub_cap, c->limit, &c->sub_prod, entry);
+	r = floe_ring_push(c->sub_ring, tx->dir->sub_cap, c->limit,
+			   &c->sub_prod, entry);
 	if (r == FLOE_RING_OK && !floe_bitset_test(&c->inflight, chunk)) {
 		floe_bitset_set(&c->inflight, chunk);
 		c->inflight_count++;
@@ -409,11 +409,16 @@ int floe_sender_open(const struct floe_dir *dir, const struct floe_port *port,
 	ret = FLOE_E_NOMEM;
 	if (!tx->conns || !tx->live || !tx->history)
 		goto fail;
-	for (uint32_t j = 0; j < dir->receivers; j++)
+	for (uint32_t j = 0; j < dir->receivers; j++) {
+		struct floe_conn *sc = floe_dir_conn(dir, tx->slot, j);
+
+		tx->conns[j].sub_ring = floe_dir_sub_ring(dir, sc);
+		tx->conns[j].comp_ring = floe_dir_comp_ring(dir, sc);
 		if (floe_bitset_init(&tx->conns[j].inflight, dir->chunk_count) ||
 		    floe_bitset_init(&tx->conns[j].quarantine,
 				     dir->chunk_count))
 			goto fail;
+	}
 	ret = floe_tx_chunks_init(tx);
 	if (ret)
 		goto fail;
@@ -516,7 +521,7 @@ static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 	 * tests/fuzz/fuzz_pubsub, where this looped forever). */
 	for (uint32_t round = 0; r == FLOE_RING_FULL && d->safe_overflow;
 	     round++) {
-		struct floe_ring *ring = floe_dir_sub_ring(d, conn(tx, j));
+		struct floe_ring *ring = c->sub_ring;
 		uint64_t oldest, head;
 
 		/* Safe overflow: the oldest queued sample makes room, unless
@@ -556,7 +561,7 @@ static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 /*
  * After a send, take back what receivers returned if the next send would
  * have to first: a connection one short of its bound (deliver), or a dry
- * pool (floe_tx_alloc). Here the completion queue's cache miss overlaps
+ * pool (a loan). Here the completion queue's cache miss overlaps
  * with the sample's way to its receivers; at the start of the next send
  * it would hold that sample back (its entries wait for the chunk the
  * reclaim frees, or for the bound's verdict).
@@ -673,8 +678,7 @@ int floe_sender_mark(struct floe_sender *tx, const struct floe_target *to,
 	if (c->sub_id != to->id)
 		return FLOE_E_DEAD;
 	/* Markers may use the ring's capacity beyond the data limit. */
-	r = floe_ring_push(floe_dir_sub_ring(d, conn(tx, to->slot)), d->sub_cap,
-			   d->sub_cap, &c->sub_prod,
+	r = floe_ring_push(c->sub_ring, d->sub_cap, d->sub_cap, &c->sub_prod,
 			   floe_marker_entry(c->epoch, tag));
 	if (r == FLOE_RING_CORRUPT)
 		quarantine(tx, to->slot);

@@ -22,6 +22,8 @@
 struct tx_conn {
 	uint64_t sub_id; /* 0: not connected */
 	uint32_t live_pos; /* where in floe_sender.live, while connected */
+	/* its queues in the service segment, mapped as long as we live */
+	struct floe_ring *sub_ring, *comp_ring;
 	struct floe_port_ref sub_ref;
 	struct floe_ring_producer sub_prod;
 	uint32_t limit;
@@ -99,8 +101,18 @@ int floe_tx_chunks_init(struct floe_sender *tx);
  * by their sender) for receivers still to read queued samples. */
 void floe_tx_chunks_fini(struct floe_sender *tx, bool keep);
 void *floe_tx_chunk(struct floe_sender *tx, uint32_t chunk);
+/** Release generation @gi, its last chunk back: out of line, seldom. */
+void floe_tx_retire_gen(struct floe_sender *tx, uint32_t gi);
+
 /** Return @chunk, its last reference gone, to the pool. */
-void floe_tx_free(struct floe_sender *tx, uint32_t chunk);
+static inline void floe_tx_free(struct floe_sender *tx, uint32_t chunk)
+{
+	uint32_t gi = tx->chunk_gen[chunk];
+
+	if (--tx->gens[gi].users == 0 && gi != tx->cur)
+		floe_tx_retire_gen(tx, gi);
+	floe_pool_push(&tx->pool, chunk);
+}
 
 /* The generation of @chunk's data segment. */
 static inline uint32_t floe_tx_chunk_gen(const struct floe_sender *tx,
@@ -117,14 +129,23 @@ static inline void floe_tx_unref(struct floe_sender *tx, uint32_t chunk)
 }
 /** The chunk the next loan will take, set aside for it now so that a
  * chunk header can announce it (FLOE_POOL_NONE if the pool is dry). */
-uint32_t floe_tx_announce_next(struct floe_sender *tx);
-/** A free chunk of at least @len elements, reference count 1. */
-int floe_tx_alloc(struct floe_sender *tx, uint64_t len, uint32_t *chunk);
+static inline uint32_t floe_tx_announce_next(struct floe_sender *tx)
+{
+	if (tx->next_chunk == FLOE_POOL_NONE)
+		tx->next_chunk = floe_pool_pop(&tx->pool);
+	return tx->next_chunk;
+}
+
 /** End loan @s (sent or discarded). */
-void floe_tx_end_loan(floe_sample_mut *s);
+static inline void floe_tx_end_loan(floe_sample_mut *s)
+{
+	s->in_use = false;
+	s->tx->loaned--;
+	floe_tx_unref(s->tx, s->chunk);
+}
 
 /* sender.c: take back everything returned. Called only when the pool runs
- * dry (floe_tx_alloc), so it is taken back in batches: reading a
+ * dry (a loan), so it is taken back in batches: reading a
  * completion queue is a cache miss, since its receiver wrote it last. */
 void floe_tx_reclaim_all(struct floe_sender *tx);
 /* also ask whether receivers died holding chunks: slow, for a dry pool */
