@@ -13,7 +13,9 @@
  *    as fast as it can to N = 1 … 16 subscriber processes, delivery
  *    blocking (no sample is lost: every subscriber checks that it saw every
  *    sequence number); msgs_per_s is samples sent per second, each reaching
- *    all N subscribers. Latency fields are 0 in these rows.
+ *    all N subscribers. Latency fields are 0 in these rows. Beside them the
+ *    limit, system "raw-zerocopy": the same streaming with nothing but the
+ *    protocol's own memory traffic (raw_stream below).
  * 3. services alive ("pingpong-services"): 1, 10, 100, 1000 idle services
  *    (default QoS) exist in the domain while an 8 B ping-pong runs beside
  *    them; "services" says how many.
@@ -30,9 +32,11 @@
  */
 #include <dirent.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -285,6 +289,143 @@ static int collect(floe_subscriber *sub, uint64_t seq, uint32_t n,
 	return 0;
 }
 
+/* ---- raw zero-copy streaming ------------------------------------------- */
+
+/*
+ * The floor of 1→1 zero-copy streaming with floe's geometry (a queue of
+ * RAW_QUEUE entries, RAW_CHUNKS chunks, a completion queue): the
+ * producer writes a sequence number into a free chunk and queues its
+ * index; the consumer reads it, checks it and queues the index back.
+ * Indices are cached on both sides, and completions are taken back only
+ * when no chunk is free: no validation, no counters, no bookkeeping.
+ */
+#define RAW_QUEUE 64
+#define RAW_CHUNKS 68
+#define RAW_COMPLETIONS 128
+
+struct raw_stream {
+	_Alignas(64) _Atomic uint64_t head;	/* consumer's */
+	_Alignas(64) _Atomic uint64_t tail;	/* producer's, with the entries */
+	uint64_t entries[RAW_QUEUE];
+	_Alignas(64) _Atomic uint64_t done_tail;	/* consumer's */
+	uint64_t done[RAW_COMPLETIONS];
+	_Alignas(64) uint64_t chunks[RAW_CHUNKS][8];
+};
+
+/* The consumer: exit status 0 if it saw every number in order. */
+static int raw_consume(struct raw_stream *r)
+{
+	uint64_t head = 0, tail = 0, done = 0, expect = 0;
+	bool bad = false;
+
+	for (;;) {
+		uint64_t chunk, v;
+
+		while (tail == head) {
+			tail = atomic_load_explicit(&r->tail,
+						    memory_order_acquire);
+			if (tail == head)
+				bench_relax(&cpus);
+		}
+		chunk = r->entries[head % RAW_QUEUE] % RAW_CHUNKS;
+		v = r->chunks[chunk][0];
+		atomic_store_explicit(&r->head, ++head, memory_order_release);
+		r->done[done % RAW_COMPLETIONS] = chunk;
+		atomic_store_explicit(&r->done_tail, ++done,
+				      memory_order_release);
+		if (v == STOP_SEQ)
+			return bad;
+		bad |= v != expect++;
+	}
+}
+
+/* Produce @v: 0, or -1 if the consumer died. */
+static int raw_produce(struct raw_stream *r, uint64_t *free_chunks,
+		       uint32_t *nfree, uint64_t *tail, uint64_t *head,
+		       uint64_t *done_head, uint64_t v)
+{
+	unsigned spins = 0;
+	uint64_t chunk;
+
+	while (!*nfree) {
+		uint64_t done = atomic_load_explicit(&r->done_tail,
+						     memory_order_acquire);
+
+		while (*done_head != done)
+			free_chunks[(*nfree)++] =
+				r->done[(*done_head)++ % RAW_COMPLETIONS];
+		if (!*nfree) {
+			bench_relax(&cpus);
+			if (++spins % 65536 == 0 && lost_subscriber())
+				return -1;
+		}
+	}
+	chunk = free_chunks[--*nfree];
+	r->chunks[chunk][0] = v;
+	while (*tail - *head >= RAW_QUEUE) {
+		*head = atomic_load_explicit(&r->head, memory_order_acquire);
+		if (*tail - *head >= RAW_QUEUE) {
+			bench_relax(&cpus);
+			if (++spins % 65536 == 0 && lost_subscriber())
+				return -1;
+		}
+	}
+	r->entries[*tail % RAW_QUEUE] = chunk;
+	atomic_store_explicit(&r->tail, ++*tail, memory_order_release);
+	return 0;
+}
+
+/* The raw-zerocopy throughput row, for the same budget as floe's. */
+static int raw_stream(const struct options *o, struct bench_result *out)
+{
+	uint64_t free_chunks[RAW_CHUNKS], tail = 0, head = 0, done_head = 0;
+	uint64_t start, end, seq = 0;
+	uint32_t nfree = RAW_CHUNKS;
+	struct raw_stream *r;
+	int status, err = 0;
+	pid_t pid;
+
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		return -1;
+	for (uint32_t i = 0; i < RAW_CHUNKS; i++)
+		free_chunks[i] = i;
+	pid = bench_fork_partner(cpus.b);
+	if (pid < 0) {
+		munmap(r, sizeof(*r));
+		return -1;
+	}
+	if (pid == 0)
+		_exit(raw_consume(r));
+	start = end = bench_now_ns();
+	while (!err && end < start + o->budget_ns) {
+		err = raw_produce(r, free_chunks, &nfree, &tail, &head,
+				  &done_head, seq++);
+		if (seq % 64 == 0)
+			end = bench_now_ns();
+	}
+	if (!err)
+		err = raw_produce(r, free_chunks, &nfree, &tail, &head,
+				  &done_head, STOP_SEQ);
+	if (err)
+		kill(pid, SIGKILL);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		err = -1;
+	end = bench_now_ns();
+	munmap(r, sizeof(*r));
+	if (err)
+		return -1;
+	out->system = "raw-zerocopy";
+	out->pattern = "throughput";
+	out->payload_bytes = 8;
+	out->subscribers = 1;
+	out->iterations = (long)seq;
+	out->msgs_per_s = (double)seq * 1e9 / (double)(end - start);
+	return 0;
+}
+
 /* One group: fan-out ping-pong or throughput, into @out. */
 static int run_group(const struct options *o, floe_node *node,
 		     struct group *g, uint64_t *samples,
@@ -411,10 +552,11 @@ static void print_row(const struct row *w)
 		return;
 	}
 	fprintf(table, "%-18s %9s %4" PRIu32 " %5" PRIu32 " %8" PRIu64
-		" %8" PRIu64 " %8" PRIu64 " %10" PRIu64 " %12.0f\n",
+		" %8" PRIu64 " %8" PRIu64 " %10" PRIu64 " %12.0f%s%s\n",
 		r->pattern, bench_human(r->payload_bytes, size, sizeof(size)),
 		r->subscribers, w->services, r->p50, r->p99, r->p999, r->max,
-		r->msgs_per_s);
+		r->msgs_per_s, strcmp(r->system, "floe") ? "  " : "",
+		strcmp(r->system, "floe") ? r->system : "");
 	fflush(table);
 }
 
@@ -424,12 +566,13 @@ static void print_json(const struct row *rows, int n)
 	for (int i = 0; i < n; i++) {
 		const struct bench_result *r = &rows[i].r;
 
-		printf("  {\"system\": \"floe\", \"pattern\": \"%s\", "
+		printf("  {\"system\": \"%s\", \"pattern\": \"%s\", "
 		       "\"payload_bytes\": %" PRIu64 ", \"subscribers\": %"
 		       PRIu32 ", \"p50_ns\": %" PRIu64 ", \"p99_ns\": %" PRIu64
 		       ", \"p999_ns\": %" PRIu64 ", \"max_ns\": %" PRIu64
 		       ", \"msgs_per_s\": %.0f, \"iterations\": %ld, "
-		       "\"services\": %" PRIu32, r->pattern, r->payload_bytes,
+		       "\"services\": %" PRIu32, r->system, r->pattern,
+		       r->payload_bytes,
 		       r->subscribers, r->p50, r->p99, r->p999, r->max,
 		       r->msgs_per_s, r->iterations, rows[i].services);
 		if (rows[i].shm_bytes >= 0)
@@ -534,8 +677,18 @@ int main(int argc, char **argv)
 		"payload", "subs", "svcs", "p50", "p99", "p99.9", "max",
 		"msgs/s");
 
-	/* 1, 2: subscribers */
+	/* 1, 2: subscribers; before the throughput rows, their limit */
 	for (int t = 0; t < 3 && !failed; t++) {
+		if (t == 1) {
+			struct row *w = &rows[nrows];
+
+			memset(w, 0, sizeof(*w));
+			w->shm_bytes = -1;
+			if (raw_stream(&o, &w->r))
+				failed = 1;
+			else
+				print_row(&rows[nrows++]);
+		}
 		for (int i = 0; i < o.nsubs && !failed; i++) {
 			struct group g = {
 				.nsubs = o.subs[i],

@@ -281,13 +281,15 @@ header='| system | pattern | payload | subs | p50 ns | p99 ns | p99.9 ns | max n
 	echo "## Scale: subscribers and services alive (floe)"
 	echo
 	echo "Throughput rows: msgs/s is samples sent per second, each" \
-		"reaching every subscriber (latency fields unused)."
+		"reaching every subscriber (latency fields unused);" \
+		"raw-zerocopy streams 1→1 with only the protocol's own memory" \
+		"traffic, the limit of the floe rows below it."
 	echo
 	echo "$header"
 	jq -r '
 		.[] | select(.program == "scale" and
 			(.pattern | startswith("memory") | not)) |
-		"| floe | \(.pattern)" +
+		"| \(.system) | \(.pattern)" +
 		(if .pattern == "pingpong-services"
 		 then " (\(.services) services)" else "" end) +
 		" | \(if .payload_bytes == 65536 then "64 KiB"
@@ -364,7 +366,7 @@ plot() {
 	jq -r '.[] | select(.pattern == "fanout-pingpong") |
 		"\(.subscribers) \(.p50_ns) \(.p99_ns)"' "$all" \
 		>"$out/plot/fanout.dat"
-	jq -r '.[] | select(.pattern == "throughput") |
+	jq -r '.[] | select(.pattern == "throughput" and .system == "floe") |
 		"\(.subscribers) \(.payload_bytes) \(.msgs_per_s)"' "$all" \
 		>"$out/plot/throughput.dat"
 	local list="${files[*]}" title
