@@ -286,7 +286,7 @@ static void source_gone(struct floe_receiver *rx, struct source *src,
  * (gone ones too: what they left queued is ours to read), and mark the
  * sources whose sender left, died or dropped us as draining.
  */
-static void update(struct floe_receiver *rx)
+static __attribute__((noinline)) void update(struct floe_receiver *rx)
 {
 	const struct floe_dir *d = rx->dir;
 
@@ -339,7 +339,7 @@ static void update(struct floe_receiver *rx)
 	}
 }
 
-static void update_if_changed(struct floe_receiver *rx)
+static inline void update_if_changed(struct floe_receiver *rx)
 {
 	if (rx->rescan || floe_dir_changes(rx->dir) != rx->seen_changes ||
 	    floe_dir_deaths(rx->dir) != rx->seen_deaths)

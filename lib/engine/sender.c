@@ -214,22 +214,28 @@ void floe_tx_reclaim_all(struct floe_sender *tx)
 		reclaim(tx, tx->live[k]);
 }
 
-static enum floe_ring_result push(struct floe_sender *tx, uint32_t j,
-				  uint32_t chunk)
+/* Queue @chunk (of data segment generation @gen) to receiver @j. */
+static inline enum floe_ring_result push_gen(struct floe_sender *tx,
+					     uint32_t j, uint32_t chunk,
+					     uint32_t gen)
 {
 	struct tx_conn *c = &tx->conns[j];
-	uint64_t entry = floe_entry(c->epoch, floe_tx_chunk_gen(tx, chunk),
-				    chunk);
 	enum floe_ring_result r;
 
 	r = floe_ring_push(c->sub_ring, tx->dir->sub_cap, c->limit,
-			   &c->sub_prod, entry);
+			   &c->sub_prod, floe_entry(c->epoch, gen, chunk));
 	if (r == FLOE_RING_OK && !floe_bitset_test(&c->inflight, chunk)) {
 		floe_bitset_set(&c->inflight, chunk);
 		c->inflight_count++;
 		tx->refcnt[chunk]++;
 	}
 	return r;
+}
+
+static enum floe_ring_result push(struct floe_sender *tx, uint32_t j,
+				  uint32_t chunk)
+{
+	return push_gen(tx, j, chunk, floe_tx_chunk_gen(tx, chunk));
 }
 
 static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
@@ -299,7 +305,8 @@ static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
  * asks the backend whether connected receivers still live (a system call
  * per receiver with the shm backend: slow paths only).
  */
-static void update(struct floe_sender *tx, bool check_liveness)
+static __attribute__((noinline)) void update(struct floe_sender *tx,
+					   bool check_liveness)
 {
 	const struct floe_dir *d = tx->dir;
 	struct floe_backend *be = backend(tx);
@@ -337,7 +344,7 @@ static void update(struct floe_sender *tx, bool check_liveness)
 	}
 }
 
-static void update_if_changed(struct floe_sender *tx)
+static inline void update_if_changed(struct floe_sender *tx)
 {
 	uint64_t deaths = floe_dir_deaths(tx->dir);
 
@@ -491,7 +498,10 @@ static enum floe_ring_result push_blocking(struct floe_sender *tx, uint32_t j,
 	}
 }
 
-static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
+/* deliver() when the connection is at its bound or its queue is full:
+ * out of the way of the common send. */
+static __attribute__((noinline)) bool
+deliver_slow(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 {
 	const struct floe_dir *d = tx->dir;
 	struct tx_conn *c = &tx->conns[j];
@@ -558,6 +568,23 @@ static bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 	return r == FLOE_RING_OK;
 }
 
+/* Queue @chunk (generation @gen) to receiver @j: true if it went. */
+static inline bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk,
+			   uint32_t gen)
+{
+	const struct floe_dir *d = tx->dir;
+	struct tx_conn *c = &tx->conns[j];
+
+	if (c->inflight_count <= c->limit + d->borrowed &&
+	    push_gen(tx, j, chunk, gen) == FLOE_RING_OK) {
+		/* one more and the bound needs a reclaim: after this send
+		 * (reclaim_ahead) */
+		tx->reclaim_due |= c->inflight_count >= c->limit + d->borrowed;
+		return true;
+	}
+	return deliver_slow(tx, j, chunk);
+}
+
 /*
  * After a send, take back what receivers returned if the next send would
  * have to first: a connection one short of its bound (deliver), or a dry
@@ -607,10 +634,12 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 	struct floe_sender *tx;
 	struct floe_chunk_header *ch;
 	int delivered = 0;
+	uint32_t gen;
 
 	if (!s || !s->in_use)
 		return FLOE_E_INVALID;
 	tx = s->tx;
+	gen = floe_tx_chunk_gen(tx, s->chunk);
 	update_if_changed(tx);
 	ch = (struct floe_chunk_header *)((char *)s->payload -
 					  tx->dir->payload_offset);
@@ -625,7 +654,7 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 	if (to) {
 		delivered = to->slot < tx->dir->receivers &&
 			    tx->conns[to->slot].sub_id == to->id &&
-			    deliver(tx, to->slot, s->chunk);
+			    deliver(tx, to->slot, s->chunk, gen);
 		if (reached && delivered)
 			reached[to->slot] = to->id;
 	} else {
@@ -633,7 +662,7 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 		for (uint32_t k = tx->nlive; k-- > 0;) {
 			uint32_t j = tx->live[k];
 			uint64_t id = tx->conns[j].sub_id;
-			bool ok = deliver(tx, j, s->chunk);
+			bool ok = deliver(tx, j, s->chunk, gen);
 
 			if (reached && ok)
 				reached[j] = id;
