@@ -12,6 +12,11 @@
 #   -e VAR=VAL  environment variable exported to every test        (repeatable)
 #   -t SECS     per-test timeout (default 120)
 #   -T SECS     whole-VM timeout (default 180 + per-test timeout x tests)
+#   -s SECS     console silence that counts as a hung guest (default
+#               per-test timeout + 120); a lockup or RCU stall the guest's
+#               kernel reports counts too. A hung guest's CPUs are sampled
+#               and its backtraces dumped (scripts/vm-hung.py), then the VM
+#               is killed: the run fails saying so.
 #   -c ARGS     extra kernel command-line arguments
 #   -l FILE     console log (default build/vm/console.log)
 #   -v          echo the whole console, not only from /init on
@@ -28,11 +33,11 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 
-kernel="" rmmod=0 verbose=0 per_test=120 total="" cmdline="" log=""
+kernel="" rmmod=0 verbose=0 per_test=120 total="" silence="" cmdline="" log=""
 modules=() before=() tests=() after=() files=() envs=()
 usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
-while getopts k:m:rb:a:f:e:t:T:c:l:vh opt; do
+while getopts k:m:rb:a:f:e:t:T:s:c:l:vh opt; do
 	case "$opt" in
 	k) kernel=$OPTARG ;;
 	m) modules+=("$OPTARG") ;;
@@ -43,6 +48,7 @@ while getopts k:m:rb:a:f:e:t:T:c:l:vh opt; do
 	e) envs+=("$OPTARG") ;;
 	t) per_test=$OPTARG ;;
 	T) total=$OPTARG ;;
+	s) silence=$OPTARG ;;
 	c) cmdline=$OPTARG ;;
 	l) log=$OPTARG ;;
 	v) verbose=1 ;;
@@ -57,6 +63,7 @@ tests+=("$@")
 case "$per_test" in '' | *[!0-9]*) echo "vm-run: bad -t $per_test" >&2; exit 2 ;; esac
 all_tests=("${before[@]}" "${tests[@]}" "${after[@]}")
 [ -n "$total" ] || total=$((180 + per_test * (${#all_tests[@]} + 1)))
+[ -n "$silence" ] || silence=$((per_test + 120))
 [ -n "$log" ] || log="$repo/build/vm/console.log"
 mkdir -p "$(dirname "$log")"
 
@@ -241,17 +248,57 @@ if [ "$kvm" = auto ]; then
 	if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then kvm=1; fi
 fi
 [ "$kvm" = 1 ] && accel=(-enable-kvm -cpu host)
-append="console=ttyS0 panic=-1 $cmdline"
+append="console=ttyS0 panic=-1 sysrq_always_enabled $cmdline"
+
+# A hung guest is killed rather than left to the whole-VM timeout: one
+# whose console stays silent for $silence seconds (each test is killed in
+# the guest after $per_test), or whose kernel reported a lockup or stall
+# 30 s ago (that fails the run anyway; the 30 s let its dumps reach the
+# console). Before the kill, where its CPUs are, from the monitor.
+stall_re='soft lockup|rcu: INFO: .*stall|INFO: task .* blocked for more than'
+watchdog() {
+	local last=-1 quiet=0 stalled=0 size
+	while sleep 5; do
+		[ -e "$tmp/qemu.rc" ] || [ ! -d "$tmp" ] && return 0
+		size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+		if [ "$size" != "$last" ]; then
+			last=$size quiet=0
+		else
+			quiet=$((quiet + 5))
+		fi
+		if [ "$stalled" -gt 0 ] || grep -qE "$stall_re" "$log"; then
+			stalled=$((stalled + 5))
+		fi
+		if [ "$quiet" -ge "$silence" ]; then
+			echo "no console output for ${silence}s" >"$tmp/hung"
+		elif [ "$stalled" -gt 30 ]; then
+			echo "its kernel reported a lockup or stall" >"$tmp/hung"
+		else
+			continue
+		fi
+		echo "vm-run: the guest is hung: $(cat "$tmp/hung")"
+		python3 "$here/vm-hung.py" "$tmp/monitor.sock" ||
+			echo "vm-run: could not ask the monitor"
+		sleep 5
+		kill -KILL "$(cat "$tmp/qemu.pid")" 2>/dev/null
+		return 0
+	done
+}
 
 echo "vm-run: booting $(basename "$kernel") ($([ "$kvm" = 1 ] && echo KVM || echo TCG)) with ${#modules[@]} module(s), ${#all_tests[@]} test(s), timeout ${total}s; console -> $log"
 start=$(date +%s)
-# -serial/monitor on stdio (-nographic); stdin from /dev/null so qemu never
-# waits on the terminal. The console is cleaned of CRs and logged in full;
-# the terminal gets it from /init on (or everything with -v), plus splats.
+: >"$log"
+watchdog &
+watchdog_pid=$!
+# -serial on stdio (-nographic), the monitor on a socket for the watchdog;
+# stdin from /dev/null so qemu never waits on the terminal. The console is
+# cleaned of CRs and logged in full; the terminal gets it from /init on (or
+# everything with -v), plus splats.
 {
 	timeout -k 10 "$total" qemu-system-x86_64 -m 1024 -smp 2 -nographic -no-reboot \
 		"${accel[@]}" -kernel "$kernel" -initrd "$initrd" -append "$append" \
-		</dev/null 2>&1
+		-monitor "unix:$tmp/monitor.sock,server=on,wait=off" \
+		-pidfile "$tmp/qemu.pid" </dev/null 2>&1
 	echo $? >"$tmp/qemu.rc"
 } | sed -u 's/\r$//' | tee "$log" |
 	if [ "$verbose" = 1 ]; then cat; else
@@ -259,16 +306,22 @@ start=$(date +%s)
 		sed -u -n -e '/FLOE-VM: START/,${p;d}' \
 			-e '/BUG:\|WARNING:\|Oops\|Call Trace\|Kernel panic\|KASAN\|UBSAN/p'
 	fi
+kill "$watchdog_pid" 2>/dev/null || true
+wait "$watchdog_pid" 2>/dev/null || true
 elapsed=$(($(date +%s) - start))
 qrc=$(cat "$tmp/qemu.rc" 2>/dev/null || echo 255)
 
 fail=0
 why() { echo "vm-run: FAIL: $*"; fail=1; }
-case "$qrc" in
-0) ;;
-124 | 137) why "VM timed out after ${total}s (qemu killed)" ;;
-*) why "qemu exited with rc=$qrc" ;;
-esac
+if [ -e "$tmp/hung" ]; then
+	why "the guest hung: $(cat "$tmp/hung") (above: where its CPUs were)"
+else
+	case "$qrc" in
+	0) ;;
+	124 | 137) why "VM timed out after ${total}s (qemu killed)" ;;
+	*) why "qemu exited with rc=$qrc" ;;
+	esac
+fi
 grep -q 'FLOE-VM: DONE' "$log" || why "no 'FLOE-VM: DONE' on the console"
 grep 'FLOE-VM: FAIL' "$log" | sed 's/^.*FLOE-VM: /vm-run:   /' || true
 grep -q 'FLOE-VM: FAIL' "$log" && why "a test or module step failed"
