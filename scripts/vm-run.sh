@@ -64,6 +64,7 @@ case "$per_test" in '' | *[!0-9]*) echo "vm-run: bad -t $per_test" >&2; exit 2 ;
 all_tests=("${before[@]}" "${tests[@]}" "${after[@]}")
 [ -n "$total" ] || total=$((180 + per_test * (${#all_tests[@]} + 1)))
 [ -n "$silence" ] || silence=$((per_test + 120))
+case "$silence" in '' | *[!0-9]*) echo "vm-run: bad -s $silence" >&2; exit 2 ;; esac
 [ -n "$log" ] || log="$repo/build/vm/console.log"
 mkdir -p "$(dirname "$log")"
 
