@@ -424,13 +424,12 @@ static bool accept_entry(struct floe_receiver *rx, struct source *src,
 	len = __atomic_load_n(&ch->len, __ATOMIC_RELAXED);
 	if (pub_id != src->pub_id || !len || len > m->max_len)
 		return false;
-	s->rx = rx;
+	/* only what changes from sample to sample is stored: the
+	 * receiver's stores wait behind its cache misses too */
 	s->src = src;
 	s->payload = (const char *)ch + d->payload_offset;
-	s->user_header = d->user_header_size ? ch + 1 : NULL;
 	s->len = len;
 	s->sequence = __atomic_load_n(&ch->sequence, __ATOMIC_RELAXED);
-	s->pub_id = pub_id;
 	s->tag = __atomic_load_n(&ch->reserved, __ATOMIC_RELAXED);
 	s->chunk = FLOE_ENTRY_CHUNK(entry);
 	s->map = (uint32_t)mi;
@@ -683,6 +682,8 @@ int floe_receiver_open(const struct floe_dir *dir, const struct floe_port *port,
 		free(rx);
 		return FLOE_E_NOMEM;
 	}
+	for (uint32_t i = 0; i < max_borrowed; i++)
+		rx->samples[i].rx = rx;
 	floe_wake_receiver_init(floe_receiver_wake(rx));
 	update(rx);
 	*out = rx;

@@ -40,13 +40,11 @@ struct source {
 };
 
 struct floe_sample {
-	struct floe_receiver *rx;
-	struct source *src;
+	struct floe_receiver *rx; /* set once, when the receiver opens */
+	struct source *src; /* its sender's id: src->pub_id */
 	const void *payload;
-	const void *user_header;
 	uint64_t len;
 	uint64_t sequence;
-	uint64_t pub_id;
 	uint64_t tag;
 	uint32_t chunk;
 	uint32_t map;
