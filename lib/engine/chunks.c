@@ -19,14 +19,6 @@ static struct floe_backend *backend(const struct floe_sender *tx)
 	return tx->dir->svc->node->be;
 }
 
-void *floe_tx_chunk(struct floe_sender *tx, uint32_t chunk)
-{
-	struct tx_gen *g = &tx->gens[tx->chunk_gen[chunk]];
-
-	return (char *)g->seg.addr + floe_data_chunks_offset() +
-	       (uint64_t)chunk * g->stride;
-}
-
 
 void floe_tx_retire_gen(struct floe_sender *tx, uint32_t idx)
 {
@@ -111,6 +103,8 @@ int floe_tx_chunks_init(struct floe_sender *tx)
 	if (!tx->refcnt || !tx->chunk_gen || !tx->loans ||
 	    floe_pool_init(&tx->pool, tx->chunk_count))
 		return FLOE_E_NOMEM;
+	for (uint32_t i = 0; i < tx->dir->loans; i++)
+		tx->loans[i].tx = tx;
 	ret = create_gen(tx, tx->opts.initial_max_slice_len, &idx);
 	if (ret)
 		return ret;
@@ -166,6 +160,8 @@ static int grow(struct floe_sender *tx, uint64_t len)
 	announce(tx);
 	/* receivers map the new generation before its name can go */
 	atomic_fetch_add(&tx->dir->svc->hdr->changes, 1);
+	for (uint32_t c = 0; c < tx->chunk_count; c++)
+		tx->gens[old].users += tx->chunk_gen[c] == old && tx->refcnt[c];
 	if (tx->gens[old].users == 0)
 		floe_tx_retire_gen(tx, old);
 	return 0;
@@ -183,8 +179,8 @@ static uint32_t take_free(struct floe_sender *tx)
 	return chunk;
 }
 
-/* alloc() when neither the announced chunk nor the current
- * generation serves: out of the loan's way. */
+/* The chunk for a loan that neither the announced chunk nor the current
+ * generation serves (loan_slow): out of the common loan's way. */
 static __attribute__((noinline)) int alloc_slow(struct floe_sender *tx,
 						uint64_t len, uint32_t *chunk)
 {
@@ -210,59 +206,53 @@ static __attribute__((noinline)) int alloc_slow(struct floe_sender *tx,
 	return 0;
 }
 
-/* A free chunk of at least @len elements, reference count 1. */
-static inline int alloc(struct floe_sender *tx, uint64_t len, uint32_t *chunk)
+/* Bind free @chunk (of the current generation) to a loan of @len
+ * elements, reference count 1. Only what changes from loan to loan is
+ * stored: a loan's stores wait behind the sender's cache misses. */
+static inline int lend(struct floe_sender *tx, uint32_t chunk, uint64_t len,
+		       void *ctx, floe_sample_mut **out)
 {
-	struct tx_gen *g = &tx->gens[tx->cur];
+	struct floe_sample_mut *s = tx->loans;
 
-	if (len <= g->max_len && tx->next_chunk != FLOE_POOL_NONE) {
-		*chunk = tx->next_chunk;
-		tx->next_chunk = FLOE_POOL_NONE;
-	} else {
-		int ret = alloc_slow(tx, len, chunk);
-
-		if (ret)
-			return ret;
-		g = &tx->gens[tx->cur];
-	}
-	tx->chunk_gen[*chunk] = (uint8_t)tx->cur;
-	g->users++;
-	tx->refcnt[*chunk] = 1;
+	while (s->in_use)
+		s++;
+	if (tx->chunk_gen[chunk] != tx->cur)
+		tx->chunk_gen[chunk] = (uint8_t)tx->cur;
+	tx->refcnt[chunk] = 1;
+	if (s->ctx != ctx)
+		s->ctx = ctx;
+	s->chunk = chunk;
+	s->len = len;
+	s->payload = (char *)floe_tx_chunk(tx, chunk) + tx->dir->payload_offset;
+	s->in_use = true;
+	tx->loaned++;
+	*out = s;
 	return 0;
+}
+
+/* floe_sender_loan() when the announced chunk does not serve: out of the
+ * common loan's way. */
+static __attribute__((noinline)) int loan_slow(struct floe_sender *tx,
+					       uint64_t len, void *ctx,
+					       floe_sample_mut **out)
+{
+	uint32_t chunk;
+	int ret = alloc_slow(tx, len, &chunk);
+
+	return ret ? ret : lend(tx, chunk, len, ctx, out);
 }
 
 int floe_sender_loan(struct floe_sender *tx, uint64_t len, void *ctx,
 		     floe_sample_mut **out)
 {
-	const struct floe_dir *d = tx->dir;
-	struct floe_sample_mut *s = NULL;
-	uint32_t chunk;
-	char *base;
-	int ret;
+	uint32_t chunk = tx->next_chunk;
 
-	if (tx->loaned == d->loans)
+	if (tx->loaned == tx->dir->loans)
 		return FLOE_E_LOAN_LIMIT;
-	ret = alloc(tx, len, &chunk);
-	if (ret)
-		return ret;
-	for (uint32_t i = 0; !s; i++)
-		if (!tx->loans[i].in_use)
-			s = &tx->loans[i];
-	base = floe_tx_chunk(tx, chunk);
-	*s = (struct floe_sample_mut){
-		.tx = tx,
-		.ctx = ctx,
-		.chunk = chunk,
-		.len = len,
-		.payload = base + d->payload_offset,
-		.user_header = d->user_header_size
-				       ? base + sizeof(struct floe_chunk_header)
-				       : NULL,
-		.in_use = true,
-	};
-	tx->loaned++;
-	*out = s;
-	return 0;
+	if (chunk == FLOE_POOL_NONE || len > tx->gens[tx->cur].max_len)
+		return loan_slow(tx, len, ctx, out);
+	tx->next_chunk = FLOE_POOL_NONE;
+	return lend(tx, chunk, len, ctx, out);
 }
 
 void *floe_loan_ctx(const floe_sample_mut *s)
@@ -305,7 +295,11 @@ FLOE_EXPORT void *floe_sample_mut_payload(floe_sample_mut *s)
 
 FLOE_EXPORT void *floe_sample_mut_user_header(floe_sample_mut *s)
 {
-	return s->user_header;
+	const struct floe_dir *d = s->tx->dir;
+
+	return d->user_header_size ? (char *)s->payload - d->payload_offset +
+					     sizeof(struct floe_chunk_header)
+				   : NULL;
 }
 
 FLOE_EXPORT uint64_t floe_sample_mut_len(const floe_sample_mut *s)

@@ -43,15 +43,17 @@ struct tx_gen {
 	uint64_t max_len;
 	uint64_t stride;
 	uint32_t gen;
-	uint32_t users; /* chunks bound to this generation */
+	/* chunks in use bound to this generation, counted from when it
+	 * stops being the current one (grow): a loan and a free of the
+	 * current one store nothing here */
+	uint32_t users;
 	bool live;
 };
 
 struct floe_sample_mut {
-	struct floe_sender *tx;
+	struct floe_sender *tx; /* set once, when the sender opens */
 	void *ctx;
 	void *payload;
-	void *user_header;
 	uint64_t len;
 	uint32_t chunk;
 	bool in_use;
@@ -100,16 +102,24 @@ int floe_tx_chunks_init(struct floe_sender *tx);
 /** Close the data segments; with @keep their names stay (marked as left
  * by their sender) for receivers still to read queued samples. */
 void floe_tx_chunks_fini(struct floe_sender *tx, bool keep);
-void *floe_tx_chunk(struct floe_sender *tx, uint32_t chunk);
 /** Release generation @gi, its last chunk back: out of line, seldom. */
 void floe_tx_retire_gen(struct floe_sender *tx, uint32_t gi);
+
+/** Where @chunk is, in the data segment of the generation it is bound to. */
+static inline void *floe_tx_chunk(const struct floe_sender *tx, uint32_t chunk)
+{
+	const struct tx_gen *g = &tx->gens[tx->chunk_gen[chunk]];
+
+	return (char *)g->seg.addr + floe_data_chunks_offset() +
+	       (uint64_t)chunk * g->stride;
+}
 
 /** Return @chunk, its last reference gone, to the pool. */
 static inline void floe_tx_free(struct floe_sender *tx, uint32_t chunk)
 {
 	uint32_t gi = tx->chunk_gen[chunk];
 
-	if (--tx->gens[gi].users == 0 && gi != tx->cur)
+	if (gi != tx->cur && --tx->gens[gi].users == 0)
 		floe_tx_retire_gen(tx, gi);
 	floe_pool_push(&tx->pool, chunk);
 }
