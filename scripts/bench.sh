@@ -17,10 +17,11 @@
 #               pipe, POSIX mq), zeromq (ipc://), iceoryx (C binding)
 #   gateway     floe-gateway beside Cyclone DDS alone between two network
 #               namespaces (scripts/bench-gateway.sh; root)
-#   at the end  the cache-line ping-pong once more (raw_cacheline_end): any
-#               two raw p50s of the run (start, beside request-response,
-#               end) more than 1.5x apart say the machine changed during
-#               the run (in results.md's notes)
+#   at the end  the cache-line ping-pong once more (raw_cacheline_end)
+# Between two programs the raw cache-line ping-pong is measured again (a
+# probe, in raw_line.txt with every other raw p50 of the run, in the order
+# they ran): any two more than 1.5x apart say that the machine changed
+# during the run (in results.md's notes).
 # Results go to bench/results/<UTC time>/ (bench/results/latest links the
 # newest): every program's JSON (<program>.json) and table (<program>.txt),
 # its rows' latency distributions (cdf/<program>/*.cdf, see bench.h), all
@@ -40,7 +41,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=--quick ;;
 	--out) out=$2; shift ;;
-	-h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,34p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -114,10 +115,32 @@ start_roudi() {
 	return 1
 }
 
+# ---- the raw line through the run -----------------------------------------
+# raw_line.txt: every raw cache-line p50 measured, "p50 where", in the order
+# they ran. This VM can move the raw line 3x from one program to the next
+# and back: the rows at the start, beside request-response and at the end
+# alone missed a slow stretch in between.
+raw_line_txt=$out/raw_line.txt
+: >"$raw_line_txt"
+raw_p50() {	# JSON file → the p50 of its raw-cacheline row, or nothing
+	jq -r '[.[]? | select(.system == "raw-cacheline") | .p50_ns][0] //
+		empty' "$1" 2>/dev/null
+}
+# probe AFTER: the raw line again, after program AFTER (its floe and
+# raw-zerocopy rows are dropped)
+probe() {
+	local p50
+	"$bin/pubsub_pingpong" --json --sizes 8 --iterations 20000 \
+		>"$out/probe.json" 2>/dev/null &&
+		p50=$(raw_p50 "$out/probe.json") &&
+		[ -n "$p50" ] && echo "$p50 after $1" >>"$raw_line_txt"
+	rm -f "$out/probe.json"
+}
+
 # ---- running one program --------------------------------------------------
 # run NAME PROGRAM ARGS...: JSON to NAME.json, table and errors to NAME.txt,
 # the rows' distributions to cdf/NAME/ (a directory each: request_response
-# runs pubsub_pingpong again, whose rows have the same names)
+# runs pubsub_pingpong again, whose rows have the same names); then a probe
 run() {
 	local name=$1 prog=$2
 	shift 2
@@ -140,6 +163,10 @@ run() {
 	fi
 	# what a transport could not carry, said by the program itself
 	sed -n 's/^# \(.* cannot carry .*\)$/\1/p' "$out/$name.txt" >>"$notes"
+	local p50
+	p50=$(raw_p50 "$out/$name.json")
+	[ -z "$p50" ] || echo "$p50 in $name" >>"$raw_line_txt"
+	[ "$name" = raw_cacheline_end ] || probe "$name"
 }
 
 sizes=()
@@ -171,6 +198,7 @@ fi
 # Across hosts: floe-gateway beside Cyclone DDS alone (root: network
 # namespaces; its rows in gateway_floe.json and gateway_dds.json)
 O="$O" scripts/bench-gateway.sh "$out" $quick || failed=1
+probe gateway
 
 # The raw limit once more, last: a stretch of slow rows in the middle of
 # a run (another load, a CPU frequency change) shows here and not in the
@@ -216,17 +244,15 @@ raw_rr=$(jq '[.[] | select(.program == "request_response" and
 [ "$raw_rr" != 0 ] || raw_rr=$raw_line
 raw_end=$(jq '[.[] | select(.system == "raw-cacheline" and
 	.pattern == "pingpong-end") | .p50_ns][0] // 0' "$all")
-# Any two of them more than 1.5x apart: the machine changed in between.
-# (all.json is by program name; the end's row goes last, as it ran.)
-jq -r '[.[] | select(.system == "raw-cacheline" and .p50_ns > 0)] |
-	sort_by(.pattern == "pingpong-end") |
-	if length > 1 and (max_by(.p50_ns).p50_ns / min_by(.p50_ns).p50_ns
-			   > 1.5) then
-		"the machine changed during the run: the raw cache-line " +
-		"ping-pong p50 was " + (map("\(.p50_ns) ns (\(.program))") |
-		join(", ")) + ", in the order they ran; compare each row with the " +
-		"raw row measured beside it, and run again"
-	else empty end' "$all" >>"$notes"
+# Any two raw p50s of the run more than 1.5x apart: the machine changed
+# in between.
+awk '$1 > 0 { n++; if (!min || $1 < min) min = $1; if ($1 > max) max = $1
+		line = line (n > 1 ? ", " : "") $1 " ns (" $2 " " $3 ")" }
+	END { if (n > 1 && max > 1.5 * min)
+		print "the machine changed during the run: the raw cache-line " \
+			"ping-pong p50 was " line ", in the order they ran; " \
+			"compare each row with the raw row measured beside " \
+			"it, and run again" }' "$raw_line_txt" >>"$notes"
 raw_futex=$(jq '[.[] | select(.system == "raw-futex") | .p50_ns][0] // 0' "$all")
 
 md_rows() {	# jq filter selecting rows; ratio base; → Markdown rows
@@ -261,7 +287,12 @@ header='| system | pattern | payload | subs | p50 ns | p99 ns | p99.9 ns | max n
 	echo "## Ping-pong latency: floe, the peers and the limit"
 	echo
 	echo "p50 / raw: against the shared cache-line ping-pong of this run" \
-		"($raw_line ns; $raw_end ns when measured again at its end)."
+		"($raw_line ns; $raw_end ns when measured again at its end;" \
+		"$(awk '$1 > 0 { n++; if (!min || $1 < min) min = $1
+				if ($1 > max) max = $1 }
+			END { printf "%d ns to %d ns in the %d measurements" \
+				" through the run, raw_line.txt", min, max, n }' \
+			"$raw_line_txt"))."
 	echo
 	echo "$header"
 	md_rows pingpong "$raw_line"
