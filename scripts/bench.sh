@@ -20,7 +20,7 @@
 #   at the end  the cache-line ping-pong once more (raw_cacheline_end)
 # Between two programs the raw cache-line ping-pong is measured again (a
 # probe, in raw_line.txt with every other raw p50 of the run, in the order
-# they ran): any two more than 1.5x apart say that the machine changed
+# they ran): any two more than 2x apart say that the machine changed
 # during the run (in results.md's notes).
 # Results go to bench/results/<UTC time>/ (bench/results/latest links the
 # newest): every program's JSON (<program>.json) and table (<program>.txt),
@@ -244,11 +244,13 @@ raw_rr=$(jq '[.[] | select(.program == "request_response" and
 [ "$raw_rr" != 0 ] || raw_rr=$raw_line
 raw_end=$(jq '[.[] | select(.system == "raw-cacheline" and
 	.pattern == "pingpong-end") | .p50_ns][0] // 0' "$all")
-# Any two raw p50s of the run more than 1.5x apart: the machine changed
-# in between.
+# Any two raw p50s of the run more than 2x apart: the machine changed in
+# between. (On the 2-vCPU VM of the README the raw line moves between 40
+# and 65 ns within its fast state, probe to probe; its slow state is
+# 175-225 ns.)
 awk '$1 > 0 { n++; if (!min || $1 < min) min = $1; if ($1 > max) max = $1
 		line = line (n > 1 ? ", " : "") $1 " ns (" $2 " " $3 ")" }
-	END { if (n > 1 && max > 1.5 * min)
+	END { if (n > 1 && max > 2 * min)
 		print "the machine changed during the run: the raw cache-line " \
 			"ping-pong p50 was " line ", in the order they ran; " \
 			"compare each row with the raw row measured beside " \
