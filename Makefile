@@ -302,6 +302,8 @@ check-host: lib tests benches tools
 	$(O)/bench/waitset_wakeup --quick >/dev/null
 	$(O)/bench/request_response --quick >/dev/null
 	$(O)/bench/blackboard --quick >/dev/null
+	for c in pingpong default stream rr; do \
+		$(O)/bench/path_length $$c 100 || exit 1; done
 	$(O)/bench/cxx_pingpong --quick >/dev/null
 	FLOE_LIBRARY=$(abspath $(O))/libfloe.so.0 PYTHONPATH=bindings/python \
 		PYTHONDONTWRITEBYTECODE=1 $(PYTHON) bench/python/pingpong.py \

@@ -12,7 +12,8 @@
 #               request_response / blackboard when they are built; the
 #               ping-pong through the C++ API (cxx_pingpong, row floe-cxx)
 #               and the Python package (bench/python/pingpong.py, row
-#               floe-python)
+#               floe-python); the path length of a message, counted by
+#               cachegrind (scripts/path-length.sh, path_length.txt)
 #   peers       bench/peers/kernel_ipc (Unix stream and datagram sockets,
 #               pipe, POSIX mq), zeromq (ipc://), iceoryx (C binding)
 #   gateway     floe-gateway beside Cyclone DDS alone between two network
@@ -179,6 +180,16 @@ run waitset_wakeup "$bin/waitset_wakeup" $quick
 run request_response "$bin/request_response" $quick
 run blackboard "$bin/blackboard" $quick
 run scale "$bin/scale" $quick
+# counted, not timed: the same on any machine state
+printf '  %-18s' path_length
+if scripts/path-length.sh "$bin/path_length" >"$out/path_length.txt" \
+	2>"$out/path_length.err"; then
+	echo ok
+else
+	echo "FAILED (see $out/path_length.err)"
+	echo "path_length: FAILED" >>"$notes"
+	failed=1
+fi
 run cxx_pingpong "$bin/cxx_pingpong" $quick "${sizes[@]}"
 # the Python package from the source tree, over the library just built
 case "$O" in /*) lib_dir=$O ;; *) lib_dir=$PWD/$O ;; esac
@@ -309,6 +320,20 @@ header='| system | pattern | payload | subs | p50 ns | p99 ns | p99.9 ns | max n
 	md_rows '.program == "request_response"' "$raw_rr"
 	# reads and writes of a value, not messages: no ratio
 	md_rows '.program == "blackboard"' 0
+	echo
+	echo "## Path length: what one message executes (floe)"
+	echo
+	echo "Counted by cachegrind in one process (bench/path_length.c," \
+		"scripts/path-length.sh), not timed: these do not move with" \
+		"the machine's state. pingpong: a loan, send, receive and" \
+		"release with the ping-pong's QoS; default: the same with the" \
+		"default QoS; stream: scale's 1→1 throughput QoS; rr: a" \
+		"request, its response and its end of stream."
+	echo
+	echo "| case | instructions | stores | per |"
+	echo "|---|---|---|---|"
+	awk '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' \
+		"$out/path_length.txt"
 	echo
 	echo "## Wake-ups (sleeping, not spinning)"
 	echo

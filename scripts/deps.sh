@@ -22,8 +22,9 @@ vm_pkgs="qemu-system-x86 linux-headers-amd64 linux-headers-6.12-amd64 dkms
 kunit_pkgs="linux-source-6.1 bc flex bison libelf-dev libssl-dev dwarves xz-utils"
 # make check-checkpatch: the kernel's checkpatch.pl, from linux-source-6.1
 checkpatch_pkgs="linux-source-6.1 xz-utils perl"
-# scripts/bench.sh: peers (iceoryx's RouDi, C binding; ZeroMQ), gnuplot, jq
-bench_pkgs="iceoryx libiceoryx-binding-c-dev libzmq3-dev gnuplot-nox jq"
+# scripts/bench.sh: peers (iceoryx's RouDi, C binding; ZeroMQ), gnuplot, jq,
+# valgrind (scripts/path-length.sh)
+bench_pkgs="iceoryx libiceoryx-binding-c-dev libzmq3-dev gnuplot-nox jq valgrind"
 # make deb, make check-deb: the packaging tools, lintian, and debootstrap for
 # the clean bookworm chroot the packages are installed into
 deb_pkgs="debhelper dh-dkms dpkg-dev fakeroot lintian debootstrap dkms"
