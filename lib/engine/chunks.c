@@ -19,7 +19,6 @@ static struct floe_backend *backend(const struct floe_sender *tx)
 	return tx->dir->svc->node->be;
 }
 
-
 void floe_tx_retire_gen(struct floe_sender *tx, uint32_t idx)
 {
 	struct tx_gen *g = &tx->gens[idx];
@@ -295,11 +294,7 @@ FLOE_EXPORT void *floe_sample_mut_payload(floe_sample_mut *s)
 
 FLOE_EXPORT void *floe_sample_mut_user_header(floe_sample_mut *s)
 {
-	const struct floe_dir *d = s->tx->dir;
-
-	return d->user_header_size ? (char *)s->payload - d->payload_offset +
-					     sizeof(struct floe_chunk_header)
-				   : NULL;
+	return floe_dir_user_header(s->tx->dir, s->payload);
 }
 
 FLOE_EXPORT uint64_t floe_sample_mut_len(const floe_sample_mut *s)

@@ -103,6 +103,16 @@ static inline uint64_t floe_dir_deaths(const struct floe_dir *d)
 	return floe_backend_deaths(d->deaths);
 }
 
+/* The user header of the chunk whose payload is at @payload, or NULL if
+ * @d's samples have none: derived, not stored per sample. */
+static inline void *floe_dir_user_header(const struct floe_dir *d,
+					 const void *payload)
+{
+	return d->user_header_size ? (char *)payload - d->payload_offset +
+					     sizeof(struct floe_chunk_header)
+				   : NULL;
+}
+
 /* Where @d's part of the segment ends. */
 static inline uint64_t floe_dir_end(const struct floe_dir *d)
 {

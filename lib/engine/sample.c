@@ -19,12 +19,7 @@ FLOE_EXPORT uint64_t floe_sample_len(const floe_sample *s)
 
 FLOE_EXPORT const void *floe_sample_user_header(const floe_sample *s)
 {
-	const struct floe_dir *d = s->rx->dir;
-
-	return d->user_header_size ? (const char *)s->payload -
-					     d->payload_offset +
-					     sizeof(struct floe_chunk_header)
-				   : NULL;
+	return floe_dir_user_header(s->rx->dir, s->payload);
 }
 
 FLOE_EXPORT uint64_t floe_sample_publisher_id(const floe_sample *s)
