@@ -259,13 +259,18 @@ raw_end=$(jq '[.[] | select(.system == "raw-cacheline" and
 # between. (On the 2-vCPU VM of the README the raw line moves between 40
 # and 65 ns within its fast state, probe to probe; its slow state is
 # 175-225 ns.)
-awk '$1 > 0 { n++; if (!min || $1 < min) min = $1; if ($1 > max) max = $1
-		line = line (n > 1 ? ", " : "") $1 " ns (" $2 " " $3 ")" }
-	END { if (n > 1 && max > 2 * min)
-		print "the machine changed during the run: the raw cache-line " \
-			"ping-pong p50 was " line ", in the order they ran; " \
-			"compare each row with the raw row measured beside " \
-			"it, and run again" }' "$raw_line_txt" >>"$notes"
+# raw_range: "min max count" of them
+raw_range=$(awk '$1 > 0 { n++; if (!min || $1 < min) min = $1
+		if ($1 > max) max = $1 }
+	END { print min + 0, max + 0, n + 0 }' "$raw_line_txt")
+read -r raw_min raw_max raw_n <<<"$raw_range"
+if [ "$raw_n" -gt 1 ] && [ "$raw_max" -gt $((2 * raw_min)) ]; then
+	echo "the machine changed during the run: the raw cache-line" \
+		"ping-pong p50 was $(awk '$1 > 0 { printf "%s%s ns (%s %s)",
+			n++ ? ", " : "", $1, $2, $3 }' "$raw_line_txt")," \
+		"in the order they ran; compare each row with the raw row" \
+		"measured beside it, and run again" >>"$notes"
+fi
 raw_futex=$(jq '[.[] | select(.system == "raw-futex") | .p50_ns][0] // 0' "$all")
 
 md_rows() {	# jq filter selecting rows; ratio base; → Markdown rows
@@ -301,11 +306,8 @@ header='| system | pattern | payload | subs | p50 ns | p99 ns | p99.9 ns | max n
 	echo
 	echo "p50 / raw: against the shared cache-line ping-pong of this run" \
 		"($raw_line ns; $raw_end ns when measured again at its end;" \
-		"$(awk '$1 > 0 { n++; if (!min || $1 < min) min = $1
-				if ($1 > max) max = $1 }
-			END { printf "%d ns to %d ns in the %d measurements" \
-				" through the run, raw_line.txt", min, max, n }' \
-			"$raw_line_txt"))."
+		"$raw_min ns to $raw_max ns in the $raw_n measurements" \
+		"through the run, raw_line.txt)."
 	echo
 	echo "$header"
 	md_rows pingpong "$raw_line"
