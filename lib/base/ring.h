@@ -113,7 +113,8 @@ static inline uint64_t floe_ring_own(const struct floe_ring_producer *p,
  * Producer: append @v unless @limit (<= @capacity) of its own entries are
  * queued, or the ring is full. @p is the producer's private state. Pushes
  * with different limits may be mixed: more than @limit entries queued is
- * full, not corrupt.
+ * full, not corrupt. A full ring leaves the head it was full at in
+ * @p->head_cache (floe_ring_evict).
  */
 static inline enum floe_ring_result
 floe_ring_push(struct floe_ring *r, uint32_t capacity, uint32_t limit,
@@ -254,6 +255,26 @@ static inline bool floe_ring_take(struct floe_ring *r, uint64_t head)
 	/* for the producer (release: we are done with the entry) */
 	atomic_store_explicit(&r->head_seen, head + 1, memory_order_release);
 	return true;
+}
+
+/**
+ * Producer, after floe_ring_push() found the ring full: take the entry
+ * that was oldest when it did (at the head it read, @p->head_cache) into
+ * *@v. False if the consumer took that entry first: then there is room.
+ * Never the entry oldest now: once the consumer has taken one, the next
+ * is owed to it, in a ring no longer full. The caller makes sure that
+ * entry is its own (not an earlier producer's: p->floor).
+ */
+static inline bool floe_ring_evict(struct floe_ring *r, uint32_t capacity,
+				   const struct floe_ring_producer *p,
+				   uint64_t *v)
+{
+	uint64_t head = p->head_cache;
+
+	/* we wrote that slot, and write it again only once head moves on */
+	*v = atomic_load_explicit(&r->entries[floe_ring_slot(capacity, head)],
+				  memory_order_relaxed);
+	return floe_ring_take(r, head);
 }
 
 /* floe_ring_take for a consumer that remembers (@c). */

@@ -526,37 +526,28 @@ deliver_slow(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 	tx->reclaim_due |= c->inflight_count >= c->limit + d->borrowed;
 
 	/* An honest ring has room after one eviction, or after the receiver
-	 * took the oldest itself: full after an empty peek, or after a few
-	 * rounds, means indices someone tampered with (found by
-	 * tests/fuzz/fuzz_pubsub, where this looped forever). */
+	 * took the oldest itself: full after a few rounds means indices
+	 * someone tampered with (found by tests/fuzz/fuzz_pubsub, where this
+	 * looped forever). */
 	for (uint32_t round = 0; r == FLOE_RING_FULL && d->safe_overflow;
 	     round++) {
-		struct floe_ring *ring = c->sub_ring;
-		uint64_t oldest, head;
+		uint64_t oldest;
 
-		/* Safe overflow: the oldest queued sample makes room, unless
-		 * the receiver took it first (then there is room anyway). */
-		r = floe_ring_peek(ring, d->sub_cap, d->sub_cap, &oldest,
-				   &head);
-		if (r == FLOE_RING_CORRUPT)
-			break;
 		/* the oldest is a gone sender's leftover: not ours to push
 		 * out, and ours are behind it (struct floe_conn) */
-		if (r == FLOE_RING_OK && head - c->sub_prod.floor >= 1ULL << 63) {
-			r = FLOE_RING_FULL;
+		if (c->sub_prod.head_cache - c->sub_prod.floor >= 1ULL << 63)
 			break;
-		}
-		if (r == FLOE_RING_OK && floe_ring_take(ring, head)) {
+		/* Safe overflow: the sample oldest when the push found the
+		 * queue full makes room, unless the receiver took it first
+		 * (then there is room anyway). */
+		if (floe_ring_evict(c->sub_ring, d->sub_cap, &c->sub_prod,
+				    &oldest)) {
 			take_back(tx, j, oldest);
 			floe_stat_add(&tx->stats->overflowed, 1);
 		}
-		if (r == FLOE_RING_EMPTY || round == SAFE_OVERFLOW_ROUNDS) {
-			r = push(tx, j, chunk);
-			if (r == FLOE_RING_FULL)
-				r = FLOE_RING_CORRUPT;
-			break;
-		}
 		r = push(tx, j, chunk);
+		if (r == FLOE_RING_FULL && round == SAFE_OVERFLOW_ROUNDS)
+			r = FLOE_RING_CORRUPT;
 	}
 	if (r == FLOE_RING_FULL &&
 	    tx->opts.unable_to_deliver == FLOE_DELIVER_BLOCK)

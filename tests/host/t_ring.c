@@ -2,7 +2,8 @@
 /*
  * The lock-free ring: FIFO order, full/empty limits, safe-overflow
  * eviction racing a consumer in another process (every entry is consumed
- * or evicted exactly once), a sole consumer taking batches with one store
+ * or evicted exactly once, and only what was oldest when the ring was
+ * full is evicted), a sole consumer taking batches with one store
  * while a producer process fills the ring (every entry once, in order),
  * and corrupt indices reported, not trusted.
  */
@@ -44,7 +45,7 @@ int main(void)
 	int ok = 1;
 
 	th_setup("ring");
-	tap_plan(22);
+	tap_plan(27);
 	tap_require(r != NULL, "ring mapped");
 
 	for (uint64_t i = 0; i < 5; i++)
@@ -84,12 +85,15 @@ int main(void)
 	}
 
 	/* Safe overflow storm: producer (this process) evicts when full while
-	 * a consumer process pops. Each value must be seen exactly once. */
+	 * a consumer process pops. Each value must be seen exactly once, and
+	 * an eviction takes only what was oldest when the ring was full:
+	 * pushing i into a ring of CAP, never anything newer than i - CAP
+	 * (which the consumer is owed once it took the oldest). */
 	{
 		struct floe_ring *s = ring_map(CAP);
 		uint8_t *seen = mmap(NULL, STORM, PROT_READ | PROT_WRITE,
 				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		uint64_t dup = 0, lost = 0;
+		uint64_t dup = 0, lost = 0, early = 0, evicted = 0;
 		pid_t child;
 
 		tap_require(s && seen != MAP_FAILED, "storm ring mapped");
@@ -105,24 +109,64 @@ int main(void)
 				seen[x]++;
 			}
 		}
-		for (uint64_t i = 0; i < STORM; i++) {
-			while (floe_ring_push(s, CAP, CAP, &sprod, i) == FLOE_RING_FULL)
-				if (pop(s, CAP, &v) == FLOE_RING_OK)
-					seen[v]++;
-		}
-		while (floe_ring_push(s, CAP, CAP, &sprod, UINT64_MAX) == FLOE_RING_FULL)
-			if (pop(s, CAP, &v) == FLOE_RING_OK &&
-			    v != UINT64_MAX)
+		for (uint64_t i = 0; i <= STORM; i++) {
+			uint64_t value = i < STORM ? i : UINT64_MAX;
+
+			while (floe_ring_push(s, CAP, CAP, &sprod, value) ==
+			       FLOE_RING_FULL) {
+				if (!floe_ring_evict(s, CAP, &sprod, &v))
+					continue;
+				evicted++;
+				early += v + CAP > i;
 				seen[v]++;
+			}
+		}
 		th_wait(child, 30000);
 		for (uint64_t i = 0; i < STORM; i++) {
 			dup += seen[i] > 1;
 			lost += seen[i] == 0;
 		}
-		tap_diag("storm: %u values, %" PRIu64 " duplicated, %" PRIu64
-			 " lost", STORM, dup, lost);
+		tap_diag("storm: %u values, %" PRIu64 " evicted, %" PRIu64
+			 " duplicated, %" PRIu64 " lost", STORM, evicted, dup,
+			 lost);
 		tap_ok(dup == 0 && lost == 0,
 		       "eviction racing a consumer: every entry taken exactly once");
+		tap_ok(early == 0, "an eviction takes only the entry that was "
+				   "oldest when the ring was full (%" PRIu64
+				   " newer ones taken)", early);
+	}
+	/* The interleaving the storm looks for, step by step: the ring is
+	 * found full, then the consumer takes the oldest; the eviction that
+	 * follows must leave the next one, which the consumer is owed. */
+	{
+		struct floe_ring *e = ring_map(CAP);
+		struct floe_ring_producer p = { 0 };
+		uint64_t x;
+		int good = 1;
+
+		tap_require(e != NULL, "eviction ring mapped");
+		for (uint64_t i = 0; i < 2; i++)
+			good &= floe_ring_push(e, CAP, 2, &p, 10 + i) ==
+				FLOE_RING_OK;
+		good &= floe_ring_push(e, CAP, 2, &p, 12) == FLOE_RING_FULL;
+		good &= pop(e, CAP, &x) == FLOE_RING_OK && x == 10;
+		tap_ok(good && !floe_ring_evict(e, CAP, &p, &x),
+		       "full, then the consumer takes the oldest: the eviction "
+		       "takes nothing");
+		good = floe_ring_push(e, CAP, 2, &p, 12) == FLOE_RING_OK;
+		good &= pop(e, CAP, &x) == FLOE_RING_OK && x == 11;
+		good &= pop(e, CAP, &x) == FLOE_RING_OK && x == 12;
+		tap_ok(good, "and the push goes in behind the entry the consumer "
+			     "is owed");
+		good = floe_ring_push(e, CAP, 2, &p, 13) == FLOE_RING_OK &&
+		       floe_ring_push(e, CAP, 2, &p, 14) == FLOE_RING_OK &&
+		       floe_ring_push(e, CAP, 2, &p, 15) == FLOE_RING_FULL &&
+		       floe_ring_evict(e, CAP, &p, &x) && x == 13 &&
+		       floe_ring_push(e, CAP, 2, &p, 15) == FLOE_RING_OK;
+		good &= pop(e, CAP, &x) == FLOE_RING_OK && x == 14;
+		good &= pop(e, CAP, &x) == FLOE_RING_OK && x == 15;
+		tap_ok(good, "with nobody racing it, the eviction takes the oldest "
+			     "and makes room");
 	}
 	/* head_seen: the producer's copy of head, which may lag */
 	{
