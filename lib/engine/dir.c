@@ -34,7 +34,10 @@ uint64_t floe_dir_layout(struct floe_dir *d, uint64_t conns_off,
 	 * powers of two (lib/base/ring.h) */
 	d->sub_cap = pow2_at_least((FLOE_CONN_CARRIED + 1) *
 				   (d->buffer + markers));
-	d->comp_cap = pow2_at_least(d->chunk_count);
+	/* every chunk of the sender once, and what the receiver held of a
+	 * gone sender's and gives back before it sees that sender gone
+	 * (after a new one emptied the queue, taking the connection over) */
+	d->comp_cap = pow2_at_least(d->chunk_count + d->borrowed);
 	d->conns_off = conns_off;
 	d->sub_ring_off = sizeof(struct floe_conn);
 	d->comp_ring_off = d->sub_ring_off + floe_ring_bytes(d->sub_cap);

@@ -366,8 +366,9 @@ static void give_back(struct floe_receiver *rx, struct source *src,
 {
 	if (src->draining)
 		return; /* the connection is over: nobody takes it back */
-	/* it holds at most every chunk of the pool, each once: no room to
-	 * look for */
+	/* it holds at most every chunk of the pool once, and what we
+	 * held of a gone sender's (comp_cap, lib/engine/dir.c): no room
+	 * to look for */
 	floe_ring_append(src->comp, rx->dir->comp_cap,
 			 floe_entry(src->epoch, 0, chunk));
 }

@@ -264,6 +264,10 @@ static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
 	case FLOE_TAKE_CARRY:
 		floe_ring_producer_resume(floe_dir_sub_ring(d, sc),
 					  &c->sub_prod);
+		/* What the receiver gave back to the gone sender is nobody's
+		 * now, and would fill the completion queue we alone read (its
+		 * receiver appends without looking at head). */
+		floe_ring_reset(floe_dir_comp_ring(d, sc));
 		break;
 	case FLOE_TAKE_FRESH:
 		/* sub_id 0 keeps the receiver away while the queues are
