@@ -170,6 +170,13 @@ static void quarantine(struct floe_sender *tx, uint32_t j)
 
 	if (c->quarantine_owner && c->quarantine_owner != c->sub_id)
 		unref_all(tx, &c->quarantine);
+	/* set aside already and in flight again (history re-sent after an
+	 * earlier quarantine): one bit keeps one of its two references */
+	for (uint32_t chunk = floe_bitset_next(&c->inflight, 0);
+	     chunk < tx->chunk_count;
+	     chunk = floe_bitset_next(&c->inflight, chunk + 1))
+		if (floe_bitset_test(&c->quarantine, chunk))
+			floe_tx_unref(tx, chunk);
 	for (uint32_t w = 0; w < words; w++) {
 		c->quarantine.words[w] |= c->inflight.words[w];
 		c->inflight.words[w] = 0;
