@@ -2,7 +2,7 @@
 /*
  * The path length of a message: what floe executes per message, counted
  * instead of timed. scripts/path-length.sh runs this program under
- * valgrind (cachegrind) at two lengths and divides the difference by the
+ * valgrind (lackey) at two lengths and divides the difference by the
  * messages in between: instructions and stores per message, figures that
  * do not move with the machine's state the way its timings do.
  *

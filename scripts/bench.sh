@@ -13,7 +13,7 @@
 #               ping-pong through the C++ API (cxx_pingpong, row floe-cxx)
 #               and the Python package (bench/python/pingpong.py, row
 #               floe-python); the path length of a message, counted by
-#               cachegrind (scripts/path-length.sh, path_length.txt)
+#               valgrind's lackey (scripts/path-length.sh, path_length.txt)
 #   peers       bench/peers/kernel_ipc (Unix stream and datagram sockets,
 #               pipe, POSIX mq), zeromq (ipc://), iceoryx (C binding)
 #   gateway     floe-gateway beside Cyclone DDS alone between two network
@@ -325,7 +325,7 @@ header='| system | pattern | payload | subs | p50 ns | p99 ns | p99.9 ns | max n
 	echo
 	echo "## Path length: what one message executes (floe)"
 	echo
-	echo "Counted by cachegrind in one process (bench/path_length.c," \
+	echo "Counted by valgrind's lackey in one process (bench/path_length.c," \
 		"scripts/path-length.sh), not timed: these do not move with" \
 		"the machine's state. pingpong: a loan, send, receive and" \
 		"release with the ping-pong's QoS; default: the same with the" \
