@@ -65,6 +65,16 @@ static void let_go(struct floe_receiver *rx, uint32_t i, uint64_t pub_id)
 	floe_svc_leftovers_closed(rx->dir, i, pub_id);
 }
 
+/* Samples held from @src. */
+static uint32_t source_held(const struct source *src)
+{
+	uint32_t n = 0;
+
+	for (uint32_t m = 0; m < FLOE_MAX_LIVE_GENERATIONS; m++)
+		n += src->maps[m].held;
+	return n;
+}
+
 /* Stop polling @src; free it now or with its last held sample. */
 static void retire_source(struct floe_receiver *rx, struct source *src)
 {
@@ -79,7 +89,7 @@ static void retire_source(struct floe_receiver *rx, struct source *src)
 	rx->polled[src->polled_pos] = last;
 	last->polled_pos = src->polled_pos;
 	rx->rescan = true;
-	if (!src->held) {
+	if (!source_held(src)) {
 		free_source(src);
 		return;
 	}
@@ -440,8 +450,6 @@ static bool accept_entry(struct floe_receiver *rx, struct source *src,
 				   : NULL;
 	s->in_use = true;
 	m->held++;
-	src->held++;
-	rx->borrowed++;
 	return true;
 }
 
@@ -566,7 +574,11 @@ look:
 
 uint32_t floe_receiver_borrowed(const struct floe_receiver *rx)
 {
-	return rx->borrowed;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < rx->max_borrowed; i++)
+		n += rx->samples[i].in_use;
+	return n;
 }
 
 void floe_receiver_refresh(struct floe_receiver *rx)
@@ -638,16 +650,14 @@ FLOE_EXPORT void floe_sample_release(const floe_sample *cs)
 	rx = s->rx;
 	src = s->src;
 	s->in_use = false;
-	rx->borrowed--;
 	src->maps[s->map].held--;
-	src->held--;
 	if (!src->retired) {
 		/* at most every sample held since the last receive: room */
 		rx->released[rx->nreleased++] =
 			(struct released){ .src = src, .chunk = s->chunk };
 		return;
 	}
-	if (src->held)
+	if (source_held(src))
 		return;
 	for (struct source **p = &rx->retired; *p; p = &(*p)->next_retired) {
 		if (*p == src) {

@@ -16,6 +16,9 @@ struct source_map {
 	uint64_t stride;
 	uint64_t max_len;
 	uint32_t gen;
+	/* samples held from it: the only count kept of what is held (a
+	 * receive and a release store nothing else for it; the source's and
+	 * the receiver's are summed when asked, on their rare paths) */
 	uint32_t held;
 };
 
@@ -29,7 +32,6 @@ struct source {
 	uint64_t pub_id;
 	uint32_t pub_slot;
 	uint32_t epoch;
-	uint32_t held;
 	bool draining; /* sender gone or queue broken: finish what's queued */
 	bool gone;     /* the sender left or died */
 	bool retired;  /* no longer polled; freed with its last sample */
@@ -72,7 +74,6 @@ struct floe_receiver {
 	struct released *released; /* room for max_borrowed */
 	uint32_t nreleased;
 	uint32_t max_borrowed;
-	uint32_t borrowed;
 	uint32_t next_source;
 	uint64_t seen_changes;
 	uint64_t seen_deaths;
