@@ -36,6 +36,7 @@ static void describe_dir(const struct floe_shm_qos *q, struct floe_dir *d)
 		.receivers = p->max_subscribers,
 		.buffer = p->buffer,
 		.borrowed = p->borrowed,
+		.receiver_held = p->borrowed,
 		.history = p->history,
 		.loans = p->loans,
 		.user_header_size = p->user_header_size,
@@ -348,7 +349,7 @@ FLOE_EXPORT int floe_subscriber_create(floe_service *svc,
 		return ret;
 	}
 	ret = floe_receiver_open(&svc->dirs[0], &sub->port,
-				 svc->dirs[0].borrowed, &sub->rx);
+				 svc->dirs[0].receiver_held, &sub->rx);
 	if (ret) {
 		floe_port_leave(&sub->port);
 		free(sub);

@@ -22,13 +22,23 @@ FLOE_EXPORT void floe_rr_qos_init(struct floe_rr_qos *qos)
 	};
 }
 
+/* @a * @b samples held, saturated (QoS that large is refused by the
+ * layout's limits) */
+static uint32_t held_limit(uint64_t a, uint64_t b)
+{
+	uint64_t n = floe_mul_sat(a, b);
+
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
 /* The two directions as QoS @q describes them (counts, queue limits). */
 static void describe_dirs(const struct floe_shm_qos *q,
 			  struct floe_dir dirs[2])
 {
 	const struct floe_rr_shm_qos *r = &q->rr;
 
-	/* requests: a server holds at most a client's active requests */
+	/* requests: a server holds at most a client's active requests,
+	 * every client's at once */
 	dirs[RR_REQUESTS] = (struct floe_dir){
 		.sender = FLOE_SLOT_SOURCE,
 		.receiver = FLOE_SLOT_SINK,
@@ -36,6 +46,8 @@ static void describe_dirs(const struct floe_shm_qos *q,
 		.receivers = r->max_servers,
 		.buffer = r->active_per_client,
 		.borrowed = r->active_per_client,
+		.receiver_held = held_limit(r->max_clients,
+					    r->active_per_client),
 		.loans = r->loaned_requests,
 	};
 	/* responses: a client may hold a full buffer per active request */
@@ -51,6 +63,13 @@ static void describe_dirs(const struct floe_shm_qos *q,
 				    : r->active_per_client * r->response_buffer,
 		.loans = r->loaned_responses,
 	};
+	/* a client: a full response budget per server slot, for its
+	 * server and for the gone ones whose responses are carried ahead
+	 * of it (struct floe_conn); servers cannot make it hold more, the
+	 * engine refuses to send past it */
+	dirs[RR_RESPONSES].receiver_held =
+		held_limit(dirs[RR_RESPONSES].borrowed,
+			   floe_mul_sat(r->max_servers, FLOE_CONN_CARRIED + 1));
 }
 
 /* Lay out both directions' connections after the slots; where they end,

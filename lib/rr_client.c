@@ -241,12 +241,8 @@ FLOE_EXPORT int floe_client_create(floe_service *svc,
 	c->svc = svc;
 	c->servers_n = svc->qos.rr.max_servers;
 	c->channels_n = svc->qos.rr.active_per_client;
-	/* a full response budget per server slot, for its server and for
-	 * the gone ones whose responses are carried ahead of it (struct
-	 * floe_conn): servers cannot make us hold more, the engine refuses
-	 * to send past it */
-	held = svc->dirs[RR_RESPONSES].borrowed * c->servers_n *
-	       (FLOE_CONN_CARRIED + 1);
+	/* what the responses' direction says a client may hold */
+	held = svc->dirs[RR_RESPONSES].receiver_held;
 	c->channels = calloc(c->channels_n, sizeof(*c->channels));
 	c->servers = calloc((size_t)c->channels_n * c->servers_n,
 			    sizeof(*c->servers));

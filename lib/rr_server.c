@@ -79,7 +79,7 @@ FLOE_EXPORT int floe_server_create(floe_service *svc,
 	srv->svc = svc;
 	/* every active request of every client, plus fire-and-forget ones
 	 * (which the clients' queue limits bound the same way) */
-	srv->active_n = svc->qos.rr.max_clients * svc->qos.rr.active_per_client;
+	srv->active_n = svc->dirs[RR_REQUESTS].receiver_held;
 	srv->active = calloc(srv->active_n, sizeof(*srv->active));
 	if (!srv->active) {
 		server_free(srv);

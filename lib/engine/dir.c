@@ -16,7 +16,8 @@ uint64_t floe_dir_layout(struct floe_dir *d, uint64_t conns_off,
 	if (!d->senders || d->senders > FLOE_LIMIT_PORTS || !d->receivers ||
 	    d->receivers > FLOE_LIMIT_PORTS || !d->buffer ||
 	    d->buffer > FLOE_LIMIT_QUEUE || !d->borrowed ||
-	    d->borrowed > FLOE_LIMIT_QUEUE || d->history > d->buffer ||
+	    d->borrowed > FLOE_LIMIT_QUEUE || !d->receiver_held ||
+	    d->history > d->buffer ||
 	    !d->loans || d->loans > FLOE_LIMIT_QUEUE ||
 	    markers > FLOE_LIMIT_QUEUE ||
 	    d->user_header_size > FLOE_LIMIT_USER_HEADER)
@@ -34,10 +35,12 @@ uint64_t floe_dir_layout(struct floe_dir *d, uint64_t conns_off,
 	 * powers of two (lib/base/ring.h) */
 	d->sub_cap = pow2_at_least((FLOE_CONN_CARRIED + 1) *
 				   (d->buffer + markers));
-	/* every chunk of the sender once, and what the receiver held of a
-	 * gone sender's and gives back before it sees that sender gone
-	 * (after a new one emptied the queue, taking the connection over) */
-	d->comp_cap = pow2_at_least(d->chunk_count + d->borrowed);
+	/* every chunk of the sender once, and what the receiver held of
+	 * gone senders' and gives back before it sees them gone (after a
+	 * new one emptied the queue, taking the connection over) */
+	if ((uint64_t)d->chunk_count + d->receiver_held > FLOE_LIMIT_CHUNKS)
+		return 0;
+	d->comp_cap = pow2_at_least(d->chunk_count + d->receiver_held);
 	d->conns_off = conns_off;
 	d->sub_ring_off = sizeof(struct floe_conn);
 	d->comp_ring_off = d->sub_ring_off + floe_ring_bytes(d->sub_cap);

@@ -41,7 +41,11 @@ struct floe_dir {
 	uint32_t chunk_count;   /* chunks in a sender's pool */
 	/* the queues' QoS */
 	uint32_t buffer;   /* samples queued per connection */
-	uint32_t borrowed; /* samples a receiver may hold */
+	uint32_t borrowed; /* samples a receiver may hold of one sender's */
+	/* samples a receiver may hold at once, of every sender's (its borrow
+	 * limit): what it may give back to a connection a new sender has
+	 * taken over since */
+	uint32_t receiver_held;
 	uint32_t history;  /* samples re-delivered to a late receiver */
 	uint32_t loans;    /* samples a sender may have loaned */
 	uint32_t user_header_size;
