@@ -6,7 +6,10 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include "internal.h"
 
@@ -43,15 +46,46 @@ int floe_doorbell_bind(const struct floe_doorbell *db)
 	return sock;
 }
 
-/* Failures need no handling: EAGAIN means its queue is full (so it is
- * readable already), ECONNREFUSED that the port is gone or has no
- * descriptor. */
-void floe_doorbell_ring(int sock, const struct floe_doorbell *db)
+/* 0, or -1 with errno: EAGAIN when the port's queue is full (it is
+ * readable already) or the sending socket's buffer is, ECONNREFUSED when
+ * the port is gone or has no descriptor. */
+static int ring_through(int sock, const struct floe_doorbell *db)
 {
 	static const char byte = 1;
 
-	sendto(sock, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL,
-	       (const struct sockaddr *)&db->addr, db->len);
+	return sendto(sock, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL,
+		      (const struct sockaddr *)&db->addr, db->len) < 0 ? -1 : 0;
+}
+
+void floe_doorbell_ring(int sock, const struct floe_doorbell *db)
+{
+	ring_through(sock, db);
+}
+
+void floe_doorbell_ring_peer(int *sock, const struct floe_doorbell *db)
+{
+	socklen_t size = sizeof(int);
+	int queued, limit, fresh;
+
+	if (*sock < 0)
+		*sock = floe_doorbell_socket();
+	if (*sock < 0 || !ring_through(*sock, db) || errno != EAGAIN)
+		return;
+	/* The port's queue is full, or ours: datagrams count against the
+	 * socket that sent them until they are read, and ports that armed
+	 * a descriptor and stopped reading fill it. Then no port would be
+	 * rung, however empty its own queue: a fresh socket takes over
+	 * (the old one goes once what it sent is read or its ports gone). */
+	if (ioctl(*sock, SIOCOUTQ, &queued) ||
+	    getsockopt(*sock, SOL_SOCKET, SO_SNDBUF, &limit, &size) ||
+	    queued < limit / 2)
+		return;
+	fresh = floe_doorbell_socket();
+	if (fresh < 0)
+		return;
+	close(*sock);
+	*sock = fresh;
+	ring_through(fresh, db);
 }
 
 void floe_doorbell_drain(int sock)

@@ -31,8 +31,16 @@ int floe_doorbell_socket(void);
 /** A socket bound to @db's name (the port's descriptor); negative
  * FLOE_E_* on failure. */
 int floe_doorbell_bind(const struct floe_doorbell *db);
-/** Ring @db through @sock (failures need no handling). */
+/** Ring @db through @sock, the port's own bound one (it rings itself;
+ * failures need no handling). */
 void floe_doorbell_ring(int sock, const struct floe_doorbell *db);
+/**
+ * Ring another port's @db through the unbound socket *@sock (-1: made
+ * now). A datagram counts against the socket that sent it until it is
+ * read, so ports that stop reading can fill *@sock; it is then replaced
+ * by a fresh one, so that every other port is still rung.
+ */
+void floe_doorbell_ring_peer(int *sock, const struct floe_doorbell *db);
 /** Empty the bound socket @sock. */
 void floe_doorbell_drain(int sock);
 

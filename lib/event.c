@@ -303,12 +303,8 @@ static int signal_cell(floe_service *svc, uint32_t j, uint64_t owner,
 	atomic_fetch_add(&cell->futex_seq, 1);
 	if (atomic_load(&cell->waiters))
 		floe_futex_wake_all(&cell->futex_seq);
-	if (atomic_load(&cell->fd_armed)) {
-		if (*sock < 0)
-			*sock = floe_doorbell_socket();
-		if (*sock >= 0)
-			floe_doorbell_ring(*sock, bell);
-	}
+	if (atomic_load(&cell->fd_armed))
+		floe_doorbell_ring_peer(sock, bell);
 	return 1;
 }
 

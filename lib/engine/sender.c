@@ -108,13 +108,9 @@ static void wake_receiver(struct floe_sender *tx, uint32_t j, uint32_t want)
 	floe_wake_ring(w, want);
 	if (!(want & FLOE_WANT_FD))
 		return;
-	if (tx->bell_sock < 0)
-		tx->bell_sock = floe_doorbell_socket();
-	if (tx->bell_sock < 0)
-		return;
 	floe_doorbell_name(&bell, backend(tx)->domain, FLOE_DOORBELL_PORT,
 			   tx->conns[j].sub_id);
-	floe_doorbell_ring(tx->bell_sock, &bell);
+	floe_doorbell_ring_peer(&tx->bell_sock, &bell);
 }
 
 /* After floe_wake_barrier: wake receiver @j if it waits for data;
