@@ -483,6 +483,10 @@ static enum floe_ring_result push_blocking(struct floe_sender *tx, uint32_t j,
 	struct tx_conn *c = &tx->conns[j];
 	enum floe_ring_result r;
 
+	/* Receivers this send reached already must not wait for this one
+	 * to make room (its reader may be theirs): they are woken now, not
+	 * after the send (the others wake for nothing). */
+	wake_receivers(tx, NULL);
 	for (uint32_t round = 0;; round++) {
 		r = push(tx, j, chunk);
 		if (r != FLOE_RING_FULL)
