@@ -27,12 +27,13 @@ bool floe_wake_sender_init(void)
 
 void floe_wake_receiver_init(struct floe_wake *w)
 {
-	/* the command a first wait needs, tried now: where it is refused,
-	 * senders fence for this receiver from the start */
-	if (membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0)
-		atomic_fetch_and(&w->want, ~FLOE_WANT_FENCE);
-	else
-		atomic_fetch_or(&w->want, FLOE_WANT_FENCE);
+	/* Nothing wanted yet: a predecessor in this slot killed while it
+	 * slept or had its descriptor armed left that counted, and every
+	 * send would wake nobody. The command a first wait needs is tried
+	 * now: where it is refused, senders fence for us from the start. */
+	atomic_store(&w->want,
+		     membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0
+			     ? 0 : FLOE_WANT_FENCE);
 }
 
 void floe_wake_announced(struct floe_wake *w)
