@@ -110,7 +110,9 @@ struct floe_type floe_svc_type(const floe_service *svc, uint32_t i);
 struct floe_id_list {
 	uint64_t *ids;
 	size_t count, cap;
-	int err; /* FLOE_E_NOMEM once an id could not be added */
+	/* FLOE_E_NOMEM once an id could not be added, or why a service's
+	 * ids could not be read: the list is incomplete */
+	int err;
 };
 /**
  * Reclaim a service's dead slots by segment name and remove it if unused;

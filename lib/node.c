@@ -331,26 +331,24 @@ static bool has_id(const struct floe_id_list *list, uint64_t id)
 	return false;
 }
 
-/* Data segments whose publisher is gone and holds no slot (whose data
- * nobody may still read), left named by a crash at the wrong moment. */
+/* Of the data segments in @data (listed before @senders was collected),
+ * those whose publisher is gone and that no service still refers to
+ * (whose data nobody may still read), left named by a crash at the wrong
+ * moment. A segment listed after the collection began could be a new
+ * publisher's that no service named yet when it was visited. */
 static void sweep_orphan_data(floe_node *node,
+			      const struct floe_name_list *data,
 			      const struct floe_id_list *senders)
 {
-	struct floe_name_list list;
-
-	if (floe_list_kind(node, FLOE_KIND_DATA, &list))
-		goto out;
 	size_t plen = strlen(node->be->domain) + 3;
 
-	for (size_t i = 0; i < list.count; i++) {
+	for (size_t i = 0; i < data->count; i++) {
 		uint64_t id;
 
-		if (floe_seg_name_id(list.names[i], plen, &id) &&
+		if (floe_seg_name_id(data->names[i], plen, &id) &&
 		    !has_id(senders, id))
-			unlink_if_gone_publisher(node->be, list.names[i], id);
+			unlink_if_gone_publisher(node->be, data->names[i], id);
 	}
-out:
-	free(list.names);
 }
 
 static int remove_if_dead(floe_node *node, const char *seg_name,
@@ -371,13 +369,16 @@ static int remove_if_dead(floe_node *node, const char *seg_name,
 FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 {
 	struct floe_id_list senders = { 0 };
-	struct floe_name_list list;
+	struct floe_name_list list, data = { 0 };
 	int cleaned = 0;
 	int ret;
 
 	if (!node)
 		return FLOE_E_INVALID;
 	ret = for_each_node(node, remove_if_dead, &cleaned);
+	/* the data first, then who may still need it */
+	if (ret >= 0)
+		senders.err = floe_list_kind(node, FLOE_KIND_DATA, &data);
 	for (size_t k = 0; ret >= 0 && k < FLOE_PATTERNS; k++) {
 		int r = floe_list_kind(node, floe_patterns[k]->seg_kind, &list);
 
@@ -390,7 +391,8 @@ FLOE_EXPORT int floe_node_cleanup_dead(floe_node *node)
 	}
 	/* an incomplete list of senders would sweep data still to be read */
 	if (ret >= 0 && !senders.err)
-		sweep_orphan_data(node, &senders);
+		sweep_orphan_data(node, &data, &senders);
+	free(data.names);
 	free(senders.ids);
 	return ret < 0 ? ret : cleaned;
 }

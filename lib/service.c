@@ -165,9 +165,17 @@ void floe_service_cleanup_by_name(floe_node *node, const char *seg_name,
 				  struct floe_id_list *senders)
 {
 	floe_service *svc;
+	int ret = floe_svc_attach(node, seg_name, &svc);
 
-	if (floe_svc_attach(node, seg_name, &svc))
+	if (ret) {
+		/* Gone since it was listed: it needs nothing. Otherwise
+		 * (being removed by a node while others still use it, not
+		 * ready, unreadable) its senders are not known, and the list
+		 * is incomplete. */
+		if (ret != FLOE_E_NOT_FOUND)
+			senders->err = ret;
 		return;
+	}
 	floe_svc_reclaim_dead(svc);
 	if (!floe_svc_try_remove(svc))
 		floe_svc_for_each_sender(svc, add_id, senders);
