@@ -663,6 +663,30 @@ static inline uint64_t th_receive_tags(floe_subscriber *sub)
 	return floe_subscriber_has_samples(sub) ? 1ull << 63 : got;
 }
 
+/* Warnings and errors the library logged since th_count_warnings() (a
+ * test that expects none checks this); each is shown as a TAP comment. */
+static inline long *th_warnings(void)
+{
+	static long count;
+
+	return &count;
+}
+
+static inline void th_warning_sink(enum floe_log_level level,
+				   const char *message, void *ctx)
+{
+	(void)ctx;
+	if (level <= FLOE_LOG_WARN) {
+		(*th_warnings())++;
+		tap_diag("floe: %s", message);
+	}
+}
+
+static inline void th_count_warnings(void)
+{
+	floe_set_log(FLOE_LOG_WARN, th_warning_sink, NULL);
+}
+
 /* A new publisher sends @tag (a uint64_t) and leaves: how many it reached,
  * or the error creating it. */
 static inline int th_send_tag_and_leave(floe_service *svc, uint64_t tag)

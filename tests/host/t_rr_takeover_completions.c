@@ -22,18 +22,6 @@
 #define N2 32
 #define BURST 4
 
-static long warnings;
-
-static void count_warnings(enum floe_log_level level, const char *message,
-			   void *ctx)
-{
-	(void)ctx;
-	if (level <= FLOE_LOG_WARN) {
-		warnings++;
-		tap_diag("floe: %s", message);
-	}
-}
-
 static int send_resp(floe_active_request *a, uint64_t client, uint64_t seq,
 		     uint64_t i)
 {
@@ -60,7 +48,7 @@ int main(void)
 
 	th_setup("rrtkcomp");
 	tap_plan(12);
-	floe_set_log(FLOE_LOG_WARN, count_warnings, NULL);
+	th_count_warnings();
 	node = th_node("rrtkcomp");
 	tap_require(node != NULL, "node");
 	floe_rr_qos_init(&q);
@@ -136,7 +124,7 @@ int main(void)
 	}
 	tap_ok(got2 == N2 && inorder, "every S2 response, in order");
 	tap_eq(ret, FLOE_E_END_OF_STREAM, "S2's stream ends");
-	tap_eq(warnings, 0, "no connection found corrupt");
+	tap_eq(*th_warnings(), 0, "no connection found corrupt");
 	floe_pending_response_drop(p);
 	floe_server_destroy(s2);
 	floe_client_destroy(c);

@@ -34,18 +34,6 @@ static const struct shape shapes[] = {
 	{ .buffer = 5, .borrowed = 8, .held = 8 },
 };
 
-static long warnings;
-
-static void count_warnings(enum floe_log_level level, const char *message,
-			   void *ctx)
-{
-	(void)ctx;
-	if (level <= FLOE_LOG_WARN) {
-		warnings++;
-		tap_diag("floe: %s", message);
-	}
-}
-
 static int send_u64(floe_publisher *pub, uint64_t v)
 {
 	return floe_publisher_send_copy(pub, &v, sizeof(v));
@@ -156,7 +144,7 @@ int main(void)
 
 	th_setup("takeover");
 	tap_plan(3);
-	floe_set_log(FLOE_LOG_WARN, count_warnings, NULL);
+	th_count_warnings();
 	node = th_node("takeover");
 	tap_require(node != NULL, "node");
 	for (uint32_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
@@ -179,7 +167,7 @@ int main(void)
 			 first_shape, first_bad, first_why);
 	tap_ok(!failed, "every round: samples in order, none lost, every "
 			"chunk back");
-	tap_eq(warnings, 0, "no connection found corrupt (no warning)");
+	tap_eq(*th_warnings(), 0, "no connection found corrupt (no warning)");
 	floe_node_destroy(node);
 	return tap_done();
 }
