@@ -347,9 +347,10 @@ static inline void floe_ring_consumed(struct floe_ring *r, uint64_t tail)
 
 /**
  * Producer of a ring that cannot overfill by construction (a completion
- * queue: it never holds more than every chunk of its sender once, and a
- * few late ones for a gone sender, and its capacity is sized for that,
- * lib/engine/dir.c): append @v without looking at head, after
+ * queue: it never holds more than every chunk of its sender once, and
+ * what its receiver held of gone senders' and gives back late, and its
+ * capacity is sized for that, lib/engine/dir.c): append @v without
+ * looking at head, after
  * whatever is queued. A consumer that does not keep up finds the indices
  * corrupt, its own doing.
  */
