@@ -25,7 +25,7 @@ static int for_each_service(floe_node *node,
 		for (size_t i = 0; !ret && !stop && i < list.count; i++) {
 			floe_service *svc;
 
-			if (floe_svc_attach(node, list.names[i], &svc))
+			if (floe_svc_look(node, list.names[i], &svc))
 				continue; /* another user's, or half-made */
 			visited++;
 			stop = fn(svc, ctx);

@@ -99,8 +99,21 @@ enum floe_svc_how {
 int floe_svc_get(floe_node *node, const char *name,
 		 const struct floe_svc_spec *spec, enum floe_svc_how how,
 		 floe_service **out);
-/** Map and validate a service segment without joining it. */
+/* Not a floe error: a service nobody will finish or use (its creator died
+ * before it was ready, or every node in it is dead). */
+#define FLOE_SVC_ABANDONED 1
+
+/**
+ * Map and validate a READY service segment without joining it: 0, a
+ * negative floe error (FLOE_E_BUSY: being created, or removed by a live
+ * node), or FLOE_SVC_ABANDONED if its creator died before it was ready.
+ * A removal whose remover died is finished first (FLOE_E_NOT_FOUND if the
+ * service is gone now).
+ */
 int floe_svc_attach(floe_node *node, const char *seg_name, floe_service **out);
+/** floe_svc_attach, and a service being removed is attached too: to read
+ * what it holds. */
+int floe_svc_look(floe_node *node, const char *seg_name, floe_service **out);
 void floe_svc_detach(floe_service *svc);
 uint64_t floe_svc_changes(floe_service *svc);
 /** The service's payload type @i as its API hands it out. */
@@ -156,6 +169,12 @@ int floe_svc_reclaim_dead(floe_service *svc);
 bool floe_svc_in_use(floe_service *svc);
 /** Remove the service if no live node uses it; true if removed. */
 bool floe_svc_try_remove(floe_service *svc);
+/**
+ * The state word @stuck says REMOVING: if its remover is dead, finish its
+ * removal (or, with live nodes in it, make the service READY again); true
+ * if the service is removed.
+ */
+bool floe_svc_finish_removal(floe_service *svc, uint64_t stuck);
 /* What a new sender of row @i may do with the connection to column @j. */
 enum floe_takeover {
 	FLOE_TAKE_FRESH, /* closed (or made so): start it afresh */

@@ -27,7 +27,7 @@
 #include "base/ring.h"
 #include "floe.h"
 
-#define FLOE_LAYOUT_VERSION 12
+#define FLOE_LAYOUT_VERSION 13
 #define FLOE_NODE_MAGIC 0x31646f6e656f6c66ULL    /* "floenod1" */
 #define FLOE_SERVICE_MAGIC 0x31637673656f6c66ULL /* "floesvc1" */
 #define FLOE_DATA_MAGIC 0x31617461646f6c66ULL    /* "flodata1" */
@@ -71,11 +71,17 @@ enum floe_slot_kind {
 	FLOE_SLOT_KINDS = 3,
 };
 
+/*
+ * A service's state word. REMOVING carries the remover's claim key
+ * (backend claim_key) in the same word, so that a remover killed at any
+ * point is recognised as dead and its removal finished by someone else.
+ */
 enum floe_service_state {
 	FLOE_SVC_CREATING = 0,
 	FLOE_SVC_READY = 1,
-	FLOE_SVC_REMOVING = 2,
 };
+
+#define FLOE_SVC_REMOVING (1ULL << 63) /* | the remover's claim key */
 
 /*
  * Each pattern's QoS as shared memory holds it; the header's `pattern`
@@ -153,19 +159,16 @@ struct floe_shm_type {
 struct floe_svc_header {
 	uint64_t magic;
 	uint32_t version;
-	_Atomic uint32_t state;
+	uint32_t mode;
+	_Atomic uint64_t state; /* enum floe_service_state, FLOE_SVC_REMOVING */
 	uint64_t layout_size;
 	struct floe_port_ref creator;
-	/* the node removing the service (state REMOVING), so that a remover
-	 * that died half-way can be recognised and its work undone */
-	struct floe_port_ref remover;
 	/* bumped whenever a slot is taken or freed: ports re-scan on change */
 	_Atomic uint64_t changes;
 	char name[FLOE_NAME_LEN + 1];
 	struct floe_shm_qos qos;
 	struct floe_shm_type types[FLOE_MAX_TYPES];
 	uint32_t num_attrs;
-	uint32_t mode;
 	struct floe_shm_attr attrs[FLOE_MAX_ATTRIBUTES];
 };
 

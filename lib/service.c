@@ -26,8 +26,6 @@
 #define DEFAULT_MODE 0600
 /* open_or_create attempts while the service appears and disappears */
 #define GET_ROUNDS 2000
-/* open_once: the service is full of nodes that are all dead */
-#define ABANDONED 1
 
 uint64_t floe_svc_changes(floe_service *svc)
 {
@@ -46,21 +44,28 @@ static bool type_shape_valid(uint64_t size, uint64_t align)
 	return size && align && align <= 4096 && !(align & (align - 1));
 }
 
-/* Wait while the service is being created; FLOE_E_BUSY unless READY. */
-static int wait_ready(struct floe_svc_header *hdr)
+/* Wait while the service is being created, for as long as its creator
+ * lives; *@state is what it became. */
+static int wait_created(struct floe_backend *be, struct floe_svc_header *hdr,
+			uint64_t *state)
 {
 	uint64_t deadline = floe_now_ns() + SERVICE_READY_TIMEOUT_NS;
-	uint32_t state;
 
 	for (uint32_t round = 0;; round++) {
-		state = atomic_load_explicit(&hdr->state, memory_order_acquire);
-		if (state != FLOE_SVC_CREATING)
-			break;
+		struct floe_port_ref creator;
+
+		*state = atomic_load_explicit(&hdr->state, memory_order_acquire);
+		if (*state != FLOE_SVC_CREATING)
+			return 0;
+		/* (with the module the name is visible before the header) */
+		memcpy(&creator, &hdr->creator, sizeof(creator));
+		if (creator.id &&
+		    be->ops->port_liveness(be, &creator) == FLOE_PORT_DEAD)
+			return FLOE_SVC_ABANDONED;
 		if (floe_now_ns() > deadline)
 			return FLOE_E_BUSY;
 		floe_backoff(round);
 	}
-	return state == FLOE_SVC_READY ? 0 : FLOE_E_BUSY;
 }
 
 /* Copy the header (it stays writable by every user of the service), then
@@ -105,10 +110,12 @@ static int validate(floe_service *svc)
 }
 
 /* Map a service segment and validate everything later code relies on. */
-int floe_svc_attach(floe_node *node, const char *seg_name, floe_service **out)
+static int attach(floe_node *node, const char *seg_name, bool removing_ok,
+		  floe_service **out)
 {
 	struct floe_backend *be = node->be;
 	floe_service *svc;
+	uint64_t state;
 	int ret;
 
 	svc = calloc(1, sizeof(*svc));
@@ -124,10 +131,21 @@ int floe_svc_attach(floe_node *node, const char *seg_name, floe_service **out)
 	ret = FLOE_E_CORRUPT;
 	if (svc->seg.size < sizeof(*svc->hdr))
 		goto fail;
-	ret = wait_ready(svc->hdr);
+	ret = wait_created(be, svc->hdr, &state);
 	if (!ret)
 		ret = validate(svc);
 	if (ret)
+		goto fail;
+	/* its remover may have been killed half-way */
+	if ((state & FLOE_SVC_REMOVING) &&
+	    floe_svc_finish_removal(svc, state)) {
+		ret = FLOE_E_NOT_FOUND;
+		goto fail;
+	}
+	state = atomic_load(&svc->hdr->state);
+	ret = FLOE_E_BUSY;
+	if (state != FLOE_SVC_READY && !(removing_ok &&
+					  (state & FLOE_SVC_REMOVING)))
 		goto fail;
 	*out = svc;
 	return 0;
@@ -135,6 +153,16 @@ fail:
 	floe_seg_close(&svc->seg);
 	free(svc);
 	return ret;
+}
+
+int floe_svc_attach(floe_node *node, const char *seg_name, floe_service **out)
+{
+	return attach(node, seg_name, false, out);
+}
+
+int floe_svc_look(floe_node *node, const char *seg_name, floe_service **out)
+{
+	return attach(node, seg_name, true, out);
 }
 
 void floe_svc_detach(floe_service *svc)
@@ -161,17 +189,43 @@ static void add_id(uint64_t id, void *ctx)
 	list->ids[list->count++] = id;
 }
 
+/* A service whose creator died before it was READY (no port ever
+ * joined it): its name goes; true if so. */
+static bool remove_unfinished(struct floe_backend *be, const char *seg_name)
+{
+	struct floe_seg seg = { .fd = -1 };
+	bool removed = false;
+
+	if (be->ops->seg_open(be, seg_name, true, &seg))
+		return false;
+	if (seg.size >= sizeof(struct floe_svc_header)) {
+		struct floe_svc_header *hdr = seg.addr;
+		struct floe_port_ref creator;
+
+		memcpy(&creator, &hdr->creator, sizeof(creator));
+		if (atomic_load(&hdr->state) == FLOE_SVC_CREATING &&
+		    (!creator.id || be->ops->port_liveness(be, &creator) ==
+					    FLOE_PORT_DEAD))
+			removed = !be->ops->seg_unlink(be, seg_name);
+	}
+	floe_seg_close(&seg);
+	return removed;
+}
+
 void floe_service_cleanup_by_name(floe_node *node, const char *seg_name,
 				  struct floe_id_list *senders)
 {
 	floe_service *svc;
-	int ret = floe_svc_attach(node, seg_name, &svc);
+	int ret = floe_svc_look(node, seg_name, &svc);
 
+	/* its creator died before any sender could join */
+	if (ret == FLOE_SVC_ABANDONED &&
+	    remove_unfinished(node->be, seg_name))
+		return;
 	if (ret) {
-		/* Gone since it was listed: it needs nothing. Otherwise
-		 * (being removed by a node while others still use it, not
-		 * ready, unreadable) its senders are not known, and the list
-		 * is incomplete. */
+		/* Gone since it was listed: it needs nothing. Otherwise (not
+		 * ready yet, unreadable) its senders are not known, and the
+		 * list is incomplete. */
 		if (ret != FLOE_E_NOT_FOUND)
 			senders->err = ret;
 		return;
@@ -293,7 +347,7 @@ static int open_once(floe_node *node, const char *name,
 	if (!ret)
 		ret = join(svc);
 	if (ret == FLOE_E_NODE_LIMIT && !floe_svc_in_use(svc))
-		ret = ABANDONED;
+		ret = FLOE_SVC_ABANDONED;
 	if (ret) {
 		floe_svc_detach(svc);
 		return ret;
@@ -408,10 +462,8 @@ static int create_once(floe_node *node, const char *name,
  * never got past creation) is removed; true if so. */
 static bool remove_if_abandoned(floe_node *node, const char *seg_name)
 {
-	struct floe_seg seg = { .fd = -1 };
-	struct floe_backend *be = node->be;
 	floe_service *svc;
-	bool removed = false;
+	bool removed;
 	int ret;
 
 	ret = floe_svc_attach(node, seg_name, &svc);
@@ -421,28 +473,10 @@ static bool remove_if_abandoned(floe_node *node, const char *seg_name)
 		floe_svc_detach(svc);
 		return removed;
 	}
-	if (ret != FLOE_E_BUSY || be->ops->seg_open(be, seg_name, true, &seg))
-		return false;
-	if (seg.size >= sizeof(struct floe_svc_header)) {
-		struct floe_svc_header *hdr = seg.addr;
-		struct floe_port_ref creator = hdr->creator;
-		struct floe_port_ref remover = hdr->remover;
-		uint32_t state = atomic_load(&hdr->state);
-
-		/* Stuck in CREATING: its creator died half-way. */
-		if (state == FLOE_SVC_CREATING &&
-		    (!creator.id || be->ops->port_liveness(be, &creator) ==
-					    FLOE_PORT_DEAD))
-			removed = !be->ops->seg_unlink(be, seg_name);
-		/* Stuck in REMOVING: its remover died half-way. Back to
-		 * READY; the caller's next attempt decides again. */
-		if (state == FLOE_SVC_REMOVING && remover.id &&
-		    be->ops->port_liveness(be, &remover) == FLOE_PORT_DEAD)
-			atomic_compare_exchange_strong(&hdr->state, &state,
-						       FLOE_SVC_READY);
-	}
-	floe_seg_close(&seg);
-	return removed;
+	/* (not found: a removal its remover left half-done ended now) */
+	return ret == FLOE_E_NOT_FOUND ||
+	       ((ret == FLOE_E_BUSY || ret == FLOE_SVC_ABANDONED) &&
+		remove_unfinished(node->be, seg_name));
 }
 
 static int create(floe_node *node, const char *name,
@@ -475,7 +509,7 @@ int floe_svc_get(floe_node *node, const char *name,
 
 		for (uint32_t round = 0;; round++) {
 			ret = open_once(node, name, spec, out);
-			if (ret == ABANDONED)
+			if (ret == FLOE_SVC_ABANDONED)
 				return FLOE_E_BUSY;
 			if (ret != FLOE_E_BUSY || floe_now_ns() > deadline)
 				return ret;
@@ -490,10 +524,10 @@ int floe_svc_get(floe_node *node, const char *name,
 		ret = open_once(node, name, spec, out);
 		if (ret == FLOE_E_NOT_FOUND)
 			ret = create(node, name, spec, seg_name, out);
-		else if ((ret == FLOE_E_BUSY || ret == ABANDONED) &&
+		else if ((ret == FLOE_E_BUSY || ret == FLOE_SVC_ABANDONED) &&
 			 remove_if_abandoned(node, seg_name))
 			continue;
-		if (ret == ABANDONED)
+		if (ret == FLOE_SVC_ABANDONED)
 			ret = FLOE_E_BUSY;
 		if (ret != FLOE_E_EXISTS && ret != FLOE_E_BUSY &&
 		    ret != FLOE_E_NOT_FOUND)

@@ -532,33 +532,88 @@ static void unlink_data(uint64_t id, void *be)
 	floe_unlink_publisher_data(be, id);
 }
 
-/*
- * A remover that finds a live node backs out, then looks again: the node
- * it saw may have left meanwhile and failed its own attempt while this one
- * held REMOVING, and then nobody else would remove the service.
- */
-bool floe_svc_try_remove(floe_service *svc)
+/* Our REMOVING state word: the remover's identity goes with the state. */
+static uint64_t removing_word(floe_service *svc)
 {
-	for (int attempt = 0;; attempt++) {
-		uint32_t ready = FLOE_SVC_READY;
+	struct floe_backend *be = svc->node->be;
 
-		if (!atomic_compare_exchange_strong(&svc->hdr->state, &ready,
-						    FLOE_SVC_REMOVING))
+	return FLOE_SVC_REMOVING | (be->ops->claim_key(be, &svc->node->ref) &
+				    (FLOE_CLAIM_KEY_LIMIT - 1));
+}
+
+/* Does the service's name still lead to the segment we map, which holds
+ * our REMOVING word (nobody but its remover unlinks it)? */
+static bool name_still_ours(floe_service *svc, uint64_t removing)
+{
+	struct floe_backend *be = svc->node->be;
+	struct floe_seg seg = { .fd = -1 };
+	bool ours = false;
+
+	if (be->ops->seg_open(be, svc->seg_name, false, &seg))
+		return false;
+	if (seg.size >= sizeof(struct floe_svc_header))
+		ours = atomic_load(&((struct floe_svc_header *)seg.addr)->state) ==
+		       removing;
+	floe_seg_close(&seg);
+	return ours;
+}
+
+/*
+ * Move the state from @from to our REMOVING word and remove the service
+ * unless a node may still use it. A remover that finds a live node backs
+ * out, then looks again: the node it saw may have left meanwhile and
+ * failed its own attempt while this one held REMOVING, and then nobody
+ * else would remove the service.
+ */
+static bool remove_from(floe_service *svc, uint64_t from)
+{
+	struct floe_backend *be = svc->node->be;
+	uint64_t removing = removing_word(svc);
+	int ret;
+
+	for (int attempt = 0;; attempt++) {
+		uint64_t expected = from;
+
+		if (!atomic_compare_exchange_strong(&svc->hdr->state, &expected,
+						    removing))
 			return false;
-		svc->hdr->remover = svc->node->ref;
 		if (!floe_svc_in_use(svc))
 			break;
 		atomic_store(&svc->hdr->state, FLOE_SVC_READY);
 		if (attempt == 100 || floe_svc_in_use(svc))
 			return false;
+		from = FLOE_SVC_READY;
 	}
+	/* Finishing a dead remover's work: it may have unlinked the name
+	 * already, and a new service may have it now. */
+	if (from != FLOE_SVC_READY && !name_still_ours(svc, removing)) {
+		floe_svc_for_each_sender(svc, unlink_data, be);
+		return true;
+	}
+	ret = be->ops->seg_unlink(be, svc->seg_name);
 	/* e.g. another user's service: leave it usable, not half-removed */
-	if (svc->node->be->ops->seg_unlink(svc->node->be, svc->seg_name)) {
+	if (ret) {
 		atomic_store(&svc->hdr->state, FLOE_SVC_READY);
 		return false;
 	}
-	floe_svc_for_each_sender(svc, unlink_data, svc->node->be);
+	floe_svc_for_each_sender(svc, unlink_data, be);
 	return true;
+}
+
+bool floe_svc_try_remove(floe_service *svc)
+{
+	return remove_from(svc, FLOE_SVC_READY);
+}
+
+bool floe_svc_finish_removal(floe_service *svc, uint64_t stuck)
+{
+	struct floe_backend *be = svc->node->be;
+
+	if (!(stuck & FLOE_SVC_REMOVING) ||
+	    be->ops->claim_liveness(be, stuck & ~FLOE_SVC_REMOVING) !=
+		    FLOE_PORT_DEAD)
+		return false;
+	return remove_from(svc, stuck);
 }
 
 int floe_port_join(floe_service *svc, enum floe_slot_kind kind,

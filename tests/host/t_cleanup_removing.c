@@ -3,7 +3,7 @@
  * floe_node_cleanup_dead never removes data a subscriber is still owed
  * because it could not look into that subscriber's service: one another
  * node is closing while others still use it is REMOVING for a moment, and
- * its senders cannot be read then. Step 1 holds that moment by hand (the
+ * its senders must be read then too. Step 1 holds that moment by hand (the
  * compare-and-swap floe_svc_try_remove makes first, and its back-off)
  * around a cleanup; step 2 has a child open and close the service in a
  * loop for 3 s while the parent sends from publishers that leave at once,
@@ -58,7 +58,7 @@ int main(void)
 	floe_service *svc, *csvc;
 	floe_subscriber *sub;
 	const floe_sample *s;
-	uint32_t ready = FLOE_SVC_READY, removing = FLOE_SVC_REMOVING;
+	uint64_t ready = FLOE_SVC_READY, removing;
 	int r, lost = 0, rounds = 0;
 	pid_t pid;
 
@@ -73,10 +73,11 @@ int main(void)
 	floe_service_close(csvc);
 	r = floe_subscriber_create(svc, NULL, &sub);
 
-	/* 1: deterministic */
+	/* 1: deterministic (the remover: our own node, alive) */
+	removing = FLOE_SVC_REMOVING |
+		   node->be->ops->claim_key(node->be, &node->ref);
 	r = th_send_tag_and_leave(svc, 7);
-	atomic_compare_exchange_strong(&svc->hdr->state, &ready,
-				       FLOE_SVC_REMOVING);
+	atomic_compare_exchange_strong(&svc->hdr->state, &ready, removing);
 	floe_node_cleanup_dead(cleaner);
 	atomic_compare_exchange_strong(&svc->hdr->state, &removing,
 				       FLOE_SVC_READY);
