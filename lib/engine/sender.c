@@ -263,7 +263,10 @@ static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
 	 * carried already). */
 	switch (floe_svc_take_over(d, tx->slot, j, tx->ref.id, &done)) {
 	case FLOE_TAKE_WAIT:
-		return; /* again when the receiver has read them */
+		/* again when the receiver has read them; until then it
+		 * needs nothing of ours */
+		be->ops->port_release(be, tx->ref.id, ref);
+		return;
 	case FLOE_TAKE_CARRY:
 		floe_ring_producer_resume(floe_dir_sub_ring(d, sc),
 					  &c->sub_prod);
