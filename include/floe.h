@@ -574,7 +574,13 @@ struct floe_server_opts {
 	 * A client's response buffer is full: DISCARD drops the response
 	 * (floe_response_mut_send returns 0); BLOCK retries until the client
 	 * makes room (its receives and sends drain its queue, throwing away
-	 * responses of dropped pending responses), leaves or dies.
+	 * responses of dropped pending responses), leaves or dies. Either
+	 * way a response is dropped, not waited for, while the client holds
+	 * more of this server's responses than max_active_requests_per_client
+	 * x max_response_buffer_size besides its queue (read aside while it
+	 * read another pending response, or received and not released): only
+	 * the client's application frees those, and it may be waiting for a
+	 * response this server would send next.
 	 */
 	enum floe_unable_to_deliver backpressure;
 	uint64_t initial_max_slice_len; /**< 0 → 1 */
@@ -708,8 +714,9 @@ void *floe_response_mut_payload(floe_response_mut *response);
 uint64_t floe_response_mut_len(const floe_response_mut *response);
 /**
  * Send the response to the request's client; the loan ends whatever the
- * result. Returns 1 if queued, 0 if the client no longer listens or (with
- * DISCARD) its buffer was full.
+ * result. Returns 1 if queued, 0 if the client no longer listens, (with
+ * DISCARD) its buffer was full, or it holds all the responses it may
+ * (struct floe_server_opts).
  */
 int floe_response_mut_send(floe_response_mut *response);
 void floe_response_mut_discard(floe_response_mut *response);
