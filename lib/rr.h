@@ -23,8 +23,8 @@
  * A channel is free again once every server the request reached has ended
  * it or is gone, so a late marker can never end a newer stream. A server
  * takes a request only while what it sends reaches the client (a
- * connection full of gone servers' leftovers makes it wait), so that it
- * can always end the stream.
+ * connection full of gone servers' leftovers makes it wait, until the
+ * client reading them wakes it), so that it can always end the stream.
  *
  * A client that drops a pending response says so in its request's chunk
  * header (floe_sender_unwant), which every server holding the request has

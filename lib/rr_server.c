@@ -35,8 +35,9 @@ struct floe_server {
  * A request is taken only when its stream can be answered and ended: while
  * the connection to its client waits (gone servers' leftovers fill its
  * carried records), an end of stream would be lost and the client get
- * FLOE_E_DEAD from a server that ended the stream. A client that is gone
- * gets nothing anyway: its requests are taken as ever.
+ * FLOE_E_DEAD from a server that ended the stream. The client that reads
+ * them wakes the server (let_go, lib/engine/receiver.c). A client that is
+ * gone gets nothing anyway: its requests are taken as ever.
  */
 static bool can_answer(void *ctx, uint32_t slot, uint64_t id)
 {

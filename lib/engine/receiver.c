@@ -19,6 +19,7 @@
 
 #include <unistd.h>
 
+#include "doorbell.h"
 #include "engine/receiver.h"
 
 /* Rounds of a receive that finds its sources changed under it (a retired
@@ -31,6 +32,54 @@ static void free_source(struct source *src)
 		if (src->maps[m].seg.addr)
 			floe_seg_close(&src->maps[m].seg);
 	free(src);
+}
+
+/*
+ * A sender of row @i that has not connected to us yet may have been told
+ * to wait (FLOE_TAKE_WAIT: every carried record in use), and where its
+ * port receives (another direction) it may sleep on what it will not
+ * take before it connects: a request-response server, on requests it
+ * could not answer. Letting a gone sender go may let it connect: wake it
+ * as a send would (lib/base/wake.h), with a full fence. We freed the
+ * record or closed the connection and bumped `changes`, then read its
+ * cell; it announces itself, then looks: it finds them, or we find it
+ * announced.
+ */
+static void wake_row_sender(struct floe_receiver *rx, uint32_t i)
+{
+	const struct floe_dir *d = rx->dir;
+	floe_service *svc = d->svc;
+	struct floe_port_ref ref;
+	struct floe_doorbell bell;
+	struct floe_wake *w = NULL;
+	uint64_t owner;
+	uint32_t want;
+	int sock = -1;
+
+	for (uint32_t k = 0; k < svc->ndirs; k++)
+		if (svc->dirs[k].receiver == d->sender)
+			w = floe_dir_wake(&svc->dirs[k], i);
+	if (!w)
+		return;
+	floe_wake_fence();
+	want = atomic_load(&w->want) & ~FLOE_WANT_FENCE;
+	if (!want)
+		return;
+	/* read after the cell: a port that announced itself owns its
+	 * slot; one connected to us already waits for nothing of ours */
+	owner = floe_svc_slot_owner(svc, d->sender, i, &ref);
+	if (!owner ||
+	    atomic_load(&floe_dir_conn(d, i, rx->slot)->pub_id) == owner)
+		return;
+	floe_wake_ring(w, want);
+	if (!(want & FLOE_WANT_FD))
+		return;
+	/* rare: a socket for this ring alone */
+	floe_doorbell_name(&bell, svc->node->be->domain, FLOE_DOORBELL_PORT,
+			   owner);
+	floe_doorbell_ring_peer(&sock, &bell);
+	if (sock >= 0)
+		close(sock);
 }
 
 /*
@@ -48,21 +97,25 @@ static void let_go(struct floe_receiver *rx, uint32_t i, uint64_t pub_id)
 	be->ops->port_release(be, pub_id, &rx->ref);
 	/* carried ahead of a newer sender's entries, or our connection */
 	floe_svc_forget_carried(rx->dir, i, rx->slot, pub_id);
-	if (atomic_load(&sc->pub_id) != pub_id ||
-	    !atomic_compare_exchange_strong(&sc->sub_id, &me, 0))
-		return;
-	/* A new sender of the row may have taken the connection over
-	 * between our look and our swap: it writes pub_id, then our id back
-	 * into sub_id, so the swap cannot tell, and it would stay shut, the
-	 * newcomer's samples never read. If pub_id moved, it is the
-	 * newcomer's: open it again (if its store came after our swap, it
-	 * did so itself). The gone sender's leftovers are taken either way
-	 * (a newcomer that found them taken leaves their data to us). */
-	if (atomic_load(&sc->pub_id) != pub_id) {
-		me = 0;
-		atomic_compare_exchange_strong(&sc->sub_id, &me, rx->ref.id);
+	if (atomic_load(&sc->pub_id) == pub_id &&
+	    atomic_compare_exchange_strong(&sc->sub_id, &me, 0)) {
+		/* A new sender of the row may have taken the connection
+		 * over between our look and our swap: it writes pub_id,
+		 * then our id back into sub_id, so the swap cannot tell,
+		 * and it would stay shut, the newcomer's samples never
+		 * read. If pub_id moved, it is the newcomer's: open it
+		 * again (if its store came after our swap, it did so
+		 * itself). The gone sender's leftovers are taken either way
+		 * (a newcomer that found them taken leaves their data to
+		 * us). */
+		if (atomic_load(&sc->pub_id) != pub_id) {
+			me = 0;
+			atomic_compare_exchange_strong(&sc->sub_id, &me,
+						       rx->ref.id);
+		}
+		floe_svc_leftovers_closed(rx->dir, i, pub_id);
 	}
-	floe_svc_leftovers_closed(rx->dir, i, pub_id);
+	wake_row_sender(rx, i);
 }
 
 /* Samples held from @src. */
