@@ -577,18 +577,21 @@ static bool remove_from(floe_service *svc, uint64_t from)
 		if (!atomic_compare_exchange_strong(&svc->hdr->state, &expected,
 						    removing))
 			return false;
+		/* Finishing a dead remover's work: it may have unlinked the
+		 * name already (and a new service may have it now). Then
+		 * nobody can find this one: it is never READY again, even
+		 * if an opener that mapped it before holds a node slot (it
+		 * sees REMOVING and backs out). */
+		if (from != FLOE_SVC_READY && !name_still_ours(svc, removing)) {
+			floe_svc_for_each_sender(svc, unlink_data, be);
+			return true;
+		}
 		if (!floe_svc_in_use(svc))
 			break;
 		atomic_store(&svc->hdr->state, FLOE_SVC_READY);
 		if (attempt == 100 || floe_svc_in_use(svc))
 			return false;
 		from = FLOE_SVC_READY;
-	}
-	/* Finishing a dead remover's work: it may have unlinked the name
-	 * already, and a new service may have it now. */
-	if (from != FLOE_SVC_READY && !name_still_ours(svc, removing)) {
-		floe_svc_for_each_sender(svc, unlink_data, be);
-		return true;
 	}
 	ret = be->ops->seg_unlink(be, svc->seg_name);
 	/* e.g. another user's service: leave it usable, not half-removed */
