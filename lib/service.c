@@ -190,9 +190,13 @@ static void add_id(uint64_t id, void *ctx)
 }
 
 /* A service whose creator died before it was READY (no port ever
- * joined it): its name goes; true if so. */
-static bool remove_unfinished(struct floe_backend *be, const char *seg_name)
+ * joined it): its name goes; true if so. The state goes CREATING →
+ * REMOVING (ours) first: another node may remove the segment and make a
+ * new service under the name as soon as we looked, and only the holder
+ * of the state unlinks the name. */
+static bool remove_unfinished(floe_node *node, const char *seg_name)
 {
+	struct floe_backend *be = node->be;
 	struct floe_seg seg = { .fd = -1 };
 	bool removed = false;
 
@@ -201,12 +205,24 @@ static bool remove_unfinished(struct floe_backend *be, const char *seg_name)
 	if (seg.size >= sizeof(struct floe_svc_header)) {
 		struct floe_svc_header *hdr = seg.addr;
 		struct floe_port_ref creator;
+		uint64_t creating = FLOE_SVC_CREATING;
+		uint64_t removing =
+			FLOE_SVC_REMOVING |
+			(be->ops->claim_key(be, &node->ref) &
+			 (FLOE_CLAIM_KEY_LIMIT - 1));
 
 		memcpy(&creator, &hdr->creator, sizeof(creator));
 		if (atomic_load(&hdr->state) == FLOE_SVC_CREATING &&
 		    (!creator.id || be->ops->port_liveness(be, &creator) ==
-					    FLOE_PORT_DEAD))
+					    FLOE_PORT_DEAD) &&
+		    atomic_compare_exchange_strong(&hdr->state, &creating,
+						   removing)) {
 			removed = !be->ops->seg_unlink(be, seg_name);
+			if (!removed)
+				atomic_compare_exchange_strong(
+					&hdr->state, &removing,
+					FLOE_SVC_CREATING);
+		}
 	}
 	floe_seg_close(&seg);
 	return removed;
@@ -220,7 +236,7 @@ void floe_service_cleanup_by_name(floe_node *node, const char *seg_name,
 
 	/* its creator died before any sender could join */
 	if (ret == FLOE_SVC_ABANDONED &&
-	    remove_unfinished(node->be, seg_name))
+	    remove_unfinished(node, seg_name))
 		return;
 	if (ret) {
 		/* Gone since it was listed: it needs nothing. Otherwise (not
@@ -476,7 +492,7 @@ static bool remove_if_abandoned(floe_node *node, const char *seg_name)
 	/* (not found: a removal its remover left half-done ended now) */
 	return ret == FLOE_E_NOT_FOUND ||
 	       ((ret == FLOE_E_BUSY || ret == FLOE_SVC_ABANDONED) &&
-		remove_unfinished(node->be, seg_name));
+		remove_unfinished(node, seg_name));
 }
 
 static int create(floe_node *node, const char *name,
