@@ -167,6 +167,9 @@ void floe_svc_release(floe_service *svc, enum floe_slot_kind kind, uint32_t i,
 int floe_svc_reclaim_dead(floe_service *svc);
 /** True if some node slot is taken by a node that may be alive. */
 bool floe_svc_in_use(floe_service *svc);
+/** @node's REMOVING state word: the remover's identity goes with the
+ * state, so a remover that died is recognised (FLOE_SVC_REMOVING). */
+uint64_t floe_svc_removing_word(floe_node *node);
 /** Remove the service if no live node uses it; true if removed. */
 bool floe_svc_try_remove(floe_service *svc);
 /**

@@ -161,6 +161,9 @@ struct floe_svc_header {
 	uint32_t version;
 	uint32_t mode;
 	_Atomic uint64_t state; /* enum floe_service_state, FLOE_SVC_REMOVING */
+	/* this segment's identity: a service made anew under the name has
+	 * another (a node's REMOVING word names the node, not the segment) */
+	uint64_t incarnation;
 	uint64_t layout_size;
 	struct floe_port_ref creator;
 	/* bumped whenever a slot is taken or freed: ports re-scan on change */

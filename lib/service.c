@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "base/bounds.h"
 #include "base/log.h"
@@ -44,6 +45,12 @@ static bool type_shape_valid(uint64_t size, uint64_t align)
 	return size && align && align <= 4096 && !(align & (align - 1));
 }
 
+static bool header_complete(struct floe_svc_header *hdr)
+{
+	return __atomic_load_n(&hdr->magic, __ATOMIC_ACQUIRE) ==
+	       FLOE_SERVICE_MAGIC;
+}
+
 /* Wait while the service is being created, for as long as its creator
  * lives; *@state is what it became. */
 static int wait_created(struct floe_backend *be, struct floe_svc_header *hdr,
@@ -57,11 +64,14 @@ static int wait_created(struct floe_backend *be, struct floe_svc_header *hdr,
 		*state = atomic_load_explicit(&hdr->state, memory_order_acquire);
 		if (*state != FLOE_SVC_CREATING)
 			return 0;
-		/* (with the module the name is visible before the header) */
-		memcpy(&creator, &hdr->creator, sizeof(creator));
-		if (creator.id &&
-		    be->ops->port_liveness(be, &creator) == FLOE_PORT_DEAD)
-			return FLOE_SVC_ABANDONED;
+		/* with the module the name is visible before the header:
+		 * the creator is known once the magic is there */
+		if (header_complete(hdr)) {
+			memcpy(&creator, &hdr->creator, sizeof(creator));
+			if (be->ops->port_liveness(be, &creator) ==
+			    FLOE_PORT_DEAD)
+				return FLOE_SVC_ABANDONED;
+		}
 		if (floe_now_ns() > deadline)
 			return FLOE_E_BUSY;
 		floe_backoff(round);
@@ -206,15 +216,16 @@ static bool remove_unfinished(floe_node *node, const char *seg_name)
 		struct floe_svc_header *hdr = seg.addr;
 		struct floe_port_ref creator;
 		uint64_t creating = FLOE_SVC_CREATING;
-		uint64_t removing =
-			FLOE_SVC_REMOVING |
-			(be->ops->claim_key(be, &node->ref) &
-			 (FLOE_CLAIM_KEY_LIMIT - 1));
+		uint64_t removing = floe_svc_removing_word(node);
+
+		/* (no header after the wait: a creator that died between
+		 * making the name and writing it) */
+		bool complete = header_complete(hdr);
 
 		memcpy(&creator, &hdr->creator, sizeof(creator));
 		if (atomic_load(&hdr->state) == FLOE_SVC_CREATING &&
-		    (!creator.id || be->ops->port_liveness(be, &creator) ==
-					    FLOE_PORT_DEAD) &&
+		    (!complete || be->ops->port_liveness(be, &creator) ==
+					  FLOE_PORT_DEAD) &&
 		    atomic_compare_exchange_strong(&hdr->state, &creating,
 						   removing)) {
 			removed = !be->ops->seg_unlink(be, seg_name);
@@ -409,6 +420,10 @@ static struct floe_svc_header *make_header(floe_node *node, const char *name,
 	if (!hdr)
 		return NULL;
 	hdr->creator = node->ref;
+	/* (without entropy, unique enough: no node makes two at once) */
+	if (getrandom(&hdr->incarnation, sizeof(hdr->incarnation),
+		      GRND_NONBLOCK) != sizeof(hdr->incarnation))
+		hdr->incarnation = node->ref.id ^ floe_now_ns();
 	hdr->magic = FLOE_SERVICE_MAGIC;
 	hdr->version = FLOE_LAYOUT_VERSION;
 	hdr->layout_size = lay->size;

@@ -532,18 +532,17 @@ static void unlink_data(uint64_t id, void *be)
 	floe_unlink_publisher_data(be, id);
 }
 
-/* Our REMOVING state word: the remover's identity goes with the state. */
-static uint64_t removing_word(floe_service *svc)
+uint64_t floe_svc_removing_word(floe_node *node)
 {
-	struct floe_backend *be = svc->node->be;
+	struct floe_backend *be = node->be;
 
-	return FLOE_SVC_REMOVING | (be->ops->claim_key(be, &svc->node->ref) &
+	return FLOE_SVC_REMOVING | (be->ops->claim_key(be, &node->ref) &
 				    (FLOE_CLAIM_KEY_LIMIT - 1));
 }
 
-/* Does the service's name still lead to the segment we map, which holds
- * our REMOVING word (nobody but its remover unlinks it)? */
-static bool name_still_ours(floe_service *svc, uint64_t removing)
+/* Does the service's name still lead to the segment we map? (Then it
+ * stays so: we hold its REMOVING state, and only its holder unlinks.) */
+static bool name_still_ours(floe_service *svc)
 {
 	struct floe_backend *be = svc->node->be;
 	struct floe_seg seg = { .fd = -1 };
@@ -552,8 +551,8 @@ static bool name_still_ours(floe_service *svc, uint64_t removing)
 	if (be->ops->seg_open(be, svc->seg_name, false, &seg))
 		return false;
 	if (seg.size >= sizeof(struct floe_svc_header))
-		ours = atomic_load(&((struct floe_svc_header *)seg.addr)->state) ==
-		       removing;
+		ours = ((struct floe_svc_header *)seg.addr)->incarnation ==
+		       svc->hdr->incarnation;
 	floe_seg_close(&seg);
 	return ours;
 }
@@ -568,7 +567,7 @@ static bool name_still_ours(floe_service *svc, uint64_t removing)
 static bool remove_from(floe_service *svc, uint64_t from)
 {
 	struct floe_backend *be = svc->node->be;
-	uint64_t removing = removing_word(svc);
+	uint64_t removing = floe_svc_removing_word(svc->node);
 	int ret;
 
 	for (int attempt = 0;; attempt++) {
@@ -582,7 +581,7 @@ static bool remove_from(floe_service *svc, uint64_t from)
 		 * nobody can find this one: it is never READY again, even
 		 * if an opener that mapped it before holds a node slot (it
 		 * sees REMOVING and backs out). */
-		if (from != FLOE_SVC_READY && !name_still_ours(svc, removing)) {
+		if (from != FLOE_SVC_READY && !name_still_ours(svc)) {
 			floe_svc_for_each_sender(svc, unlink_data, be);
 			return true;
 		}

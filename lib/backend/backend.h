@@ -61,7 +61,9 @@ struct floe_backend_ops {
 	 * Create and map a segment whose first @init_len bytes are @init.
 	 * With shm they are in place before the name appears, so no process
 	 * ever sees a named segment without its header, even if the creator
-	 * dies half-way.
+	 * dies half-way. With the module the name appears first, and the
+	 * first 8 bytes (a magic) are stored last, with release: a reader
+	 * that loads them with acquire and finds the magic sees the rest.
 	 */
 	int (*seg_create)(struct floe_backend *be, const char *name,
 			  uint64_t size, uint32_t mode, unsigned int flags,

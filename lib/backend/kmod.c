@@ -88,10 +88,21 @@ static int kmod_seg_create(struct floe_backend *be, const char *name,
 		kmod_seg_unlink(be, name);
 		return ret;
 	}
-	/* The name is visible already: readers check magic/ready flags,
-	 * and the module unlinks it if the owner dies. */
-	if (init_len)
+	/* The name is visible already (the module unlinks it if the owner
+	 * dies): the first word, a magic, goes last, so that a reader that
+	 * sees it sees the rest. */
+	if (init_len > sizeof(uint64_t)) {
+		uint64_t magic;
+
+		memcpy((char *)out->addr + sizeof(magic),
+		       (const char *)init + sizeof(magic),
+		       init_len - sizeof(magic));
+		memcpy(&magic, init, sizeof(magic));
+		__atomic_store_n((uint64_t *)out->addr, magic,
+				 __ATOMIC_RELEASE);
+	} else if (init_len) {
 		memcpy(out->addr, init, init_len);
+	}
 	return 0;
 }
 

@@ -74,8 +74,7 @@ int main(void)
 	r = floe_subscriber_create(svc, NULL, &sub);
 
 	/* 1: deterministic (the remover: our own node, alive) */
-	removing = FLOE_SVC_REMOVING |
-		   node->be->ops->claim_key(node->be, &node->ref);
+	removing = floe_svc_removing_word(node);
 	r = th_send_tag_and_leave(svc, 7);
 	atomic_compare_exchange_strong(&svc->hdr->state, &ready, removing);
 	floe_node_cleanup_dead(cleaner);

@@ -46,10 +46,8 @@ static int mark_and_die(void *unused)
 	(void)unused;
 	if (!node || floe_service_open_or_create(node, SERVICE, &o, &svc))
 		return 1;
-	if (!atomic_compare_exchange_strong(
-		    &svc->hdr->state, &ready,
-		    FLOE_SVC_REMOVING |
-			    node->be->ops->claim_key(node->be, &node->ref)))
+	if (!atomic_compare_exchange_strong(&svc->hdr->state, &ready,
+					    floe_svc_removing_word(node)))
 		return 2;
 	raise(SIGKILL);
 	return 3;
