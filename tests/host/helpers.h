@@ -701,6 +701,21 @@ static inline int th_send_tag_and_leave(floe_service *svc, uint64_t tag)
 	return r;
 }
 
+/* @n publishers in turn send their index as a tag and leave, their
+ * samples queued for the subscribers: the tags' bits, or 0 if one of the
+ * sends reached none. */
+static inline uint64_t th_leave_leftovers(floe_service *svc, int n)
+{
+	uint64_t tags = 0;
+
+	for (int tag = 0; tag < n; tag++) {
+		if (th_send_tag_and_leave(svc, (uint64_t)tag) != 1)
+			return 0;
+		tags |= 1ull << tag;
+	}
+	return tags;
+}
+
 /*
  * Loan until the publisher refuses (at most 64), then give them all back.
  * Returns how many loans succeeded and sets *@err to the refusal.

@@ -108,6 +108,23 @@ static inline int rr_receive(floe_pending_response *p,
 	}
 }
 
+/* Take every response of @p (each must be @seq's of client 1, indexed
+ * from 0), then its verdict; *@got counts the good ones. */
+static inline int rr_take_stream(floe_pending_response *p, uint64_t seq,
+				 int *got)
+{
+	const floe_response *resp;
+	int r;
+
+	*got = 0;
+	while ((r = rr_receive(p, &resp, 10000)) == 1) {
+		*got += rr_resp_ok(floe_response_payload(resp), 1, seq,
+				   (uint64_t)*got);
+		floe_response_release(resp);
+	}
+	return r;
+}
+
 /* Send the stream a request asks for; 0, or the first failure. */
 static inline int rr_answer(floe_active_request *a)
 {

@@ -8,43 +8,10 @@
  * The child creates the service and sets its state back to CREATING
  * before it is SIGKILLed. (Test of internals: it sets the state.)
  */
-#include "helpers.h"
-#include "internal.h"
 
 #define SERVICE "t/creator_killed"
 
-static const struct floe_type u64_type = {
-	.name = "t_creator_killed.u64",
-	.size = 8,
-	.align = 8,
-};
-
-static struct floe_service_opts opts(struct floe_pubsub_qos *q)
-{
-	floe_pubsub_qos_init(q);
-	return (struct floe_service_opts){ .type = u64_type, .qos = q };
-}
-
-static int create_and_die(void *unused)
-{
-	struct floe_pubsub_qos q;
-	struct floe_service_opts o = opts(&q);
-	floe_node *node = th_node("creator");
-	floe_service *svc;
-
-	(void)unused;
-	if (!node || floe_service_create(node, SERVICE, &o, &svc))
-		return 1;
-	atomic_store(&svc->hdr->state, FLOE_SVC_CREATING);
-	raise(SIGKILL);
-	return 2;
-}
-
-static int on_service(const struct floe_service_info *info, void *ctx)
-{
-	*(int *)ctx += !strcmp(info->name, SERVICE);
-	return 0;
-}
+#include "lifecycle.h"
 
 static uint64_t ms_since(uint64_t t0)
 {
@@ -55,7 +22,7 @@ int main(void)
 {
 	const char *domain = th_setup("creator_killed");
 	struct floe_pubsub_qos q;
-	struct floe_service_opts o = opts(&q);
+	struct floe_service_opts o = lc_opts(&q);
 	floe_node *node;
 	floe_service *svc;
 	uint64_t t0, ms;
@@ -63,11 +30,11 @@ int main(void)
 
 	tap_plan(6);
 	node = th_node("main");
-	tap_require(th_wait(th_fork(create_and_die, NULL), 10000) ==
+	tap_require(th_wait(th_fork(lc_create_and_die, NULL), 10000) ==
 			    128 + SIGKILL,
 		    "a creator was killed before its service was ready");
 	t0 = th_now_ns();
-	r = floe_service_list(node, on_service, &seen);
+	r = floe_service_list(node, lc_count_service, &seen);
 	ms = ms_since(t0);
 	tap_ok(r >= 0 && !seen && ms < 1000,
 	       "listing skips it (%d, seen %d, %" PRIu64 " ms)", r, seen, ms);

@@ -7,27 +7,15 @@
  * and created again). A child opens and closes the service for 2 s while
  * the parent, which keeps it open, lists the domain over and over.
  */
-#include "helpers.h"
 
 #define SERVICE "t/discovery_closing"
 
-static const struct floe_type u64_type = {
-	.name = "t_discovery_closing.u64",
-	.size = 8,
-	.align = 8,
-};
-
-static struct floe_service_opts opts(struct floe_pubsub_qos *q)
-{
-	floe_pubsub_qos_init(q);
-	q->max_nodes = 4;
-	return (struct floe_service_opts){ .type = u64_type, .qos = q };
-}
+#include "lifecycle.h"
 
 static int churn(void *unused)
 {
 	struct floe_pubsub_qos q;
-	struct floe_service_opts o = opts(&q);
+	struct floe_service_opts o = lc_opts(&q);
 	floe_node *node = th_node("churner");
 	long rounds = 0;
 	floe_service *svc;
@@ -47,17 +35,11 @@ static int churn(void *unused)
 	return th_child_result();
 }
 
-static int on_service(const struct floe_service_info *info, void *ctx)
-{
-	*(int *)ctx += !strcmp(info->name, SERVICE);
-	return 0;
-}
-
 int main(void)
 {
 	const char *domain = th_setup("discovery_closing");
 	struct floe_pubsub_qos q;
-	struct floe_service_opts o = opts(&q);
+	struct floe_service_opts o = lc_opts(&q);
 	floe_node *node;
 	floe_service *svc;
 	long lists = 0, missing = 0;
@@ -72,7 +54,7 @@ int main(void)
 	while (waitpid(pid, &status, WNOHANG) == 0) {
 		int seen = 0;
 
-		r = floe_service_list(node, on_service, &seen);
+		r = floe_service_list(node, lc_count_service, &seen);
 		lists++;
 		missing += r < 0 || seen != 1;
 	}

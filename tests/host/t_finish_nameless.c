@@ -9,45 +9,16 @@
  * the opener would join a service nobody else can find.
  * (Test of internals: the openers' steps are taken one by one.)
  */
-#include "helpers.h"
-#include "internal.h"
 
 #define SERVICE "t/finish_nameless"
 
-static const struct floe_type u64_type = {
-	.name = "t_finish_nameless.u64",
-	.size = 8,
-	.align = 8,
-};
-
-static struct floe_service_opts opts(struct floe_pubsub_qos *q)
-{
-	floe_pubsub_qos_init(q);
-	q->max_nodes = 4;
-	return (struct floe_service_opts){ .type = u64_type, .qos = q };
-}
-
-/* Open the service and close it: the last user, it removes it. */
-static int open_close(void *unused)
-{
-	struct floe_pubsub_qos q;
-	struct floe_service_opts o = opts(&q);
-	floe_node *node = th_node("remover");
-	floe_service *svc;
-
-	(void)unused;
-	if (!node || floe_service_open(node, SERVICE, &o, &svc))
-		return 1;
-	floe_service_close(svc);
-	floe_node_destroy(node);
-	return 0;
-}
+#include "lifecycle.h"
 
 int main(void)
 {
 	const char *domain = th_setup("finish_nameless");
 	struct floe_pubsub_qos q;
-	struct floe_service_opts o = opts(&q);
+	struct floe_service_opts o = lc_opts(&q);
 	char seg_name[FLOE_SEG_NAME_MAX];
 	floe_node *creator, *opener, *finisher, *third;
 	floe_service *svc, *stale_o, *stale_f, *svc3;
@@ -72,7 +43,7 @@ int main(void)
 	floe_svc_release(svc, FLOE_SLOT_NODE, svc->node_slot, creator->ref.id);
 	atomic_fetch_sub(&creator->services, 1);
 	/* a child opens and closes it: removed, name unlinked; it ends */
-	tap_require(th_wait(th_fork(open_close, NULL), 10000) == 0,
+	tap_require(th_wait(th_fork(lc_open_close, NULL), 10000) == 0,
 		    "a child removed the service and ended");
 	floe_svc_detach(svc);
 	r = floe_service_open(third, SERVICE, &o, &svc3);

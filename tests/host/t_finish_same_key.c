@@ -8,44 +8,16 @@
  * tells them apart by the header's incarnation.
  * (Test of internals: the steps of both are taken one by one.)
  */
-#include "helpers.h"
-#include "internal.h"
 
 #define SERVICE "t/finish_same_key"
 
-static const struct floe_type u64_type = {
-	.name = "t_finish_same_key.u64",
-	.size = 8,
-	.align = 8,
-};
-
-static struct floe_service_opts opts(struct floe_pubsub_qos *q)
-{
-	floe_pubsub_qos_init(q);
-	q->max_nodes = 4;
-	return (struct floe_service_opts){ .type = u64_type, .qos = q };
-}
-
-static int open_close(void *unused)
-{
-	struct floe_pubsub_qos q;
-	struct floe_service_opts o = opts(&q);
-	floe_node *node = th_node("remover");
-	floe_service *svc;
-
-	(void)unused;
-	if (!node || floe_service_open(node, SERVICE, &o, &svc))
-		return 1;
-	floe_service_close(svc);
-	floe_node_destroy(node);
-	return 0;
-}
+#include "lifecycle.h"
 
 int main(void)
 {
 	const char *domain = th_setup("finish_same_key");
 	struct floe_pubsub_qos q;
-	struct floe_service_opts o = opts(&q);
+	struct floe_service_opts o = lc_opts(&q);
 	char seg_name[FLOE_SEG_NAME_MAX];
 	floe_node *creator, *node, *other, *third;
 	floe_service *svc, *stale, *mine, *theirs, *svc3;
@@ -65,7 +37,7 @@ int main(void)
 		    "the node maps the old service");
 	floe_svc_release(svc, FLOE_SLOT_NODE, svc->node_slot, creator->ref.id);
 	atomic_fetch_sub(&creator->services, 1);
-	tap_require(th_wait(th_fork(open_close, NULL), 10000) == 0,
+	tap_require(th_wait(th_fork(lc_open_close, NULL), 10000) == 0,
 		    "a child removed the old service and ended");
 	floe_svc_detach(svc);
 	/* the new service, used by another node and by ours */

@@ -15,30 +15,17 @@
  *    succeeds at once, never FLOE_E_BUSY or FLOE_E_EXISTS.
  * (Test of internals: steps 1 and 2 set the service's state.)
  */
-#include "helpers.h"
-#include "internal.h"
 
 #define SERVICE "t/remover_killed"
+
+#include "lifecycle.h"
 #define KILL_ROUNDS 60
-
-static const struct floe_type u64_type = {
-	.name = "t_remover_killed.u64",
-	.size = 8,
-	.align = 8,
-};
-
-static struct floe_service_opts opts(struct floe_pubsub_qos *q)
-{
-	floe_pubsub_qos_init(q);
-	q->max_nodes = 4;
-	return (struct floe_service_opts){ .type = u64_type, .qos = q };
-}
 
 /* Join (or create) the service, mark it REMOVING under our name, die. */
 static int mark_and_die(void *unused)
 {
 	struct floe_pubsub_qos q;
-	struct floe_service_opts o = opts(&q);
+	struct floe_service_opts o = lc_opts(&q);
 	floe_node *node = th_node("remover");
 	floe_service *svc;
 	uint64_t ready = FLOE_SVC_READY;
@@ -56,7 +43,7 @@ static int mark_and_die(void *unused)
 static int churn(void *unused)
 {
 	struct floe_pubsub_qos q;
-	struct floe_service_opts o = opts(&q);
+	struct floe_service_opts o = lc_opts(&q);
 	floe_node *node = th_node("churner");
 	floe_service *svc;
 
@@ -73,7 +60,7 @@ static int churn(void *unused)
 static uint64_t open_or_create_ms(floe_node *node, int *r)
 {
 	struct floe_pubsub_qos q;
-	struct floe_service_opts o = opts(&q);
+	struct floe_service_opts o = lc_opts(&q);
 	uint64_t t0 = th_now_ns();
 	floe_service *svc;
 
@@ -87,7 +74,7 @@ int main(void)
 {
 	const char *domain = th_setup("remover_killed");
 	struct floe_pubsub_qos q;
-	struct floe_service_opts o = opts(&q);
+	struct floe_service_opts o = lc_opts(&q);
 	floe_node *node, *other;
 	floe_service *svc, *svc2;
 	floe_publisher *pub;

@@ -94,21 +94,6 @@ static void *wait_for_request(void *arg)
 	return NULL;
 }
 
-/* Take every response of @p (each must be @seq's), then its verdict. */
-static int take_stream(floe_pending_response *p, uint64_t seq, int *got)
-{
-	const floe_response *resp;
-	int r;
-
-	*got = 0;
-	while ((r = rr_receive(p, &resp, 10000)) == 1) {
-		*got += rr_resp_ok(floe_response_payload(resp), 1, seq,
-				   (uint64_t)*got);
-		floe_response_release(resp);
-	}
-	return r;
-}
-
 static void run(floe_node *node, enum how how)
 {
 	struct floe_server_opts so = { .backpressure = FLOE_DELIVER_DISCARD };
@@ -178,7 +163,7 @@ static void run(floe_node *node, enum how how)
 	/* past the first gone server's leftovers: room for the last */
 	t_read = th_now_ns();
 	for (uint64_t k = 0; k < 2; k++) {
-		r = take_stream(p[k], k, &got);
+		r = rr_take_stream(p[k], k, &got);
 		whole += r == FLOE_E_END_OF_STREAM && got == 1;
 		floe_pending_response_drop(p[k]);
 	}
@@ -193,11 +178,11 @@ static void run(floe_node *node, enum how how)
 		take_request(&w);
 
 	for (uint64_t k = 2; k < LEFT; k++) {
-		r = take_stream(p[k], k, &got);
+		r = rr_take_stream(p[k], k, &got);
 		whole += r == FLOE_E_END_OF_STREAM && got == 1;
 		floe_pending_response_drop(p[k]);
 	}
-	r = take_stream(p[LEFT], LEFT, &got);
+	r = rr_take_stream(p[LEFT], LEFT, &got);
 	tap_ok(whole == LEFT && w.answered && r == FLOE_E_END_OF_STREAM &&
 	       got == 1, "%s: every stream whole, the last one answered "
 	       "(%d, %s)", how_name[how], got, floe_strerror(r));

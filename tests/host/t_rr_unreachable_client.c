@@ -16,21 +16,6 @@
 #define SERVICE "t/rr/unreachable-client"
 #define LEFT 4 /* servers that leave their answers queued */
 
-/* Take every response of @p (each must be @seq's), then its verdict. */
-static int take_stream(floe_pending_response *p, uint64_t seq, int *got)
-{
-	const floe_response *resp;
-	int r;
-
-	*got = 0;
-	while ((r = rr_receive(p, &resp, 10000)) == 1) {
-		*got += rr_resp_ok(floe_response_payload(resp), 1, seq,
-				   (uint64_t)*got);
-		floe_response_release(resp);
-	}
-	return r;
-}
-
 int main(void)
 {
 	const char *domain = th_setup("rrunreach");
@@ -92,7 +77,7 @@ int main(void)
 	/* the client reads the first two streams: past the first server's
 	 * leftovers, so there is room for the last server */
 	for (uint64_t k = 0; k < 2; k++) {
-		r = take_stream(p[k], k, &got);
+		r = rr_take_stream(p[k], k, &got);
 		whole += r == FLOE_E_END_OF_STREAM && got == 1;
 		floe_pending_response_drop(p[k]);
 	}
@@ -102,12 +87,12 @@ int main(void)
 	if (r == 1)
 		floe_active_request_drop(a);
 	for (uint64_t k = 2; k < LEFT; k++) {
-		r = take_stream(p[k], k, &got);
+		r = rr_take_stream(p[k], k, &got);
 		whole += r == FLOE_E_END_OF_STREAM && got == 1;
 		floe_pending_response_drop(p[k]);
 	}
 	tap_eq(whole, LEFT, "every stream of the servers that left is whole");
-	r = take_stream(p[LEFT], LEFT, &got);
+	r = rr_take_stream(p[LEFT], LEFT, &got);
 	tap_ok(r == FLOE_E_END_OF_STREAM && got == 1,
 	       "the last stream: its response, then the end (%d, %s)", got,
 	       floe_strerror(r));
