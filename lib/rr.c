@@ -62,6 +62,9 @@ static void describe_dirs(const struct floe_shm_qos *q,
 				    ? FLOE_LIMIT_QUEUE
 				    : r->active_per_client * r->response_buffer,
 		.loans = r->loaned_responses,
+		/* a server takes no request of a client it cannot reach
+		 * yet (can_answer, lib/rr_server.c) */
+		.wake_sender_on_let_go = true,
 	};
 	/* a client: a full response budget per server slot, for its
 	 * server and for the gone ones whose responses are carried ahead

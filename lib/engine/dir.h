@@ -50,6 +50,11 @@ struct floe_dir {
 	uint32_t loans;    /* samples a sender may have loaned */
 	uint32_t user_header_size;
 	bool safe_overflow;
+	/* its senders, where they receive, take nothing of a receiver of
+	 * ours before they connect to it (a request-response server's
+	 * requests): a receiver letting a gone sender go wakes its row's
+	 * sender (let_go, lib/engine/receiver.c) */
+	bool wake_sender_on_let_go;
 	/* the payload */
 	uint64_t type_size;
 	uint64_t type_align;

@@ -56,6 +56,11 @@ static void wake_row_sender(struct floe_receiver *rx, uint32_t i)
 	uint32_t want;
 	int sock = -1;
 
+	/* only where such a sender waits for it: a client, say, takes
+	 * every response, and a wake would be for nothing (its descriptor
+	 * readable with nothing queued) */
+	if (!d->wake_sender_on_let_go)
+		return;
 	for (uint32_t k = 0; k < svc->ndirs; k++)
 		if (svc->dirs[k].receiver == d->sender)
 			w = floe_dir_wake(&svc->dirs[k], i);
