@@ -535,7 +535,14 @@ receive_from(struct floe_receiver *rx, struct source *src,
 		    FLOE_ENTRY_EPOCH(entry) != (src->epoch & 0xffff)) {
 			/* Drained, or corrupt, or the queue now belongs to a
 			 * newer connection (whose entry stays queued for it):
-			 * this source is done. */
+			 * this source is done. A new sender in the row means
+			 * ours is gone, though we may not have looked since:
+			 * let it go all the same. */
+			if (r == FLOE_RING_OK &&
+			    atomic_load(&floe_dir_conn(d, src->pub_slot,
+						       rx->slot)->pub_id) !=
+				    src->pub_id)
+				source_gone(rx, src, false);
 			retire_source(rx, src);
 			return 0;
 		}
