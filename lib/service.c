@@ -24,6 +24,10 @@
 #include "internal.h"
 
 #define SERVICE_READY_TIMEOUT_NS 2000000000ULL
+/* With the module a live creator writes the header right after it makes
+ * the name (a mapping and a copy): one without it for this long died in
+ * between (in the VM about one kill of a creating churner in five). */
+#define HEADER_TIMEOUT_NS 200000000ULL
 #define DEFAULT_MODE 0600
 /* open_or_create attempts while the service appears and disappears */
 #define GET_ROUNDS 2000
@@ -56,21 +60,30 @@ static bool header_complete(struct floe_svc_header *hdr)
 static int wait_created(struct floe_backend *be, struct floe_svc_header *hdr,
 			uint64_t *state)
 {
-	uint64_t deadline = floe_now_ns() + SERVICE_READY_TIMEOUT_NS;
+	uint64_t start = floe_now_ns();
+	uint64_t deadline = start + SERVICE_READY_TIMEOUT_NS;
 
 	for (uint32_t round = 0;; round++) {
+		/* with the module the name is visible before the header:
+		 * the creator is known once the magic is there */
+		bool complete = header_complete(hdr);
 		struct floe_port_ref creator;
 
 		*state = atomic_load_explicit(&hdr->state, memory_order_acquire);
-		if (*state != FLOE_SVC_CREATING)
-			return 0;
-		/* with the module the name is visible before the header:
-		 * the creator is known once the magic is there */
-		if (header_complete(hdr)) {
+		if (*state != FLOE_SVC_CREATING) {
+			/* (without a header: removed before its creator
+			 * wrote it, remove_unfinished) */
+			return complete || !(*state & FLOE_SVC_REMOVING)
+				       ? 0
+				       : FLOE_E_NOT_FOUND;
+		}
+		if (complete) {
 			memcpy(&creator, &hdr->creator, sizeof(creator));
 			if (be->ops->port_liveness(be, &creator) ==
 			    FLOE_PORT_DEAD)
 				return FLOE_SVC_ABANDONED;
+		} else if (floe_now_ns() > start + HEADER_TIMEOUT_NS) {
+			return FLOE_SVC_ABANDONED;
 		}
 		if (floe_now_ns() > deadline)
 			return FLOE_E_BUSY;
@@ -517,6 +530,10 @@ static int create(floe_node *node, const char *name,
 	int ret = create_once(node, name, spec, out);
 
 	if (ret == FLOE_E_EXISTS && remove_if_abandoned(node, seg_name))
+		ret = create_once(node, name, spec, out);
+	/* ours was taken for abandoned (HEADER_TIMEOUT_NS) and removed
+	 * before we joined it: make it again */
+	for (int k = 0; ret == FLOE_E_NOT_FOUND && k < 3; k++)
 		ret = create_once(node, name, spec, out);
 	return ret;
 }

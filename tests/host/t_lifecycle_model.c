@@ -34,6 +34,7 @@
 
 struct shared {
 	_Atomic uint64_t joined[WORKERS]; /* incarnation, 0 while not in it */
+	_Atomic long rounds[WORKERS];     /* since the worker started */
 	_Atomic int stop;
 };
 
@@ -107,7 +108,7 @@ static int worker(void *arg)
 			th_sleep_us(th_rand_below(500));
 		atomic_store(&shared->joined[me], 0);
 		floe_service_close(svc);
-		rounds++;
+		atomic_store(&shared->rounds[me], ++rounds);
 	}
 	floe_node_destroy(node);
 	return th_child_result();
@@ -161,9 +162,12 @@ int main(void)
 		bool one;
 
 		th_sleep_us(200 + th_rand_below(3000));
-		if (th_rand_below(3) == 0) {
+		/* (a worker gets through a round first: on a slow machine
+		 * killing it sooner would kill it always while it creates) */
+		if (th_rand_below(3) == 0 && atomic_load(&shared->rounds[w])) {
 			failed += th_kill(pids[w]) != 128 + SIGKILL;
 			atomic_store(&shared->joined[w], 0);
+			atomic_store(&shared->rounds[w], 0);
 			pids[w] = th_fork(worker, (void *)(intptr_t)w);
 			kills++;
 			continue;
@@ -179,6 +183,7 @@ int main(void)
 			tap_diag("worker %d ended: %d", k, th_status(status));
 			failed++;
 			atomic_store(&shared->joined[k], 0);
+			atomic_store(&shared->rounds[k], 0);
 			pids[k] = th_fork(worker, (void *)(intptr_t)k);
 			kill(pids[k], SIGSTOP);
 			waitpid(pids[k], &status, WUNTRACED);

@@ -136,6 +136,9 @@ int main(void)
 				 floe_strerror(r));
 		if ((int)ms > slowest)
 			slowest = (int)ms;
+		if (ms > 500)
+			tap_diag("round %d: open_or_create took %d ms (%s)", k,
+				 (int)ms, floe_strerror(r));
 	}
 	tap_ok(bad == 0, "step 3: open_or_create after %d killed churners "
 	       "(%d failed)", KILL_ROUNDS, bad);
