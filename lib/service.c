@@ -55,6 +55,18 @@ static bool header_complete(struct floe_svc_header *hdr)
 	       FLOE_SERVICE_MAGIC;
 }
 
+/* The header names its creator (with the module the name is visible
+ * before the header), and it is dead. */
+static bool creator_dead(struct floe_backend *be, struct floe_svc_header *hdr)
+{
+	struct floe_port_ref creator;
+
+	if (!header_complete(hdr))
+		return false;
+	memcpy(&creator, &hdr->creator, sizeof(creator));
+	return be->ops->port_liveness(be, &creator) == FLOE_PORT_DEAD;
+}
+
 /* Wait while the service is being created, for as long as its creator
  * lives; *@state is what it became. */
 static int wait_created(struct floe_backend *be, struct floe_svc_header *hdr,
@@ -64,10 +76,7 @@ static int wait_created(struct floe_backend *be, struct floe_svc_header *hdr,
 	uint64_t deadline = start + SERVICE_READY_TIMEOUT_NS;
 
 	for (uint32_t round = 0;; round++) {
-		/* with the module the name is visible before the header:
-		 * the creator is known once the magic is there */
 		bool complete = header_complete(hdr);
-		struct floe_port_ref creator;
 
 		*state = atomic_load_explicit(&hdr->state, memory_order_acquire);
 		if (*state != FLOE_SVC_CREATING) {
@@ -77,14 +86,9 @@ static int wait_created(struct floe_backend *be, struct floe_svc_header *hdr,
 				       ? 0
 				       : FLOE_E_NOT_FOUND;
 		}
-		if (complete) {
-			memcpy(&creator, &hdr->creator, sizeof(creator));
-			if (be->ops->port_liveness(be, &creator) ==
-			    FLOE_PORT_DEAD)
-				return FLOE_SVC_ABANDONED;
-		} else if (floe_now_ns() > start + HEADER_TIMEOUT_NS) {
+		if (complete ? creator_dead(be, hdr)
+			     : floe_now_ns() > start + HEADER_TIMEOUT_NS)
 			return FLOE_SVC_ABANDONED;
-		}
 		if (floe_now_ns() > deadline)
 			return FLOE_E_BUSY;
 		floe_backoff(round);
@@ -227,18 +231,13 @@ static bool remove_unfinished(floe_node *node, const char *seg_name)
 		return false;
 	if (seg.size >= sizeof(struct floe_svc_header)) {
 		struct floe_svc_header *hdr = seg.addr;
-		struct floe_port_ref creator;
 		uint64_t creating = FLOE_SVC_CREATING;
 		uint64_t removing = floe_svc_removing_word(node);
 
 		/* (no header after the wait: a creator that died between
 		 * making the name and writing it) */
-		bool complete = header_complete(hdr);
-
-		memcpy(&creator, &hdr->creator, sizeof(creator));
 		if (atomic_load(&hdr->state) == FLOE_SVC_CREATING &&
-		    (!complete || be->ops->port_liveness(be, &creator) ==
-					  FLOE_PORT_DEAD) &&
+		    (!header_complete(hdr) || creator_dead(be, hdr)) &&
 		    atomic_compare_exchange_strong(&hdr->state, &creating,
 						   removing)) {
 			removed = !be->ops->seg_unlink(be, seg_name);
