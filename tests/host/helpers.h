@@ -701,6 +701,22 @@ static inline int th_send_tag_and_leave(floe_service *svc, uint64_t tag)
 	return r;
 }
 
+/* One publisher slot and one subscriber, no safe overflow: the service
+ * where gone publishers' leftovers bound what a new one reaches. */
+static inline struct floe_service_opts th_one_slot_opts(
+	struct floe_pubsub_qos *q, const char *type_name)
+{
+	floe_pubsub_qos_init(q);
+	q->max_publishers = 1;
+	q->max_subscribers = 1;
+	q->enable_safe_overflow = false;
+	return (struct floe_service_opts){
+		.type = th_type(type_name, sizeof(uint64_t),
+				_Alignof(uint64_t)),
+		.qos = q,
+	};
+}
+
 /* @n publishers in turn send their index as a tag and leave, their
  * samples queued for the subscribers: the tags' bits, or 0 if one of the
  * sends reached none. */

@@ -65,11 +65,7 @@ int main(void)
 {
 	const char *domain = th_setup("leftovers_hold");
 	struct floe_pubsub_qos q;
-	struct floe_service_opts o = {
-		.type = th_type("t_leftovers_hold.Tag", sizeof(uint64_t),
-				_Alignof(uint64_t)),
-		.qos = &q,
-	};
+	struct floe_service_opts o = th_one_slot_opts(&q, "t_leftovers_hold.Tag");
 	floe_node *node = NULL;
 	floe_service *svc = NULL;
 	floe_subscriber *sub = NULL;
@@ -78,10 +74,6 @@ int main(void)
 	int r;
 
 	tap_plan(5);
-	floe_pubsub_qos_init(&q);
-	q.max_publishers = 1;
-	q.max_subscribers = 1;
-	q.enable_safe_overflow = false;
 	r = floe_node_create("leftovers_hold", NULL, &node);
 	if (!r)
 		r = floe_service_create(node, SERVICE, &o, &svc);
