@@ -126,8 +126,8 @@ static inline void wake_if_waiting(struct floe_sender *tx, uint32_t j,
 }
 
 /* Wake the connected receivers, or only @to, that wait for data. */
-static inline void wake_receivers(struct floe_sender *tx,
-				  const struct floe_target *to)
+static inline __attribute__((always_inline)) void
+wake_receivers(struct floe_sender *tx, const struct floe_target *to)
 {
 	bool fenced = floe_wake_barrier(tx->wake_registered);
 
@@ -217,28 +217,35 @@ void floe_tx_reclaim_all(struct floe_sender *tx)
 		reclaim(tx, tx->live[k]);
 }
 
-/* Queue @chunk (of data segment generation @gen) to receiver @j. */
-static inline enum floe_ring_result push_gen(struct floe_sender *tx,
-					     uint32_t j, uint32_t chunk,
-					     uint32_t gen)
+/* Queue @chunk (generation @gen), which receiver @j's connection does not
+ * hold, to it; the caller counts the reference the connection gains.
+ * Always inline: a call here would cost the common send its registers. */
+static inline __attribute__((always_inline)) enum floe_ring_result push_new(struct floe_sender *tx, uint32_t j,
+					     uint32_t chunk, uint32_t gen)
 {
 	struct tx_conn *c = &tx->conns[j];
 	enum floe_ring_result r;
 
 	r = floe_ring_push(c->sub_ring, tx->dir->sub_cap, c->limit,
 			   &c->sub_prod, floe_entry(c->epoch, gen, chunk));
-	if (r == FLOE_RING_OK && !floe_bitset_test(&c->inflight, chunk)) {
+	if (r == FLOE_RING_OK) {
 		floe_bitset_set(&c->inflight, chunk);
 		c->inflight_count++;
-		tx->refcnt[chunk]++;
 	}
 	return r;
 }
 
-static enum floe_ring_result push(struct floe_sender *tx, uint32_t j,
-				  uint32_t chunk)
+/* Queue history @chunk to receiver @j (which may hold it already). */
+static void push_history(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 {
-	return push_gen(tx, j, chunk, floe_tx_chunk_gen(tx, chunk));
+	uint32_t gen = floe_tx_chunk_gen(tx, chunk);
+	struct tx_conn *c = &tx->conns[j];
+
+	if (floe_bitset_test(&c->inflight, chunk))
+		floe_ring_push(c->sub_ring, tx->dir->sub_cap, c->limit,
+			       &c->sub_prod, floe_entry(c->epoch, gen, chunk));
+	else if (push_new(tx, j, chunk, gen) == FLOE_RING_OK)
+		tx->refcnt[chunk]++;
 }
 
 static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
@@ -300,9 +307,9 @@ static void connect_receiver(struct floe_sender *tx, uint32_t j, uint64_t id,
 	/* Late joiner: the newest history samples that fit, oldest first. */
 	first = tx->hist_len > c->limit ? tx->hist_len - c->limit : 0;
 	for (uint32_t k = first; k < tx->hist_len; k++)
-		push(tx, j,
-		     tx->history[(tx->hist_next + d->history - tx->hist_len +
-				  k) % d->history]);
+		push_history(tx, j,
+			     tx->history[(tx->hist_next + d->history -
+					  tx->hist_len + k) % d->history]);
 	if (first < tx->hist_len) {
 		bool fenced = floe_wake_barrier(tx->wake_registered);
 
@@ -480,7 +487,7 @@ void floe_sender_close(struct floe_sender *tx)
 
 /* Retry a full queue until the receiver makes room, leaves or dies. */
 static enum floe_ring_result push_blocking(struct floe_sender *tx, uint32_t j,
-					   uint32_t chunk)
+					   uint32_t chunk, uint32_t gen)
 {
 	struct floe_backend *be = backend(tx);
 	struct tx_conn *c = &tx->conns[j];
@@ -491,7 +498,7 @@ static enum floe_ring_result push_blocking(struct floe_sender *tx, uint32_t j,
 	 * after the send (the others wake for nothing). */
 	wake_receivers(tx, NULL);
 	for (uint32_t round = 0;; round++) {
-		r = push(tx, j, chunk);
+		r = push_new(tx, j, chunk, gen);
 		if (r != FLOE_RING_FULL)
 			return r;
 		reclaim(tx, j);
@@ -515,7 +522,7 @@ static enum floe_ring_result push_blocking(struct floe_sender *tx, uint32_t j,
 /* deliver() when the connection is at its bound or its queue is full:
  * out of the way of the common send. */
 static __attribute__((noinline)) bool
-deliver_slow(struct floe_sender *tx, uint32_t j, uint32_t chunk)
+deliver_slow(struct floe_sender *tx, uint32_t j, uint32_t chunk, uint32_t gen)
 {
 	const struct floe_dir *d = tx->dir;
 	struct tx_conn *c = &tx->conns[j];
@@ -534,10 +541,11 @@ deliver_slow(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 			return false;
 		}
 	}
-	r = push(tx, j, chunk);
+	r = push_new(tx, j, chunk, gen);
 	/* one more and the bound above needs a reclaim: do it after this
 	 * send (reclaim_ahead) */
-	tx->reclaim_due |= c->inflight_count >= c->limit + d->borrowed;
+	if (c->inflight_count >= c->limit + d->borrowed)
+		tx->reclaim_due = true;
 
 	/* An honest ring has room after one eviction, or after the receiver
 	 * took the oldest itself: full after a few rounds means indices
@@ -559,13 +567,13 @@ deliver_slow(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 			take_back(tx, j, oldest);
 			floe_stat_add(&tx->stats->overflowed, 1);
 		}
-		r = push(tx, j, chunk);
+		r = push_new(tx, j, chunk, gen);
 		if (r == FLOE_RING_FULL && round == SAFE_OVERFLOW_ROUNDS)
 			r = FLOE_RING_CORRUPT;
 	}
 	if (r == FLOE_RING_FULL &&
 	    tx->opts.unable_to_deliver == FLOE_DELIVER_BLOCK)
-		r = push_blocking(tx, j, chunk);
+		r = push_blocking(tx, j, chunk, gen);
 	if (r == FLOE_RING_CORRUPT && c->sub_id)
 		quarantine(tx, j);
 	if (r != FLOE_RING_OK)
@@ -573,21 +581,31 @@ deliver_slow(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 	return r == FLOE_RING_OK;
 }
 
-/* Queue @chunk (generation @gen) to receiver @j: true if it went. */
+/*
+ * Queue @chunk (generation @gen), on loan and being sent, to receiver @j:
+ * true if it went. The connection's reference is not counted here: each
+ * delivery gains one, and floe_tx_end_sent_loan counts them all at once,
+ * the first taking over the loan's own, so that a send to one receiver
+ * stores no count at all. Until then the count holds the loan's
+ * reference only; no connection this send queued to already is reclaimed
+ * or dropped before the send ends (deliver_slow reclaims only @j, which
+ * does not hold the chunk yet), so nothing can take it to zero.
+ */
 static inline bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk,
 			   uint32_t gen)
 {
-	const struct floe_dir *d = tx->dir;
 	struct tx_conn *c = &tx->conns[j];
+	uint32_t bound = c->limit + tx->dir->borrowed;
 
-	if (c->inflight_count <= c->limit + d->borrowed &&
-	    push_gen(tx, j, chunk, gen) == FLOE_RING_OK) {
+	if (c->inflight_count <= bound &&
+	    push_new(tx, j, chunk, gen) == FLOE_RING_OK) {
 		/* one more and the bound needs a reclaim: after this send
 		 * (reclaim_ahead) */
-		tx->reclaim_due |= c->inflight_count >= c->limit + d->borrowed;
+		if (c->inflight_count >= bound)
+			tx->reclaim_due = true;
 		return true;
 	}
-	return deliver_slow(tx, j, chunk);
+	return deliver_slow(tx, j, chunk, gen);
 }
 
 /*
@@ -679,7 +697,7 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 	floe_stat_add(&tx->stats->sent, 1);
 	floe_stat_add(&tx->stats->sent_bytes, s->len * tx->dir->type_size);
 	keep_history(tx, s->chunk);
-	floe_tx_end_loan(s);
+	floe_tx_end_sent_loan(s, delivered);
 	reclaim_ahead(tx);
 	return delivered;
 }

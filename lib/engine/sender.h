@@ -154,6 +154,20 @@ static inline void floe_tx_end_loan(floe_sample_mut *s)
 	floe_tx_unref(s->tx, s->chunk);
 }
 
+/** End loan @s, sent to @refs receivers whose references are not counted
+ * yet (sender.c, deliver): the first takes over the loan's own. */
+static inline void floe_tx_end_sent_loan(floe_sample_mut *s, uint32_t refs)
+{
+	struct floe_sender *tx = s->tx;
+
+	s->in_use = false;
+	tx->loaned--;
+	if (!refs)
+		floe_tx_unref(tx, s->chunk);
+	else if (refs > 1)
+		tx->refcnt[s->chunk] += refs - 1;
+}
+
 /* sender.c: take back everything returned. Called only when the pool runs
  * dry (a loan), so it is taken back in batches: reading a
  * completion queue is a cache miss, since its receiver wrote it last. */
