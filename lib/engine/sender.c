@@ -36,18 +36,21 @@ static void changed(const struct floe_sender *tx)
 	atomic_fetch_add(&tx->dir->svc->hdr->changes, 1);
 }
 
-/* An entry given back (or evicted) from receiver @j's connection. */
-static inline void take_back(struct floe_sender *tx, uint32_t j, uint64_t entry)
+/* An entry given back (or evicted) from receiver @j's connection: true if
+ * it was in flight there; the caller lowers the connection's count (once
+ * for a batch). */
+static inline bool take_back(struct floe_sender *tx, uint32_t j,
+			     uint64_t entry)
 {
 	struct tx_conn *c = &tx->conns[j];
 	uint32_t chunk = FLOE_ENTRY_CHUNK(entry);
 
 	if (FLOE_ENTRY_EPOCH(entry) != (c->epoch & 0xffff) ||
 	    !floe_bitset_test(&c->inflight, chunk))
-		return; /* stale or bogus: never ours to free */
+		return false; /* stale or bogus: never ours to free */
 	floe_bitset_clear(&c->inflight, chunk);
-	c->inflight_count--;
 	floe_tx_unref(tx, chunk);
+	return true;
 }
 
 static void unref_all(struct floe_sender *tx, struct floe_bitset *set)
@@ -199,6 +202,7 @@ static void reclaim(struct floe_sender *tx, uint32_t j)
 	uint32_t cap = tx->dir->comp_cap;
 	enum floe_ring_result r;
 	uint64_t head, tail;
+	uint32_t taken = 0;
 
 	r = floe_ring_queued(ring, cap, &head, &tail);
 	if (r == FLOE_RING_CORRUPT) {
@@ -206,7 +210,8 @@ static void reclaim(struct floe_sender *tx, uint32_t j)
 		return;
 	}
 	for (uint64_t i = head; i != tail; i++)
-		take_back(tx, j, floe_ring_entry(ring, cap, i));
+		taken += take_back(tx, j, floe_ring_entry(ring, cap, i));
+	tx->conns[j].inflight_count -= taken;
 	if (r == FLOE_RING_OK)
 		floe_ring_consumed(ring, tail);
 }
@@ -564,7 +569,7 @@ deliver_slow(struct floe_sender *tx, uint32_t j, uint32_t chunk, uint32_t gen)
 		 * (then there is room anyway). */
 		if (floe_ring_evict(c->sub_ring, d->sub_cap, &c->sub_prod,
 				    &oldest)) {
-			take_back(tx, j, oldest);
+			c->inflight_count -= take_back(tx, j, oldest);
 			floe_stat_add(&tx->stats->overflowed, 1);
 		}
 		r = push_new(tx, j, chunk, gen);
@@ -669,9 +674,13 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 	ch->publisher_id = tx->ref.id;
 	ch->sequence = tx->sequence++;
 	ch->len = s->len;
-	ch->reserved = tag;
 	ch->next_chunk = floe_tx_announce_next(tx);
-	ch->unwanted = 0;
+	if (tag && !tx->tagged)
+		tx->tagged = true;
+	if (tx->tagged) {
+		ch->reserved = tag;
+		ch->unwanted = 0;
+	}
 	if (reached)
 		memset(reached, 0, tx->dir->receivers * sizeof(*reached));
 	if (to) {
@@ -710,6 +719,7 @@ void floe_sender_unwant(struct floe_sender *tx, uint32_t chunk, uint64_t tag)
 	if (chunk >= tx->chunk_count || !tx->refcnt[chunk])
 		return;
 	ch = floe_tx_chunk(tx, chunk);
+	tx->tagged = true;
 	/* or it carries a newer sample (loaned, not yet sent: its send
 	 * clears the flag) */
 	if (__atomic_load_n(&ch->reserved, __ATOMIC_RELAXED) == tag)

@@ -91,6 +91,11 @@ struct floe_sender {
 	uint64_t seen_changes;
 	uint64_t seen_deaths;
 	bool reclaim_due; /* a connection is one short of its bound */
+	/* a send carried a tag or a header was marked unwanted: from then
+	 * on every send writes both; until then every header holds the
+	 * zeros of its new data segment, and a send to subscribers (tag 0)
+	 * stores two words fewer */
+	bool tagged;
 	int bell_sock; /* for receivers' doorbells; -1 until one is armed */
 	/* receivers' barriers reach this process: sends need no fence
 	 * (lib/base/wake.h) */
