@@ -549,7 +549,8 @@ deliver_slow(struct floe_sender *tx, uint32_t j, uint32_t chunk, uint32_t gen)
 	r = push_new(tx, j, chunk, gen);
 	/* one more and the bound above needs a reclaim: do it after this
 	 * send (reclaim_ahead) */
-	tx->reclaim_due |= c->inflight_count >= c->limit + d->borrowed;
+	if (c->inflight_count >= c->limit + d->borrowed)
+		tx->reclaim_due = true;
 
 	/* An honest ring has room after one eviction, or after the receiver
 	 * took the oldest itself: full after a few rounds means indices
@@ -605,7 +606,8 @@ static inline bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk,
 	    push_new(tx, j, chunk, gen) == FLOE_RING_OK) {
 		/* one more and the bound needs a reclaim: after this send
 		 * (reclaim_ahead) */
-		tx->reclaim_due |= c->inflight_count >= bound;
+		if (c->inflight_count >= bound)
+			tx->reclaim_due = true;
 		return true;
 	}
 	return deliver_slow(tx, j, chunk, gen);
