@@ -205,16 +205,13 @@ static __attribute__((noinline)) int alloc_slow(struct floe_sender *tx,
 	return 0;
 }
 
-/* Bind free @chunk (of the current generation) to a loan of @len
+/* Bind free @chunk (of the current generation) to loan @s of @len
  * elements, reference count 1. Only what changes from loan to loan is
  * stored: a loan's stores wait behind the sender's cache misses. */
-static inline int lend(struct floe_sender *tx, uint32_t chunk, uint64_t len,
-		       void *ctx, floe_sample_mut **out)
+static inline int lend(struct floe_sender *tx, floe_sample_mut *s,
+		       uint32_t chunk, uint64_t len, void *ctx,
+		       floe_sample_mut **out)
 {
-	struct floe_sample_mut *s = tx->loans;
-
-	while (s->in_use)
-		s++;
 	if (tx->chunk_gen[chunk] != tx->cur)
 		tx->chunk_gen[chunk] = (uint8_t)tx->cur;
 	tx->refcnt[chunk] = 1;
@@ -224,7 +221,6 @@ static inline int lend(struct floe_sender *tx, uint32_t chunk, uint64_t len,
 	s->len = len;
 	s->payload = (char *)floe_tx_chunk(tx, chunk) + tx->dir->payload_offset;
 	s->in_use = true;
-	tx->loaned++;
 	*out = s;
 	return 0;
 }
@@ -232,26 +228,34 @@ static inline int lend(struct floe_sender *tx, uint32_t chunk, uint64_t len,
 /* floe_sender_loan() when the announced chunk does not serve: out of the
  * common loan's way. */
 static __attribute__((noinline)) int loan_slow(struct floe_sender *tx,
+					       floe_sample_mut *s,
 					       uint64_t len, void *ctx,
 					       floe_sample_mut **out)
 {
 	uint32_t chunk;
 	int ret = alloc_slow(tx, len, &chunk);
 
-	return ret ? ret : lend(tx, chunk, len, ctx, out);
+	return ret ? ret : lend(tx, s, chunk, len, ctx, out);
 }
 
 int floe_sender_loan(struct floe_sender *tx, uint64_t len, void *ctx,
 		     floe_sample_mut **out)
 {
+	floe_sample_mut *s = tx->loans, *end = s + tx->dir->loans;
 	uint32_t chunk = tx->next_chunk;
 
-	if (tx->loaned == tx->dir->loans)
+	/* the loans are counted where asked (floe_sender_loaned), not on
+	 * every loan and send */
+	while (s != end && s->in_use)
+		s++;
+	if (s == end)
 		return FLOE_E_LOAN_LIMIT;
 	if (chunk == FLOE_POOL_NONE || len > tx->gens[tx->cur].max_len)
-		return loan_slow(tx, len, ctx, out);
-	tx->next_chunk = FLOE_POOL_NONE;
-	return lend(tx, chunk, len, ctx, out);
+		return loan_slow(tx, s, len, ctx, out);
+	/* the next loan's chunk, set aside now: the send announces it
+	 * (floe_tx_announce_next) without storing it again */
+	tx->next_chunk = floe_pool_pop(&tx->pool);
+	return lend(tx, s, chunk, len, ctx, out);
 }
 
 void *floe_loan_ctx(const floe_sample_mut *s)
@@ -273,7 +277,11 @@ void floe_sender_discard_loans(struct floe_sender *tx, const void *ctx)
 
 uint32_t floe_sender_loaned(const struct floe_sender *tx)
 {
-	return tx->loaned;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < tx->dir->loans; i++)
+		n += tx->loans[i].in_use;
+	return n;
 }
 
 uint32_t floe_sender_free_chunks(const struct floe_sender *tx)

@@ -613,6 +613,29 @@ static inline bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk,
 	return deliver_slow(tx, j, chunk, gen);
 }
 
+/* Queue @chunk (generation @gen) to every connected receiver, noting in
+ * @reached (if not NULL) the id of each it went to; how many it went to.
+ * Always inline: the common send (no @reached) is then a loop with
+ * nothing to note. */
+static inline __attribute__((always_inline)) int
+deliver_all(struct floe_sender *tx, uint32_t chunk, uint32_t gen,
+	    uint64_t *reached)
+{
+	int delivered = 0;
+
+	/* backwards: a delivery may end the connection it is at */
+	for (uint32_t k = tx->nlive; k-- > 0;) {
+		uint32_t j = tx->live[k];
+		uint64_t id = tx->conns[j].sub_id;
+		bool ok = deliver(tx, j, chunk, gen);
+
+		if (reached && ok)
+			reached[j] = id;
+		delivered += ok;
+	}
+	return delivered;
+}
+
 /*
  * After a send, take back what receivers returned if the next send would
  * have to first: a connection one short of its bound (deliver), or a dry
@@ -689,17 +712,10 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 			    deliver(tx, to->slot, s->chunk, gen);
 		if (reached && delivered)
 			reached[to->slot] = to->id;
+	} else if (reached) {
+		delivered = deliver_all(tx, s->chunk, gen, reached);
 	} else {
-		/* backwards: a delivery may end the connection it is at */
-		for (uint32_t k = tx->nlive; k-- > 0;) {
-			uint32_t j = tx->live[k];
-			uint64_t id = tx->conns[j].sub_id;
-			bool ok = deliver(tx, j, s->chunk, gen);
-
-			if (reached && ok)
-				reached[j] = id;
-			delivered += ok;
-		}
+		delivered = deliver_all(tx, s->chunk, gen, NULL);
 	}
 	if (delivered)
 		wake_receivers(tx, to);

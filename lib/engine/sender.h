@@ -76,7 +76,6 @@ struct floe_sender {
 	uint32_t cur;
 	uint32_t next_gen;
 	struct floe_sample_mut *loans;
-	uint32_t loaned;
 	/* sender.c */
 	struct tx_conn *conns; /* by receiver slot */
 	/* the slots of the connected receivers, in no order: a send visits
@@ -155,7 +154,6 @@ static inline uint32_t floe_tx_announce_next(struct floe_sender *tx)
 static inline void floe_tx_end_loan(floe_sample_mut *s)
 {
 	s->in_use = false;
-	s->tx->loaned--;
 	floe_tx_unref(s->tx, s->chunk);
 }
 
@@ -166,7 +164,6 @@ static inline void floe_tx_end_sent_loan(floe_sample_mut *s, uint32_t refs)
 	struct floe_sender *tx = s->tx;
 
 	s->in_use = false;
-	tx->loaned--;
 	if (!refs)
 		floe_tx_unref(tx, s->chunk);
 	else if (refs > 1)
