@@ -587,30 +587,60 @@ deliver_slow(struct floe_sender *tx, uint32_t j, uint32_t chunk, uint32_t gen)
 }
 
 /*
- * Queue @chunk (generation @gen), on loan and being sent, to receiver @j:
- * true if it went. The connection's reference is not counted here: each
- * delivery gains one, and floe_tx_end_sent_loan counts them all at once,
- * the first taking over the loan's own, so that a send to one receiver
- * stores no count at all. Until then the count holds the loan's
- * reference only; no connection this send queued to already is reclaimed
- * or dropped before the send ends (deliver_slow reclaims only @j, which
- * does not hold the chunk yet), so nothing can take it to zero.
+ * Queue @chunk (generation @gen), on loan and being sent, to receiver @j
+ * if that takes nothing out of the way: the connection below its bound
+ * and room in its queue; false for deliver_slow. The connection's
+ * reference is not counted here: each delivery gains one, and
+ * floe_tx_end_sent_loan counts them all at once, the first taking over
+ * the loan's own, so that a send to one receiver stores no count at all.
+ * Until then the count holds the loan's reference only; no connection
+ * this send queued to already is reclaimed or dropped before the send
+ * ends (deliver_slow reclaims only @j, which does not hold the chunk
+ * yet), so nothing can take it to zero. No call: values the send keeps
+ * in registers need not be saved around it.
  */
-static inline bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk,
-			   uint32_t gen)
+static inline bool deliver_fast(struct floe_sender *tx, uint32_t j,
+				uint32_t chunk, uint32_t gen)
 {
 	struct tx_conn *c = &tx->conns[j];
 	uint32_t bound = c->limit + tx->dir->borrowed;
 
-	if (c->inflight_count <= bound &&
-	    push_new(tx, j, chunk, gen) == FLOE_RING_OK) {
-		/* one more and the bound needs a reclaim: after this send
-		 * (reclaim_ahead) */
-		if (c->inflight_count >= bound)
-			tx->reclaim_due = true;
-		return true;
+	if (c->inflight_count > bound ||
+	    push_new(tx, j, chunk, gen) != FLOE_RING_OK)
+		return false;
+	/* one more and the bound needs a reclaim: after this send
+	 * (reclaim_ahead) */
+	if (c->inflight_count >= bound)
+		tx->reclaim_due = true;
+	return true;
+}
+
+/* Queue @chunk to receiver @j: true if it went. */
+static inline bool deliver(struct floe_sender *tx, uint32_t j, uint32_t chunk,
+			   uint32_t gen)
+{
+	return deliver_fast(tx, j, chunk, gen) ||
+	       deliver_slow(tx, j, chunk, gen);
+}
+
+/* deliver_all from the connection at @k in the list on, that one needing
+ * deliver_slow: out of line, so that the common loop calls nothing. */
+static __attribute__((noinline)) int deliver_from(struct floe_sender *tx,
+						 uint32_t k, uint32_t chunk,
+						 uint32_t gen, uint64_t *reached)
+{
+	int delivered = 0;
+
+	for (k++; k-- > 0;) {
+		uint32_t j = tx->live[k];
+		uint64_t id = tx->conns[j].sub_id;
+		bool ok = deliver(tx, j, chunk, gen);
+
+		if (reached && ok)
+			reached[j] = id;
+		delivered += ok;
 	}
-	return deliver_slow(tx, j, chunk, gen);
+	return delivered;
 }
 
 /* Queue @chunk (generation @gen) to every connected receiver, noting in
@@ -626,12 +656,13 @@ deliver_all(struct floe_sender *tx, uint32_t chunk, uint32_t gen,
 	/* backwards: a delivery may end the connection it is at */
 	for (uint32_t k = tx->nlive; k-- > 0;) {
 		uint32_t j = tx->live[k];
-		uint64_t id = tx->conns[j].sub_id;
-		bool ok = deliver(tx, j, chunk, gen);
 
-		if (reached && ok)
-			reached[j] = id;
-		delivered += ok;
+		if (!deliver_fast(tx, j, chunk, gen))
+			return delivered +
+			       deliver_from(tx, k, chunk, gen, reached);
+		if (reached)
+			reached[j] = tx->conns[j].sub_id;
+		delivered++;
 	}
 	return delivered;
 }
