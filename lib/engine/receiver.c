@@ -483,7 +483,7 @@ static bool accept_entry(struct floe_receiver *rx, struct source *src,
 {
 	const struct floe_dir *d = rx->dir;
 	struct source_map *m;
-	uint64_t pub_id, len;
+	uint64_t pub_id, len, tag;
 	uint32_t next;
 
 	if (!ch)
@@ -494,14 +494,21 @@ static bool accept_entry(struct floe_receiver *rx, struct source *src,
 	if (pub_id != src->pub_id || !len || len > m->max_len)
 		return false;
 	/* only what changes from sample to sample is stored: the
-	 * receiver's stores wait behind its cache misses too */
-	s->src = src;
+	 * receiver's stores wait behind its cache misses too (the record
+	 * is reused: its source, mapping, length and tag are mostly what
+	 * they were) */
+	if (s->src != src)
+		s->src = src;
 	s->payload = (const char *)ch + d->payload_offset;
-	s->len = len;
+	if (s->len != len)
+		s->len = len;
 	s->sequence = __atomic_load_n(&ch->sequence, __ATOMIC_RELAXED);
-	s->tag = __atomic_load_n(&ch->reserved, __ATOMIC_RELAXED);
+	tag = __atomic_load_n(&ch->reserved, __ATOMIC_RELAXED);
+	if (s->tag != tag)
+		s->tag = tag;
 	s->chunk = FLOE_ENTRY_CHUNK(entry);
-	s->map = (uint32_t)mi;
+	if (s->map != (uint32_t)mi)
+		s->map = (uint32_t)mi;
 	next = __atomic_load_n(&ch->next_chunk, __ATOMIC_RELAXED);
 	src->next_header = next < d->chunk_count
 				   ? m->chunks + (uint64_t)next * m->stride
@@ -617,7 +624,10 @@ look:
 			}
 			if (takes_from(rx, src) &&
 			    (got = receive_from(rx, src, s, mark))) {
-				rx->next_source = i + 1 < n ? i + 1 : 0;
+				uint32_t next = i + 1 < n ? i + 1 : 0;
+
+				if (rx->next_source != next)
+					rx->next_source = next;
 				if (got == 1) {
 					floe_stat_add(&rx->stats->received, 1);
 					floe_stat_add(&rx->stats->received_bytes,
