@@ -519,9 +519,10 @@ static bool accept_entry(struct floe_receiver *rx, struct source *src,
 }
 
 /* Next valid entry of @src: 1 with *s filled, 2 with *mark filled (only
- * if @mark), 0 when none. Out of line: polling a queue that is empty
- * stays in the small loop of floe_receiver_receive. */
-static __attribute__((noinline)) int
+ * if @mark), 0 when none. Inline: a call of its own would save and
+ * restore six registers more per sample (an empty poll, which does not
+ * get here, pays for the larger function: 74 -> 81 instructions). */
+static inline __attribute__((always_inline)) int
 receive_from(struct floe_receiver *rx, struct source *src,
 	     struct floe_sample *s, struct floe_marker *mark)
 {
