@@ -454,7 +454,7 @@ static void give_back(struct floe_receiver *rx, struct source *src,
 static void return_released(struct floe_receiver *rx)
 {
 	for (uint32_t i = 0; i < rx->nreleased; i++)
-		give_back(rx, rx->released[i].src, rx->released[i].chunk);
+		give_back(rx, rx->released[i]->src, rx->released[i]->chunk);
 	rx->nreleased = 0;
 }
 
@@ -715,24 +715,11 @@ void floe_receiver_take_only(struct floe_receiver *rx,
 	rx->ready_ctx = ctx;
 }
 
-FLOE_EXPORT void floe_sample_release(const floe_sample *cs)
+/* The last sample held from a retired source is released: free it. Out
+ * of the common release's way. */
+static __attribute__((noinline)) void release_retired(struct floe_receiver *rx,
+						     struct source *src)
 {
-	struct floe_sample *s = (struct floe_sample *)cs;
-	struct floe_receiver *rx;
-	struct source *src;
-
-	if (!s || !s->in_use)
-		return;
-	rx = s->rx;
-	src = s->src;
-	s->in_use = false;
-	src->maps[s->map].held--;
-	if (!src->retired) {
-		/* at most every sample held since the last receive: room */
-		rx->released[rx->nreleased++] =
-			(struct released){ .src = src, .chunk = s->chunk };
-		return;
-	}
 	if (source_held(src))
 		return;
 	for (struct source **p = &rx->retired; *p; p = &(*p)->next_retired) {
@@ -742,6 +729,22 @@ FLOE_EXPORT void floe_sample_release(const floe_sample *cs)
 		}
 	}
 	free_source(src);
+}
+
+FLOE_EXPORT void floe_sample_release(const floe_sample *cs)
+{
+	struct floe_sample *s = (struct floe_sample *)cs;
+	struct source *src;
+
+	if (!s || !s->in_use)
+		return;
+	src = s->src;
+	s->in_use = false;
+	src->maps[s->map].held--;
+	if (src->retired)
+		release_retired(s->rx, src);
+	else /* at most every sample held since the last receive: room */
+		s->rx->released[s->rx->nreleased++] = s;
 }
 
 int floe_receiver_open(const struct floe_dir *dir, const struct floe_port *port,

@@ -53,12 +53,6 @@ struct floe_sample {
 	bool in_use;
 };
 
-/* A sample released, its chunk not yet given back (return_released). */
-struct released {
-	struct source *src;
-	uint32_t chunk;
-};
-
 struct floe_receiver {
 	const struct floe_dir *dir;
 	struct floe_port_ref ref;
@@ -71,7 +65,10 @@ struct floe_receiver {
 	uint32_t npolled;
 	struct source *retired;
 	struct floe_sample *samples;
-	struct released *released; /* room for max_borrowed */
+	/* samples released, their chunks not yet given back
+	 * (return_released): a record is not reused before that, so it
+	 * still names its source and chunk; room for max_borrowed */
+	struct floe_sample **released;
 	uint32_t nreleased;
 	uint32_t max_borrowed;
 	uint32_t next_source;
