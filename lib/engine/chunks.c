@@ -218,7 +218,8 @@ static inline int lend(struct floe_sender *tx, floe_sample_mut *s,
 	if (s->ctx != ctx)
 		s->ctx = ctx;
 	s->chunk = chunk;
-	s->len = len;
+	if (s->len != len)
+		s->len = len;
 	s->payload = (char *)floe_tx_chunk(tx, chunk) + tx->dir->payload_offset;
 	s->in_use = true;
 	*out = s;
