@@ -7,11 +7,11 @@
  * Bookkeeping stays in this process, where no peer can touch it: a
  * reference count per chunk (the loan, the history, one per receiver it
  * was queued to; the first receiver of a send takes the loan's over) and,
- * per connection, the set of chunks in flight to that
- * receiver. A chunk coming back through a completion queue is accepted
- * only if it is in that set, so a buggy receiver can neither free a chunk
- * twice nor free another's; when a receiver goes (or dies), everything in
- * its set is reclaimed at once.
+ * per connection, the set of chunks in flight to that receiver. A chunk
+ * coming back through a completion queue is accepted only if it is in
+ * that set, so a buggy receiver can neither free a chunk twice nor free
+ * another's; when a receiver goes (or dies), everything in its set is
+ * reclaimed at once.
  */
 #ifndef FLOE_ENGINE_SENDER_H
 #define FLOE_ENGINE_SENDER_H
