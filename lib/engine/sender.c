@@ -225,8 +225,8 @@ void floe_tx_reclaim_all(struct floe_sender *tx)
 /* Queue @chunk (generation @gen), which receiver @j's connection does not
  * hold, to it; the caller counts the reference the connection gains.
  * Always inline: a call here would cost the common send its registers. */
-static inline __attribute__((always_inline)) enum floe_ring_result push_new(struct floe_sender *tx, uint32_t j,
-					     uint32_t chunk, uint32_t gen)
+static inline __attribute__((always_inline)) enum floe_ring_result
+push_new(struct floe_sender *tx, uint32_t j, uint32_t chunk, uint32_t gen)
 {
 	struct tx_conn *c = &tx->conns[j];
 	enum floe_ring_result r;
@@ -240,16 +240,13 @@ static inline __attribute__((always_inline)) enum floe_ring_result push_new(stru
 	return r;
 }
 
-/* Queue history @chunk to receiver @j (which may hold it already). */
+/* Queue history @chunk to receiver @j, just connected: its connection
+ * holds nothing yet (disconnect and quarantine empty the set), and the
+ * history holds a chunk once. */
 static void push_history(struct floe_sender *tx, uint32_t j, uint32_t chunk)
 {
-	uint32_t gen = floe_tx_chunk_gen(tx, chunk);
-	struct tx_conn *c = &tx->conns[j];
-
-	if (floe_bitset_test(&c->inflight, chunk))
-		floe_ring_push(c->sub_ring, tx->dir->sub_cap, c->limit,
-			       &c->sub_prod, floe_entry(c->epoch, gen, chunk));
-	else if (push_new(tx, j, chunk, gen) == FLOE_RING_OK)
+	if (push_new(tx, j, chunk, floe_tx_chunk_gen(tx, chunk)) ==
+	    FLOE_RING_OK)
 		tx->refcnt[chunk]++;
 }
 
