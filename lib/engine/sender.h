@@ -151,7 +151,7 @@ static inline uint32_t floe_tx_announce_next(struct floe_sender *tx)
 	return tx->next_chunk;
 }
 
-/** End loan @s (sent or discarded). */
+/** End loan @s, discarded or sent to nobody: its reference goes. */
 static inline void floe_tx_end_loan(floe_sample_mut *s)
 {
 	s->in_use = false;
@@ -162,13 +162,13 @@ static inline void floe_tx_end_loan(floe_sample_mut *s)
  * yet (sender.c, deliver): the first takes over the loan's own. */
 static inline void floe_tx_end_sent_loan(floe_sample_mut *s, uint32_t refs)
 {
-	struct floe_sender *tx = s->tx;
-
+	if (!refs) {
+		floe_tx_end_loan(s);
+		return;
+	}
 	s->in_use = false;
-	if (!refs)
-		floe_tx_unref(tx, s->chunk);
-	else if (refs > 1)
-		tx->refcnt[s->chunk] += refs - 1;
+	if (refs > 1)
+		s->tx->refcnt[s->chunk] += refs - 1;
 }
 
 /* sender.c: take back everything returned. Called only when the pool runs
