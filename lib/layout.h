@@ -344,6 +344,7 @@ struct floe_data_header {
 };
 
 struct floe_chunk_header {
+	/* the data segment's sender, written when the segment is created */
 	uint64_t publisher_id;
 	uint64_t sequence;
 	uint64_t len; /* elements */

@@ -722,7 +722,6 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 	update_if_changed(tx);
 	ch = (struct floe_chunk_header *)((char *)s->payload -
 					  tx->dir->payload_offset);
-	ch->publisher_id = tx->ref.id;
 	ch->sequence = tx->sequence++;
 	ch->len = s->len;
 	ch->next_chunk = floe_tx_announce_next(tx);
