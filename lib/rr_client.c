@@ -28,7 +28,8 @@ struct floe_pending_response {
 	floe_client *client;
 	uint64_t tag;      /* 0: channel free */
 	uint32_t request_chunk; /* the request's, for floe_sender_unwant */
-	uint64_t *servers; /* by server slot: id still streaming, or 0 */
+	uint64_t *servers; /* by server slot: id still streaming, or 0 (all
+			    * 0 while the channel is free) */
 	uint32_t streaming;
 	bool lost;    /* a server went without ending the stream */
 	bool dropped; /* the user let go; freed when streaming reaches 0 */
@@ -371,13 +372,13 @@ FLOE_EXPORT int floe_request_mut_send(floe_request_mut *r,
 	p->next_liveness_ns = LIVENESS_NOT_STARTED;
 	/* (unequal: the first look at the servers is never skipped) */
 	p->seen_generation = floe_receiver_generation(c->rx) - 1;
+	/* (a free channel's servers are all 0: each server_done cleared
+	 * one, until none streamed) */
 	ret = floe_sender_send(loan_of(r), NULL, tag, p->servers);
 	/* Connect to the servers now, so that what they answer is followed
 	 * from the start. */
 	floe_receiver_refresh(c->rx);
-	p->streaming = 0;
-	for (uint32_t j = 0; j < c->servers_n; j++)
-		p->streaming += p->servers[j] != 0;
+	p->streaming = ret > 0 ? (uint32_t)ret : 0;
 	*out = p;
 	return ret;
 }

@@ -68,9 +68,9 @@ uint32_t floe_loan_chunk(const floe_sample_mut *s);
 void floe_sender_discard_loans(struct floe_sender *tx, const void *ctx);
 /**
  * Send to every receiver, or only to @to; @tag goes into the chunk header.
- * With @reached (dir->receivers entries), each receiver slot's entry is
- * set to the port id the sample reached, or 0. Returns how many it
- * reached; the loan ends whatever the result.
+ * With @reached (dir->receivers entries, all 0 on entry), the entry of
+ * each receiver slot the sample reached is set to that receiver's port
+ * id. Returns how many it reached; the loan ends whatever the result.
  */
 int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 		     uint64_t tag, uint64_t *reached);

@@ -10,7 +10,6 @@
  * port_hold), so that data stays readable however it ends.
  */
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -731,8 +730,6 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 		ch->reserved = tag;
 		ch->unwanted = 0;
 	}
-	if (reached)
-		memset(reached, 0, tx->dir->receivers * sizeof(*reached));
 	if (to) {
 		delivered = to->slot < tx->dir->receivers &&
 			    tx->conns[to->slot].sub_id == to->id &&
