@@ -51,6 +51,10 @@
 struct options {
 	const uint32_t *subs;
 	int nsubs;
+	uint32_t chosen_subs[16]; /* --subs */
+	/* --only: rows of this pattern only (fanout-pingpong, throughput or
+	 * pingpong-services, memory rows with the last), or NULL: all */
+	const char *only;
 	const uint32_t *services;
 	int nservices;
 	long iterations, warmup;
@@ -600,10 +604,16 @@ static void memory_row(struct row *w, const char *what, int64_t *alloc0,
 	*mapped0 = mapped;
 }
 
+/* Does --only let rows of @pattern run? */
+static bool wanted(const struct options *o, const char *pattern)
+{
+	return !o->only || !strcmp(o->only, pattern);
+}
+
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [--quick] [--json] [--budget-ms N]\n",
-		argv0);
+	fprintf(stderr, "usage: %s [--quick] [--json] [--budget-ms N] "
+		"[--subs N,N,...] [--only PATTERN]\n", argv0);
 	exit(2);
 }
 
@@ -633,6 +643,28 @@ static void parse_args(int argc, char **argv, struct options *o)
 		} else if (!strcmp(argv[i], "--budget-ms") && i + 1 < argc) {
 			o->budget_ns = strtoull(argv[++i], NULL, 0) *
 				       1000000ull;
+		} else if (!strcmp(argv[i], "--subs") && i + 1 < argc) {
+			char *p = argv[++i], *end;
+
+			o->nsubs = 0;
+			do {
+				unsigned long n = strtoul(p, &end, 10);
+
+				if (end == p || !n || n > full_subs[4] ||
+				    o->nsubs == 16)
+					usage(argv[0]);
+				o->chosen_subs[o->nsubs++] = (uint32_t)n;
+				p = end + 1;
+			} while (*end == ',');
+			if (*end)
+				usage(argv[0]);
+			o->subs = o->chosen_subs;
+		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+			o->only = argv[++i];
+			if (strcmp(o->only, "fanout-pingpong") &&
+			    strcmp(o->only, "throughput") &&
+			    strcmp(o->only, "pingpong-services"))
+				usage(argv[0]);
 		} else {
 			usage(argv[0]);
 		}
@@ -679,6 +711,8 @@ int main(int argc, char **argv)
 
 	/* 1, 2: subscribers; before the throughput rows, their limit */
 	for (int t = 0; t < 3 && !failed; t++) {
+		if (!wanted(&o, t ? "throughput" : "fanout-pingpong"))
+			continue;
 		if (t == 1) {
 			struct row *w = &rows[nrows];
 
@@ -708,7 +742,9 @@ int main(int argc, char **argv)
 
 	/* 3, 4: services alive, and what each costs */
 	domain_shm(&alloc0, &mapped0);
-	for (int i = 0; i < o.nservices && !failed; i++) {
+	for (int i = 0; i < o.nservices && !failed &&
+			wanted(&o, "pingpong-services");
+	     i++) {
 		struct floe_service_opts so = { .type = byte_type };
 		uint32_t before = nidle;
 		struct group g = { .nsubs = 1, .size = 8 };
