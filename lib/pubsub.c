@@ -286,7 +286,7 @@ FLOE_EXPORT int floe_publisher_loan(floe_publisher *pub, uint64_t len,
 
 FLOE_EXPORT int floe_sample_mut_send(floe_sample_mut *s)
 {
-	return floe_sender_send(s, NULL, 0, NULL);
+	return floe_sender_publish(s);
 }
 
 FLOE_EXPORT int floe_publisher_send_copy(floe_publisher *pub, const void *data,

@@ -74,6 +74,9 @@ void floe_sender_discard_loans(struct floe_sender *tx, const void *ctx);
  */
 int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 		     uint64_t tag, uint64_t *reached);
+/** floe_sender_send(@s, NULL, 0, NULL): a broadcast without a tag, the
+ * common case, made without a call while nothing is out of the way. */
+int floe_sender_publish(floe_sample_mut *s);
 /** Queue a marker (no chunk; the low FLOE_MARKER_TAG_BITS of @tag) for @to,
  * in order with the samples sent to it. 0, FLOE_E_DEAD (not connected) or
  * WOULD_BLOCK. */

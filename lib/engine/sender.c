@@ -671,7 +671,8 @@ deliver_all(struct floe_sender *tx, uint32_t chunk, uint32_t gen,
  * it would hold that sample back (its entries wait for the chunk the
  * reclaim frees, or for the bound's verdict).
  */
-static void reclaim_ahead(struct floe_sender *tx)
+static inline __attribute__((always_inline)) void
+reclaim_ahead(struct floe_sender *tx)
 {
 	const struct floe_dir *d = tx->dir;
 
@@ -691,7 +692,7 @@ static void reclaim_ahead(struct floe_sender *tx)
 }
 
 /* The last @history samples sent stay for late receivers. */
-static void keep_history(struct floe_sender *tx, uint32_t chunk)
+static inline void keep_history(struct floe_sender *tx, uint32_t chunk)
 {
 	uint32_t n = tx->dir->history;
 
@@ -706,21 +707,14 @@ static void keep_history(struct floe_sender *tx, uint32_t chunk)
 	tx->refcnt[chunk]++;
 }
 
-int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
-		     uint64_t tag, uint64_t *reached)
+/* Write @s's chunk header: what a receiver checks and reads besides the
+ * payload. Its sender id was written with the data segment. */
+static inline void stamp(struct floe_sender *tx, floe_sample_mut *s,
+			 uint64_t tag)
 {
-	struct floe_sender *tx;
-	struct floe_chunk_header *ch;
-	int delivered = 0;
-	uint32_t gen;
+	struct floe_chunk_header *ch =
+		(void *)((char *)s->payload - tx->dir->payload_offset);
 
-	if (!s || !s->in_use)
-		return FLOE_E_INVALID;
-	tx = s->tx;
-	gen = floe_tx_chunk_gen(tx, s->chunk);
-	update_if_changed(tx);
-	ch = (struct floe_chunk_header *)((char *)s->payload -
-					  tx->dir->payload_offset);
 	ch->sequence = tx->sequence++;
 	ch->len = s->len;
 	ch->next_chunk = floe_tx_announce_next(tx);
@@ -730,17 +724,15 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 		ch->reserved = tag;
 		ch->unwanted = 0;
 	}
-	if (to) {
-		delivered = to->slot < tx->dir->receivers &&
-			    tx->conns[to->slot].sub_id == to->id &&
-			    deliver(tx, to->slot, s->chunk, gen);
-		if (reached && delivered)
-			reached[to->slot] = to->id;
-	} else if (reached) {
-		delivered = deliver_all(tx, s->chunk, gen, reached);
-	} else {
-		delivered = deliver_all(tx, s->chunk, gen, NULL);
-	}
+}
+
+/* What follows a send's deliveries (@delivered of them): wake the
+ * receivers that wait, count, keep the history, end the loan, take back
+ * ahead. */
+static inline __attribute__((always_inline)) int
+send_end(struct floe_sender *tx, floe_sample_mut *s,
+	 const struct floe_target *to, int delivered)
+{
 	if (delivered)
 		wake_receivers(tx, to);
 	floe_stat_add(&tx->stats->sent, 1);
@@ -748,6 +740,109 @@ int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
 	keep_history(tx, s->chunk);
 	floe_tx_end_sent_loan(s, delivered);
 	reclaim_ahead(tx);
+	return delivered;
+}
+
+/* send_end() out of line, for floe_sender_publish's tail calls. */
+static __attribute__((noinline)) int send_end_slow(struct floe_sender *tx,
+						   floe_sample_mut *s,
+						   int delivered)
+{
+	return send_end(tx, s, NULL, delivered);
+}
+
+/* A broadcast whose delivery to the connection at @k in the list needs
+ * deliver_slow, with @delivered to those after it. */
+static __attribute__((noinline)) int send_from(struct floe_sender *tx,
+					       floe_sample_mut *s, uint32_t k,
+					       uint32_t gen, int delivered)
+{
+	delivered += deliver_from(tx, k, s->chunk, gen, NULL);
+	return send_end_slow(tx, s, delivered);
+}
+
+/* reclaim_ahead() out of line, then @delivered. */
+static __attribute__((noinline)) int reclaim_after(struct floe_sender *tx,
+						   int delivered)
+{
+	reclaim_ahead(tx);
+	return delivered;
+}
+
+int floe_sender_send(floe_sample_mut *s, const struct floe_target *to,
+		     uint64_t tag, uint64_t *reached)
+{
+	struct floe_sender *tx;
+	uint32_t gen;
+	int delivered;
+
+	if (!s || !s->in_use)
+		return FLOE_E_INVALID;
+	tx = s->tx;
+	gen = floe_tx_chunk_gen(tx, s->chunk);
+	update_if_changed(tx);
+	stamp(tx, s, tag);
+	if (to) {
+		delivered = to->slot < tx->dir->receivers &&
+			    tx->conns[to->slot].sub_id == to->id &&
+			    deliver(tx, to->slot, s->chunk, gen);
+		if (reached && delivered)
+			reached[to->slot] = to->id;
+	} else {
+		delivered = deliver_all(tx, s->chunk, gen, reached);
+	}
+	return send_end(tx, s, to, delivered);
+}
+
+/* Would a receiver of a broadcast just made need waking? Inline and
+ * without calls, like the rest of the common publish. */
+static inline bool anyone_waits(struct floe_sender *tx)
+{
+	if (!tx->wake_registered)
+		return true; /* send_end fences first */
+	atomic_signal_fence(memory_order_seq_cst);
+	for (uint32_t k = 0; k < tx->nlive; k++)
+		if (atomic_load_explicit(&floe_dir_wake(tx->dir, tx->live[k])->want,
+					 memory_order_relaxed))
+			return true;
+	return false;
+}
+
+/*
+ * The common publish, a broadcast that needs nothing out of the way,
+ * makes no calls: everything else is a tail call (floe_sender_send,
+ * send_from, send_end_slow, reclaim_after). So it spills nothing: on x86
+ * every store, a spill among them, leaves the core in order behind the
+ * stores to lines the receivers hold, and it is stores that bound the
+ * rate of a publisher (bench/README.md, sixth pass).
+ */
+int floe_sender_publish(floe_sample_mut *s)
+{
+	struct floe_sender *tx;
+	int delivered = 0;
+	uint32_t gen;
+
+	if (!s || !s->in_use)
+		return FLOE_E_INVALID;
+	tx = s->tx;
+	if (floe_dir_changes(tx->dir) != tx->seen_changes ||
+	    floe_dir_deaths(tx->dir) != tx->seen_deaths)
+		return floe_sender_send(s, NULL, 0, NULL);
+	gen = floe_tx_chunk_gen(tx, s->chunk);
+	stamp(tx, s, 0);
+	/* backwards: a delivery may end the connection it is at */
+	for (uint32_t k = tx->nlive; k-- > 0;) {
+		if (!deliver_fast(tx, tx->live[k], s->chunk, gen))
+			return send_from(tx, s, k, gen, delivered);
+		delivered++;
+	}
+	if (!delivered || tx->dir->history || anyone_waits(tx))
+		return send_end_slow(tx, s, delivered);
+	floe_stat_add(&tx->stats->sent, 1);
+	floe_stat_add(&tx->stats->sent_bytes, s->len * tx->dir->type_size);
+	floe_tx_end_sent_loan(s, delivered);
+	if (tx->reclaim_due || !floe_pool_free_count(&tx->pool))
+		return reclaim_after(tx, delivered);
 	return delivered;
 }
 
