@@ -7,8 +7,10 @@
  * subscribers (a send's first delivery takes over the loan's reference,
  * lib/engine/sender.c), receives in order, releases in any order, safe
  * overflow evicting from full queues, subscribers leaving and late ones
- * joining (history re-sent), and sends with nobody connected. At most
- * STEPS steps or FLOE_SEND_REFS_SECS seconds (default 5: slow kernels).
+ * joining (history re-sent), and sends with nobody connected. Run twice:
+ * with history (every send then ends out of line) and without (the
+ * common publish, floe_sender_publish, ends inline). At most STEPS steps
+ * or FLOE_SEND_REFS_SECS seconds (default 5: slow kernels) each.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,7 @@ struct model_sub {
 
 static struct model_sub subs[SUBS];
 static uint64_t history[HISTORY]; /* the last sent, oldest first */
-static uint32_t hist_len;
+static uint32_t hist_len, hist_max;
 
 /* How many sent samples something still holds. */
 static uint32_t live_samples(uint64_t sent)
@@ -95,10 +97,9 @@ static void leave(struct model_sub *m)
 	m->nheld = 0;
 }
 
-int main(void)
+/* One random run with a history of @hist_max (at most HISTORY). */
+static void run(floe_node *node)
 {
-	const char *domain = th_setup("send_refs");
-	floe_node *node = th_node("main");
 	struct floe_pubsub_qos q;
 	struct floe_service_opts o = { .type = u64_type, .qos = &q };
 	floe_service *svc = NULL;
@@ -111,16 +112,16 @@ int main(void)
 			    (uint64_t)th_env_long("FLOE_SEND_REFS_SECS", 5) *
 				    1000000000ull;
 
-	tap_plan(10);
+	hist_len = 0;
 	floe_pubsub_qos_init(&q);
 	q.max_subscribers = SUBS;
 	q.subscriber_max_buffer_size = BUFFER;
 	q.subscriber_max_borrowed_samples = BORROWED;
-	q.history_size = HISTORY;
+	q.history_size = hist_max;
 	q.publisher_max_loaned_samples = 1;
 	tap_require(node && !floe_service_create(node, "t/send_refs", &o, &svc) &&
 			    !floe_publisher_create(svc, NULL, &pub),
-		    "service and publisher");
+		    "history %u: service and publisher", hist_max);
 	tx = floe_publisher_sender(pub);
 	all = floe_sender_chunk_count(tx);
 	for (int i = 0; i < SUBS; i++)
@@ -144,12 +145,14 @@ int main(void)
 				queue_push(&subs[i], sent);
 				want++;
 			}
-			if (hist_len == HISTORY) {
-				for (uint32_t k = 1; k < HISTORY; k++)
+			if (hist_max && hist_len == hist_max) {
+				for (uint32_t k = 1; k < hist_max; k++)
 					history[k - 1] = history[k];
 				hist_len--;
 			}
-			history[hist_len++] = sent++;
+			if (hist_max)
+				history[hist_len++] = sent;
+			sent++;
 			sends++;
 			if (got != want) {
 				tap_diag("step %u: sent to %d, model %d", step,
@@ -200,23 +203,40 @@ int main(void)
 					 all - live_samples(sent));
 		}
 	}
-	tap_eq(failed, 0, "%u sends, %u evictions, %u late joiners: every "
-			  "send reached whom the model says, every receive "
-			  "found what it says", sends, evictions, joins);
-	tap_eq(wrong_value, 0, "every sample arrived in order");
-	tap_eq(wrong_count, 0, "after every step the pool holds exactly the "
-			       "chunks nothing holds");
+	tap_eq(failed, 0, "history %u: %u sends, %u evictions, %u late "
+			  "joiners: every send reached whom the model says, "
+			  "every receive found what it says", hist_max, sends,
+	       evictions, joins);
+	tap_eq(wrong_value, 0, "history %u: every sample arrived in order",
+	       hist_max);
+	tap_eq(wrong_count, 0, "history %u: after every step the pool holds "
+			       "exactly the chunks nothing holds", hist_max);
 	for (int i = 0; i < SUBS; i++)
 		if (subs[i].port)
 			leave(&subs[i]);
 	floe_sender_update(tx);
 	tap_eq(floe_sender_free_chunks(tx), all - hist_len,
-	       "with every subscriber gone only the history holds chunks");
+	       "history %u: with every subscriber gone only the history "
+	       "holds chunks", hist_max);
 	floe_publisher_destroy(pub);
 	floe_service_close(svc);
+	tap_ok(sends > 100 && evictions > 0 && joins > 0,
+	       "history %u: the run sent, evicted and had late joiners",
+	       hist_max);
+}
+
+int main(void)
+{
+	const char *domain = th_setup("send_refs");
+	floe_node *node = th_node("main");
+
+	tap_plan(2 * 9 + 1);
+	for (hist_max = HISTORY;; hist_max = 0) {
+		run(node);
+		if (!hist_max)
+			break;
+	}
 	floe_node_destroy(node);
 	tap_eq(th_count_objects(domain, 1), 0, "no shared objects remain");
-	tap_ok(sends > 100 && evictions > 0 && joins > 0,
-	       "the run sent, evicted and had late joiners");
 	return tap_done();
 }
