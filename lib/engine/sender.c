@@ -811,10 +811,12 @@ static inline bool anyone_waits(struct floe_sender *tx)
 /*
  * The common publish, a broadcast that needs nothing out of the way,
  * makes no calls: everything else is a tail call (floe_sender_send,
- * send_from, send_end_slow, reclaim_after). So it spills nothing: on x86
- * every store, a spill among them, leaves the core in order behind the
- * stores to lines the receivers hold, and it is stores that bound the
- * rate of a publisher (bench/README.md, sixth pass).
+ * send_from, send_end_slow, reclaim_after). So fewer values must outlive
+ * a call and fewer are spilled (two, and two per receiver, against eight
+ * or nine and their reloads in floe_sender_send): on x86 every store, a
+ * spill among them, leaves the core in order behind the stores to lines
+ * the receivers hold, and it is stores that bound the rate of a publisher
+ * (bench/README.md, sixth pass).
  */
 int floe_sender_publish(floe_sample_mut *s)
 {
