@@ -72,20 +72,18 @@ static int create_gen(struct floe_sender *tx, uint64_t max_len, uint32_t *idx)
 				  sizeof(dh), &g->seg);
 	if (ret)
 		return ret;
-	/* A chunk carries only its sender's samples: its sender id is
-	 * written once here, not by every send. */
-	for (uint32_t c = 0; c < tx->chunk_count; c++) {
-		struct floe_chunk_header *ch =
-			(void *)((char *)g->seg.addr + floe_data_chunks_offset() +
-				 (uint64_t)c * stride);
-
-		ch->publisher_id = tx->ref.id;
-	}
 	g->gen = tx->next_gen++;
 	g->max_len = max_len;
 	g->stride = stride;
 	g->users = 0;
 	g->live = true;
+	/* A chunk carries only its sender's samples: its sender id is
+	 * written once here, not by every send. */
+	for (uint32_t c = 0; c < tx->chunk_count; c++) {
+		struct floe_chunk_header *ch = floe_tx_gen_chunk(g, c);
+
+		ch->publisher_id = tx->ref.id;
+	}
 	return 0;
 }
 

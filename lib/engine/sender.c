@@ -362,13 +362,17 @@ static __attribute__((noinline)) void update(struct floe_sender *tx,
 	}
 }
 
+/* Did receivers come, go or die since the sender last looked? */
+static inline bool conns_changed(const struct floe_sender *tx)
+{
+	return floe_dir_changes(tx->dir) != tx->seen_changes ||
+	       floe_dir_deaths(tx->dir) != tx->seen_deaths;
+}
+
 static inline void update_if_changed(struct floe_sender *tx)
 {
-	uint64_t deaths = floe_dir_deaths(tx->dir);
-
-	if (floe_dir_changes(tx->dir) != tx->seen_changes ||
-	    deaths != tx->seen_deaths)
-		update(tx, deaths != tx->seen_deaths);
+	if (conns_changed(tx))
+		update(tx, floe_dir_deaths(tx->dir) != tx->seen_deaths);
 }
 
 void floe_tx_recover(struct floe_sender *tx)
@@ -726,6 +730,14 @@ static inline void stamp(struct floe_sender *tx, floe_sample_mut *s,
 	}
 }
 
+/* The port's counters (the CLI and sysfs read them) of @s sent. */
+static inline void count_sent(struct floe_sender *tx,
+			      const floe_sample_mut *s)
+{
+	floe_stat_add(&tx->stats->sent, 1);
+	floe_stat_add(&tx->stats->sent_bytes, s->len * tx->dir->type_size);
+}
+
 /* What follows a send's deliveries (@delivered of them): wake the
  * receivers that wait, count, keep the history, end the loan, take back
  * ahead. */
@@ -735,8 +747,7 @@ send_end(struct floe_sender *tx, floe_sample_mut *s,
 {
 	if (delivered)
 		wake_receivers(tx, to);
-	floe_stat_add(&tx->stats->sent, 1);
-	floe_stat_add(&tx->stats->sent_bytes, s->len * tx->dir->type_size);
+	count_sent(tx, s);
 	keep_history(tx, s->chunk);
 	floe_tx_end_sent_loan(s, delivered);
 	reclaim_ahead(tx);
@@ -827,8 +838,7 @@ int floe_sender_publish(floe_sample_mut *s)
 	if (!s || !s->in_use)
 		return FLOE_E_INVALID;
 	tx = s->tx;
-	if (floe_dir_changes(tx->dir) != tx->seen_changes ||
-	    floe_dir_deaths(tx->dir) != tx->seen_deaths)
+	if (conns_changed(tx))
 		return floe_sender_send(s, NULL, 0, NULL);
 	gen = floe_tx_chunk_gen(tx, s->chunk);
 	stamp(tx, s, 0);
@@ -840,8 +850,7 @@ int floe_sender_publish(floe_sample_mut *s)
 	}
 	if (!delivered || tx->dir->history || anyone_waits(tx))
 		return send_end_slow(tx, s, delivered);
-	floe_stat_add(&tx->stats->sent, 1);
-	floe_stat_add(&tx->stats->sent_bytes, s->len * tx->dir->type_size);
+	count_sent(tx, s);
 	floe_tx_end_sent_loan(s, delivered);
 	if (tx->reclaim_due || !floe_pool_free_count(&tx->pool))
 		return reclaim_after(tx, delivered);

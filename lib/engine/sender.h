@@ -110,13 +110,17 @@ void floe_tx_chunks_fini(struct floe_sender *tx, bool keep);
 /** Release generation @gi, its last chunk back: out of line, seldom. */
 void floe_tx_retire_gen(struct floe_sender *tx, uint32_t gi);
 
+/** Where @chunk is in the data segment of generation @g. */
+static inline void *floe_tx_gen_chunk(const struct tx_gen *g, uint32_t chunk)
+{
+	return (char *)g->seg.addr + floe_data_chunks_offset() +
+	       (uint64_t)chunk * g->stride;
+}
+
 /** Where @chunk is, in the data segment of the generation it is bound to. */
 static inline void *floe_tx_chunk(const struct floe_sender *tx, uint32_t chunk)
 {
-	const struct tx_gen *g = &tx->gens[tx->chunk_gen[chunk]];
-
-	return (char *)g->seg.addr + floe_data_chunks_offset() +
-	       (uint64_t)chunk * g->stride;
+	return floe_tx_gen_chunk(&tx->gens[tx->chunk_gen[chunk]], chunk);
 }
 
 /** Return @chunk, its last reference gone, to the pool. */
