@@ -51,7 +51,8 @@
 struct options {
 	const uint32_t *subs;
 	int nsubs;
-	uint32_t chosen_subs[16]; /* --subs */
+	uint32_t chosen_subs[MAX_SUBS]; /* --subs, whatever the order */
+	int nchosen;
 	/* --only: rows of this pattern only (fanout-pingpong, throughput or
 	 * pingpong-services, memory rows with the last), or NULL: all */
 	const char *only;
@@ -646,19 +647,18 @@ static void parse_args(int argc, char **argv, struct options *o)
 		} else if (!strcmp(argv[i], "--subs") && i + 1 < argc) {
 			char *p = argv[++i], *end;
 
-			o->nsubs = 0;
+			o->nchosen = 0;
 			do {
 				unsigned long n = strtoul(p, &end, 10);
 
-				if (end == p || !n || n > full_subs[4] ||
-				    o->nsubs == 16)
+				if (end == p || !n || n > MAX_SUBS ||
+				    o->nchosen == MAX_SUBS)
 					usage(argv[0]);
-				o->chosen_subs[o->nsubs++] = (uint32_t)n;
+				o->chosen_subs[o->nchosen++] = (uint32_t)n;
 				p = end + 1;
 			} while (*end == ',');
 			if (*end)
 				usage(argv[0]);
-			o->subs = o->chosen_subs;
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			o->only = argv[++i];
 			if (strcmp(o->only, "fanout-pingpong") &&
@@ -671,6 +671,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 	}
 	if (!o->budget_ns)
 		usage(argv[0]);
+	if (o->nchosen) {
+		o->subs = o->chosen_subs;
+		o->nsubs = o->nchosen;
+	}
 }
 
 int main(int argc, char **argv)
