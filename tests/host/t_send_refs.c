@@ -145,13 +145,14 @@ static void run(floe_node *node)
 				queue_push(&subs[i], sent);
 				want++;
 			}
-			if (hist_max && hist_len == hist_max) {
-				for (uint32_t k = 1; k < hist_max; k++)
-					history[k - 1] = history[k];
-				hist_len--;
-			}
-			if (hist_max)
+			if (hist_max) {
+				if (hist_len == hist_max) {
+					for (uint32_t k = 1; k < hist_max; k++)
+						history[k - 1] = history[k];
+					hist_len--;
+				}
 				history[hist_len++] = sent;
+			}
 			sent++;
 			sends++;
 			if (got != want) {
