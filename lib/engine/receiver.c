@@ -513,6 +513,7 @@ static bool accept_entry(struct floe_receiver *rx, struct source *src,
 	src->next_header = next < d->chunk_count
 				   ? m->chunks + (uint64_t)next * m->stride
 				   : NULL;
+	src->idle_polls = 0;
 	s->in_use = true;
 	m->held++;
 	return true;
@@ -585,6 +586,16 @@ receive_from(struct floe_receiver *rx, struct source *src,
 	}
 }
 
+/*
+ * Empty polls of a source after a sample before its announced chunk is
+ * fetched. A sender that streams is writing that chunk right then, and a
+ * fetch would take its line away between its stores (1→1 throughput 4%
+ * lower fetching from the first empty poll); a sender that answers, whose
+ * next sample is a round trip away, has written it by the third (the
+ * ping-pong's p50 unchanged; fetching from the fifth, it rose).
+ */
+#define IDLE_POLLS_BEFORE_PREFETCH 2
+
 int floe_receiver_receive(struct floe_receiver *rx, const floe_sample **out,
 			  struct floe_marker *mark)
 {
@@ -619,7 +630,9 @@ look:
 			if (!src->draining &&
 			    floe_ring_idle(src->ring, &src->cons,
 					   rx->dir->sub_cap)) {
-				if (src->next_header)
+				if (src->idle_polls < IDLE_POLLS_BEFORE_PREFETCH)
+					src->idle_polls++;
+				else if (src->next_header)
 					__builtin_prefetch(src->next_header);
 				continue;
 			}

@@ -29,6 +29,9 @@ struct source {
 	/* the chunk header the sender's next sample will likely be in (its
 	 * last header said), or NULL: fetched while we wait for it */
 	const void *next_header;
+	/* polls that found nothing since the last sample, counted up to
+	 * IDLE_POLLS_BEFORE_PREFETCH */
+	uint32_t idle_polls;
 	uint64_t pub_id;
 	uint32_t pub_slot;
 	uint32_t epoch;
