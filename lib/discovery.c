@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bounds.h"
 #include "internal.h"
 
 /* Call @fn for each readable service of the domain, any pattern. */
@@ -139,6 +140,22 @@ struct port_walk {
 	int visited;
 };
 
+/* The payload bytes of @samples samples with @extra elements beyond one
+ * each, sent (@sending) or received by a port of slot @kind: 0 if it
+ * moves no payload that way (a notifier's events). */
+static uint64_t payload_bytes(floe_service *svc, enum floe_slot_kind kind,
+			      bool sending, uint64_t samples, uint64_t extra)
+{
+	for (uint32_t k = 0; k < svc->ndirs; k++) {
+		const struct floe_dir *d = &svc->dirs[k];
+
+		if ((sending ? d->sender : d->receiver) == kind)
+			return floe_mul_sat(floe_add_sat(samples, extra),
+					    d->type_size);
+	}
+	return 0;
+}
+
 /* The counters of the port in slot @i, if it still holds @info->id. */
 static void read_stats(floe_service *svc, enum floe_slot_kind kind,
 		       uint32_t i, struct floe_port_info *info)
@@ -147,12 +164,15 @@ static void read_stats(floe_service *svc, enum floe_slot_kind kind,
 	struct floe_port_ref ref;
 
 	info->sent = atomic_load_explicit(&st->sent, memory_order_relaxed);
-	info->sent_bytes = atomic_load_explicit(&st->sent_bytes,
-						memory_order_relaxed);
+	info->sent_bytes = payload_bytes(
+		svc, kind, true, info->sent,
+		atomic_load_explicit(&st->sent_extra, memory_order_relaxed));
 	info->received = atomic_load_explicit(&st->received,
 					      memory_order_relaxed);
-	info->received_bytes = atomic_load_explicit(&st->received_bytes,
-						    memory_order_relaxed);
+	info->received_bytes = payload_bytes(
+		svc, kind, false, info->received,
+		atomic_load_explicit(&st->received_extra,
+				     memory_order_relaxed));
 	info->overflowed = atomic_load_explicit(&st->overflowed,
 						memory_order_relaxed);
 	info->undelivered = atomic_load_explicit(&st->undelivered,

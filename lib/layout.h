@@ -27,7 +27,7 @@
 #include "base/ring.h"
 #include "floe.h"
 
-#define FLOE_LAYOUT_VERSION 13
+#define FLOE_LAYOUT_VERSION 14
 #define FLOE_NODE_MAGIC 0x31646f6e656f6c66ULL    /* "floenod1" */
 #define FLOE_SERVICE_MAGIC 0x31637673656f6c66ULL /* "floesvc1" */
 #define FLOE_DATA_MAGIC 0x31617461646f6c66ULL    /* "flodata1" */
@@ -214,9 +214,12 @@ struct floe_slot {
  */
 struct floe_port_stats {
 	_Atomic uint64_t sent; /* samples (requests, responses) sent */
-	_Atomic uint64_t sent_bytes;
+	/* elements beyond the first of each sample sent (slices): the
+	 * bytes are (sent + sent_extra) times the element size, and a
+	 * sample of one element stores nothing more */
+	_Atomic uint64_t sent_extra;
 	_Atomic uint64_t received;
-	_Atomic uint64_t received_bytes;
+	_Atomic uint64_t received_extra; /* as sent_extra */
 	/* queued samples a newer one pushed out (safe overflow) */
 	_Atomic uint64_t overflowed;
 	/* deliveries dropped: a full queue without safe overflow */

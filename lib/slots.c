@@ -42,9 +42,9 @@ static void stats_reset(floe_service *svc, enum floe_slot_kind kind,
 		return;
 	st = floe_svc_stats(svc, kind, i);
 	atomic_store_explicit(&st->sent, 0, memory_order_relaxed);
-	atomic_store_explicit(&st->sent_bytes, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->sent_extra, 0, memory_order_relaxed);
 	atomic_store_explicit(&st->received, 0, memory_order_relaxed);
-	atomic_store_explicit(&st->received_bytes, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->received_extra, 0, memory_order_relaxed);
 	atomic_store_explicit(&st->overflowed, 0, memory_order_relaxed);
 	atomic_store_explicit(&st->undelivered, 0, memory_order_relaxed);
 }

@@ -644,8 +644,10 @@ look:
 					rx->next_source = next;
 				if (got == 1) {
 					floe_stat_add(&rx->stats->received, 1);
-					floe_stat_add(&rx->stats->received_bytes,
-						      s->len * rx->dir->type_size);
+					/* accept_entry took at least one */
+					if (s->len != 1)
+						floe_stat_add(&rx->stats->received_extra,
+							      s->len - 1);
 					*out = s;
 				}
 				return got;

@@ -735,7 +735,8 @@ static inline void count_sent(struct floe_sender *tx,
 			      const floe_sample_mut *s)
 {
 	floe_stat_add(&tx->stats->sent, 1);
-	floe_stat_add(&tx->stats->sent_bytes, s->len * tx->dir->type_size);
+	if (s->len != 1) /* a loan has at least one */
+		floe_stat_add(&tx->stats->sent_extra, s->len - 1);
 }
 
 /* What follows a send's deliveries (@delivered of them): wake the

@@ -3,8 +3,9 @@
  * Traffic counters of ports, as floe_port_list reports them (what floe top
  * and floe hz compute rates from): samples and bytes sent and received,
  * samples pushed out by safe overflow, deliveries dropped on a full queue
- * without it; a new port in the same slot starts from zero; request-
- * response ports count both ways; a notifier counts its events.
+ * without it; a slice counts the bytes of all its elements; a new port in
+ * the same slot starts from zero; request-response ports count both ways;
+ * a notifier counts its events.
  */
 #include "helpers.h"
 
@@ -102,6 +103,49 @@ static void test_pubsub(floe_node *node, bool safe_overflow)
 	floe_service_close(svc);
 }
 
+/* A sample of n elements counts n times the element size, whatever mix of
+ * one-element samples and slices was sent. */
+static void test_slices(floe_node *node)
+{
+	floe_service *svc = pubsub(node, "t/stats/slices", false);
+	struct floe_publisher_opts po;
+	floe_subscriber *sub = NULL;
+	floe_publisher *pub = NULL;
+	const floe_sample *sample;
+	floe_sample_mut *m;
+	struct floe_port_info p, s;
+	static const uint64_t lens[] = { 3, 1 };
+	int got = 0;
+
+	floe_publisher_opts_init(&po);
+	po.initial_max_slice_len = 4;
+	tap_require(floe_subscriber_create(svc, NULL, &sub) == 0, "sub");
+	tap_require(floe_publisher_create(svc, &po, &pub) == 0, "pub");
+	for (int i = 0; i < 2; i++) {
+		tap_require(floe_publisher_loan(pub, lens[i], &m) == 0, "loan");
+		memset(floe_sample_mut_payload(m), i, lens[i] * 8);
+		tap_require(floe_sample_mut_send(m) == 1, "send");
+	}
+	for (int i = 0; i < 2; i++)
+		if (th_receive(sub, &sample, 5000) == 1) {
+			got++;
+			floe_sample_release(sample);
+		}
+	p = port_info(node, floe_publisher_id(pub));
+	s = port_info(node, floe_subscriber_id(sub));
+	tap_ok(got == 2 && p.sent == 2 && p.sent_bytes == 32,
+	       "slices: 2 samples of 3 and 1 elements, 32 bytes sent");
+	tap_ok(s.received == 2 && s.received_bytes == 32,
+	       "slices: 2 samples, 32 bytes received");
+	if (p.sent_bytes != 32 || s.received_bytes != 32)
+		tap_diag("  sent %llu bytes, received %llu",
+			 (unsigned long long)p.sent_bytes,
+			 (unsigned long long)s.received_bytes);
+	floe_publisher_destroy(pub);
+	floe_subscriber_destroy(sub);
+	floe_service_close(svc);
+}
+
 static void test_rr(floe_node *node)
 {
 	struct floe_rr_opts o = { .request_type = th_type("u64", 8, 8),
@@ -171,10 +215,11 @@ int main(void)
 	const char *domain = th_setup("stats");
 	floe_node *node = th_node("stats");
 
-	tap_plan(27);
+	tap_plan(36);
 	tap_require(node, "node");
 	test_pubsub(node, true);
 	test_pubsub(node, false);
+	test_slices(node);
 	test_rr(node);
 	test_event(node);
 	floe_node_destroy(node);
