@@ -923,6 +923,9 @@ int floe_waitset_attach_listener(floe_waitset *ws, floe_listener *listener,
 /**
  * Attach a receiving port: DATA while something waits for it (the
  * callback should receive until 0; what it leaves is reported again).
+ * A sender's death, even by SIGKILL, is noticed within about 50 ms and
+ * reported as DATA once, so that the receive says what it means (a
+ * client's pending response: FLOE_E_DEAD).
  * With @deadline_ns > 0, MISSED_DEADLINE is reported whenever
  * @deadline_ns pass without data. Detach before destroying the port.
  * Returns an attachment id or an error (FLOE_E_ATTACHED if attached

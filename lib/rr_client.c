@@ -37,6 +37,8 @@ struct floe_pending_response {
 	uint64_t next_liveness_ns;
 	/* floe_receiver_generation when check_servers last looked */
 	uint64_t seen_generation;
+	/* floe_receiver_deaths when it last asked who lives */
+	uint64_t seen_deaths;
 };
 
 struct floe_client {
@@ -161,7 +163,7 @@ static int pump(floe_client *c, struct floe_pending_response *reader,
 static void check_servers(floe_client *c, struct floe_pending_response *p)
 {
 	struct floe_backend *be = c->svc->node->be;
-	uint64_t now = floe_coarse_now_ns();
+	uint64_t now = floe_coarse_now_ns(), deaths;
 	bool ask = now >= p->next_liveness_ns;
 
 	if (ask || p->next_liveness_ns == LIVENESS_NOT_STARTED)
@@ -169,6 +171,14 @@ static void check_servers(floe_client *c, struct floe_pending_response *p)
 	/* Polled in a loop while nothing comes: look at the servers only if
 	 * one may have come, gone or died since we did. */
 	floe_receiver_refresh(c->rx);
+	/* Our receiver saw a sender die (a waitset's liveness slice asks
+	 * for an attached client, then wakes it once): ask now, or a
+	 * client woken once would not hear of it. */
+	deaths = floe_receiver_deaths(c->rx);
+	if (deaths != p->seen_deaths) {
+		p->seen_deaths = deaths;
+		ask = true;
+	}
 	if (!ask && floe_receiver_generation(c->rx) == p->seen_generation)
 		return;
 	p->seen_generation = floe_receiver_generation(c->rx);
@@ -372,6 +382,7 @@ FLOE_EXPORT int floe_request_mut_send(floe_request_mut *r,
 	p->next_liveness_ns = LIVENESS_NOT_STARTED;
 	/* (unequal: the first look at the servers is never skipped) */
 	p->seen_generation = floe_receiver_generation(c->rx) - 1;
+	p->seen_deaths = floe_receiver_deaths(c->rx);
 	/* (a free channel's servers are all 0: each server_done cleared
 	 * one, until none streamed) */
 	ret = floe_sender_send(loan_of(r), NULL, tag, p->servers);

@@ -18,6 +18,14 @@
  *   deadline timer    MISSED_DEADLINE, then again every period of silence
  *   signalfd          run/run_once return FLOE_E_INTERRUPTED
  *
+ * A process killed by SIGKILL writes no futex word and rings no doorbell,
+ * so while receiving ports are attached the wait is cut into slices of
+ * FLOE_LIVENESS_PERIOD_NS, after each of which every port asks whether
+ * its senders live (what floe_subscriber_wait and its kin do): a port one
+ * of whose senders died gets DATA once, and its receive then says what
+ * that means (a client's pending response: FLOE_E_DEAD; a server: the
+ * requests it held off from a client that died can be taken now).
+ *
  * SIGINT/SIGTERM are blocked only in the thread running the waitset (and
  * only while it runs): a signal sent to the process reaches the signalfd
  * unless another thread leaves it unblocked and takes it first.
@@ -474,6 +482,14 @@ static void rewatch(floe_waitset *ws, enum ws_role role, uint32_t id,
 		*stop = err;
 }
 
+/* @a had its event: its deadline (if any) starts over. */
+static void restart_deadline(struct ws_attachment *a)
+{
+	if (a->deadline_ns)
+		periodic_timer_restart(a->src[WS_ROLE_DEADLINE].fd,
+				       a->deadline_ns);
+}
+
 /*
  * Turn one readiness report into a trigger and report it. Returns 1 if
  * the callback was called, else 0. Sets *@stop to a callback's non-zero
@@ -514,14 +530,10 @@ static int dispatch(floe_waitset *ws, const struct ws_ready *ready,
 			return 0;
 		}
 		trigger = FLOE_TRIGGER_DATA;
-		if (a->deadline_ns)
-			periodic_timer_restart(a->src[WS_ROLE_DEADLINE].fd,
-					       a->deadline_ns);
+		restart_deadline(a);
 	} else if (a->kind == WS_LISTENER) {
 		trigger = FLOE_TRIGGER_NOTIFIED;
-		if (a->deadline_ns)
-			periodic_timer_restart(a->src[WS_ROLE_DEADLINE].fd,
-				    a->deadline_ns);
+		restart_deadline(a);
 	} else if (a->kind == WS_INTERVAL) {
 		trigger = FLOE_TRIGGER_TICK;
 	} else if (a->kind == WS_WATCH) {
@@ -545,6 +557,47 @@ static int dispatch(floe_waitset *ws, const struct ws_ready *ready,
 	return 1;
 }
 
+static bool any_port(const floe_waitset *ws)
+{
+	for (uint32_t id = 0; id < ws->natt; id++)
+		if (ws->att[id].kind == WS_PORT)
+			return true;
+	return false;
+}
+
+/*
+ * If a liveness slice is over at @now: every attached port asks whether
+ * its senders live, and one that lost a sender gets DATA (whatever it has
+ * to take besides is reported the usual way). Returns how many were
+ * reported; sets *@stop as dispatch() does.
+ */
+static int check_liveness(floe_waitset *ws, uint64_t now, floe_waitset_cb cb,
+			  int *stop)
+{
+	int count = 0;
+
+	if (now < ws->next_liveness_ns)
+		return 0;
+	ws->next_liveness_ns = now + FLOE_LIVENESS_PERIOD_NS;
+	/* callbacks may attach and detach: nothing kept across one */
+	for (uint32_t id = 0; !*stop && id < ws->natt; id++) {
+		struct floe_receiver *rx = ws->att[id].src[WS_ROLE_MAIN].rx;
+		int r;
+
+		if (ws->att[id].kind != WS_PORT)
+			continue;
+		floe_receiver_check_senders(rx);
+		if (!floe_receiver_take_deaths(rx))
+			continue;
+		restart_deadline(&ws->att[id]);
+		r = cb(ws, (int)id, FLOE_TRIGGER_DATA, ws->att[id].user);
+		if (r)
+			*stop = r;
+		count++;
+	}
+	return count;
+}
+
 /*
  * Wait up to @timeout_ns (WS_FOREVER: forever) until at least one
  * trigger was reported or *@stop set; report everything due. Reports that
@@ -558,15 +611,28 @@ static int run_until(floe_waitset *ws, uint64_t timeout_ns,
 
 	for (;;) {
 		struct ws_ready ready;
+		uint64_t slice = timeout_ns, now;
+		bool ports = any_port(ws);
 
-		err = ws->engine->wait(ws, timeout_ns);
+		if (ports) {
+			now = floe_now_ns();
+			if (!ws->next_liveness_ns)
+				ws->next_liveness_ns = now + FLOE_LIVENESS_PERIOD_NS;
+			if (ws->next_liveness_ns < now)
+				ws->next_liveness_ns = now;
+			if (ws->next_liveness_ns - now < slice)
+				slice = ws->next_liveness_ns - now;
+		}
+		err = ws->engine->wait(ws, slice);
 		if (err && err != FLOE_E_TIMEOUT) {
 			*stop = err;
 			return count;
 		}
 		while (!*stop && ws->engine->next(ws, &ready))
 			count += dispatch(ws, &ready, cb, stop);
-		if (count || *stop || err == FLOE_E_TIMEOUT)
+		if (ports && !*stop)
+			count += check_liveness(ws, floe_now_ns(), cb, stop);
+		if (count || *stop || (err == FLOE_E_TIMEOUT && slice == timeout_ns))
 			return count;
 		if (timeout_ns != WS_FOREVER) {
 			waited = floe_now_ns() - start;

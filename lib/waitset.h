@@ -147,6 +147,9 @@ struct floe_waitset {
 	bool running;        /* in run/run_once: no re-entry */
 	bool handle_signals;
 	bool futex_ports;    /* io_uring waits on ports' wake cells */
+	/* when attached ports next ask whether their senders live: a
+	 * process killed by SIGKILL rings nobody (waitset.c, liveness) */
+	uint64_t next_liveness_ns;
 	sigset_t signals;    /* SIGINT, SIGTERM */
 	struct ws_source signal_src;
 	union {

@@ -132,6 +132,8 @@ void floe_receiver_refresh(struct floe_receiver *rx);
  * cannot change: no refresh found the slots changed, no sender was
  * retired. */
 uint64_t floe_receiver_generation(const struct floe_receiver *rx);
+/** How many senders @rx has seen die while connected (only grows). */
+uint64_t floe_receiver_deaths(const struct floe_receiver *rx);
 /** True while @rx reads from sender @id in @slot (or may soon: its slot
  * still holds it, or our connection from that slot its entries). */
 bool floe_receiver_has_source(struct floe_receiver *rx, uint32_t slot,

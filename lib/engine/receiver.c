@@ -682,6 +682,11 @@ uint64_t floe_receiver_generation(const struct floe_receiver *rx)
 	return rx->generation;
 }
 
+uint64_t floe_receiver_deaths(const struct floe_receiver *rx)
+{
+	return rx->deaths;
+}
+
 bool floe_receiver_has_source(struct floe_receiver *rx, uint32_t slot,
 			      uint64_t pub_id)
 {
