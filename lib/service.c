@@ -487,8 +487,16 @@ static int create_once(floe_node *node, const char *name,
 		return ret;
 	if (spec->fill)
 		spec->fill(seg.addr, &lay, spec->fill_ctx);
-	atomic_store_explicit(&((struct floe_svc_header *)seg.addr)->state,
-			      FLOE_SVC_READY, memory_order_release);
+	/* With the module the name was visible before the header: a peer
+	 * that found it late may have taken it for abandoned and removed it
+	 * (remove_unfinished): then it is not ours to make READY, and a node
+	 * that mapped it before must not join it. Make it again. */
+	if (!atomic_compare_exchange_strong(
+		    &((struct floe_svc_header *)seg.addr)->state,
+		    &(uint64_t){ FLOE_SVC_CREATING }, FLOE_SVC_READY)) {
+		floe_seg_close(&seg);
+		return FLOE_E_NOT_FOUND;
+	}
 	floe_seg_close(&seg);
 	ret = floe_svc_attach(node, seg_name, &svc);
 	if (!ret) {

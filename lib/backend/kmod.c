@@ -60,6 +60,29 @@ static int kmod_seg_unlink(struct floe_backend *be, const char *name)
 		       : 0;
 }
 
+/*
+ * Write what is not zero of @len bytes at @src to the new segment at @dst,
+ * which is all zeroes already. Its name is visible before this: a peer may
+ * take a segment whose header is late for abandoned and mark it so (a
+ * service's state word, lib/service.c), and a copy of the zero it had
+ * would erase that mark.
+ */
+static void copy_nonzero(void *dst, const void *src, size_t len)
+{
+	size_t off = 0;
+
+	for (; off + sizeof(uint64_t) <= len; off += sizeof(uint64_t)) {
+		uint64_t w;
+
+		memcpy(&w, (const char *)src + off, sizeof(w));
+		if (w)
+			memcpy((char *)dst + off, &w, sizeof(w));
+	}
+	for (; off < len; off++)
+		if (((const char *)src)[off])
+			((char *)dst)[off] = ((const char *)src)[off];
+}
+
 static int kmod_seg_create(struct floe_backend *be, const char *name,
 			   uint64_t size, uint32_t mode, unsigned int flags,
 			   const struct floe_port_ref *owner, const void *init,
@@ -94,14 +117,14 @@ static int kmod_seg_create(struct floe_backend *be, const char *name,
 	if (init_len > sizeof(uint64_t)) {
 		uint64_t magic;
 
-		memcpy((char *)out->addr + sizeof(magic),
-		       (const char *)init + sizeof(magic),
-		       init_len - sizeof(magic));
+		copy_nonzero((char *)out->addr + sizeof(magic),
+			     (const char *)init + sizeof(magic),
+			     init_len - sizeof(magic));
 		memcpy(&magic, init, sizeof(magic));
 		__atomic_store_n((uint64_t *)out->addr, magic,
 				 __ATOMIC_RELEASE);
 	} else if (init_len) {
-		memcpy(out->addr, init, init_len);
+		copy_nonzero(out->addr, init, init_len);
 	}
 	return 0;
 }
